@@ -1,0 +1,188 @@
+//! Flag groups that the tools flatten into their own `Args`, so that a flag means the
+//! same thing in every tool: [`CsvArgs`] (the dialect) and [`ConnArgs`] (the MySQL
+//! connection, spelled like the `mysql` client's).
+
+use std::ffi::OsString;
+
+use anyhow::bail;
+use clap::Args;
+
+use crate::dialect::{Dialect, NullMarker};
+
+/// CSV dialect flags, shared by all four tools.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "CSV dialect")]
+pub struct CsvArgs {
+    /// Field delimiter, one byte [default: ,]
+    ///
+    /// `\t` or `tab` for a tab. Quoting stays RFC 4180 whatever the delimiter.
+    /// Example: -d ';'
+    #[arg(short = 'd', long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
+
+    /// Tab-separated: the same as -d '\t'
+    #[arg(long, conflicts_with = "delimiter")]
+    pub tsv: bool,
+
+    /// The data has no header row (none is read, none is written)
+    #[arg(short = 'n', long)]
+    pub no_header: bool,
+
+    /// How NULL is written and read [default: an unquoted empty field]
+    ///
+    /// By default NULL is an unquoted empty field and an empty string is "" (PostgreSQL's CSV
+    /// rule). With --null, NULL is this text unquoted; the same text quoted stays a string.
+    /// Example: --null '\N'
+    #[arg(long, value_name = "STRING")]
+    pub null: Option<String>,
+}
+
+impl CsvArgs {
+    pub fn dialect(&self) -> Dialect {
+        Dialect {
+            delimiter: if self.tsv {
+                b'\t'
+            } else {
+                self.delimiter.unwrap_or(b',')
+            },
+            header: !self.no_header,
+            null: match &self.null {
+                Some(s) if !s.is_empty() => NullMarker::Text(s.as_bytes().to_vec()),
+                _ => NullMarker::Empty,
+            },
+        }
+    }
+}
+
+fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
+    let b = match s {
+        "\\t" | "tab" | "\t" => b'\t',
+        s if s.len() == 1 => s.as_bytes()[0],
+        _ => bail!("the delimiter must be a single byte (or \\t), not {s:?}"),
+    };
+    if matches!(b, b'"' | b'\n' | b'\r') {
+        bail!("{s:?} cannot be the delimiter");
+    }
+    Ok(b)
+}
+
+/// The process arguments, with the `mysql` client's `-pSECRET` (password attached to the
+/// short flag) rewritten as `--password=SECRET`. clap alone cannot accept an attached value
+/// while refusing a separate one, and a separate one must not be taken: in `-p users`,
+/// `users` is the table and `-p` asks for the password, as with the mysql client.
+pub fn mysql_style_args() -> Vec<OsString> {
+    rewrite_password_flag(std::env::args_os())
+}
+
+fn rewrite_password_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut out = Vec::new();
+    let mut after_dashdash = false;
+    for a in args {
+        if !after_dashdash {
+            if a == "--" {
+                after_dashdash = true;
+            } else if let Some(rest) = a.to_str().and_then(|s| s.strip_prefix("-p")) {
+                if !rest.is_empty() && !rest.starts_with('=') {
+                    out.push(OsString::from(format!("--password={rest}")));
+                    continue;
+                }
+            }
+        }
+        out.push(a);
+    }
+    out
+}
+
+/// Connection flags, as the `mysql` client spells them, plus `--url`.
+///
+/// Precedence, lowest first: built-in defaults, `MYSQL_HOST` `MYSQL_TCP_PORT` `MYSQL_PWD`
+/// `MYSQL_UNIX_PORT`, option files (`[client]`, `[client-mariadb]` and the tool's own
+/// group), `--url`, then the flags.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Connection (as the mysql client)")]
+pub struct ConnArgs {
+    /// Connection URL: mysql://user:password@host:port/database
+    ///
+    /// Flags given beside it override its parts. Prefer MYSQL_PWD, an option file or -p
+    /// (prompt) for the password: command lines are visible to other users in `ps`.
+    /// Example: --url mysql://app@db1:3306/shop
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Server host; `localhost` means the Unix socket [default: localhost]
+    #[arg(short = 'h', long, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// TCP port [default: 3306]
+    #[arg(short = 'P', long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// User name [default: your login name]
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Password; -p alone asks for it on the terminal
+    ///
+    /// As with the mysql client, the value must be attached: -pSECRET or --password=SECRET.
+    #[arg(short = 'p', long, value_name = "PASSWORD", num_args = 0..=1, require_equals = true)]
+    pub password: Option<Option<String>>,
+
+    /// Unix socket file (used when the host is localhost)
+    #[arg(short = 'S', long, value_name = "PATH")]
+    pub socket: Option<String>,
+
+    /// Default database
+    #[arg(short = 'D', long, value_name = "DB")]
+    pub database: Option<String>,
+
+    /// Read options from this file only (no other option file is read)
+    #[arg(long, value_name = "FILE")]
+    pub defaults_file: Option<String>,
+
+    /// Read this option file after the usual ones
+    #[arg(long, value_name = "FILE")]
+    pub defaults_extra_file: Option<String>,
+
+    /// Read no option file
+    #[arg(long)]
+    pub no_defaults: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert_eq!(parse_delimiter("\\t").unwrap(), b'\t');
+        assert_eq!(parse_delimiter("tab").unwrap(), b'\t');
+        assert!(parse_delimiter("\"").is_err());
+        assert!(parse_delimiter(";;").is_err());
+    }
+
+    #[test]
+    fn attached_password_is_rewritten() {
+        let a: Vec<OsString> = ["qexport", "-pS3cret", "-p", "-p=x", "users", "--", "-pz"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let got = rewrite_password_flag(a);
+        assert_eq!(got[1], "--password=S3cret");
+        assert_eq!(got[2], "-p");
+        assert_eq!(got[3], "-p=x");
+        assert_eq!(got[6], "-pz");
+    }
+
+    #[test]
+    fn tsv_and_null() {
+        let a = CsvArgs {
+            tsv: true,
+            null: Some("\\N".into()),
+            ..CsvArgs::default()
+        };
+        let d = a.dialect();
+        assert_eq!(d.delimiter, b'\t');
+        assert_eq!(d.null, NullMarker::Text(b"\\N".to_vec()));
+    }
+}

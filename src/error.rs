@@ -1,0 +1,150 @@
+//! Exit codes, the one place errors are printed, broken-pipe handling, and the error type
+//! for bad values ([`DataError`]) that names file, line, column and value.
+
+use std::fmt;
+use std::io;
+use std::process::ExitCode;
+
+/// Everything went fine.
+pub const EXIT_OK: u8 = 0;
+/// qgrep: nothing matched (a result, not an error).
+pub const EXIT_NO_MATCH: u8 = 1;
+/// Any error.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Run a tool's body: print `tool: error` once on stderr and exit 2 on failure.
+///
+/// A broken pipe (`qexport t | head`) is not an error: the process ends at once with
+/// status 0 and prints nothing. Writers call [`exit_on_broken_pipe`] right where the write
+/// failed, so nothing (such as draining a MySQL result set) runs after it; the check here
+/// catches the rare broken pipe that travels up as an error.
+pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::from(EXIT_OK),
+        Err(err) => {
+            eprintln!("{tool}: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Does this error come from writing into a closed pipe?
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Pass `r` through, but end the process quietly with status 0 if it is a broken pipe.
+pub fn exit_on_broken_pipe<T>(r: io::Result<T>) -> io::Result<T> {
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(i32::from(EXIT_OK)),
+        r => r,
+    }
+}
+
+/// A bad value in the input: where it is and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataError {
+    pub file: String,
+    pub line: u64,
+    pub column: Option<String>,
+    pub value: Option<Vec<u8>>,
+    pub reason: String,
+}
+
+impl DataError {
+    pub fn new(file: &str, line: u64, reason: impl Into<String>) -> Self {
+        DataError {
+            file: file.to_owned(),
+            line,
+            column: None,
+            value: None,
+            reason: reason.into(),
+        }
+    }
+
+    #[must_use]
+    pub fn column(mut self, column: &str) -> Self {
+        self.column = Some(column.to_owned());
+        self
+    }
+
+    #[must_use]
+    pub fn value(mut self, value: Option<&[u8]>) -> Self {
+        self.value = value.map(<[u8]>::to_vec);
+        self
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if let Some(c) = &self.column {
+            write!(f, "column \"{c}\": ")?;
+        }
+        if let Some(v) = &self.value {
+            write!(f, "value \"{}\": ", show_value(v))?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// A value as it can be shown in one line of an error message: escaped, and cut at 60
+/// characters.
+pub fn show_value(v: &[u8]) -> String {
+    const MAX: usize = 60;
+    let s = String::from_utf8_lossy(v);
+    let mut out = String::new();
+    for (n, c) in s.chars().enumerate() {
+        if n == MAX {
+            out.push_str("...");
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '"' => out.push_str("\\\""),
+            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_error_names_everything() {
+        let e = DataError::new("users.csv", 7, "not an integer")
+            .column("id")
+            .value(Some(b"x\"y\n"));
+        assert_eq!(
+            e.to_string(),
+            "users.csv:7: column \"id\": value \"x\\\"y\\n\": not an integer"
+        );
+    }
+
+    #[test]
+    fn long_values_are_cut() {
+        let v = "é".repeat(100);
+        let shown = show_value(v.as_bytes());
+        assert_eq!(shown.chars().count(), 63);
+        assert!(shown.ends_with("..."));
+    }
+
+    #[test]
+    fn broken_pipe_is_detected_through_context() {
+        let err =
+            anyhow::Error::from(io::Error::from(io::ErrorKind::BrokenPipe)).context("writing");
+        assert!(is_broken_pipe(&err));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("other")));
+    }
+}

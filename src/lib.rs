@@ -1,0 +1,25 @@
+//! qtools: move data between MySQL/MariaDB and CSV in Unix pipelines.
+//!
+//! The four binaries (`qexport`, `qimport`, `qgrep`, `qcount`) are thin: each calls
+//! `cmd::<tool>::main()`, and each tool's logic lives in one file under `cmd/`, reading as
+//! args -> `Config` -> `run`. What the tools share lives once, here:
+//!
+//! - [`dialect`]: the CSV dialect and the writing side of RFC 4180 (NULL convention).
+//! - [`record`]: the quote-aware record parser and streaming reader.
+//! - [`cli`]: flag groups every tool flattens (CSV dialect, connection).
+//! - [`conn`]: connection settings (flags, `--url`, option files, `MYSQL_*`) to a session.
+//! - [`sql`]: identifier quoting and `db.table` names.
+//! - [`columns`]: column selections such as `-s email,2`.
+//! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
+//! - [`error`]: exit codes, broken pipes, errors that name file, line, column and value.
+
+pub mod cli;
+pub mod cmd;
+pub mod columns;
+pub mod conn;
+pub mod dialect;
+pub mod error;
+pub mod input;
+pub mod out;
+pub mod record;
+pub mod sql;

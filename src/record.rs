@@ -1,0 +1,499 @@
+//! Reading RFC 4180 records: a parser over byte slices and a streaming [`Reader`] on top.
+//!
+//! Why not the `csv` crate: our NULL convention needs to know whether a field was quoted
+//! (`""` is an empty string, an unquoted empty field is NULL), and the tools that filter
+//! must write each record back as its *original bytes*. Neither `csv` nor `csv-core`
+//! exposes either. The parser below is small, jumps through fields with `memchr`, and
+//! works on a slice so that the block pipeline can use it on whole blocks too.
+//!
+//! Accepted input: `"` doubling, quoted line breaks, CRLF, LF or lone CR line ends, a
+//! UTF-8 BOM at the start of the stream (dropped), and any bytes (no UTF-8 requirement).
+//! A quote inside an unquoted field is kept literally. Text after a closing quote
+//! (`"ab"c`) is kept literally, or is an error in strict mode.
+//!
+//! Empty lines: an empty line is a record of one empty field only when the stream has one
+//! column (so that a one-column table with NULLs survives a round trip); otherwise empty
+//! lines are skipped, as most CSV readers do.
+
+use std::fmt;
+use std::io::Read;
+
+use crate::error::DataError;
+
+/// One parsed record: the unescaped values, whether each was quoted, its raw bytes and
+/// the line it starts on.
+#[derive(Debug, Default, Clone)]
+pub struct Record {
+    data: Vec<u8>,
+    /// End offset in `data` and quoted flag of each field.
+    fields: Vec<(usize, bool)>,
+    raw: Vec<u8>,
+    line: u64,
+}
+
+impl Record {
+    pub fn len(&self) -> usize {
+        self.fields.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The unescaped value of field `i` (0-based).
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let &(end, _) = self.fields.get(i)?;
+        let start = if i == 0 { 0 } else { self.fields[i - 1].0 };
+        Some(&self.data[start..end])
+    }
+
+    /// Was field `i` quoted in the input?
+    pub fn quoted(&self, i: usize) -> bool {
+        self.fields.get(i).is_some_and(|f| f.1)
+    }
+
+    /// `(value, quoted)` of every field, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], bool)> + '_ {
+        let mut start = 0;
+        self.fields.iter().map(move |&(end, q)| {
+            let v = &self.data[start..end];
+            start = end;
+            (v, q)
+        })
+    }
+
+    /// The record exactly as it appeared in the input, line terminator included.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The 1-based line number the record starts on.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.fields.clear();
+        self.raw.clear();
+    }
+
+    /// A record of one empty unquoted field: what an empty line parses as.
+    fn is_blank_line(&self) -> bool {
+        self.fields.len() == 1 && !self.fields[0].1 && self.data.is_empty()
+    }
+}
+
+/// What [`parse_record`] found at the start of a slice.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    /// A whole record, `consumed` bytes long (terminator included).
+    Complete { consumed: usize },
+    /// The slice ends inside the record; more input is needed (never returned at EOF).
+    Incomplete,
+    /// At EOF inside a quoted field.
+    Unterminated,
+    /// Strict mode: bytes after a closing quote, at this offset.
+    AfterQuote { offset: usize },
+}
+
+/// Parse the record at the start of `input` into `rec` (values and quote flags only;
+/// `raw` and `line` are the caller's). `eof` says no more input follows `input`.
+pub fn parse_record(input: &[u8], eof: bool, delim: u8, strict: bool, rec: &mut Record) -> Parsed {
+    rec.data.clear();
+    rec.fields.clear();
+    let n = input.len();
+    let mut i = 0;
+    loop {
+        // One field starts at i.
+        let mut quoted = false;
+        if i < n && input[i] == b'"' {
+            quoted = true;
+            i += 1;
+            loop {
+                let Some(q) = memchr::memchr(b'"', &input[i..]) else {
+                    return if eof {
+                        Parsed::Unterminated
+                    } else {
+                        Parsed::Incomplete
+                    };
+                };
+                rec.data.extend_from_slice(&input[i..i + q]);
+                i += q + 1;
+                if i == n && !eof {
+                    return Parsed::Incomplete;
+                }
+                if i < n && input[i] == b'"' {
+                    rec.data.push(b'"');
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            if i < n && !matches!(input[i], b'\n' | b'\r') && input[i] != delim {
+                if strict {
+                    return Parsed::AfterQuote { offset: i };
+                }
+                // Lenient: keep what follows the closing quote up to the field's end.
+                let end = find_field_end(&input[i..], delim).map_or(n, |e| i + e);
+                if end == n && !eof {
+                    return Parsed::Incomplete;
+                }
+                rec.data.extend_from_slice(&input[i..end]);
+                i = end;
+            }
+        } else {
+            match find_field_end(&input[i..], delim) {
+                Some(e) => {
+                    rec.data.extend_from_slice(&input[i..i + e]);
+                    i += e;
+                }
+                None if eof => {
+                    rec.data.extend_from_slice(&input[i..]);
+                    i = n;
+                }
+                None => return Parsed::Incomplete,
+            }
+        }
+        rec.fields.push((rec.data.len(), quoted));
+        // i is at a delimiter, a line end, or the end of input.
+        if i == n {
+            // Only reachable at EOF: the last record has no terminator.
+            return Parsed::Complete { consumed: n };
+        }
+        match input[i] {
+            b'\n' => return Parsed::Complete { consumed: i + 1 },
+            b'\r' => {
+                if i + 1 < n {
+                    let len = if input[i + 1] == b'\n' { 2 } else { 1 };
+                    return Parsed::Complete { consumed: i + len };
+                }
+                return if eof {
+                    Parsed::Complete { consumed: n }
+                } else {
+                    Parsed::Incomplete
+                };
+            }
+            _ => i += 1, // the delimiter: the next field starts
+        }
+    }
+}
+
+fn find_field_end(s: &[u8], delim: u8) -> Option<usize> {
+    let e = memchr::memchr3(delim, b'\n', b'\r', s)?;
+    Some(e)
+}
+
+/// An error in the structure of the CSV input (not in a value).
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    /// A quoted field still open at the end of the input.
+    Unterminated {
+        line: u64,
+    },
+    /// Strict mode: text after a closing quote.
+    AfterQuote {
+        line: u64,
+    },
+}
+
+impl ReadError {
+    /// The error as the tools report it: `file:line: reason`, or `reading file: cause`.
+    pub fn in_file(self, name: &str) -> anyhow::Error {
+        match self {
+            ReadError::Io(e) => anyhow::Error::new(e).context(format!("reading {name}")),
+            ReadError::Unterminated { line } => DataError::new(
+                name,
+                line,
+                "unterminated quoted field (a \" opened here is never closed)",
+            )
+            .into(),
+            ReadError::AfterQuote { line } => DataError::new(
+                name,
+                line,
+                "unexpected text after a closing quote (a quote inside a quoted field must be doubled: \"\")",
+            )
+            .into(),
+        }
+    }
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::Unterminated { line } => write!(f, "line {line}: unterminated quoted field"),
+            ReadError::AfterQuote { line } => {
+                write!(f, "line {line}: unexpected text after a closing quote")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReadError::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Streaming record reader over any `Read`, holding at most one buffer (which grows only
+/// to fit the largest record).
+pub struct Reader<R> {
+    src: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    started: bool,
+    line: u64,
+    delim: u8,
+    strict: bool,
+    /// Fields in the first record; decides what an empty line means.
+    width: Option<usize>,
+}
+
+const BUF_SIZE: usize = 256 * 1024;
+
+impl<R: Read> Reader<R> {
+    pub fn new(src: R, delim: u8) -> Self {
+        Reader {
+            src,
+            buf: vec![0; BUF_SIZE],
+            start: 0,
+            end: 0,
+            eof: false,
+            started: false,
+            line: 1,
+            delim,
+            strict: false,
+            width: None,
+        }
+    }
+
+    /// Make text after a closing quote an error instead of keeping it.
+    #[must_use]
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Read the next record into `rec`; `Ok(false)` at the end of the input.
+    pub fn read(&mut self, rec: &mut Record) -> Result<bool, ReadError> {
+        loop {
+            if !self.started {
+                self.fill()?;
+                self.started = true;
+                if self.buf[..self.end].starts_with(b"\xEF\xBB\xBF") {
+                    self.start = 3;
+                }
+            }
+            if self.start == self.end && self.eof {
+                return Ok(false);
+            }
+            let input = &self.buf[self.start..self.end];
+            match parse_record(input, self.eof, self.delim, self.strict, rec) {
+                Parsed::Complete { consumed } => {
+                    let raw = &self.buf[self.start..self.start + consumed];
+                    rec.raw.clear();
+                    rec.raw.extend_from_slice(raw);
+                    rec.line = self.line;
+                    self.line += count_line_ends(raw);
+                    self.start += consumed;
+                    if rec.is_blank_line() && self.width != Some(1) {
+                        continue;
+                    }
+                    self.width.get_or_insert(rec.len());
+                    return Ok(true);
+                }
+                Parsed::Incomplete => self.fill()?,
+                Parsed::Unterminated => {
+                    rec.clear();
+                    return Err(ReadError::Unterminated { line: self.line });
+                }
+                Parsed::AfterQuote { offset } => {
+                    let line = self.line + count_line_ends(&input[..offset]);
+                    rec.clear();
+                    return Err(ReadError::AfterQuote { line });
+                }
+            }
+        }
+    }
+
+    /// Read more input, first moving the unread tail to the front (or growing the buffer
+    /// when the tail already fills it).
+    fn fill(&mut self) -> Result<(), ReadError> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.src.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(k) => {
+                    self.end += k;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(ReadError::Io(e)),
+            }
+        }
+    }
+}
+
+/// Line ends in `raw`, counting CRLF once and a lone CR as one (as the parser does).
+fn count_line_ends(raw: &[u8]) -> u64 {
+    let lf = memchr::memchr_iter(b'\n', raw).count();
+    let lone_cr = memchr::memchr_iter(b'\r', raw)
+        .filter(|&i| raw.get(i + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &[u8]) -> Result<Vec<Vec<(String, bool)>>, String> {
+        read_all_with(input, 4)
+    }
+
+    /// Reads with a tiny initial buffer so every refill path is exercised.
+    fn read_all_with(input: &[u8], bufsize: usize) -> Result<Vec<Vec<(String, bool)>>, String> {
+        let mut r = Reader::new(input, b',');
+        r.buf = vec![0; bufsize];
+        let mut rec = Record::default();
+        let mut out = Vec::new();
+        while r.read(&mut rec).map_err(|e| e.to_string())? {
+            out.push(
+                rec.iter()
+                    .map(|(v, q)| (String::from_utf8_lossy(v).into_owned(), q))
+                    .collect(),
+            );
+        }
+        Ok(out)
+    }
+
+    fn values(input: &[u8]) -> Vec<Vec<String>> {
+        read_all(input)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.into_iter().map(|f| f.0).collect())
+            .collect()
+    }
+
+    #[test]
+    fn simple_and_quoted() {
+        assert_eq!(
+            values(b"a,b\n1,\"x,y\"\n"),
+            vec![vec!["a", "b"], vec!["1", "x,y"]]
+        );
+        assert_eq!(values(b"\"say \"\"hi\"\"\"\n"), vec![vec!["say \"hi\""]]);
+    }
+
+    #[test]
+    fn quoted_newline_is_one_record() {
+        assert_eq!(
+            values(b"id,t\n1,\"two\nlines\"\n2,x\n"),
+            vec![vec!["id", "t"], vec!["1", "two\nlines"], vec!["2", "x"]]
+        );
+    }
+
+    #[test]
+    fn crlf_lone_cr_and_no_final_newline() {
+        assert_eq!(
+            values(b"a,b\r\n1,2\r\n3,4"),
+            vec![vec!["a", "b"], vec!["1", "2"], vec!["3", "4"]]
+        );
+        assert_eq!(values(b"a\rb\r"), vec![vec!["a"], vec!["b"]]);
+        assert_eq!(values(b"a,\"b\"\r"), vec![vec!["a", "b"]]);
+    }
+
+    #[test]
+    fn bom_is_dropped_only_at_start() {
+        assert_eq!(
+            values(b"\xEF\xBB\xBFid\n\xEF\xBB\xBF\n"),
+            vec![vec!["id"], vec!["\u{feff}"]]
+        );
+    }
+
+    #[test]
+    fn null_versus_empty_string() {
+        let r = read_all(b"a,b,c\n,\"\",x\n").unwrap();
+        assert_eq!(r[1][0], (String::new(), false));
+        assert_eq!(r[1][1], (String::new(), true));
+    }
+
+    #[test]
+    fn trailing_delimiter_gives_empty_last_field() {
+        assert_eq!(values(b"a,\n"), vec![vec!["a", ""]]);
+    }
+
+    #[test]
+    fn blank_lines_skipped_unless_one_column() {
+        assert_eq!(
+            values(b"a,b\n\n1,2\n\n"),
+            vec![vec!["a", "b"], vec!["1", "2"]]
+        );
+        assert_eq!(
+            values(b"a\n\nx\n\n"),
+            vec![vec!["a"], vec![""], vec!["x"], vec![""]]
+        );
+    }
+
+    #[test]
+    fn unterminated_quote_names_its_line() {
+        let e = read_all(b"a\nb\n\"open\nmore\n").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("unterminated"), "{e}");
+    }
+
+    #[test]
+    fn text_after_quote_lenient_and_strict() {
+        assert_eq!(values(b"\"ab\"c,d\n"), vec![vec!["abc", "d"]]);
+        let mut r = Reader::new(&b"x\n\"ab\"c,d\n"[..], b',').strict(true);
+        let mut rec = Record::default();
+        assert!(r.read(&mut rec).unwrap());
+        let e = r.read(&mut rec).unwrap_err().to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn raw_bytes_and_lines() {
+        let mut r = Reader::new(&b"h\r\n\"a\nb\"\r\nc"[..], b',');
+        let mut rec = Record::default();
+        let mut got = Vec::new();
+        while r.read(&mut rec).unwrap() {
+            got.push((rec.raw().to_vec(), rec.line()));
+        }
+        assert_eq!(
+            got,
+            vec![
+                (b"h\r\n".to_vec(), 1),
+                (b"\"a\nb\"\r\n".to_vec(), 2),
+                (b"c".to_vec(), 4)
+            ]
+        );
+    }
+
+    #[test]
+    fn quote_inside_unquoted_field_is_literal() {
+        assert_eq!(values(b"a\"b,c\n"), vec![vec!["a\"b", "c"]]);
+    }
+
+    #[test]
+    fn empty_input() {
+        assert!(values(b"").is_empty());
+        assert!(values(b"\xEF\xBB\xBF").is_empty());
+    }
+}

@@ -1,0 +1,11 @@
+//! The integration tests: the real binaries, on real data, against a real MariaDB server
+//! (see util/db.rs). One test binary, so the private server starts once per run.
+
+mod util;
+
+mod pipes;
+mod qcount;
+mod qexport;
+mod qgrep;
+mod qimport;
+mod roundtrip;

@@ -1,0 +1,104 @@
+//! Pipelines: the seed pipeline, and broken pipes (`| head`) ending quietly.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::db::TestDb;
+use crate::util::Workdir;
+
+#[test]
+fn seed_pipeline_counts_gmail_users() {
+    let wd = Workdir::new("pipes_seed");
+    let db = TestDb::new("pipes_seed");
+    db.load("users.sql");
+    // 102 users have @gmail in their e-mail (scripts/gen-fixtures.py prints the figure).
+    wd.sh(&format!(
+        "qexport --url '{}' users | qgrep @gmail | qcount",
+        db.url
+    ))
+    .ok()
+    .stdout_is("102\n")
+    .stderr_empty();
+    let no_at: Vec<u64> =
+        db.query("SELECT COUNT(*) FROM users WHERE COALESCE(email, '') NOT LIKE '%@%'");
+    wd.sh(&format!(
+        "qexport --url '{}' users | qgrep -s email -v @ | qcount",
+        db.url
+    ))
+    .ok()
+    .stdout_is(&format!("{}\n", no_at[0]));
+}
+
+fn big_table(test: &str) -> TestDb {
+    let db = TestDb::new(test);
+    db.exec(
+        "CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(100));
+         INSERT INTO big SELECT seq, REPEAT('x', 100) FROM seq_1_to_300000;",
+    );
+    db
+}
+
+/// Read one line of the command's stdout, close the pipe, and expect a quiet exit 0.
+fn read_one_line_then_close(mut cmd: Command) {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(!line.is_empty());
+    drop(out);
+    let res = child.wait_with_output().unwrap();
+    assert_eq!(
+        res.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(
+        res.stderr.is_empty(),
+        "stderr: {}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn qexport_into_closed_pipe_exits_0_quietly() {
+    let db = big_table("pipes_qexport");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_qexport"));
+    c.args(["--url", &db.url, "big"]);
+    read_one_line_then_close(c);
+}
+
+#[test]
+fn qgrep_into_closed_pipe_exits_0_quietly() {
+    let wd = Workdir::new("pipes_qgrep");
+    let mut data = String::from("id,pad\n");
+    for i in 0..200_000 {
+        writeln!(data, "{i},xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx").unwrap();
+    }
+    let f = wd.create("big.csv", data);
+    let mut c = Command::new(env!("CARGO_BIN_EXE_qgrep"));
+    c.arg("x").arg(f);
+    read_one_line_then_close(c);
+}
+
+#[test]
+fn shell_head_ends_quietly() {
+    let wd = Workdir::new("pipes_head");
+    let db = big_table("pipes_head");
+    wd.sh(&format!(
+        "qexport --url '{}' big | qgrep 1 | head -n 2",
+        db.url
+    ))
+    .ok()
+    .stdout_is("id,pad\n1,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n")
+    .stderr_empty();
+}

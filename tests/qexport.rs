@@ -1,0 +1,268 @@
+use crate::util::db::TestDb;
+use crate::util::Workdir;
+
+fn users_db(test: &str) -> TestDb {
+    let db = TestDb::new(test);
+    db.load("users.sql");
+    db
+}
+
+const SMALL: &str = "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(50), note TEXT);
+INSERT INTO t VALUES (1, 'John', 'a,b'), (2, '', NULL), (3, NULL, 'say \"hi\"'), (4, 'x', 'two\\nlines');";
+
+/// A work directory and a database holding the table `t` of [`SMALL`].
+fn small(test: &str) -> (Workdir, TestDb) {
+    let db = TestDb::new(test);
+    db.exec(SMALL);
+    (Workdir::new(test), db)
+}
+
+#[test]
+fn table_to_csv_with_header_null_and_empty() {
+    let (wd, db) = small("qexport_basic");
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "t"])
+        .ok()
+        .stdout_is(
+            "id,name,note\n1,John,\"a,b\"\n2,\"\",\n3,,\"say \"\"hi\"\"\"\n4,x,\"two\nlines\"\n",
+        )
+        .stderr_empty();
+}
+
+#[test]
+fn db_dot_table_and_query() {
+    let (wd, db) = small("qexport_query");
+    let (host, port) = db.host_port();
+    let port = port.to_string();
+    wd.cmd("qexport")
+        .args([
+            "-h",
+            &host,
+            "-P",
+            &port,
+            "-u",
+            "root",
+            &format!("{}.t", db.name),
+        ])
+        .args(["-n"])
+        .ok()
+        .stdout_is("1,John,\"a,b\"\n2,\"\",\n3,,\"say \"\"hi\"\"\"\n4,x,\"two\nlines\"\n");
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            &db.url,
+            "-e",
+            "SELECT id, UPPER(name) AS n FROM t WHERE id < 3 ORDER BY id",
+        ])
+        .ok()
+        .stdout_is("id,n\n1,JOHN\n2,\"\"\n");
+}
+
+#[test]
+fn dialect_flags() {
+    let (wd, db) = small("qexport_dialect");
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            &db.url,
+            "--tsv",
+            "--null",
+            "\\N",
+            "-e",
+            "SELECT * FROM t WHERE id IN (2,3)",
+        ])
+        .ok()
+        .stdout_is("id\tname\tnote\n2\t\"\"\t\\N\n3\t\\N\t\"say \"\"hi\"\"\"\n");
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            &db.url,
+            "-d",
+            ";",
+            "-e",
+            "SELECT 'a;b' AS x, 'c,d' AS y, '\\\\N' AS z",
+        ])
+        .ok()
+        .stdout_is("x;y;z\n\"a;b\";c,d;\\N\n");
+    // A string equal to a custom NULL marker is quoted, so it stays a string.
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            &db.url,
+            "--null",
+            "\\N",
+            "-e",
+            "SELECT '\\\\N' AS z, NULL AS n",
+        ])
+        .ok()
+        .stdout_is("z,n\n\"\\N\",\\N\n");
+}
+
+#[test]
+fn output_file_is_written_atomically() {
+    let wd = Workdir::new("qexport_output");
+    let db = users_db("qexport_output");
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "users", "-o", "users.csv"])
+        .ok()
+        .stdout_is("");
+    let csv = std::fs::read_to_string(wd.path().join("users.csv")).unwrap();
+    assert!(csv.starts_with("id,name,email\n1,John,john@gmail.com\n2,Jane,jane@yahoo.com\n"));
+    let names: Vec<_> = std::fs::read_dir(wd.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec!["users.csv"], "no temp file may be left behind");
+    // A failing export leaves no file under the name, and keeps an existing one intact.
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            &db.url,
+            "-e",
+            "SELECT * FROM nope",
+            "-o",
+            "users.csv",
+        ])
+        .fails(2);
+    assert_eq!(
+        std::fs::read_to_string(wd.path().join("users.csv")).unwrap(),
+        csv
+    );
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "nope", "-o", "new.csv"])
+        .fails(2);
+    assert!(!wd.path().join("new.csv").exists());
+    assert_eq!(std::fs::read_dir(wd.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn missing_table_and_bad_query_are_one_line_errors() {
+    let wd = Workdir::new("qexport_errors");
+    let db = TestDb::new("qexport_errors");
+    let r = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "nope"])
+        .fails(2)
+        .stderr_has(&[
+            "qexport: running the export query: Table",
+            "nope' doesn't exist (ERROR 1146)",
+        ]);
+    assert_eq!(r.stderr().lines().count(), 1, "{}", r.report());
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "-e", "SELEC 1"])
+        .fails(2)
+        .stderr_has(&["SQL syntax"]);
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "-e", "DO 1"])
+        .fails(2)
+        .stderr_has(&["no result set"]);
+    wd.cmd("qexport").fails(2).stderr_has(&["TABLE"]);
+    let (host, port) = db.host_port();
+    wd.cmd("qexport")
+        .args(["-h", &host, "-P", &port.to_string(), "-u", "root", "users"])
+        .fails(2)
+        .stderr_has(&["no database selected"]);
+}
+
+#[test]
+fn password_never_appears_in_errors() {
+    let wd = Workdir::new("qexport_password");
+    let db = TestDb::new("qexport_password");
+    let (host, port) = db.host_port();
+    let port = port.to_string();
+    let r = wd
+        .cmd("qexport")
+        .args([
+            "-h",
+            &host,
+            "-P",
+            &port,
+            "-u",
+            "nobody_here",
+            "-pS3cretPw",
+            "-D",
+            &db.name,
+            "t",
+        ])
+        .fails(2)
+        .stderr_has(&["Access denied", "nobody_here@"]);
+    assert!(!r.stderr().contains("S3cretPw"), "{}", r.report());
+    let r = wd
+        .cmd("qexport")
+        .args([
+            "--url",
+            &format!("mysql://nobody_here:S3cretPw@{host}:{port}/{}", db.name),
+            "t",
+        ])
+        .fails(2);
+    assert!(!r.stderr().contains("S3cretPw"), "{}", r.report());
+    let r = wd
+        .cmd("qexport")
+        .env("MYSQL_PWD", "S3cretPw")
+        .args([
+            "-h",
+            &host,
+            "-P",
+            &port,
+            "-u",
+            "nobody_here",
+            "-D",
+            &db.name,
+            "t",
+        ])
+        .fails(2);
+    assert!(!r.stderr().contains("S3cretPw"), "{}", r.report());
+}
+
+#[test]
+fn connection_from_my_cnf_env_and_defaults_file() {
+    let (wd, db) = small("qexport_conn");
+    let (host, port) = db.host_port();
+    // ~/.my.cnf ([client] group); HOME is the work directory.
+    wd.create(
+        ".my.cnf",
+        format!(
+            "[client]\nhost={host}\nport={port}\nuser=root\n[qexport]\ndatabase={}\n",
+            db.name
+        ),
+    );
+    wd.cmd("qexport")
+        .args(["-e", "SELECT COUNT(*) AS n FROM t"])
+        .ok()
+        .stdout_is("n\n4\n");
+    std::fs::remove_file(wd.path().join(".my.cnf")).unwrap();
+    // MYSQL_* environment variables.
+    wd.cmd("qexport")
+        .env("MYSQL_HOST", &host)
+        .env("MYSQL_TCP_PORT", port.to_string())
+        .args(["-u", "root", "-D", &db.name, "-e", "SELECT 1 AS one"])
+        .ok()
+        .stdout_is("one\n1\n");
+    // --defaults-file, with flags overriding it.
+    let f = wd.create(
+        "conn.cnf",
+        format!(
+            "[client]\nhost={host}\nport=1\nuser=root\ndatabase={}\n",
+            db.name
+        ),
+    );
+    wd.cmd("qexport")
+        .arg(format!("--defaults-file={}", f.display()))
+        .args(["-P", &port.to_string(), "-e", "SELECT 2 AS two"])
+        .ok()
+        .stdout_is("two\n2\n");
+}
+
+#[test]
+fn utf8mb4_binary_and_timestamps() {
+    let wd = Workdir::new("qexport_types");
+    let db = TestDb::new("qexport_types");
+    db.exec(
+        "CREATE TABLE t (s VARCHAR(20), ts TIMESTAMP NULL, d DECIMAL(20,6));
+         INSERT INTO t VALUES ('😀 שלום é', '2024-02-29 23:59:59', 12345678901234.000100);",
+    );
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "t"])
+        .ok()
+        .stdout_is("s,ts,d\n😀 שלום é,2024-02-29 23:59:59,12345678901234.000100\n");
+}

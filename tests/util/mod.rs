@@ -1,0 +1,214 @@
+//! Test helpers: a work directory per test, a fluent command runner for the real
+//! binaries, and the private database server (see `db`).
+
+pub mod db;
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The project root (for fixtures/ and scripts/).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// A fresh directory for one test; it also serves as `$HOME` of the commands run in it,
+/// so no user's `~/.my.cnf` leaks in.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new(name: &str) -> Workdir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{name}-{n}-"))
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("creating a work directory");
+        Workdir { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Write a file in the work directory and return its path.
+    pub fn create(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, content).expect("writing a test file");
+        p
+    }
+
+    /// Run one of the project's binaries in this directory.
+    pub fn cmd(&self, bin: &str) -> TestCmd {
+        let exe = match bin {
+            "qexport" => env!("CARGO_BIN_EXE_qexport"),
+            "qimport" => env!("CARGO_BIN_EXE_qimport"),
+            "qgrep" => env!("CARGO_BIN_EXE_qgrep"),
+            "qcount" => env!("CARGO_BIN_EXE_qcount"),
+            other => panic!("unknown binary {other}"),
+        };
+        let mut c = Command::new(exe);
+        isolate(&mut c, self.path());
+        TestCmd {
+            cmd: c,
+            stdin: None,
+        }
+    }
+
+    /// Run a shell pipeline with the binaries first on PATH.
+    pub fn sh(&self, script: &str) -> TestCmd {
+        let mut c = Command::new("bash");
+        c.arg("-o").arg("pipefail").arg("-c").arg(script);
+        isolate(&mut c, self.path());
+        let bin_dir = Path::new(env!("CARGO_BIN_EXE_qexport")).parent().unwrap();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let mut paths = vec![bin_dir.to_path_buf()];
+        paths.extend(std::env::split_paths(&path));
+        c.env("PATH", std::env::join_paths(paths).unwrap());
+        TestCmd {
+            cmd: c,
+            stdin: None,
+        }
+    }
+}
+
+fn isolate(c: &mut Command, dir: &Path) {
+    c.current_dir(dir).env("HOME", dir);
+    for v in [
+        "MYSQL_HOST",
+        "MYSQL_TCP_PORT",
+        "MYSQL_PWD",
+        "MYSQL_UNIX_PORT",
+    ] {
+        c.env_remove(v);
+    }
+}
+
+/// A command under test, with a failure message that shows everything.
+pub struct TestCmd {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+/// What a finished command did.
+pub struct Run {
+    pub desc: String,
+    pub out: Output,
+}
+
+impl TestCmd {
+    pub fn arg(mut self, a: impl AsRef<OsStr>) -> Self {
+        self.cmd.arg(a);
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    pub fn env(mut self, k: &str, v: impl AsRef<OsStr>) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    pub fn stdin(mut self, data: impl AsRef<[u8]>) -> Self {
+        self.stdin = Some(data.as_ref().to_vec());
+        self
+    }
+
+    pub fn run(mut self) -> Run {
+        let desc = format!("{:?}", self.cmd);
+        self.cmd
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self
+            .cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {desc}: {e}"));
+        if let Some(data) = self.stdin.take() {
+            let mut sin = child.stdin.take().unwrap();
+            std::thread::spawn(move || {
+                let _ = sin.write_all(&data);
+            });
+        }
+        let out = child.wait_with_output().expect("waiting for the command");
+        Run { desc, out }
+    }
+
+    /// Run and expect exit status 0.
+    pub fn ok(self) -> Run {
+        self.run().status(0)
+    }
+
+    /// Run and expect this exit status.
+    pub fn fails(self, code: i32) -> Run {
+        self.run().status(code)
+    }
+}
+
+impl Run {
+    pub fn status(self, code: i32) -> Run {
+        assert_eq!(self.out.status.code(), Some(code), "{}", self.report());
+        self
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+
+    /// Assert stdout equals `want`.
+    pub fn stdout_is(self, want: &str) -> Run {
+        assert_eq!(self.stdout(), want, "{}", self.report());
+        self
+    }
+
+    /// Assert stderr contains every one of `parts`.
+    pub fn stderr_has(self, parts: &[&str]) -> Run {
+        let err = self.stderr();
+        for p in parts {
+            assert!(err.contains(p), "stderr lacks {p:?}\n{}", self.report());
+        }
+        self
+    }
+
+    pub fn stderr_empty(self) -> Run {
+        assert!(
+            self.out.stderr.is_empty(),
+            "stderr not empty\n{}",
+            self.report()
+        );
+        self
+    }
+
+    pub fn report(&self) -> String {
+        format!(
+            "command: {}\nstatus: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.desc,
+            self.out.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+}
