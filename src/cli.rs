@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use anyhow::bail;
 use clap::Args;
 
-use crate::dialect::{Dialect, NullMarker};
+use crate::dialect::{BinaryEncoding, Dialect, NullMarker};
 
 /// CSV dialect flags, shared by all four tools.
 #[derive(Args, Debug, Clone, Default)]
@@ -50,8 +50,49 @@ impl CsvArgs {
                 Some(s) if !s.is_empty() => NullMarker::Text(s.as_bytes().to_vec()),
                 _ => NullMarker::Empty,
             },
+            binary: BinaryEncoding::default(),
         }
     }
+}
+
+/// The flags of the tools that talk to a server (qexport, qimport): the CSV dialect with
+/// the binary encoding, the connection, and `--help` (since `-h` is the host).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServerCsvArgs {
+    #[command(flatten)]
+    pub csv: CsvArgs,
+
+    #[command(flatten)]
+    pub binary: BinaryArgs,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
+
+    /// Print help (-h is --host, as in the mysql client)
+    #[arg(short = '?', long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+}
+
+impl ServerCsvArgs {
+    pub fn dialect(&self) -> Dialect {
+        Dialect {
+            binary: self.binary.binary,
+            ..self.csv.dialect()
+        }
+    }
+}
+
+/// How binary columns travel in CSV (qexport and qimport).
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "CSV dialect")]
+pub struct BinaryArgs {
+    /// Encoding of binary columns (BINARY, VARBINARY, BLOB, GEOMETRY) [default: hex]
+    ///
+    /// qexport writes them so, qimport decodes them by the target column's type. Use the
+    /// same value on both sides. BIT columns are always plain numbers.
+    /// Example: --binary base64
+    #[arg(long, value_enum, value_name = "ENC", default_value_t = BinaryEncoding::Hex, hide_default_value = true)]
+    pub binary: BinaryEncoding,
 }
 
 fn parse_delimiter(s: &str) -> anyhow::Result<u8> {

@@ -4,6 +4,13 @@
 //! The NULL convention is PostgreSQL's CSV rule: NULL is an *unquoted* empty field and an
 //! empty string is `""`. `--null STRING` picks another marker (for example `\N`); a value
 //! equal to the marker is then written quoted, so it stays a string on the way back.
+//!
+//! Binary values (BINARY, VARBINARY, BLOB, GEOMETRY) are written as hex by default, so a
+//! CSV file stays text whatever the bytes; `--binary base64|raw` choose otherwise, and
+//! qimport decodes by the target column's type. BIT values are written as numbers.
+
+use base64::Engine as _;
+use clap::ValueEnum;
 
 /// How NULL is spelled in a CSV field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +21,97 @@ pub enum NullMarker {
     Text(Vec<u8>),
 }
 
+/// How binary column values are spelled in CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum BinaryEncoding {
+    /// Lower-case hex digits, two per byte (the default): `deadbeef`.
+    #[default]
+    Hex,
+    /// Standard base64 with padding.
+    Base64,
+    /// The bytes as they are (quoted when needed, like any value).
+    Raw,
+}
+
+impl BinaryEncoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryEncoding::Hex => "hex",
+            BinaryEncoding::Base64 => "base64",
+            BinaryEncoding::Raw => "raw",
+        }
+    }
+
+    /// Append the encoding of `bytes`.
+    pub fn encode(self, bytes: &[u8], out: &mut Vec<u8>) {
+        match self {
+            BinaryEncoding::Hex => hex_encode(bytes, out),
+            BinaryEncoding::Base64 => {
+                let start = out.len();
+                out.resize(
+                    start + base64::encoded_len(bytes.len(), true).unwrap_or(0),
+                    0,
+                );
+                let n = base64::engine::general_purpose::STANDARD
+                    .encode_slice(bytes, &mut out[start..])
+                    .unwrap_or(0);
+                out.truncate(start + n);
+            }
+            BinaryEncoding::Raw => out.extend_from_slice(bytes),
+        }
+    }
+
+    /// Decode a field; the error says what is wrong.
+    pub fn decode(self, text: &[u8]) -> Result<Vec<u8>, String> {
+        match self {
+            BinaryEncoding::Hex => hex_decode(text),
+            BinaryEncoding::Base64 => base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|e| format!("not valid base64 (--binary base64): {e}")),
+            BinaryEncoding::Raw => Ok(text.to_vec()),
+        }
+    }
+}
+
+/// Append lower-case hex.
+pub fn hex_encode(bytes: &[u8], out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
+    }
+}
+
+/// Decode hex digits (either case); an optional `0x` prefix is accepted.
+pub fn hex_decode(text: &[u8]) -> Result<Vec<u8>, String> {
+    let t = text
+        .strip_prefix(b"0x")
+        .or_else(|| text.strip_prefix(b"0X"))
+        .unwrap_or(text);
+    if t.len() % 2 != 0 {
+        return Err("not valid hex (--binary hex): odd number of digits".into());
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    t.chunks_exact(2)
+        .map(|p| match (digit(p[0]), digit(p[1])) {
+            (Some(h), Some(l)) => Ok(h << 4 | l),
+            _ => Err("not valid hex (--binary hex): unexpected character".to_owned()),
+        })
+        .collect()
+}
+
+/// A BIT value (big-endian bytes, as the server sends it) as a decimal number.
+pub fn bit_to_decimal(bytes: &[u8], out: &mut Vec<u8>) {
+    let n = bytes.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    out.extend_from_slice(n.to_string().as_bytes());
+}
+
 /// Everything a tool needs to know to read or write one CSV stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dialect {
@@ -21,6 +119,7 @@ pub struct Dialect {
     /// The first record is a header row.
     pub header: bool,
     pub null: NullMarker,
+    pub binary: BinaryEncoding,
 }
 
 impl Default for Dialect {
@@ -29,6 +128,7 @@ impl Default for Dialect {
             delimiter: b',',
             header: true,
             null: NullMarker::Empty,
+            binary: BinaryEncoding::Hex,
         }
     }
 }
@@ -133,6 +233,34 @@ mod tests {
         assert!(d.is_null(b"\\N", false));
         assert!(!d.is_null(b"\\N", true));
         assert!(!d.is_null(b"", false));
+    }
+
+    #[test]
+    fn binary_encodings_round_trip() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        for enc in [
+            BinaryEncoding::Hex,
+            BinaryEncoding::Base64,
+            BinaryEncoding::Raw,
+        ] {
+            let mut out = Vec::new();
+            enc.encode(&bytes, &mut out);
+            assert_eq!(enc.decode(&out).unwrap(), bytes, "{enc:?}");
+        }
+        let mut out = Vec::new();
+        BinaryEncoding::Hex.encode(b"\xde\xad", &mut out);
+        assert_eq!(out, b"dead");
+        assert_eq!(hex_decode(b"0xDEad").unwrap(), b"\xde\xad");
+        assert!(hex_decode(b"abc").is_err());
+        assert!(hex_decode(b"zz").is_err());
+        assert!(BinaryEncoding::Base64.decode(b"!!").is_err());
+    }
+
+    #[test]
+    fn bits_as_numbers() {
+        let mut out = Vec::new();
+        bit_to_decimal(&[0x02, 0xaa], &mut out);
+        assert_eq!(out, b"682");
     }
 
     #[test]

@@ -9,8 +9,10 @@
 //! - [`cli`]: flag groups every tool flattens (CSV dialect, connection).
 //! - [`conn`]: connection settings (flags, `--url`, option files, `MYSQL_*`) to a session.
 //! - [`sql`]: identifier quoting and `db.table` names.
+//! - [`schema`]: a table's columns, types, key and size, from `information_schema`.
 //! - [`columns`]: column selections such as `-s email,2`.
 //! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
+//! - [`progress`]: the progress bar on stderr (terminals only).
 //! - [`error`]: exit codes, broken pipes, errors that name file, line, column and value.
 
 pub mod cli;
@@ -21,5 +23,7 @@ pub mod dialect;
 pub mod error;
 pub mod input;
 pub mod out;
+pub mod progress;
 pub mod record;
+pub mod schema;
 pub mod sql;

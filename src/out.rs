@@ -1,21 +1,100 @@
 //! The one output writer: buffered stdout, or `-o FILE` written to a temp file in the
 //! same directory and renamed over FILE only when everything was written. A crashed cron
-//! job therefore never leaves a half file under the real name.
+//! job therefore never leaves a half file under the real name. Optional gzip or zstd
+//! compression; files also get a SHA-256 of the bytes on disk (for backup manifests).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clap::ValueEnum;
+use sha2::{Digest, Sha256};
 
 use crate::error::exit_on_broken_pipe;
 
 const BUF_SIZE: usize = 256 * 1024;
 
+/// Compression of the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Compression {
+    #[default]
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    /// The file name suffix: `.gz`, `.zst` or nothing.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Compression::None => "",
+            Compression::Gzip => ".gz",
+            Compression::Zstd => ".zst",
+        }
+    }
+}
+
+/// A file writer that hashes what it writes.
+struct Hashing {
+    file: BufWriter<File>,
+    hash: Sha256,
+    bytes: u64,
+}
+
+impl Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// The compression layer over any writer.
+enum Encoder<W: Write> {
+    Plain(W),
+    Gzip(flate2::write::GzEncoder<W>),
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Encoder<W> {
+    fn new(w: W, c: Compression) -> io::Result<Self> {
+        Ok(match c {
+            Compression::None => Encoder::Plain(w),
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                w,
+                flate2::Compression::fast(),
+            )),
+            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(w, 3)?),
+        })
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Encoder::Plain(w) => w.write_all(buf),
+            Encoder::Gzip(w) => w.write_all(buf),
+            Encoder::Zstd(w) => w.write_all(buf),
+        }
+    }
+
+    fn finish(self) -> io::Result<W> {
+        match self {
+            Encoder::Plain(w) => Ok(w),
+            Encoder::Gzip(w) => w.finish(),
+            Encoder::Zstd(w) => w.finish(),
+        }
+    }
+}
+
 enum Sink {
-    Stdout(BufWriter<io::StdoutLock<'static>>),
+    Stdout(Encoder<BufWriter<io::StdoutLock<'static>>>),
     File {
-        w: BufWriter<File>,
+        w: Encoder<Hashing>,
         temp: tempfile::TempPath,
         path: PathBuf,
     },
@@ -26,23 +105,42 @@ pub struct Output {
     sink: Sink,
 }
 
+/// What [`Output::finish`] wrote to a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub bytes: u64,
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
+}
+
 impl Output {
     /// `None` or `-`: stdout; otherwise a file, replaced atomically at [`Output::finish`].
     pub fn open(path: Option<&Path>) -> anyhow::Result<Output> {
+        Output::open_compressed(path, Compression::None)
+    }
+
+    pub fn open_compressed(path: Option<&Path>, c: Compression) -> anyhow::Result<Output> {
         match path {
-            None => Ok(Output::stdout()),
-            Some(p) if p.as_os_str() == "-" => Ok(Output::stdout()),
-            Some(p) => Output::file(p),
+            Some(p) if p.as_os_str() != "-" => Output::file(p, c),
+            _ => Ok(Output {
+                sink: Sink::Stdout(Encoder::new(
+                    BufWriter::with_capacity(BUF_SIZE, io::stdout().lock()),
+                    c,
+                )?),
+            }),
         }
     }
 
     pub fn stdout() -> Output {
         Output {
-            sink: Sink::Stdout(BufWriter::with_capacity(BUF_SIZE, io::stdout().lock())),
+            sink: Sink::Stdout(Encoder::Plain(BufWriter::with_capacity(
+                BUF_SIZE,
+                io::stdout().lock(),
+            ))),
         }
     }
 
-    fn file(path: &Path) -> anyhow::Result<Output> {
+    fn file(path: &Path, c: Compression) -> anyhow::Result<Output> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -56,9 +154,14 @@ impl Output {
             .tempfile_in(dir)
             .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
         let (file, temp) = temp.into_parts();
+        let hashing = Hashing {
+            file: BufWriter::with_capacity(BUF_SIZE, file),
+            hash: Sha256::new(),
+            bytes: 0,
+        };
         Ok(Output {
             sink: Sink::File {
-                w: BufWriter::with_capacity(BUF_SIZE, file),
+                w: Encoder::new(hashing, c)?,
                 temp,
                 path: path.to_owned(),
             },
@@ -75,29 +178,48 @@ impl Output {
         }
     }
 
-    /// Flush everything and, for a file, move it into place.
-    pub fn finish(self) -> anyhow::Result<()> {
+    /// Flush everything and, for a file, move it into place. Returns the file's size and
+    /// checksum (`None` for stdout).
+    pub fn finish(self) -> anyhow::Result<Option<Written>> {
         match self.sink {
-            Sink::Stdout(mut w) => exit_on_broken_pipe(w.flush()).context("writing to stdout"),
+            Sink::Stdout(w) => {
+                let mut inner = exit_on_broken_pipe(w.finish()).context("writing to stdout")?;
+                exit_on_broken_pipe(inner.flush()).context("writing to stdout")?;
+                Ok(None)
+            }
             Sink::File { w, temp, path } => {
-                let file = w
+                let ctx = || format!("writing {}", temp.display());
+                let mut h = w.finish().with_context(ctx)?;
+                h.flush().with_context(ctx)?;
+                let written = Written {
+                    bytes: h.bytes,
+                    sha256: hex_lower(&h.hash.finalize()),
+                };
+                let file = h
+                    .file
                     .into_inner()
                     .map_err(io::IntoInnerError::into_error)
-                    .with_context(|| format!("writing {}", temp.display()))?;
-                file.sync_all()
-                    .with_context(|| format!("writing {}", temp.display()))?;
+                    .with_context(ctx)?;
+                file.sync_all().with_context(ctx)?;
                 temp.persist(&path).with_context(|| {
                     format!("renaming the temporary file to {}", path.display())
                 })?;
-                Ok(())
+                Ok(Some(written))
             }
         }
     }
 }
 
+fn hex_lower(b: &[u8]) -> String {
+    let mut s = Vec::with_capacity(b.len() * 2);
+    crate::dialect::hex_encode(b, &mut s);
+    String::from_utf8(s).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     #[test]
     fn file_appears_only_when_finished() {
@@ -106,9 +228,15 @@ mod tests {
         let mut out = Output::open(Some(&path)).unwrap();
         out.write_all(b"a,b\n").unwrap();
         assert!(!path.exists());
-        out.finish().unwrap();
+        let w = out.finish().unwrap().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"a,b\n");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(w.bytes, 4);
+        // printf 'a,b\n' | sha256sum
+        assert_eq!(
+            w.sha256,
+            "5be08c9684a1d25efcee09318204824278b08bbfb4aef973ffefd0b9d7478313"
+        );
     }
 
     #[test]
@@ -119,5 +247,29 @@ mod tests {
         out.write_all(b"partial").unwrap();
         drop(out);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn gzip_and_zstd_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = b"id,name\n1,x\n".repeat(1000);
+        for c in [Compression::Gzip, Compression::Zstd] {
+            let path = dir.path().join(format!("out.csv{}", c.suffix()));
+            let mut out = Output::open_compressed(Some(&path), c).unwrap();
+            out.write_all(&data).unwrap();
+            out.finish().unwrap();
+            let raw = std::fs::read(&path).unwrap();
+            assert!(raw.len() < data.len() / 10);
+            let mut back = Vec::new();
+            match c {
+                Compression::Gzip => {
+                    flate2::read::GzDecoder::new(&raw[..])
+                        .read_to_end(&mut back)
+                        .unwrap();
+                }
+                _ => back = zstd::decode_all(&raw[..]).unwrap(),
+            }
+            assert_eq!(back, data);
+        }
     }
 }

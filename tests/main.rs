@@ -3,6 +3,8 @@
 
 mod util;
 
+mod backup;
+mod parallel;
 mod pipes;
 mod qcount;
 mod qexport;

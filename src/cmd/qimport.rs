@@ -16,21 +16,22 @@
 //! one inside the same transaction to find the exact record the server refuses; the final
 //! ROLLBACK undoes those too.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
-use clap::{ArgAction, Parser};
+use clap::Parser;
 use mysql::prelude::Queryable;
 use mysql::{Conn, Value};
 
-use crate::cli::{mysql_style_args, ConnArgs, CsvArgs};
+use crate::cli::{mysql_style_args, ServerCsvArgs};
 use crate::conn::{db_error, ConnConfig};
 use crate::dialect::Dialect;
 use crate::error::{main_with, DataError};
+use crate::input::open_all;
 use crate::record::{Reader, Record};
+use crate::schema::{ColumnInfo, TableInfo};
 use crate::sql::{quote_ident, TableName};
 
 const EXAMPLES: &str = "\
@@ -59,14 +60,7 @@ pub struct Args {
     quiet: bool,
 
     #[command(flatten)]
-    csv: CsvArgs,
-
-    #[command(flatten)]
-    conn: ConnArgs,
-
-    /// Print help (-h is --host, as in the mysql client)
-    #[arg(short = '?', long, action = ArgAction::Help)]
-    help: Option<bool>,
+    common: ServerCsvArgs,
 }
 
 /// A validated import job.
@@ -93,7 +87,7 @@ const MAX_BATCH_BYTES: usize = 4 << 20;
 
 impl Config {
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
-        let conn = ConnConfig::resolve(&args.conn, "qimport")?;
+        let conn = ConnConfig::resolve(&args.common.conn, "qimport")?;
         let table = TableName::parse(&args.table)?;
         let Some(database) = table.database.clone().or_else(|| conn.database.clone()) else {
             bail!("no database selected: use DATABASE.TABLE, -D DATABASE or --url .../DATABASE");
@@ -102,7 +96,7 @@ impl Config {
             table,
             database,
             files: args.files,
-            dialect: args.csv.dialect(),
+            dialect: args.common.dialect(),
             conn,
             quiet: args.quiet,
         })
@@ -111,12 +105,16 @@ impl Config {
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut conn = cfg.conn.connect(&[SESSION_SQL_MODE])?;
-    let table_cols = table_columns(&mut conn, &cfg.database, &cfg.table.table)?;
-    let full_name = TableName {
-        database: Some(cfg.database.clone()),
-        table: cfg.table.table.clone(),
-    };
-    warn_if_not_transactional(&mut conn, &cfg.database, &cfg.table.table)?;
+    let info = TableInfo::load(&mut conn, &cfg.database, &cfg.table.table)?;
+    let full_name = info.name.clone();
+    if let Some(e) = &info.engine {
+        if !e.eq_ignore_ascii_case("InnoDB") {
+            eprintln!(
+                "qimport: warning: {full_name} uses ENGINE={e}, which cannot roll back: \
+                 a failed import may leave some rows behind"
+            );
+        }
+    }
 
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let mut loader = Loader {
@@ -125,7 +123,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         batch: Batch::default(),
         loaded: 0,
     };
-    let result = load_all(cfg, &table_cols, &mut loader);
+    let result = load_all(cfg, &info, &mut loader);
     let loaded = loader.loaded;
     let mut conn = loader.conn;
     match result {
@@ -147,18 +145,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_all(cfg: &Config, table_cols: &[String], loader: &mut Loader) -> anyhow::Result<()> {
-    if cfg.files.is_empty() {
-        return load_one(cfg, "stdin", std::io::stdin().lock(), table_cols, loader);
-    }
-    for path in &cfg.files {
-        if path.as_os_str() == "-" {
-            load_one(cfg, "stdin", std::io::stdin().lock(), table_cols, loader)?;
-        } else {
-            let name = path.display().to_string();
-            let f = File::open(path).with_context(|| format!("opening {name}"))?;
-            load_one(cfg, &name, f, table_cols, loader)?;
-        }
+fn load_all(cfg: &Config, info: &TableInfo, loader: &mut Loader) -> anyhow::Result<()> {
+    for input in open_all(&cfg.files)? {
+        load_one(cfg, &input.name, input.reader, info, loader)?;
     }
     Ok(())
 }
@@ -168,20 +157,20 @@ fn load_one(
     cfg: &Config,
     name: &str,
     src: impl Read,
-    table_cols: &[String],
+    info: &TableInfo,
     loader: &mut Loader,
 ) -> anyhow::Result<()> {
     let d = &cfg.dialect;
     let mut rdr = Reader::new(src, d.delimiter).strict(true);
     let mut rec = Record::default();
     let read = |rdr: &mut Reader<_>, rec: &mut Record| rdr.read(rec).map_err(|e| e.in_file(name));
-    let columns: Vec<String> = if d.header {
+    let columns: Vec<ColumnInfo> = if d.header {
         if !read(&mut rdr, &mut rec)? {
             bail!("{name}: empty input: expected a header row (use -n if there is none)");
         }
-        match_header(name, &rec, table_cols, &loader.table)?
+        match_header(name, &rec, info)?
     } else {
-        table_cols.to_vec()
+        info.columns.clone()
     };
     loader.start_source(name, columns);
     while read(&mut rdr, &mut rec)? {
@@ -204,27 +193,25 @@ fn load_one(
 }
 
 /// Map header names to table columns: case-insensitive, every name known, none twice.
-fn match_header(
-    name: &str,
-    header: &Record,
-    table_cols: &[String],
-    table: &TableName,
-) -> anyhow::Result<Vec<String>> {
-    let mut cols: Vec<String> = Vec::with_capacity(header.len());
+fn match_header(name: &str, header: &Record, info: &TableInfo) -> anyhow::Result<Vec<ColumnInfo>> {
+    let mut cols: Vec<ColumnInfo> = Vec::with_capacity(header.len());
     for (i, (h, _)) in header.iter().enumerate() {
         let h = String::from_utf8_lossy(h);
-        let Some(c) = table_cols.iter().find(|c| c.eq_ignore_ascii_case(h.trim())) else {
+        let Some(c) = info.column(h.trim()) else {
+            let all: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
             bail!(
                 "{name}:{line}: header field {n} {h:?} is not a column of {table} (its columns: {list})",
                 line = header.line(),
                 n = i + 1,
-                list = table_cols.join(", ")
+                table = info.name,
+                list = all.join(", ")
             );
         };
-        if cols.contains(c) {
+        if cols.iter().any(|x| x.name == c.name) {
             bail!(
-                "{name}:{}: column {c:?} appears twice in the header",
-                header.line()
+                "{name}:{}: column {:?} appears twice in the header",
+                header.line(),
+                c.name
             );
         }
         cols.push(c.clone());
@@ -232,43 +219,11 @@ fn match_header(
     Ok(cols)
 }
 
-fn table_columns(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Vec<String>> {
-    let cols: Vec<String> = conn
-        .exec(
-            "SELECT COLUMN_NAME FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
-            (db, table),
-        )
-        .map_err(db_error)
-        .context("reading the table's columns")?;
-    if cols.is_empty() {
-        bail!("table {db}.{table} does not exist (or you may not see it)");
-    }
-    Ok(cols)
-}
-
-fn warn_if_not_transactional(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<()> {
-    let engine: Option<Option<String>> = conn.exec_first(
-        "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-        (db, table),
-    )
-    .map_err(db_error)?;
-    if let Some(Some(e)) = engine {
-        if !e.eq_ignore_ascii_case("InnoDB") {
-            eprintln!(
-                "qimport: warning: {db}.{table} uses ENGINE={e}, which cannot roll back: \
-                 a failed import may leave some rows behind"
-            );
-        }
-    }
-    Ok(())
-}
-
 /// Rows waiting to be sent, with where each came from.
 #[derive(Default)]
 struct Batch {
     source: String,
-    columns: Vec<String>,
+    columns: Vec<ColumnInfo>,
     values: Vec<Value>,
     lines: Vec<u64>,
     bytes: usize,
@@ -282,7 +237,7 @@ struct Loader {
 }
 
 impl Loader {
-    fn start_source(&mut self, name: &str, columns: Vec<String>) {
+    fn start_source(&mut self, name: &str, columns: Vec<ColumnInfo>) {
         self.batch = Batch {
             source: name.to_owned(),
             columns,
@@ -295,13 +250,18 @@ impl Loader {
     }
 
     fn push(&mut self, rec: &Record, d: &Dialect) -> anyhow::Result<()> {
-        for (v, quoted) in rec.iter() {
+        for ((v, quoted), col) in rec.iter().zip(&self.batch.columns) {
             self.batch.bytes += v.len();
-            self.batch.values.push(if d.is_null(v, quoted) {
+            let value = if d.is_null(v, quoted) {
                 Value::NULL
             } else {
-                Value::Bytes(v.to_vec())
-            });
+                decode(col, v, d).map_err(|reason| {
+                    DataError::new(&self.batch.source, rec.line(), reason)
+                        .column(&col.name)
+                        .value(Some(v))
+                })?
+            };
+            self.batch.values.push(value);
         }
         self.batch.lines.push(rec.line());
         if self.batch.lines.len() >= self.max_rows() || self.batch.bytes >= MAX_BATCH_BYTES {
@@ -311,7 +271,12 @@ impl Loader {
     }
 
     fn insert_sql(&self, rows: usize) -> String {
-        let cols: Vec<String> = self.batch.columns.iter().map(|c| quote_ident(c)).collect();
+        let cols: Vec<String> = self
+            .batch
+            .columns
+            .iter()
+            .map(|c| quote_ident(&c.name))
+            .collect();
         let one = format!("({})", vec!["?"; cols.len()].join(","));
         format!(
             "INSERT INTO {} ({}) VALUES {}",
@@ -361,8 +326,9 @@ impl Loader {
             .trim_end_matches(char::is_whitespace)
             .to_owned();
         let mut err = DataError::new(&self.batch.source, line, reason);
-        if let Some(col) = column_in_message(message, &self.batch.columns) {
-            let i = self.batch.columns.iter().position(|c| c == &col);
+        let names: Vec<String> = self.batch.columns.iter().map(|c| c.name.clone()).collect();
+        if let Some(col) = column_in_message(message, &names) {
+            let i = names.iter().position(|c| c == &col);
             err = err.column(&col);
             if let Some(Value::Bytes(b)) = i.and_then(|i| row.get(i)) {
                 err = err.value(Some(b));
@@ -372,6 +338,22 @@ impl Loader {
         }
         err
     }
+}
+
+/// A CSV value as the parameter for its column: binary columns are decoded (`--binary`),
+/// BIT columns take a number; everything else goes as text for the server to convert.
+fn decode(col: &ColumnInfo, v: &[u8], d: &Dialect) -> Result<Value, String> {
+    if col.is_binary() {
+        return d.binary.decode(v).map(Value::Bytes);
+    }
+    if col.data_type == "bit" {
+        return std::str::from_utf8(v)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Value::UInt)
+            .ok_or_else(|| "a BIT value must be a number, such as 5".to_owned());
+    }
+    Ok(Value::Bytes(v.to_vec()))
 }
 
 /// The column a server error message is about: ``for column `db`.`t`.`c` `` (MariaDB),

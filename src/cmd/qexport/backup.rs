@@ -1,0 +1,316 @@
+//! `qexport --all -o DIR`: a database as a folder that `qimport --dir` restores.
+//!
+//! ```text
+//! DIR/schema.sql      CREATE TABLE statements, in dependency order (referenced first)
+//! DIR/<table>.csv     one file per table (.csv.gz / .csv.zst when compressed)
+//! DIR/manifest.json   tables, row counts, column types, keys, SHA-256 of each file,
+//!                     the dialect, the server and the tool version
+//! ```
+//!
+//! The folder is written under a temporary name beside DIR and renamed to DIR only when
+//! every file is complete: a crashed nightly job leaves no folder that looks like a backup.
+//! With `-j 1` (the default) all tables are read in one transaction, so the backup is one
+//! consistent snapshot of the database (for InnoDB tables).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use mysql::prelude::Queryable;
+use mysql::Conn;
+use serde_json::json;
+
+use super::engine::{Job, Sinks};
+use super::plan::{KeyRange, TableQuery};
+use super::{chunk_rows, execute, Config};
+use crate::conn::db_error;
+use crate::dialect::NullMarker;
+use crate::out::{Output, Written};
+use crate::progress::Progress;
+use crate::schema::{list_tables, TableInfo};
+use crate::sql::TableName;
+
+/// One output file per table, opened when its first bytes arrive.
+struct Files<'a> {
+    dir: &'a Path,
+    names: Vec<String>,
+    cfg: &'a Config,
+    open: Vec<Option<Output>>,
+    done: Vec<Option<(u64, Written)>>,
+}
+
+impl Sinks for Files<'_> {
+    fn write(&mut self, out: usize, bytes: &[u8]) -> anyhow::Result<()> {
+        if self.open[out].is_none() {
+            let path = self.dir.join(&self.names[out]);
+            self.open[out] = Some(Output::open_compressed(Some(&path), self.cfg.compression)?);
+        }
+        match &mut self.open[out] {
+            Some(o) => o.write_all(bytes),
+            None => bail!("output {out} is closed"),
+        }
+    }
+
+    fn finish(&mut self, out: usize, rows: u64) -> anyhow::Result<()> {
+        if self.open[out].is_none() {
+            self.write(out, b"")?;
+        }
+        if let Some(o) = self.open[out].take() {
+            let written = o.finish()?.context("a backup file must be a file")?;
+            self.done[out] = Some((rows, written));
+        }
+        Ok(())
+    }
+}
+
+/// A file name for a table: safe characters kept, anything else percent-encoded.
+pub fn file_name(table: &str, suffix: &str) -> String {
+    let mut s = String::new();
+    for (i, b) in table.bytes().enumerate() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (b == b'.' && i > 0) {
+            s.push(char::from(b));
+        } else {
+            let _ = write!(s, "%{b:02X}");
+        }
+    }
+    format!("{s}.csv{suffix}")
+}
+
+pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::Result<()> {
+    let Some(dir) = cfg.output.as_deref() else {
+        bail!("a backup needs -o DIR");
+    };
+    let db = cfg.conn.database.clone().unwrap_or_default();
+    let tmp = temp_dir_beside(dir)?;
+    let names = match tables {
+        Some(t) => t.to_vec(),
+        None => list_tables(conn, &db)?,
+    };
+    if names.is_empty() {
+        bail!("database {db} has no tables to back up");
+    }
+    let infos: Vec<TableInfo> = names
+        .iter()
+        .map(|t| TableInfo::load(conn, &db, t))
+        .collect::<anyhow::Result<_>>()?;
+    let queries: Vec<TableQuery> = dependency_order(conn, &db, &names)?
+        .into_iter()
+        .map(|i| TableQuery::new(infos[i].clone(), None, None, None, None))
+        .collect::<anyhow::Result<_>>()?;
+
+    // Plan the reads before any snapshot, as for a single table.
+    let mut jobs = Vec::new();
+    for (out, tq) in queries.iter().enumerate() {
+        let ranges = if cfg.jobs > 1 && tq.unsplittable().is_none() {
+            tq.chunks(conn, &KeyRange::default(), chunk_rows(&tq.info), 1)?
+        } else {
+            vec![KeyRange::default()]
+        };
+        jobs.extend(ranges.iter().enumerate().map(|(i, r)| Job {
+            out,
+            sql: tq.sql(r),
+            header: i == 0,
+        }));
+    }
+    let schema = schema_sql(conn, &queries)?;
+    let (server, created): (String, String) = conn
+        .query_first("SELECT VERSION(), DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ')")
+        .map_err(db_error)?
+        .unwrap_or_default();
+
+    let mut files = Files {
+        dir: tmp.path(),
+        names: queries
+            .iter()
+            .map(|tq| file_name(&tq.info.name.table, cfg.compression.suffix()))
+            .collect(),
+        cfg,
+        open: queries.iter().map(|_| None).collect(),
+        done: queries.iter().map(|_| None).collect(),
+    };
+    let total: u64 = queries.iter().map(|q| q.info.estimated_rows).sum();
+    let progress = Progress::new(&db, Some(total), cfg.quiet);
+    let locked: Vec<&TableName> = queries.iter().map(|q| &q.info.name).collect();
+    execute(cfg, conn, &jobs, &locked, &mut files, &progress)?;
+
+    std::fs::write(tmp.path().join("schema.sql"), &schema).context("writing schema.sql")?;
+    let about = About {
+        db: &db,
+        server: &server,
+        created: &created,
+    };
+    let (manifest, total_rows) = manifest(cfg, &about, &queries, &files)?;
+    let text = serde_json::to_string_pretty(&manifest)? + "\n";
+    std::fs::write(tmp.path().join("manifest.json"), text).context("writing manifest.json")?;
+
+    let tmp_path = tmp.keep();
+    if let Err(e) = std::fs::rename(&tmp_path, dir) {
+        let _ = std::fs::remove_dir_all(&tmp_path);
+        return Err(e)
+            .with_context(|| format!("renaming the finished backup to {}", dir.display()));
+    }
+    if !cfg.quiet {
+        eprintln!(
+            "qexport: {db}: {} tables, {total_rows} rows backed up to {}",
+            queries.len(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// A new temporary folder beside `dir`, which must not exist yet.
+fn temp_dir_beside(dir: &Path) -> anyhow::Result<tempfile::TempDir> {
+    if dir.exists() {
+        bail!(
+            "{} exists: a backup goes into a new folder (for example -o backup/$(date +%F))",
+            dir.display()
+        );
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = dir
+        .file_name()
+        .with_context(|| format!("{}: not a folder name", dir.display()))?
+        .to_string_lossy()
+        .into_owned();
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempdir_in(parent)
+        .with_context(|| format!("creating a temporary folder in {}", parent.display()))
+}
+
+/// `SHOW CREATE TABLE` of each table, in order, with foreign-key checks off.
+fn schema_sql(conn: &mut Conn, queries: &[TableQuery]) -> anyhow::Result<String> {
+    let mut schema = String::from(
+        "-- qexport backup schema: CREATE statements in dependency order\nSET FOREIGN_KEY_CHECKS = 0;\n\n",
+    );
+    for tq in queries {
+        let row: Option<(String, String)> = conn
+            .query_first(format!("SHOW CREATE TABLE {}", tq.info.name.quoted()))
+            .map_err(db_error)?;
+        let (_, create) = row.with_context(|| format!("SHOW CREATE TABLE {}", tq.info.name))?;
+        schema.push_str(&create);
+        schema.push_str(";\n\n");
+    }
+    Ok(schema)
+}
+
+/// Where and when the backup was taken.
+struct About<'a> {
+    db: &'a str,
+    server: &'a str,
+    created: &'a str,
+}
+
+/// The manifest, and the total number of rows.
+fn manifest(
+    cfg: &Config,
+    about: &About<'_>,
+    queries: &[TableQuery],
+    files: &Files<'_>,
+) -> anyhow::Result<(serde_json::Value, u64)> {
+    let d = &cfg.dialect;
+    let mut tables = Vec::new();
+    let mut total_rows = 0;
+    for (i, tq) in queries.iter().enumerate() {
+        let Some((rows, written)) = &files.done[i] else {
+            bail!("{} was not written", tq.info.name);
+        };
+        total_rows += rows;
+        tables.push(json!({
+            "name": tq.info.name.table,
+            "file": files.names[i],
+            "rows": rows,
+            "bytes": written.bytes,
+            "sha256": written.sha256,
+            "key": tq.info.key,
+            "columns": tq.info.columns.iter().map(|c| json!({
+                "name": c.name, "type": c.column_type, "nullable": c.nullable,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    let null_marker = match &d.null {
+        NullMarker::Empty => String::new(),
+        NullMarker::Text(t) => String::from_utf8_lossy(t).into_owned(),
+    };
+    let manifest = json!({
+        "format": "qtools-backup",
+        "format_version": 1,
+        "tool": "qexport",
+        "version": env!("CARGO_PKG_VERSION"),
+        "created": about.created,
+        "server": about.server,
+        "database": about.db,
+        "consistent": cfg.jobs == 1 || cfg.consistent,
+        "schema": "schema.sql",
+        "dialect": {
+            "delimiter": char::from(d.delimiter).to_string(),
+            "header": d.header,
+            "null": null_marker,
+            "binary": d.binary.name(),
+            "compression": format!("{:?}", cfg.compression).to_lowercase(),
+        },
+        "tables": tables,
+    });
+    Ok((manifest, total_rows))
+}
+
+/// Indexes into `names`, referenced tables before the tables that reference them (foreign
+/// keys), otherwise by name. Cycles are broken by name order (the restore disables
+/// foreign-key checks anyway).
+fn dependency_order(conn: &mut Conn, db: &str, names: &[String]) -> anyhow::Result<Vec<usize>> {
+    let edges: Vec<(String, String)> = conn
+        .exec(
+            "SELECT DISTINCT TABLE_NAME, REFERENCED_TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL",
+            (db, db),
+        )
+        .map_err(db_error)?;
+    let mut placed = vec![false; names.len()];
+    let mut order = Vec::with_capacity(names.len());
+    while order.len() < names.len() {
+        let before = order.len();
+        for (i, n) in names.iter().enumerate() {
+            if placed[i] {
+                continue;
+            }
+            let waits = edges.iter().any(|(t, r)| {
+                t == n
+                    && r != n
+                    && names
+                        .iter()
+                        .position(|x| x == r)
+                        .is_some_and(|j| !placed[j])
+            });
+            if !waits {
+                placed[i] = true;
+                order.push(i);
+            }
+        }
+        if order.len() == before {
+            // A cycle: take the first remaining table.
+            if let Some(i) = placed.iter().position(|p| !p) {
+                placed[i] = true;
+                order.push(i);
+            }
+        }
+    }
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe() {
+        assert_eq!(file_name("users", ""), "users.csv");
+        assert_eq!(file_name("a/b c", ".gz"), "a%2Fb%20c.csv.gz");
+        assert_eq!(file_name(".hidden", ""), "%2Ehidden.csv");
+        assert_eq!(file_name("é", ".zst"), "%C3%A9.csv.zst");
+    }
+}

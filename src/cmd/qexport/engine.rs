@@ -1,0 +1,362 @@
+//! Running export jobs: rows to CSV, over one connection streaming (`-j 1`), or over N
+//! connections reading key-range chunks in parallel while one writer puts the chunks out
+//! in job order, so the output is byte-identical to `-j 1`.
+//!
+//! Memory: `-j 1` streams (one 64 KiB block at a time). In parallel each chunk is
+//! collected whole, and no worker may start a chunk more than `2 * N` ahead of the writer,
+//! so at most about `2 * N` chunks (each a few MiB, see `plan`) are held at once.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::sync::{Condvar, Mutex};
+
+use anyhow::{anyhow, bail, Context};
+use mysql::consts::ColumnType;
+use mysql::prelude::Queryable;
+use mysql::{Column, Conn, Row, Value};
+
+use crate::conn::{db_error, ConnConfig};
+use crate::dialect::{bit_to_decimal, Dialect};
+use crate::progress::Progress;
+
+/// One query whose rows go, in order, to output number `out`.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub out: usize,
+    pub sql: String,
+    /// Write the header row before this job's rows (the first job of each output).
+    pub header: bool,
+}
+
+/// Where job output goes: one writer per output, written in job order.
+pub trait Sinks {
+    fn write(&mut self, out: usize, bytes: &[u8]) -> anyhow::Result<()>;
+    /// Every job of `out` is written; they held `rows` rows.
+    fn finish(&mut self, out: usize, rows: u64) -> anyhow::Result<()>;
+}
+
+/// How a result column is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    /// Bytes: encoded by `--binary`.
+    Binary,
+    /// BIT(n): the server sends big-endian bytes; written as a number.
+    Bit,
+}
+
+fn kind(c: &Column) -> Kind {
+    use ColumnType::{
+        MYSQL_TYPE_BIT, MYSQL_TYPE_BLOB, MYSQL_TYPE_GEOMETRY, MYSQL_TYPE_LONG_BLOB,
+        MYSQL_TYPE_MEDIUM_BLOB, MYSQL_TYPE_STRING, MYSQL_TYPE_TINY_BLOB, MYSQL_TYPE_VARCHAR,
+        MYSQL_TYPE_VAR_STRING,
+    };
+    /// The `binary` pseudo-charset; numbers and dates report it too, hence the type check.
+    const BINARY_CHARSET: u16 = 63;
+    match c.column_type() {
+        MYSQL_TYPE_BIT => Kind::Bit,
+        MYSQL_TYPE_STRING
+        | MYSQL_TYPE_VAR_STRING
+        | MYSQL_TYPE_VARCHAR
+        | MYSQL_TYPE_BLOB
+        | MYSQL_TYPE_TINY_BLOB
+        | MYSQL_TYPE_MEDIUM_BLOB
+        | MYSQL_TYPE_LONG_BLOB
+        | MYSQL_TYPE_GEOMETRY
+            if c.character_set() == BINARY_CHARSET =>
+        {
+            Kind::Binary
+        }
+        _ => Kind::Text,
+    }
+}
+
+/// Writes rows of one result set as CSV records.
+struct RowFormat<'a> {
+    kinds: Vec<Kind>,
+    d: &'a Dialect,
+    scratch: Vec<u8>,
+}
+
+impl<'a> RowFormat<'a> {
+    fn new(cols: &[Column], d: &'a Dialect) -> Self {
+        RowFormat {
+            kinds: cols.iter().map(kind).collect(),
+            d,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn header(&self, cols: &[Column], buf: &mut Vec<u8>) {
+        self.d
+            .write_record(buf, cols.iter().map(|c| Some(c.name_ref())));
+    }
+
+    fn row(&mut self, row: &Row, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        for (i, k) in self.kinds.iter().enumerate() {
+            if i > 0 {
+                buf.push(self.d.delimiter);
+            }
+            match row.as_ref(i) {
+                Some(Value::Bytes(b)) => match k {
+                    Kind::Text => self.d.write_value(buf, b),
+                    Kind::Binary => {
+                        self.scratch.clear();
+                        self.d.binary.encode(b, &mut self.scratch);
+                        self.d.write_value(buf, &self.scratch);
+                    }
+                    Kind::Bit => {
+                        self.scratch.clear();
+                        bit_to_decimal(b, &mut self.scratch);
+                        self.d.write_value(buf, &self.scratch);
+                    }
+                },
+                Some(Value::NULL) | None => self.d.write_null(buf),
+                // The text protocol only sends bytes and NULL.
+                Some(other) => bail!("unexpected value from the text protocol: {other:?}"),
+            }
+        }
+        buf.push(b'\n');
+        Ok(())
+    }
+}
+
+const BLOCK: usize = 64 * 1024;
+
+/// Run one job, appending CSV to `buf`; `flush` is called whenever `buf` reaches
+/// `flush_at` bytes, with the rows it holds. Returns the number of rows.
+fn run_job(
+    conn: &mut Conn,
+    job: &Job,
+    d: &Dialect,
+    buf: &mut Vec<u8>,
+    flush_at: usize,
+    flush: &mut dyn FnMut(&mut Vec<u8>, u64) -> anyhow::Result<()>,
+) -> anyhow::Result<u64> {
+    let mut result = conn
+        .query_iter(&job.sql)
+        .map_err(db_error)
+        .context("running the export query")?;
+    let cols = result.columns().as_ref().to_vec();
+    if cols.is_empty() {
+        bail!("the query returned no result set (was it a SELECT?)");
+    }
+    let mut fmt = RowFormat::new(&cols, d);
+    if job.header && d.header {
+        fmt.header(&cols, buf);
+    }
+    let (mut rows, mut pending) = (0u64, 0u64);
+    for row in result.by_ref() {
+        let row = row
+            .map_err(db_error)
+            .context("reading rows from the server")?;
+        fmt.row(&row, buf)?;
+        rows += 1;
+        pending += 1;
+        if buf.len() >= flush_at {
+            flush(buf, pending)?;
+            pending = 0;
+        }
+    }
+    flush(buf, pending)?;
+    Ok(rows)
+}
+
+/// Is job `i` the last of its output?
+fn last_of_out(jobs: &[Job], i: usize) -> bool {
+    jobs.get(i + 1).is_none_or(|next| next.out != jobs[i].out)
+}
+
+/// Run every job on one connection, streaming.
+pub fn run_sequential(
+    conn: &mut Conn,
+    jobs: &[Job],
+    d: &Dialect,
+    sinks: &mut dyn Sinks,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let mut buf = Vec::with_capacity(BLOCK + 4096);
+    let mut out_rows = 0;
+    for (i, job) in jobs.iter().enumerate() {
+        out_rows += run_job(conn, job, d, &mut buf, BLOCK, &mut |b, rows| {
+            progress.add(rows, b.len() as u64);
+            sinks.write(job.out, b)?;
+            b.clear();
+            Ok(())
+        })?;
+        if last_of_out(jobs, i) {
+            sinks.finish(job.out, out_rows)?;
+            out_rows = 0;
+        }
+    }
+    Ok(())
+}
+
+enum Msg {
+    /// A worker has connected and opened its snapshot.
+    Started,
+    Done {
+        job: usize,
+        bytes: Vec<u8>,
+        rows: u64,
+    },
+    Failed(anyhow::Error),
+}
+
+struct Shared {
+    next: usize,
+    written: usize,
+    cancelled: bool,
+}
+
+/// The parallel run's settings.
+pub struct Parallel<'a> {
+    pub conn: &'a ConnConfig,
+    pub init: &'a [&'a str],
+    pub workers: usize,
+}
+
+/// Run the jobs over `p.workers` connections, each in its own consistent snapshot.
+/// `all_started` is called once every worker has opened its snapshot (for `--consistent`,
+/// which holds a lock until then).
+pub fn run_parallel(
+    p: &Parallel<'_>,
+    jobs: &[Job],
+    d: &Dialect,
+    sinks: &mut dyn Sinks,
+    progress: &Progress,
+    all_started: &mut dyn FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let window = 2 * p.workers;
+    let shared = Mutex::new(Shared {
+        next: 0,
+        written: 0,
+        cancelled: false,
+    });
+    let wake = Condvar::new();
+    let (tx, rx) = mpsc::channel::<Msg>();
+    std::thread::scope(|s| {
+        for _ in 0..p.workers {
+            let tx = tx.clone();
+            let (shared, wake) = (&shared, &wake);
+            s.spawn(move || {
+                if let Err(e) = worker(p, jobs, d, window, shared, wake, &tx) {
+                    let _ = tx.send(Msg::Failed(e));
+                }
+            });
+        }
+        drop(tx);
+        let result = write_in_order(
+            &rx,
+            jobs,
+            p.workers,
+            &shared,
+            &wake,
+            sinks,
+            progress,
+            all_started,
+        );
+        if result.is_err() {
+            shared.lock().map(|mut g| g.cancelled = true).ok();
+            wake.notify_all();
+        }
+        result
+    })
+}
+
+fn worker(
+    p: &Parallel<'_>,
+    jobs: &[Job],
+    d: &Dialect,
+    window: usize,
+    shared: &Mutex<Shared>,
+    wake: &Condvar,
+    tx: &mpsc::Sender<Msg>,
+) -> anyhow::Result<()> {
+    let mut conn = p.conn.connect(p.init)?;
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+        .map_err(db_error)?;
+    if tx.send(Msg::Started).is_err() {
+        return Ok(());
+    }
+    loop {
+        let i = {
+            let mut g = shared.lock().map_err(|_| anyhow!("a worker panicked"))?;
+            loop {
+                if g.cancelled || g.next >= jobs.len() {
+                    return Ok(());
+                }
+                if g.next < g.written + window {
+                    g.next += 1;
+                    break g.next - 1;
+                }
+                g = wake.wait(g).map_err(|_| anyhow!("a worker panicked"))?;
+            }
+        };
+        let mut bytes = Vec::new();
+        let rows = run_job(
+            &mut conn,
+            &jobs[i],
+            d,
+            &mut bytes,
+            usize::MAX,
+            &mut |_, _| Ok(()),
+        )?;
+        if tx
+            .send(Msg::Done {
+                job: i,
+                bytes,
+                rows,
+            })
+            .is_err()
+        {
+            return Ok(());
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_in_order(
+    rx: &mpsc::Receiver<Msg>,
+    jobs: &[Job],
+    workers: usize,
+    shared: &Mutex<Shared>,
+    wake: &Condvar,
+    sinks: &mut dyn Sinks,
+    progress: &Progress,
+    all_started: &mut dyn FnMut() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut pending: BTreeMap<usize, (Vec<u8>, u64)> = BTreeMap::new();
+    let (mut next, mut started, mut out_rows) = (0, 0, 0);
+    while next < jobs.len() {
+        match rx.recv() {
+            Ok(Msg::Started) => {
+                started += 1;
+                if started == workers {
+                    all_started()?;
+                }
+            }
+            Ok(Msg::Done { job, bytes, rows }) => {
+                pending.insert(job, (bytes, rows));
+            }
+            Ok(Msg::Failed(e)) => return Err(e),
+            Err(_) => bail!("the export workers stopped before the end"),
+        }
+        while let Some((bytes, rows)) = pending.remove(&next) {
+            let out = jobs[next].out;
+            sinks.write(out, &bytes)?;
+            progress.add(rows, bytes.len() as u64);
+            out_rows += rows;
+            if last_of_out(jobs, next) {
+                sinks.finish(out, out_rows)?;
+                out_rows = 0;
+            }
+            next += 1;
+            if let Ok(mut g) = shared.lock() {
+                g.written = next;
+            }
+            wake.notify_all();
+        }
+    }
+    Ok(())
+}

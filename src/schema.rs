@@ -1,0 +1,200 @@
+//! What the tools need to know about a table, from `information_schema`: its columns and
+//! their types, the key that orders it (for key-ordered and parallel exports), its engine
+//! and its estimated size.
+
+use anyhow::{bail, Context};
+use mysql::prelude::Queryable;
+use mysql::Conn;
+
+use crate::conn::db_error;
+use crate::sql::{quote_ident, TableName};
+
+/// One column of a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    pub name: String,
+    /// `DATA_TYPE`, lower case: `int`, `varchar`, `float`, `bit`, `blob`...
+    pub data_type: String,
+    /// `COLUMN_TYPE`: the full declaration, such as `int(10) unsigned`.
+    pub column_type: String,
+    pub nullable: bool,
+    /// `CHARACTER_SET_NAME` and `COLLATION_NAME` of text columns.
+    pub charset: Option<String>,
+    pub collation: Option<String>,
+}
+
+/// Data types that hold bytes rather than text (a `CHARACTER SET binary` column reports
+/// one of these too).
+const BINARY_TYPES: &[&str] = &[
+    "binary",
+    "varbinary",
+    "tinyblob",
+    "blob",
+    "mediumblob",
+    "longblob",
+    "geometry",
+    "point",
+    "linestring",
+    "polygon",
+    "multipoint",
+    "multilinestring",
+    "multipolygon",
+    "geometrycollection",
+];
+
+const INTEGER_TYPES: &[&str] = &["tinyint", "smallint", "mediumint", "int", "bigint"];
+
+impl ColumnInfo {
+    pub fn is_binary(&self) -> bool {
+        BINARY_TYPES.contains(&self.data_type.as_str())
+    }
+
+    pub fn is_integer(&self) -> bool {
+        INTEGER_TYPES.contains(&self.data_type.as_str())
+    }
+
+    pub fn is_unsigned(&self) -> bool {
+        self.column_type.contains("unsigned")
+    }
+
+    /// The expression that reads this column losslessly in the text protocol.
+    ///
+    /// FLOAT is the one type the server prints lossily: 6 significant digits, so
+    /// 16777215 comes out as 16777200. Read as DOUBLE, it prints its exact value, which
+    /// converts back to the identical FLOAT.
+    pub fn select_expr(&self) -> String {
+        let q = quote_ident(&self.name);
+        if self.data_type == "float" {
+            format!("CAST({q} AS DOUBLE) AS {q}")
+        } else {
+            q
+        }
+    }
+}
+
+/// A table, as the tools see it.
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    pub name: TableName,
+    pub columns: Vec<ColumnInfo>,
+    /// The primary key, or else the first unique key of NOT NULL columns without prefix;
+    /// empty when the table has neither.
+    pub key: Vec<String>,
+    pub engine: Option<String>,
+    /// `TABLE_ROWS`: an estimate for InnoDB.
+    pub estimated_rows: u64,
+    /// `AVG_ROW_LENGTH` in bytes: an estimate.
+    pub avg_row_length: u64,
+}
+
+impl TableInfo {
+    /// Read a table's description; an error names the table when it does not exist.
+    pub fn load(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<TableInfo> {
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+        )> = conn
+            .exec(
+                "SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IS_NULLABLE, \
+                 CHARACTER_SET_NAME, COLLATION_NAME \
+                 FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+                (db, table),
+            )
+            .map_err(db_error)
+            .with_context(|| format!("reading the columns of {db}.{table}"))?;
+        if rows.is_empty() {
+            bail!("table {db}.{table} does not exist (or you may not see it)");
+        }
+        let columns = rows
+            .into_iter()
+            .map(
+                |(name, data_type, column_type, nullable, charset, collation)| ColumnInfo {
+                    name,
+                    data_type,
+                    column_type,
+                    nullable: nullable == "YES",
+                    charset,
+                    collation,
+                },
+            )
+            .collect();
+        let key = find_key(conn, db, table)?;
+        let (engine, estimated_rows, avg_row_length): (Option<String>, Option<u64>, Option<u64>) =
+            conn.exec_first(
+                "SELECT ENGINE, TABLE_ROWS, AVG_ROW_LENGTH FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (db, table),
+            )
+            .map_err(db_error)?
+            .unwrap_or((None, None, None));
+        Ok(TableInfo {
+            name: TableName {
+                database: Some(db.to_owned()),
+                table: table.to_owned(),
+            },
+            columns,
+            key,
+            engine,
+            estimated_rows: estimated_rows.unwrap_or(0),
+            avg_row_length: avg_row_length.unwrap_or(0),
+        })
+    }
+
+    pub fn column(&self, name: &str) -> Option<&ColumnInfo> {
+        self.columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The key's columns.
+    pub fn key_columns(&self) -> Vec<&ColumnInfo> {
+        self.key.iter().filter_map(|k| self.column(k)).collect()
+    }
+}
+
+fn find_key(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Vec<String>> {
+    // (index, column, non_unique, nullable, sub_part), PRIMARY first, in key order.
+    let rows: Vec<(String, String, i64, String, Option<i64>)> = conn
+        .exec(
+            "SELECT INDEX_NAME, COLUMN_NAME, NON_UNIQUE, NULLABLE, SUB_PART \
+             FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+             ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME, SEQ_IN_INDEX",
+            (db, table),
+        )
+        .map_err(db_error)
+        .with_context(|| format!("reading the keys of {db}.{table}"))?;
+    let mut i = 0;
+    while i < rows.len() {
+        let name = &rows[i].0;
+        let end = rows[i..]
+            .iter()
+            .position(|r| &r.0 != name)
+            .map_or(rows.len(), |p| i + p);
+        let index = &rows[i..end];
+        let usable = index.iter().all(|(_, _, non_unique, nullable, sub_part)| {
+            *non_unique == 0 && nullable.is_empty() && sub_part.is_none()
+        });
+        if usable {
+            return Ok(index.iter().map(|r| r.1.clone()).collect());
+        }
+        i = end;
+    }
+    Ok(Vec::new())
+}
+
+/// The base tables of a database, by name.
+pub fn list_tables(conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
+    conn.exec(
+        "SELECT TABLE_NAME FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+        (db,),
+    )
+    .map_err(db_error)
+    .with_context(|| format!("listing the tables of {db}"))
+}
