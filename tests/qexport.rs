@@ -263,3 +263,116 @@ fn utf8mb4_binary_and_timestamps() {
         .ok()
         .stdout_is("s,ts,d\n😀 שלום é,2024-02-29 23:59:59,12345678901234.000100\n");
 }
+
+/// Start a slow export into `-o out.csv`, kill it on the server side (`KILL QUERY` or
+/// `KILL CONNECTION`), and expect a one-line error, exit 2, and no file under the name.
+fn killed_export(test: &str, kill: &str, expect: &str) {
+    use mysql::prelude::Queryable;
+    let (wd, db) = small(test);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_qexport"))
+        .current_dir(wd.path())
+        .env("HOME", wd.path())
+        .args(["--url", &db.url, "-o", "out.csv", "-e"])
+        .arg(format!(
+            "SELECT seq, SLEEP(0.02) AS s, '{test}' AS tag FROM seq_1_to_2000"
+        ))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut conn = db.conn();
+    let started = std::time::Instant::now();
+    let id = loop {
+        let ids: Vec<u64> = conn
+            .query(format!(
+                "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%''{test}'' AS tag%' AND INFO NOT LIKE '%PROCESSLIST%'"
+            ))
+            .unwrap();
+        if let Some(id) = ids.first() {
+            break *id;
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "the export query never showed up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    conn.query_drop(format!("{kill} {id}")).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(err.contains(expect), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "stderr: {err}");
+    assert_eq!(
+        std::fs::read_dir(wd.path()).unwrap().count(),
+        0,
+        "no file may be left"
+    );
+}
+
+#[test]
+fn killed_query_leaves_no_file() {
+    killed_export("qexport_killq", "KILL QUERY", "interrupted");
+}
+
+// Regression: a killed connection surfaced as a broken pipe on the database socket, which
+// was taken for a closed stdout: exit 0 and a partial file under the real name.
+#[test]
+fn killed_connection_leaves_no_file() {
+    killed_export("qexport_killc", "KILL CONNECTION", "server disconnected");
+}
+
+#[test]
+fn columns_where_order_limit() {
+    let (wd, db) = small("qexport_select");
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            &db.url,
+            "--columns",
+            "note,id",
+            "--where",
+            "id > 1",
+        ])
+        .args(["--order-by", "id DESC", "--limit", "2", "t"])
+        .ok()
+        .stdout_is("note,id\n\"two\nlines\",4\n\"say \"\"hi\"\"\",3\n");
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "--columns", "id,nope", "t"])
+        .fails(2)
+        .stderr_has(&[
+            "--columns: ",
+            "has no column \"nope\" (its columns: id, name, note)",
+        ]);
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "--where", "id = 1", "-e", "SELECT 1"])
+        .fails(2)
+        .stderr_has(&["apply to a TABLE, not to -e"]);
+}
+
+#[test]
+fn compressed_output_file() {
+    let (wd, db) = small("qexport_gzip");
+    let plain = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "t"])
+        .ok()
+        .stdout();
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "t", "--gzip", "-o", "t.csv.gz"])
+        .ok();
+    let gz = std::fs::read(wd.path().join("t.csv.gz")).unwrap();
+    let mut back = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut back).unwrap();
+    assert_eq!(back, plain);
+}
+
+#[test]
+fn sessions_are_set_for_slow_consumers() {
+    let (wd, db) = small("qexport_session");
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "-n", "-e"])
+        .arg("SELECT @@session.net_write_timeout, @@session.time_zone, @@character_set_results")
+        .ok()
+        .stdout_is("86400,+00:00,utf8mb4\n");
+}
