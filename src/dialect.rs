@@ -178,9 +178,18 @@ impl Dialect {
     }
 
     fn needs_quotes(&self, value: &[u8]) -> bool {
-        value.is_empty()
-            || memchr::memchr3(self.delimiter, b'"', b'\n', value).is_some()
-            || memchr::memchr(b'\r', value).is_some()
+        // Short fields (most of them) in one pass; memchr's vector setup only pays off on
+        // longer ones, where it makes two passes (it searches for at most three bytes).
+        let special = if value.len() < 32 {
+            value
+                .iter()
+                .any(|&b| b == self.delimiter || b == b'"' || b == b'\n' || b == b'\r')
+        } else {
+            memchr::memchr3(self.delimiter, b'"', b'\n', value).is_some()
+                || memchr::memchr(b'\r', value).is_some()
+        };
+        special
+            || value.is_empty()
             || matches!(&self.null, NullMarker::Text(m) if value == m.as_slice())
     }
 

@@ -26,9 +26,9 @@ impl Progress {
         let len = estimated_rows.filter(|n| *n > 0);
         let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
         let template = if len.is_some() {
-            "{prefix} [{bar:30}] {human_pos}/~{human_len} rows, {msg} ({per_sec}, eta {eta})"
+            "{prefix} [{bar:30}] {human_pos}/~{human_len} rows, {msg}, {elapsed} (eta {eta})"
         } else {
-            "{prefix} {spinner} {human_pos} rows, {msg} ({per_sec})"
+            "{prefix} {spinner} {human_pos} rows, {msg}, {elapsed}"
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of qtools against the tools people compare it with, on the same
+# generated data in one run; writes the results into BENCHMARKS.md.
+#
+#   scripts/bench.sh                 # 1M rows, 5 timed runs each, plus the 10M memory check
+#   BENCH_ROWS=200000 BENCH_RUNS=2 BENCH_BIG=0 scripts/bench.sh     # a quick look
+#
+# It installs what it compares against when missing (mariadb client, mydumper, hyperfine,
+# GNU time, ripgrep, xsv, csvkit, Miller, GNU parallel), builds qtools in release mode,
+# starts a private MariaDB (its own datadir, socket and port under target/bench/), loads a
+# seeded users table (scripts/gen-users.py) and times each command with hyperfine. Peak RSS
+# comes from GNU time. Nothing is timed into /dev/null where a tool could cheat on it
+# (GNU grep stops at the first match when its output is /dev/null): greps write to a pipe.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+rows=${BENCH_ROWS:-1000000}
+runs=${BENCH_RUNS:-5}
+big=${BENCH_BIG:-10000000}
+work=$root/target/bench
+say() { printf '\n== %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- tools
+scripts/deps.sh
+need=()
+for t in mydumper:mydumper hyperfine:hyperfine /usr/bin/time:time rg:ripgrep parallel:parallel mlr:miller; do
+    command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t#*:}")
+done
+command -v csvgrep >/dev/null 2>&1 || need+=(csvkit)
+if [ ${#need[@]} -gt 0 ]; then
+    say "installing ${need[*]} (apt-get)"
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >&2
+fi
+if ! command -v xsv >/dev/null 2>&1; then
+    say "installing xsv (cargo install)"
+    cargo install --locked --quiet xsv >&2
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say "building qtools (release)"
+cargo build --release --locked --quiet
+export PATH="$root/target/release:$PATH"
+
+# ---------------------------------------------------------------- server and data
+mkdir -p "$work"
+dbdir=$work/db
+scripts/test-db.sh stop "$dbdir"
+url=$(QTOOLS_DB_BUFFER_POOL=4G scripts/test-db.sh start "$dbdir")
+trap 'scripts/test-db.sh stop "$dbdir"' EXIT
+port=${url##*:}; port=${port%/}
+my=(mariadb --no-defaults -h 127.0.0.1 -P "$port" -u root)
+U="--url ${url}bench"
+# settle: after a bulk load InnoDB flushes dirty pages and purges for a minute or more,
+# on the same 2 cores the benchmark uses; timing during that measures the flushing.
+settle() {
+    say "waiting for InnoDB to flush and purge (timing a busy server measures its flushing)"
+    "${my[@]}" -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
+    local i dirty hist
+    for i in $(seq 1 300); do
+        dirty=$("${my[@]}" -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)
+        hist=$("${my[@]}" -N -e "SELECT count FROM information_schema.INNODB_METRICS WHERE name = 'trx_rseg_history_len'")
+        [ "$dirty" -lt 50 ] && [ "$hist" -lt 100 ] && break
+        sleep 1
+    done
+    "${my[@]}" -e "SET GLOBAL innodb_max_dirty_pages_pct = 90"
+}
+
+say "generating and loading $rows users (seeded)"
+"${my[@]}" -e "CREATE DATABASE bench"
+python3 scripts/gen-users.py --schema | "${my[@]}" bench
+python3 scripts/gen-users.py "$rows" 42 >"$work/users.tsv"
+load_sql="LOAD DATA LOCAL INFILE '$work/users.tsv' INTO TABLE users CHARACTER SET utf8mb4
+  (id, name, email, city, bio, balance, created, @a) SET avatar = UNHEX(@a)"
+"${my[@]}" --local-infile=1 bench -e "$load_sql"
+"${my[@]}" bench -e "CREATE TABLE users_100k LIKE users; INSERT INTO users_100k SELECT * FROM users WHERE id <= 100000; ANALYZE TABLE users, users_100k" >/dev/null
+settle
+qexport $U users >"$work/users.csv"
+csv_mb=$(python3 -c "import os; print(round(os.path.getsize('$work/users.csv') / 1e6, 1))")
+records=$(qcount "$work/users.csv")
+
+# ---------------------------------------------------------------- measuring
+results=$work/results.tsv
+: >"$results"
+# bench GROUP NAME COMMAND [PREPARE]: median seconds (hyperfine) and peak RSS (GNU time).
+bench() {
+    local group=$1 name=$2 cmd=$3 prep=${4:-true}
+    say "$group: $name"
+    hyperfine --shell=bash --style=none --warmup 1 --runs "$runs" --prepare "$prep" \
+        --export-json "$work/h.json" "$cmd" >&2
+    local median rss
+    median=$(python3 -c "import json; print(json.load(open('$work/h.json'))['results'][0]['median'])")
+    bash -c "$prep" >/dev/null 2>&1
+    rss=$(/usr/bin/time -f '%M' bash -c "$cmd" 2>&1 >/dev/null | tail -1)
+    printf '%s\t%s\t%s\t%s\n' "$group" "$name" "$median" "$rss" >>"$results"
+}
+# rss NAME COMMAND: peak RSS only (the largest process of a pipeline is what GNU time sees
+# for the shell's children; commands here are single processes).
+rss_only() {
+    local name=$1 cmd=$2
+    say "memory: $name"
+    local rss
+    rss=$(/usr/bin/time -f '%M' bash -c "exec $cmd" 2>&1 >/dev/null | tail -1)
+    printf 'memory\t%s\t\t%s\n' "$name" "$rss" >>"$results"
+}
+# cpu_split NAME COMMAND: seconds of CPU used by the server and by the client.
+server_pid=$(cat "$dbdir/mariadbd.pid")
+server_cpu() { awk '{ print ($14 + $15) / 100 }' "/proc/$server_pid/stat"; }
+
+# ---------------------------------------------------------------- qexport (issue #3)
+out=$work/out
+bench export "mariadb -B" "${my[*]} -B bench -e 'SELECT * FROM users' > /dev/null"
+bench export "mariadb --quick -B" "${my[*]} --quick -B bench -e 'SELECT * FROM users' > /dev/null"
+bench export "SELECT ... INTO OUTFILE" \
+    "${my[*]} bench -e \"SELECT * FROM users INTO OUTFILE '$out.txt'\"" "rm -f $out.txt"
+bench export "mydumper -t 1 (100k-row chunks)" \
+    "mydumper -h 127.0.0.1 -P $port -u root -B bench -T users -t 1 -r 100000 -o $out.d" "rm -rf $out.d"
+bench export "mydumper -t 2 (100k-row chunks)" \
+    "mydumper -h 127.0.0.1 -P $port -u root -B bench -T users -t 2 -r 100000 -o $out.d" "rm -rf $out.d"
+bench export "qexport -j 1" "qexport $U users > /dev/null"
+bench export "qexport -j 2" "qexport $U -j 2 users > /dev/null"
+bench export "qexport -j 2 --zstd -o file" "qexport $U -j 2 --zstd users -o $out.csv.zst" "rm -f $out.csv.zst"
+
+gmail_sql=$("${my[@]}" -N bench -e "SELECT COUNT(*) FROM users WHERE CONCAT_WS(',', name, email, city, bio, balance, created, HEX(avatar)) LIKE '%@gmail%'")
+seed_line=$("${my[@]}" --quick -B -N bench -e 'SELECT * FROM users' | grep @gmail | wc -l)
+seed_q=$(qexport $U users | qgrep @gmail | qcount)
+bench pipeline "mariadb --quick -B -N | grep @gmail | wc -l" \
+    "${my[*]} --quick -B -N bench -e 'SELECT * FROM users' | grep @gmail | wc -l > /dev/null"
+bench pipeline "qexport | qgrep @gmail | qcount" "qexport $U users | qgrep @gmail | qcount > /dev/null"
+
+# Memory: the same for 100 thousand and (BENCH_BIG) rows.
+rss_only "qexport -j 1, 100000 rows" "qexport $U users_100k"
+rss_only "qexport -j 2, 100000 rows" "qexport $U -j 2 users_100k"
+rss_only "qexport -j 1, $rows rows" "qexport $U users"
+rss_only "qexport -j 2, $rows rows" "qexport $U -j 2 users"
+if [ "$big" -gt 0 ]; then
+    say "building a $big-row table from the $rows rows (server side)"
+    copies=$(( (big + rows - 1) / rows ))
+    "${my[@]}" bench -e "CREATE TABLE users_big LIKE users;
+      INSERT INTO users_big SELECT u.id + s.seq * $rows, u.name, u.email, u.city, u.bio, u.balance, u.created, u.avatar
+      FROM users u JOIN seq_0_to_$((copies - 1)) s WHERE u.id + s.seq * $rows <= $big; ANALYZE TABLE users_big" >/dev/null
+    rss_only "qexport -j 1, $big rows" "qexport $U users_big"
+    rss_only "qexport -j 2, $big rows" "qexport $U -j 2 users_big"
+fi
+rss_only "mariadb --quick -B, $rows rows" "${my[*]} --quick -B bench -e 'SELECT * FROM users'"
+
+# Where the time goes: server CPU against client CPU, one run of qexport -j 1.
+s0=$(server_cpu)
+client=$(/usr/bin/time -f '%U %S %e' qexport $U users 2>&1 >/dev/null | tail -1)
+s1=$(server_cpu)
+cpu_line="server $(python3 -c "print(round($s1 - $s0, 2))") s CPU; qexport $(echo "$client" | awk '{ print $1 + $2 }') s CPU (user $(echo "$client" | awk '{print $1}'), sys $(echo "$client" | awk '{print $2}')); wall $(echo "$client" | awk '{print $3}') s"
+profile=""
+if command -v valgrind >/dev/null 2>&1; then
+    say "profiling qexport on 100k rows (callgrind)"
+    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+        qexport $U users_100k >/dev/null 2>"$work/callgrind.log" || true
+    profile=$(callgrind_annotate --inclusive=yes "$work/callgrind.out" 2>/dev/null | python3 scripts/bench-profile.py || true)
+fi
+
+# ---------------------------------------------------------------- report
+say "writing BENCHMARKS.md"
+python3 - "$results" "$rows" "$csv_mb" "$records" <<EOF >BENCHMARKS.md
+import sys
+results, rows, mb, records = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+lines = [l.rstrip("\n").split("\t") for l in open(results)]
+print("# Benchmarks\n")
+print("Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) (git $(git rev-parse --short HEAD)); "
+      "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), "
+      "MariaDB $("${my[@]}" -N -e 'SELECT VERSION()'), all local over TCP 127.0.0.1.")
+print(f"Data: the seeded users table of scripts/gen-users.py, {rows:,} rows, {mb} MB as qexport CSV "
+      f"({records:,} records). Times are medians of $runs runs after a warm-up (hyperfine); "
+      "RSS is the peak resident memory (GNU time). Rows/s and MB/s use the row count and the CSV size.\n")
+def table(group, title):
+    sel = [l for l in lines if l[0] == group]
+    if not sel:
+        return
+    print(f"## {title}\n")
+    print("| command | median | rows/s | MB/s | peak RSS |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for _, name, med, rss in sel:
+        med = float(med)
+        name = name.replace("|", "\\|")
+        print(f"| {name} | {med:.2f} s | {rows / med:,.0f} | {mb / med:,.0f} | {int(rss) / 1024:.1f} MB |")
+    print()
+table("export", "Export: one table to text")
+print("\`mariadb -B\` and INTO OUTFILE write tab-separated text that is not CSV (no quoting of "
+      "line breaks: a bio with a line break becomes two lines); mydumper writes SQL INSERT statements. "
+      "qexport writes RFC 4180 CSV with binary columns in hex.\n")
+table("pipeline", "The seed pipeline: how many users mention @gmail?")
+print(f"Answers: SQL says **{int('$gmail_sql'):,}** records; \`qexport | qgrep | qcount\` says "
+      f"**{int('$seed_q'):,}**; \`mariadb | grep | wc -l\` says **{int('$seed_line'):,}** "
+      "(it counts lines, so a record whose bio holds a line break can count twice, and "
+      "grep skips lines it takes for binary).\n")
+mem = [l for l in lines if l[0] == "memory"]
+if mem:
+    print("## Memory: peak RSS by size\n")
+    print("| command | peak RSS |")
+    print("| --- | ---: |")
+    for _, name, _, rss in mem:
+        print(f"| {name} | {int(rss) / 1024:.1f} MB |")
+    print()
+print("## Where the time goes (qexport -j 1, $rows rows)\n")
+print("$cpu_line\n")
+print("""$profile""")
+EOF
+cat BENCHMARKS.md >&2
