@@ -10,7 +10,7 @@ use crate::conn::db_error;
 use crate::sql::{quote_ident, TableName};
 
 /// One column of a table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ColumnInfo {
     pub name: String,
     /// `DATA_TYPE`, lower case: `int`, `varchar`, `float`, `bit`, `blob`...
@@ -21,6 +21,16 @@ pub struct ColumnInfo {
     /// `CHARACTER_SET_NAME` and `COLLATION_NAME` of text columns.
     pub charset: Option<String>,
     pub collation: Option<String>,
+    /// `CHARACTER_MAXIMUM_LENGTH`: characters for CHAR/VARCHAR, bytes for TEXT and binary.
+    pub max_length: Option<u64>,
+    /// `NUMERIC_PRECISION`, `NUMERIC_SCALE` (DECIMAL, BIT width) and `DATETIME_PRECISION`.
+    pub precision: Option<u64>,
+    pub scale: Option<u64>,
+    pub datetime_precision: Option<u64>,
+    /// `EXTRA`: `auto_increment`, `VIRTUAL GENERATED`, ...
+    pub extra: String,
+    /// `COLUMN_DEFAULT` is not NULL (or the column is nullable).
+    pub has_default: bool,
 }
 
 /// Data types that hold bytes rather than text (a `CHARACTER SET binary` column reports
@@ -57,6 +67,14 @@ impl ColumnInfo {
         self.column_type.contains("unsigned")
     }
 
+    pub fn is_generated(&self) -> bool {
+        self.extra.to_ascii_uppercase().contains("GENERATED")
+    }
+
+    pub fn is_auto_increment(&self) -> bool {
+        self.extra.to_ascii_lowercase().contains("auto_increment")
+    }
+
     /// The expression that reads this column losslessly in the text protocol.
     ///
     /// FLOAT is the one type the server prints lossily: 6 significant digits, so
@@ -90,18 +108,12 @@ pub struct TableInfo {
 impl TableInfo {
     /// Read a table's description; an error names the table when it does not exist.
     pub fn load(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<TableInfo> {
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-        )> = conn
+        let rows: Vec<mysql::Row> = conn
             .exec(
                 "SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IS_NULLABLE, \
-                 CHARACTER_SET_NAME, COLLATION_NAME \
+                 CHARACTER_SET_NAME, COLLATION_NAME, CHARACTER_MAXIMUM_LENGTH, \
+                 NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, EXTRA, \
+                 COLUMN_DEFAULT IS NOT NULL \
                  FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
                 (db, table),
@@ -111,19 +123,7 @@ impl TableInfo {
         if rows.is_empty() {
             bail!("table {db}.{table} does not exist (or you may not see it)");
         }
-        let columns = rows
-            .into_iter()
-            .map(
-                |(name, data_type, column_type, nullable, charset, collation)| ColumnInfo {
-                    name,
-                    data_type,
-                    column_type,
-                    nullable: nullable == "YES",
-                    charset,
-                    collation,
-                },
-            )
-            .collect();
+        let columns = rows.into_iter().map(column_from_row).collect();
         let key = find_key(conn, db, table)?;
         let (engine, estimated_rows, avg_row_length): (Option<String>, Option<u64>, Option<u64>) =
             conn.exec_first(
@@ -155,6 +155,25 @@ impl TableInfo {
     /// The key's columns.
     pub fn key_columns(&self) -> Vec<&ColumnInfo> {
         self.key.iter().filter_map(|k| self.column(k)).collect()
+    }
+}
+
+/// One row of the `information_schema.COLUMNS` query in [`TableInfo::load`].
+fn column_from_row(mut r: mysql::Row) -> ColumnInfo {
+    let nullable = r.take::<String, _>(3).unwrap_or_default() == "YES";
+    ColumnInfo {
+        name: r.take(0).unwrap_or_default(),
+        data_type: r.take(1).unwrap_or_default(),
+        column_type: r.take(2).unwrap_or_default(),
+        nullable,
+        charset: r.take(4).unwrap_or_default(),
+        collation: r.take(5).unwrap_or_default(),
+        max_length: r.take(6).unwrap_or_default(),
+        precision: r.take(7).unwrap_or_default(),
+        scale: r.take(8).unwrap_or_default(),
+        datetime_precision: r.take(9).unwrap_or_default(),
+        extra: r.take(10).unwrap_or_default(),
+        has_default: nullable || r.take::<i64, _>(11).unwrap_or(0) == 1,
     }
 }
 

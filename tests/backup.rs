@@ -133,3 +133,57 @@ fn existing_folder_or_failure_leaves_no_backup() {
         "no temporary folder may be left behind"
     );
 }
+
+#[test]
+fn restore_a_backup_into_an_empty_database() {
+    let wd = Workdir::new("backup_restore");
+    let db = shop("backup_restore");
+    db.exec("INSERT INTO users VALUES (301, NULL, ''), (302, '', NULL);");
+    let target = TestDb::new("backup_restore_target");
+    for (flags, dir) in [
+        ("", "bk"),
+        ("--zstd -j 2 --binary base64 --null '\\N'", "bk2"),
+    ] {
+        wd.sh(&format!(
+            "qexport -q --url '{}' --all {flags} -o {dir}",
+            db.url
+        ))
+        .ok();
+        wd.cmd("qimport")
+            .args(["--url", &target.url, "--dir", dir])
+            .ok()
+            .stderr_has(&["3 tables, 305 rows restored"]);
+        for t in ["users", "orders", "a odd/name"] {
+            assert_eq!(target.checksum(t), db.checksum(t), "{t} with {flags:?}");
+        }
+        target.exec("DROP TABLE orders; DROP TABLE users; DROP TABLE `a odd/name`;");
+    }
+}
+
+#[test]
+fn damaged_backup_or_existing_tables_change_nothing() {
+    let wd = Workdir::new("backup_damaged");
+    let db = shop("backup_damaged");
+    let target = TestDb::new("backup_damaged_target");
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    // An existing table: refused before anything is created.
+    target.exec("CREATE TABLE orders (x INT);");
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "bk"])
+        .fails(2)
+        .stderr_has(&["orders exists"]);
+    target.exec("DROP TABLE orders;");
+    // A damaged file: refused by its checksum.
+    let f = wd.path().join("bk/users.csv");
+    let mut csv = std::fs::read(&f).unwrap();
+    csv.extend_from_slice(b"999,x,y\n");
+    std::fs::write(&f, &csv).unwrap();
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "bk"])
+        .fails(2)
+        .stderr_has(&["users.csv: SHA-256 differs from the manifest"]);
+    let tables: Vec<String> = target.query("SHOW TABLES");
+    assert!(tables.is_empty(), "{tables:?}");
+}

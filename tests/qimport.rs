@@ -56,7 +56,10 @@ fn loads_files_and_db_dot_table() {
         .args(["--url", &db.url, "users"])
         .arg(fixture("csv/crlf.csv"))
         .fails(2)
-        .stderr_has(&["crlf.csv:2: Duplicate entry '1'"]);
+        .stderr_has(&[
+            "crlf.csv: the server skipped 2 of 2 records",
+            "Duplicate entry '1' for key 'PRIMARY'",
+        ]);
     assert_eq!(db.count("users"), 3);
 }
 
@@ -140,7 +143,7 @@ fn unknown_column_is_rejected() {
         "id,nme\n1,x\n",
         &[
             "stdin:1: header field 2 \"nme\" is not a column of",
-            "(its columns: id, name, email)",
+            "(its columns: id, name, email;",
         ],
     );
 }
@@ -168,7 +171,7 @@ fn wrong_type_is_rejected_with_line_column_value() {
     assert_rejected(
         "qimport_type",
         "id,name,email\n1,a,b\nabc,John,j@x\n",
-        &["stdin:3003: column \"id\": value \"abc\": Incorrect integer value"],
+        &["stdin:3003: column \"id\": value \"abc\": not an integer"],
     );
 }
 
@@ -177,14 +180,14 @@ fn too_long_and_not_null_are_rejected() {
     assert_rejected(
         "qimport_toolong",
         "id,name,email\n1,this name is far too long for twenty,x\n",
-        &["stdin:3002: column \"name\": value \"this name is far too long for twenty\": Data too long"],
+        &["stdin:3002: column \"name\": value \"this name is far too long for twenty\": 36 characters, longer than the column's 20"],
     );
     assert_rejected(
         "qimport_notnull",
         "id,name,email\n,x,y\n",
         &[
             "stdin:3002: column \"id\": value \"NULL\"",
-            "cannot be null",
+            "NULL in a NOT NULL column",
         ],
     );
 }
@@ -194,8 +197,25 @@ fn duplicate_key_is_rejected() {
     assert_rejected(
         "qimport_dup",
         "id,name,email\n100,x,y\n",
-        &["stdin:3002: Duplicate entry '100'"],
+        &[
+            "stdin: the server skipped 1 of 3001 records",
+            "Duplicate entry '100' for key 'PRIMARY'",
+        ],
     );
+}
+
+#[test]
+fn duplicate_key_line_with_insert_method() {
+    let (wd, db) = setup("qimport_dup_insert");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--method", "insert", "users"])
+        .stdin("id,name,email\n1,a,b\n100,x,y\n")
+        .fails(2)
+        .stderr_has(&[
+            "stdin:3: Duplicate entry '100' for key 'PRIMARY'",
+            "users is unchanged",
+        ]);
+    assert_eq!(db.count("users"), 1);
 }
 
 #[test]
@@ -226,4 +246,217 @@ fn missing_table_and_no_database() {
         .stdin("")
         .fails(2)
         .stderr_has(&["stdin: empty input: expected a header row"]);
+}
+
+#[test]
+fn both_methods_load_identically_and_say_which_ran() {
+    let db = TestDb::new("qimport_methods");
+    db.load("users.sql");
+    db.exec("CREATE TABLE a LIKE users; CREATE TABLE b LIKE users;");
+    let wd = Workdir::new("qimport_methods");
+    let csv = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "users"])
+        .ok()
+        .stdout();
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "a"])
+        .stdin(&csv)
+        .ok()
+        .stderr_has(&["a: 300 rows loaded (LOAD DATA LOCAL INFILE)"]);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--method", "insert", "b"])
+        .stdin(&csv)
+        .ok()
+        .stderr_has(&["b: 300 rows loaded (INSERT batches (--method insert))"]);
+    assert_eq!(db.checksum("a"), db.checksum("users"));
+    assert_eq!(db.checksum("b"), db.checksum("users"));
+}
+
+#[test]
+fn every_bad_value_is_reported_up_to_max_errors() {
+    let db = TestDb::new("qimport_maxerr");
+    db.exec(
+        "CREATE TABLE t (id INT PRIMARY KEY, d DATE, e ENUM('a','b'), m DECIMAL(5,2), s VARCHAR(3));",
+    );
+    let wd = Workdir::new("qimport_maxerr");
+    let data = "id,d,e,m,s\n1,2024-02-30,a,1.5,ok\n2,2024-01-01,c,1.5,ok\n3,2024-01-01,a,1234.5,ok\n4,2024-01-01,a,1,long\nx,2024-01-01,a,1,ok\n";
+    let r = wd
+        .cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin(data)
+        .fails(2)
+        .stderr_has(&[
+            "stdin:2: column \"d\": value \"2024-02-30\": not a valid date (YYYY-MM-DD): no such day in that month",
+            "stdin:3: column \"e\": value \"c\": not one of the ENUM values (\"a\", \"b\")",
+            "stdin:4: column \"m\": value \"1234.5\": out of range: more than 3 digits before the point",
+            "stdin:5: column \"s\": value \"long\": 4 characters, longer than the column's 3",
+            "stdin:6: column \"id\": value \"x\": not an integer",
+            "qimport: 5 bad values; nothing was loaded",
+        ]);
+    assert_eq!(r.stderr().lines().count(), 6, "{}", r.report());
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--max-errors", "2", "t"])
+        .stdin(data)
+        .fails(2)
+        .stderr_has(&["2 bad values (stopped at --max-errors 2)"]);
+    assert_eq!(db.count("t"), 0);
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let (wd, db) = setup("qimport_dry");
+    let before = db.checksum("users");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--dry-run", "users"])
+        .stdin("id,name\n1,a\n2,b\n")
+        .ok()
+        .stderr_has(&["dry run: 2 records are valid; nothing was changed"]);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--dry-run", "users"])
+        .stdin("id,name\n1,a\nx,b\n")
+        .fails(2)
+        .stderr_has(&["stdin:3: column \"id\": value \"x\": not an integer"]);
+    assert_eq!(db.checksum("users"), before);
+}
+
+#[test]
+fn rejects_file_gets_the_bad_records_and_the_rest_loads() {
+    let (wd, db) = setup("qimport_rejects");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--rejects", "bad.csv", "users"])
+        .stdin("id,name,email\n1,a,x\nnope,b,y\n2,\"far too long for this column\",z\n3,c,w\n")
+        .ok()
+        .stderr_has(&["users: 2 rows loaded", "2 bad records written to bad.csv"]);
+    assert_eq!(db.count("users"), 3);
+    assert_eq!(
+        std::fs::read_to_string(wd.path().join("bad.csv")).unwrap(),
+        "id,name,email,qimport_error\n\
+         nope,b,y,\"line 3: column \"\"id\"\": value \"\"nope\"\": not an integer\"\n\
+         2,\"far too long for this column\",z,\"line 4: column \"\"name\"\": value \"\"far too long for this column\"\": 28 characters, longer than the column's 20\"\n"
+    );
+}
+
+#[test]
+fn modes_ignore_replace_upsert() {
+    for method in ["load-data", "insert"] {
+        let (wd, db) = setup(&format!("qimport_modes_{}", method.replace('-', "")));
+        let load = |mode: &str, data: &str| {
+            wd.cmd("qimport")
+                .args([
+                    "--url", &db.url, "--method", method, "--mode", mode, "users",
+                ])
+                .stdin(data)
+                .ok();
+        };
+        load("ignore", "id,name\n100,Ignored\n101,New\n");
+        let rows = |db: &TestDb| -> Vec<(i64, Option<String>, Option<String>)> {
+            db.query("SELECT id, name, email FROM users ORDER BY id")
+        };
+        assert_eq!(
+            rows(&db),
+            vec![
+                (100, Some("Existing".into()), Some("e@x.org".into())),
+                (101, Some("New".into()), None)
+            ],
+            "{method}"
+        );
+        load("replace", "id,name\n100,Replaced\n");
+        assert_eq!(
+            rows(&db)[0],
+            (100, Some("Replaced".into()), None),
+            "{method}: replace drops the other columns"
+        );
+        db.exec("UPDATE users SET email = 'keep@x.org' WHERE id = 100;");
+        load("upsert", "id,name\n100,Upserted\n102,Third\n");
+        assert_eq!(
+            rows(&db),
+            vec![
+                (100, Some("Upserted".into()), Some("keep@x.org".into())),
+                (101, Some("New".into()), None),
+                (102, Some("Third".into()), None),
+            ],
+            "{method}: upsert updates only the loaded columns"
+        );
+    }
+}
+
+#[test]
+fn truncate_replaces_content_atomically() {
+    let (wd, db) = setup("qimport_truncate");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--truncate", "users"])
+        .stdin("id,name\n1,a\nbad,b\n")
+        .fails(2);
+    assert_eq!(
+        db.count("users"),
+        1,
+        "a failed --truncate load keeps the old rows"
+    );
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--truncate", "users"])
+        .stdin("id,name\n1,a\n2,b\n")
+        .ok();
+    assert_eq!(
+        db.query::<i64>("SELECT id FROM users ORDER BY id"),
+        vec![1, 2]
+    );
+}
+
+#[test]
+fn swap_replaces_the_table_in_one_rename() {
+    let (wd, db) = setup("qimport_swap");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--swap", "users"])
+        .stdin("id,name\n1,a\nbad,b\n")
+        .fails(2);
+    assert_eq!(db.count("users"), 1);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--swap", "users"])
+        .stdin("id,name\n1,a\n2,b\n")
+        .ok()
+        .stderr_has(&["users: 2 rows loaded"]);
+    assert_eq!(
+        db.query::<i64>("SELECT id FROM users ORDER BY id"),
+        vec![1, 2]
+    );
+    let tables: Vec<String> = db.query("SHOW TABLES");
+    assert_eq!(tables, vec!["users"], "no leftover copies");
+}
+
+#[test]
+fn header_mapping_flags() {
+    let db = TestDb::new("qimport_mapping");
+    db.exec(
+        "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(10) NOT NULL, note VARCHAR(10) DEFAULT 'x',
+           twice INT AS (id * 2) VIRTUAL);",
+    );
+    let wd = Workdir::new("qimport_mapping");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-n", "--columns", "name,id", "t"])
+        .stdin("a,1\n")
+        .ok();
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--ignore-extra", "t"])
+        .stdin("id,name,extra,twice\n2,b,zzz,4\n")
+        .ok();
+    assert_eq!(
+        db.query::<(i64, String, String)>("SELECT id, name, note FROM t ORDER BY id"),
+        vec![(1, "a".into(), "x".into()), (2, "b".into(), "x".into())]
+    );
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin("id,note\n3,y\n")
+        .fails(2)
+        .stderr_has(&["NOT NULL column(s) without a default are missing from the header: name"]);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin("id,name,twice\n3,c,6\n")
+        .fails(2)
+        .stderr_has(&["header field 3 \"twice\" is a generated column"]);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin("id,name,name\n3,c,c\n")
+        .fails(2)
+        .stderr_has(&["column \"name\" appears twice in the header"]);
 }

@@ -429,6 +429,7 @@ mod tests {
             nullable: false,
             charset: cs.map(Into::into),
             collation: cs.map(|c| format!("{c}_general_ci")),
+            ..ColumnInfo::default()
         };
         assert_eq!(literal(&col("int", None), b"-42").unwrap(), "-42");
         assert!(literal(&col("int", None), b"1; DROP").is_err());

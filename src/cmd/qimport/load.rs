@@ -1,0 +1,543 @@
+//! Sending validated records to the server: `LOAD DATA LOCAL INFILE` fed by our own
+//! local-infile handler (the fast path), or batches of multi-row prepared INSERTs.
+//!
+//! LOAD DATA: the records are re-encoded into one canonical stream (tab-separated,
+//! backslash escapes, `\N` for NULL, binary columns as hex decoded by `UNHEX`, BIT as
+//! numbers) and pushed through a bounded channel to the handler, which answers only the
+//! stream name qimport generated: the server cannot make it read anything else. Parsing
+//! and validation run on this thread while the statement runs on another, so both cores
+//! work. The server's silence is not trusted: the records it reports must equal the
+//! records sent, with nothing skipped and no warning (LOAD DATA LOCAL turns bad data and
+//! duplicate keys into warnings even in strict mode).
+
+use std::fmt::Write as _;
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{anyhow, bail, Context};
+use mysql::prelude::Queryable;
+use mysql::{Conn, LocalInfileHandler, Value};
+
+use crate::conn::db_error;
+use crate::dialect::hex_encode;
+use crate::schema::ColumnInfo;
+use crate::sql::{quote_ident, TableName};
+
+/// What to do with a row whose key exists already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Mode {
+    /// A duplicate key is an error (the default)
+    #[default]
+    Insert,
+    /// Keep the existing row, skip the new one
+    Ignore,
+    /// Delete the existing row, insert the new one
+    Replace,
+    /// Update the existing row's loaded columns (ON DUPLICATE KEY UPDATE)
+    Upsert,
+}
+
+/// How a column's value travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// Decoded bytes.
+    Binary,
+    /// A number.
+    Bit,
+}
+
+impl Kind {
+    pub fn of(c: &ColumnInfo) -> Kind {
+        if c.is_binary() {
+            Kind::Binary
+        } else if c.data_type == "bit" {
+            Kind::Bit
+        } else {
+            Kind::Text
+        }
+    }
+}
+
+/// The row number (1-based, within one statement) to input line map, kept sparse: only
+/// where a record does not start on the line after the previous one.
+#[derive(Default)]
+pub struct Lines {
+    marks: Vec<(u64, u64)>,
+    rows: u64,
+    next_line: u64,
+}
+
+impl Lines {
+    pub fn push(&mut self, line: u64) {
+        self.rows += 1;
+        if line != self.next_line {
+            self.marks.push((self.rows, line));
+        }
+        self.next_line = line + 1;
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The input line of row `row`.
+    pub fn line(&self, row: u64) -> Option<u64> {
+        let i = self.marks.partition_point(|(r, _)| *r <= row);
+        let (r, l) = *self.marks.get(i.checked_sub(1)?)?;
+        Some(l + (row - r))
+    }
+}
+
+/// The canonical LOAD DATA encoding of one record.
+pub fn encode_record(values: &[Option<Vec<u8>>], kinds: &[Kind], out: &mut Vec<u8>) {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\t');
+        }
+        match v {
+            None => out.extend_from_slice(b"\\N"),
+            Some(v) if kinds[i] == Kind::Binary => hex_encode(v, out),
+            Some(v) => {
+                for &b in v {
+                    match b {
+                        b'\\' => out.extend_from_slice(b"\\\\"),
+                        b'\t' => out.extend_from_slice(b"\\t"),
+                        b'\n' => out.extend_from_slice(b"\\n"),
+                        b'\r' => out.extend_from_slice(b"\\r"),
+                        0 => out.extend_from_slice(b"\\0"),
+                        b => out.push(b),
+                    }
+                }
+            }
+        }
+    }
+    out.push(b'\n');
+}
+
+/// The LOAD DATA statement for `cols` into `table`.
+pub fn load_data_sql(stream: &str, table: &TableName, cols: &[ColumnInfo], mode: Mode) -> String {
+    let mut list = Vec::new();
+    let mut set = Vec::new();
+    for (i, c) in cols.iter().enumerate() {
+        let q = quote_ident(&c.name);
+        match Kind::of(c) {
+            Kind::Text => list.push(q),
+            Kind::Binary => {
+                list.push(format!("@v{i}"));
+                set.push(format!("{q} = UNHEX(@v{i})"));
+            }
+            Kind::Bit => {
+                list.push(format!("@v{i}"));
+                set.push(format!("{q} = CAST(@v{i} AS UNSIGNED)"));
+            }
+        }
+    }
+    let dup = match mode {
+        Mode::Replace => "REPLACE ",
+        Mode::Ignore => "IGNORE ",
+        Mode::Insert | Mode::Upsert => "",
+    };
+    let mut sql = format!(
+        "LOAD DATA LOCAL INFILE '{stream}' {dup}INTO TABLE {} CHARACTER SET utf8mb4 \
+         FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
+        table.quoted(),
+        list.join(", ")
+    );
+    if !set.is_empty() {
+        sql = format!("{sql} SET {}", set.join(", "));
+    }
+    sql
+}
+
+/// What the server said about one LOAD DATA.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub records: u64,
+    pub deleted: u64,
+    pub skipped: u64,
+    pub warnings: u64,
+    /// `SHOW WARNINGS` when there were any (level, code, message).
+    pub messages: Vec<String>,
+}
+
+impl Loaded {
+    fn parse(info: &str, warnings: u64) -> Loaded {
+        let field = |name: &str| {
+            info.split(name)
+                .nth(1)
+                .and_then(|r| r.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        Loaded {
+            records: field("Records:"),
+            deleted: field("Deleted:"),
+            skipped: field("Skipped:"),
+            warnings: warnings.max(field("Warnings:")),
+            messages: Vec::new(),
+        }
+    }
+}
+
+/// Run `sql` (a LOAD DATA LOCAL INFILE of `stream`) while `produce` feeds the stream:
+/// it gets a function that sends one block of canonical bytes.
+pub fn load_stream<T>(
+    conn: &mut Conn,
+    stream: &str,
+    sql: &str,
+    produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<T>,
+) -> anyhow::Result<(T, Loaded)> {
+    let (tx, rx) = sync_channel::<Vec<u8>>(8);
+    let slot = Arc::new(Mutex::new(Some(rx)));
+    let handler_slot = Arc::clone(&slot);
+    let expected = stream.to_owned();
+    conn.set_local_infile_handler(Some(LocalInfileHandler::new(move |name, w| {
+        if name != expected.as_bytes() {
+            return Err(std::io::Error::other(
+                "the server asked for a file that qimport did not offer",
+            ));
+        }
+        let rx = handler_slot.lock().ok().and_then(|mut s| s.take());
+        if let Some(rx) = rx {
+            for block in rx {
+                std::io::Write::write_all(w, &block)?;
+            }
+        }
+        Ok(())
+    })));
+    let (produced, loaded) = std::thread::scope(|s| {
+        let load = s.spawn(|| {
+            let r = conn.query_drop(sql).map_err(db_error);
+            // If the server never asked for the stream, unblock the producer.
+            drop(slot.lock().ok().and_then(|mut s| s.take()));
+            let r = r.map(|()| Loaded::parse(&conn.info_str(), u64::from(conn.warnings())));
+            match r {
+                Ok(mut l) if l.warnings > 0 => {
+                    let w: Vec<(String, u32, String)> =
+                        conn.query("SHOW WARNINGS LIMIT 10").unwrap_or_default();
+                    l.messages = w.into_iter().map(|(_, _, m)| m).collect();
+                    Ok(l)
+                }
+                r => r,
+            }
+        });
+        let mut send = |block: Vec<u8>| -> anyhow::Result<()> {
+            tx.send(block)
+                .map_err(|_| anyhow!("the server stopped reading the data"))
+        };
+        let produced = produce(&mut send);
+        drop(tx);
+        let loaded = load
+            .join()
+            .map_err(|_| anyhow!("the loading thread panicked"))?;
+        Ok::<_, anyhow::Error>((produced, loaded))
+    })?;
+    conn.set_local_infile_handler(None);
+    // A server error explains a failed send better than the send does.
+    let loaded = loaded.context("LOAD DATA LOCAL INFILE")?;
+    Ok((produced?, loaded))
+}
+
+/// A block sender for [`load_stream`]'s producer: encodes records, sends 256 KiB blocks.
+pub struct Encoder<'a> {
+    pub kinds: Vec<Kind>,
+    pub buf: Vec<u8>,
+    pub send: &'a mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>,
+}
+
+impl Encoder<'_> {
+    pub fn row(&mut self, values: &[Option<Vec<u8>>]) -> anyhow::Result<()> {
+        encode_record(values, &self.kinds, &mut self.buf);
+        if self.buf.len() >= 256 * 1024 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        if !self.buf.is_empty() {
+            let block = std::mem::replace(&mut self.buf, Vec::with_capacity(300 * 1024));
+            (self.send)(block)?;
+        }
+        Ok(())
+    }
+}
+
+/// At most this many placeholders in one statement (the protocol's limit is 65,535).
+const MAX_PARAMS: usize = 60_000;
+const MAX_BATCH_ROWS: usize = 1000;
+/// Flush a batch early past this many bytes of values, well under max_allowed_packet.
+const MAX_BATCH_BYTES: usize = 4 << 20;
+
+/// Multi-row prepared INSERT batches: the fallback when the server refuses LOCAL INFILE.
+pub struct Inserter<'c> {
+    pub conn: &'c mut Conn,
+    pub table: TableName,
+    pub cols: Vec<ColumnInfo>,
+    pub mode: Mode,
+    values: Vec<Value>,
+    lines: Vec<u64>,
+    bytes: usize,
+    pub rows: u64,
+}
+
+/// A server refusal of one row, found by retrying a failed batch row by row.
+pub struct Refused {
+    pub line: u64,
+    pub column: Option<String>,
+    pub value: Option<Vec<u8>>,
+    pub message: String,
+}
+
+impl<'c> Inserter<'c> {
+    pub fn new(conn: &'c mut Conn, table: TableName, cols: Vec<ColumnInfo>, mode: Mode) -> Self {
+        Inserter {
+            conn,
+            table,
+            cols,
+            mode,
+            values: Vec::new(),
+            lines: Vec::new(),
+            bytes: 0,
+            rows: 0,
+        }
+    }
+
+    fn max_rows(&self) -> usize {
+        (MAX_PARAMS / self.cols.len().max(1)).clamp(1, MAX_BATCH_ROWS)
+    }
+
+    pub fn row(&mut self, values: Vec<Option<Vec<u8>>>, line: u64) -> Result<(), Refused> {
+        for (v, c) in values.into_iter().zip(&self.cols) {
+            self.bytes += v.as_ref().map_or(0, Vec::len);
+            self.values.push(match (v, Kind::of(c)) {
+                (None, _) => Value::NULL,
+                (Some(v), Kind::Bit) => Value::UInt(
+                    std::str::from_utf8(&v)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0),
+                ),
+                (Some(v), _) => Value::Bytes(v),
+            });
+        }
+        self.lines.push(line);
+        if self.lines.len() >= self.max_rows() || self.bytes >= MAX_BATCH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn sql(&self, rows: usize) -> String {
+        let cols: Vec<String> = self.cols.iter().map(|c| quote_ident(&c.name)).collect();
+        let one = format!("({})", vec!["?"; cols.len()].join(","));
+        let verb = match self.mode {
+            Mode::Insert | Mode::Upsert => "INSERT",
+            Mode::Ignore => "INSERT IGNORE",
+            Mode::Replace => "REPLACE",
+        };
+        let mut sql = format!(
+            "{verb} INTO {} ({}) VALUES {}",
+            self.table.quoted(),
+            cols.join(","),
+            vec![one; rows].join(",")
+        );
+        if self.mode == Mode::Upsert {
+            let upd: Vec<String> = cols.iter().map(|c| format!("{c} = VALUES({c})")).collect();
+            sql = format!("{sql} ON DUPLICATE KEY UPDATE {}", upd.join(", "));
+        }
+        sql
+    }
+
+    pub fn flush(&mut self) -> Result<(), Refused> {
+        let rows = self.lines.len();
+        if rows == 0 {
+            return Ok(());
+        }
+        let values = std::mem::take(&mut self.values);
+        let sql = self.sql(rows);
+        match self.conn.exec_drop(&sql, values.clone()) {
+            Ok(()) if self.mode == Mode::Insert && self.conn.warnings() > 0 => {
+                return Err(self.locate(&values, "the server reported warnings".into()));
+            }
+            Ok(()) => {}
+            Err(e) => {
+                let msg = format!("{:#}", db_error(e));
+                return Err(self.locate(&values, msg));
+            }
+        }
+        self.rows += rows as u64;
+        self.lines.clear();
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// A batch failed: retry its rows one at a time to name the record the server refuses.
+    fn locate(&mut self, values: &[Value], batch_msg: String) -> Refused {
+        let n = self.cols.len();
+        let sql = self.sql(1);
+        for (row, &line) in values.chunks(n).zip(&self.lines) {
+            let res = self.conn.exec_drop(&sql, row.to_vec());
+            let msg = match res {
+                Err(mysql::Error::MySqlError(e)) => e.message,
+                Err(e) => format!("{:#}", db_error(e)),
+                Ok(()) if self.mode == Mode::Insert && self.conn.warnings() > 0 => {
+                    let w: Vec<(String, u32, String)> =
+                        self.conn.query("SHOW WARNINGS LIMIT 1").unwrap_or_default();
+                    w.into_iter().map(|(_, _, m)| m).next().unwrap_or_default()
+                }
+                Ok(()) => continue,
+            };
+            let names: Vec<String> = self.cols.iter().map(|c| c.name.clone()).collect();
+            let column = column_in_message(&msg, &names);
+            let value = column.as_ref().and_then(|c| {
+                let i = names.iter().position(|n| n == c)?;
+                match &row[i] {
+                    Value::Bytes(b) => Some(b.clone()),
+                    Value::NULL => Some(b"NULL".to_vec()),
+                    v => Some(v.as_sql(true).into_bytes()),
+                }
+            });
+            return Refused {
+                line,
+                column,
+                value,
+                message: msg.trim_end_matches(" at row 1").to_owned(),
+            };
+        }
+        Refused {
+            line: self.lines.first().copied().unwrap_or(0),
+            column: None,
+            value: None,
+            message: batch_msg,
+        }
+    }
+}
+
+/// The column a server error message is about: ``for column `db`.`t`.`c` `` (MariaDB),
+/// `for column 'c'` (MySQL), or `Column 'c' cannot be null`.
+pub fn column_in_message(msg: &str, columns: &[String]) -> Option<String> {
+    let candidate = if let Some(rest) = msg.split("for column ").nth(1) {
+        let rest = rest.split(" at row").next().unwrap_or(rest);
+        rest.rsplit('.')
+            .next()
+            .map(|s| s.trim_matches(['`', '\'']).to_owned())
+    } else if let Some(rest) = msg.strip_prefix("Column '") {
+        rest.split('\'').next().map(str::to_owned)
+    } else {
+        None
+    }?;
+    columns
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(&candidate))
+        .cloned()
+}
+
+/// The check a LOAD DATA result must pass for `sent` records in `mode`.
+pub fn verify(loaded: &Loaded, sent: u64, mode: Mode, lines: &Lines) -> anyhow::Result<()> {
+    let explain = || {
+        let mut s = String::new();
+        for m in &loaded.messages {
+            let at = m
+                .rsplit_once(" at row ")
+                .and_then(|(_, n)| n.trim().parse::<u64>().ok())
+                .and_then(|r| lines.line(r))
+                .map(|l| format!(" (line {l})"))
+                .unwrap_or_default();
+            let _ = write!(s, "; {m}{at}");
+        }
+        s
+    };
+    if loaded.records != sent {
+        bail!(
+            "the server read {} records where {sent} were sent{}",
+            loaded.records,
+            explain()
+        );
+    }
+    match mode {
+        Mode::Insert | Mode::Upsert | Mode::Replace
+            if loaded.skipped > 0 || loaded.warnings > 0 =>
+        {
+            bail!(
+                "the server skipped {} of {sent} records ({} warnings){} \
+             (LOAD DATA does not say on which line; --method insert does)",
+                loaded.skipped,
+                loaded.warnings,
+                explain()
+            )
+        }
+        Mode::Ignore if loaded.warnings > loaded.skipped => bail!(
+            "the server reported {} warnings for {} skipped duplicates{}",
+            loaded.warnings,
+            loaded.skipped,
+            explain()
+        ),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_encoding() {
+        let mut out = Vec::new();
+        let kinds = [Kind::Text, Kind::Binary, Kind::Text, Kind::Bit];
+        encode_record(
+            &[
+                Some(b"a\tb\\c\nd\re\0".to_vec()),
+                Some(vec![0, 255]),
+                None,
+                Some(b"5".to_vec()),
+            ],
+            &kinds,
+            &mut out,
+        );
+        assert_eq!(out, b"a\\tb\\\\c\\nd\\re\\0\t00ff\t\\N\t5\n");
+    }
+
+    #[test]
+    fn load_statement() {
+        let c = |n: &str, t: &str| ColumnInfo {
+            name: n.into(),
+            data_type: t.into(),
+            ..ColumnInfo::default()
+        };
+        let t = TableName {
+            database: Some("d".into()),
+            table: "t".into(),
+        };
+        let sql = load_data_sql(
+            "s1",
+            &t,
+            &[c("a", "int"), c("b", "blob"), c("c", "bit")],
+            Mode::Ignore,
+        );
+        assert!(sql.starts_with(
+            "LOAD DATA LOCAL INFILE 's1' IGNORE INTO TABLE `d`.`t` CHARACTER SET utf8mb4"
+        ));
+        assert!(
+            sql.ends_with("(`a`, @v1, @v2) SET `b` = UNHEX(@v1), `c` = CAST(@v2 AS UNSIGNED)"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn info_and_lines() {
+        let l = Loaded::parse("Records: 3  Deleted: 1  Skipped: 2  Warnings: 4", 0);
+        assert_eq!((l.records, l.deleted, l.skipped, l.warnings), (3, 1, 2, 4));
+        let mut lines = Lines::default();
+        for line in [2, 3, 5, 6, 9] {
+            lines.push(line);
+        }
+        assert_eq!(lines.line(1), Some(2));
+        assert_eq!(lines.line(2), Some(3));
+        assert_eq!(lines.line(3), Some(5));
+        assert_eq!(lines.line(4), Some(6));
+        assert_eq!(lines.line(5), Some(9));
+        assert_eq!(lines.rows(), 5);
+    }
+}

@@ -1,0 +1,807 @@
+//! qimport: CSV from stdin or files into a MySQL/MariaDB table, fast and all or nothing.
+//!
+//! Every value is checked against its column before anything is sent (`validate`), then
+//! the records stream to the server with `LOAD DATA LOCAL INFILE` through qimport's own
+//! handler, or as batches of prepared INSERTs when the server refuses LOCAL INFILE
+//! (`load`). The whole load is one transaction: after any error the table is exactly as
+//! it was. `restore` loads a backup folder written by `qexport --all`.
+//!
+//! ```text
+//! qimport users < users.csv
+//! qimport shop.users part1.csv part2.csv
+//! qexport -h old users | qimport -h new users
+//! qimport --mode upsert --rejects bad.csv users < changes.csv
+//! qimport --swap users < nightly-full.csv
+//! qimport --dir backup/2026-11-23
+//! ```
+
+mod load;
+mod restore;
+mod validate;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context};
+use clap::{Parser, ValueEnum};
+use mysql::prelude::Queryable;
+use mysql::Conn;
+
+use crate::cli::{mysql_style_args, ServerCsvArgs};
+use crate::conn::{db_error, ConnConfig};
+use crate::dialect::Dialect;
+use crate::error::{main_with, DataError};
+use crate::input::{open_all, Input};
+use crate::out::Output;
+use crate::record::{Reader, Record};
+use crate::schema::{ColumnInfo, TableInfo};
+use crate::sql::{quote_ident, TableName};
+
+use load::{Encoder, Inserter, Kind, Lines, Mode};
+use validate::Check;
+
+const EXAMPLES: &str = "\
+Examples:
+  qimport users < users.csv
+  qimport shop.users part1.csv part2.csv
+  qexport -h old users | qimport -h new users
+  qimport --mode upsert --rejects bad.csv users < changes.csv
+  qimport --swap users < nightly-full.csv        # readers never see a half table
+  qimport --dry-run users < users.csv            # check every value, change nothing
+  qimport -n --columns id,email users < no-header.csv
+  qimport --dir backup/2026-11-23                # restore qexport --all -o backup/...";
+
+/// How rows reach the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Method {
+    /// LOAD DATA LOCAL INFILE when the server allows it, else INSERT batches
+    #[default]
+    Auto,
+    /// LOAD DATA LOCAL INFILE through qimport's own stream (the fast path)
+    LoadData,
+    /// Batches of multi-row prepared INSERTs
+    Insert,
+}
+
+/// Load CSV into a MySQL/MariaDB table: every value checked first, then all rows or none.
+#[derive(Parser, Debug)]
+#[command(name = "qimport", version, disable_help_flag = true, after_help = EXAMPLES)]
+pub struct Args {
+    /// Target table: TABLE or DATABASE.TABLE
+    #[arg(value_name = "TABLE", required_unless_present = "dir")]
+    table: Option<String>,
+
+    /// CSV files to load, each with its own header row [default: stdin]
+    ///
+    /// `-` is stdin. All files load in the same transaction.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    /// LOAD DATA LOCAL INFILE, INSERT batches, or auto [default: auto]
+    ///
+    /// auto uses LOAD DATA when the server has local_infile on, and says on stderr which
+    /// method ran and why.
+    #[arg(long, value_enum, default_value_t = Method::Auto, hide_default_value = true)]
+    method: Method,
+
+    /// What a duplicate key does: insert (error), ignore, replace, upsert [default: insert]
+    ///
+    /// upsert updates the loaded columns of the existing row (ON DUPLICATE KEY UPDATE).
+    #[arg(long, value_enum, default_value_t = Mode::Insert, hide_default_value = true)]
+    mode: Mode,
+
+    /// Stop after N bad values, reporting each [default: 10]
+    #[arg(long, value_name = "N", default_value_t = 10, hide_default_value = true, value_parser = clap::value_parser!(u64).range(1..))]
+    max_errors: u64,
+
+    /// Check every value and change nothing
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Write bad records to FILE (CSV, with a qimport_error column) and load the rest
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+
+    /// Empty the table first (DELETE, inside the same transaction)
+    #[arg(long, conflicts_with = "swap")]
+    truncate: bool,
+
+    /// Load into a new copy of the table, then RENAME it over the old one atomically
+    ///
+    /// Readers see the old table until the new one is complete, never an empty or half
+    /// table. For nightly full reloads. The old table is dropped.
+    #[arg(long)]
+    swap: bool,
+
+    /// Restore a backup folder written by qexport --all -o DIR
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["table", "files", "swap", "truncate", "columns", "rejects"])]
+    dir: Option<PathBuf>,
+
+    /// Names for the fields, in order (for a file without a header, with -n)
+    ///
+    /// Example: -n --columns id,name,email
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+
+    /// Skip header fields that are not columns of the table instead of failing
+    #[arg(long)]
+    ignore_extra: bool,
+
+    /// Print nothing on success (by default one summary line goes to stderr)
+    #[arg(short = 'q', long)]
+    quiet: bool,
+
+    #[command(flatten)]
+    common: ServerCsvArgs,
+}
+
+/// A validated import job.
+#[derive(Debug, Clone)]
+pub struct Config {
+    table: Option<TableName>,
+    database: String,
+    files: Vec<PathBuf>,
+    dialect: Dialect,
+    conn: ConnConfig,
+    method: Method,
+    mode: Mode,
+    max_errors: u64,
+    dry_run: bool,
+    rejects: Option<PathBuf>,
+    truncate: bool,
+    swap: bool,
+    dir: Option<PathBuf>,
+    columns: Option<Vec<String>>,
+    ignore_extra: bool,
+    quiet: bool,
+}
+
+/// Session settings for loading: strict (bad values are errors, not warnings), an explicit
+/// 0 in an AUTO_INCREMENT column stays 0, and no silent engine substitution.
+const SESSION_SQL_MODE: &str =
+    "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
+
+impl Config {
+    pub fn from_args(args: Args) -> anyhow::Result<Config> {
+        let mut conn = ConnConfig::resolve(&args.common.conn, "qimport")?;
+        let table = args.table.as_deref().map(TableName::parse).transpose()?;
+        if let Some(db) = table.as_ref().and_then(|t| t.database.clone()) {
+            conn.database = Some(db);
+        }
+        let Some(database) = conn.database.clone() else {
+            bail!("no database selected: use DATABASE.TABLE, -D DATABASE or --url .../DATABASE");
+        };
+        Ok(Config {
+            table,
+            database,
+            files: args.files,
+            dialect: args.common.dialect(),
+            conn,
+            method: args.method,
+            mode: args.mode,
+            max_errors: args.max_errors,
+            dry_run: args.dry_run,
+            rejects: args.rejects,
+            truncate: args.truncate,
+            swap: args.swap,
+            dir: args.dir,
+            columns: args.columns,
+            ignore_extra: args.ignore_extra,
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// The method that will run, and why (for the summary line).
+fn choose_method(cfg: &Config, conn: &mut Conn) -> anyhow::Result<(Method, String)> {
+    let local: Option<i64> = conn
+        .query_first("SELECT @@local_infile")
+        .map_err(db_error)?;
+    let allowed = local == Some(1);
+    Ok(match cfg.method {
+        Method::Insert => (Method::Insert, "INSERT batches (--method insert)".into()),
+        Method::LoadData if !allowed => {
+            bail!("--method load-data: the server has local_infile off (SET GLOBAL local_infile = 1, or use --method insert)")
+        }
+        Method::LoadData | Method::Auto if allowed => {
+            (Method::LoadData, "LOAD DATA LOCAL INFILE".into())
+        }
+        _ => (
+            Method::Insert,
+            "INSERT batches: the server has local_infile off".into(),
+        ),
+    })
+}
+
+pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
+    let mut conn = cfg.conn.connect(&[SESSION_SQL_MODE])?;
+    if let Some(dir) = &cfg.dir {
+        return restore::run(cfg, &mut conn, dir);
+    }
+    let Some(name) = &cfg.table else {
+        bail!("give a TABLE or --dir DIR");
+    };
+    let info = TableInfo::load(&mut conn, &cfg.database, &name.table)?;
+    if let Some(e) = info
+        .engine
+        .as_deref()
+        .filter(|e| !e.eq_ignore_ascii_case("InnoDB"))
+    {
+        eprintln!(
+            "qimport: warning: {} uses ENGINE={e}, which cannot roll back: a failed import may leave some rows behind",
+            info.name
+        );
+    }
+    let (method, how) = choose_method(cfg, &mut conn)?;
+    let inputs = open_all(&cfg.files)?;
+    let summary = if cfg.swap {
+        load_swapped(cfg, &mut conn, &info, method, inputs)?
+    } else {
+        conn.query_drop("START TRANSACTION").map_err(db_error)?;
+        if cfg.truncate && !cfg.dry_run {
+            conn.query_drop(format!("DELETE FROM {}", info.name.quoted()))
+                .map_err(db_error)?;
+        }
+        let mut job = Job::new(cfg, &mut conn, &info, info.name.clone(), method)?;
+        let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
+        let summary = job.finish(result)?;
+        if cfg.dry_run {
+            conn.query_drop("ROLLBACK").map_err(db_error)?;
+        } else {
+            conn.query_drop("COMMIT")
+                .map_err(db_error)
+                .context("committing the transaction")?;
+        }
+        summary
+    };
+    if !cfg.quiet {
+        if cfg.dry_run {
+            eprintln!(
+                "qimport: {}: dry run: {} records are valid; nothing was changed",
+                info.name, summary.rows
+            );
+        } else {
+            eprintln!(
+                "qimport: {}: {} rows loaded ({how}){}",
+                info.name, summary.rows, summary.note
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--swap`: load into a new copy, then swap it in with one atomic RENAME.
+fn load_swapped(
+    cfg: &Config,
+    conn: &mut Conn,
+    info: &TableInfo,
+    method: Method,
+    inputs: Vec<Input>,
+) -> anyhow::Result<Summary> {
+    let t = &info.name;
+    let tag = std::process::id();
+    let fresh = TableName {
+        database: t.database.clone(),
+        table: format!("{}__qimport_new_{tag}", t.table),
+    };
+    let old = TableName {
+        database: t.database.clone(),
+        table: format!("{}__qimport_old_{tag}", t.table),
+    };
+    conn.query_drop(format!(
+        "CREATE TABLE {} LIKE {}",
+        fresh.quoted(),
+        t.quoted()
+    ))
+    .map_err(db_error)
+    .context("--swap: creating the new copy of the table")?;
+    let loaded = (|| {
+        conn.query_drop("START TRANSACTION").map_err(db_error)?;
+        let mut job = Job::new(cfg, conn, info, fresh.clone(), method)?;
+        let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
+        let summary = job.finish(result)?;
+        if cfg.dry_run {
+            bail!("--dry-run with --swap: nothing to swap");
+        }
+        conn.query_drop("COMMIT").map_err(db_error)?;
+        conn.query_drop(format!(
+            "RENAME TABLE {t} TO {o}, {f} TO {t}",
+            t = t.quoted(),
+            o = old.quoted(),
+            f = fresh.quoted()
+        ))
+        .map_err(db_error)
+        .context("--swap: renaming the new table into place")?;
+        Ok(summary)
+    })();
+    match loaded {
+        Ok(s) => {
+            conn.query_drop(format!("DROP TABLE {}", old.quoted()))
+                .map_err(db_error)
+                .context("--swap: dropping the old table")?;
+            Ok(s)
+        }
+        Err(e) => {
+            let _ = conn.query_drop("ROLLBACK");
+            let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", fresh.quoted()));
+            Err(e)
+        }
+    }
+}
+
+/// What a load did, for the summary line.
+struct Summary {
+    rows: u64,
+    note: String,
+}
+
+/// Validation state across the inputs of one import: bad values found, rejects written.
+struct Checker<'a> {
+    cfg: &'a Config,
+    errors: Vec<DataError>,
+    rejects: Option<Output>,
+    rejected: u64,
+}
+
+/// How the fields of one input map to the table.
+struct Layout {
+    /// For each CSV field, the index of its column in `cols` (None: ignored).
+    fields: Vec<Option<usize>>,
+    cols: Vec<ColumnInfo>,
+    checks: Vec<Check>,
+    kinds: Vec<Kind>,
+}
+
+type Emit<'e> = dyn FnMut(Vec<Option<Vec<u8>>>, u64) -> anyhow::Result<()> + 'e;
+
+impl Checker<'_> {
+    /// Enough bad values seen: stop reading (with --rejects, never).
+    fn stop(&self) -> bool {
+        self.rejects.is_none() && self.errors.len() as u64 >= self.cfg.max_errors
+    }
+
+    /// Read, check and emit every record of one input. After the first bad value (without
+    /// --rejects) nothing more is emitted, but checking goes on up to --max-errors.
+    fn read_records(
+        &mut self,
+        name: &str,
+        rdr: &mut Reader<Box<dyn std::io::Read>>,
+        layout: &Layout,
+        emit: &mut Emit<'_>,
+    ) -> anyhow::Result<()> {
+        let d = &self.cfg.dialect;
+        let mut rec = Record::default();
+        while !self.stop() {
+            match rdr.read(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    let e = e.in_file(name);
+                    match e.downcast::<DataError>() {
+                        Ok(de) => {
+                            self.errors.push(de);
+                            break;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            match Self::check_record(name, &rec, layout, d) {
+                Ok(values) if self.errors.is_empty() || self.rejects.is_some() => {
+                    emit(values, rec.line())?;
+                }
+                Ok(_) => {}
+                Err(e) => self.reject(&rec, e)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn check_record(
+        name: &str,
+        rec: &Record,
+        layout: &Layout,
+        d: &Dialect,
+    ) -> Result<Vec<Option<Vec<u8>>>, DataError> {
+        if rec.len() != layout.fields.len() {
+            return Err(DataError::new(
+                name,
+                rec.line(),
+                format!(
+                    "expected {} fields (as in the header), found {}",
+                    layout.fields.len(),
+                    rec.len()
+                ),
+            ));
+        }
+        let mut values = vec![None; layout.cols.len()];
+        for ((v, quoted), slot) in rec.iter().zip(&layout.fields) {
+            let Some(j) = *slot else { continue };
+            let col = &layout.cols[j];
+            let bad = |reason: String| {
+                DataError::new(name, rec.line(), reason)
+                    .column(&col.name)
+                    .value(Some(v))
+            };
+            if d.is_null(v, quoted) {
+                if !col.nullable && !col.is_auto_increment() && col.data_type != "timestamp" {
+                    return Err(bad("NULL in a NOT NULL column".into()).value(Some(b"NULL")));
+                }
+                continue;
+            }
+            let value = if layout.kinds[j] == Kind::Binary {
+                d.binary.decode(v).map_err(bad)?
+            } else {
+                v.to_vec()
+            };
+            layout.checks[j].check(&value).map_err(bad)?;
+            values[j] = Some(value);
+        }
+        Ok(values)
+    }
+
+    /// A bad record: into the rejects file, or into the list of errors.
+    fn reject(&mut self, rec: &Record, e: DataError) -> anyhow::Result<()> {
+        let Some(out) = &mut self.rejects else {
+            self.errors.push(e);
+            return Ok(());
+        };
+        let mut line = rec.raw().trim_ascii_end().to_vec();
+        line.push(self.cfg.dialect.delimiter);
+        let reason = format!(
+            "line {}: {}",
+            e.line,
+            e.to_string().split_once(": ").map_or("", |x| x.1)
+        );
+        self.cfg.dialect.write_value(&mut line, reason.as_bytes());
+        line.push(b'\n');
+        out.write_all(&line)?;
+        self.rejected += 1;
+        Ok(())
+    }
+}
+
+/// One import into one table (in an open transaction), over any number of inputs.
+struct Job<'a> {
+    checker: Checker<'a>,
+    conn: &'a mut Conn,
+    info: &'a TableInfo,
+    /// Where rows go: the table, or the new copy with --swap.
+    target: TableName,
+    method: Method,
+    rows: u64,
+    skipped: u64,
+    replaced: u64,
+}
+
+impl<'a> Job<'a> {
+    fn new(
+        cfg: &'a Config,
+        conn: &'a mut Conn,
+        info: &'a TableInfo,
+        target: TableName,
+        method: Method,
+    ) -> anyhow::Result<Self> {
+        let rejects = cfg
+            .rejects
+            .as_deref()
+            .map(|p| Output::open(Some(p)))
+            .transpose()?;
+        Ok(Job {
+            checker: Checker {
+                cfg,
+                errors: Vec::new(),
+                rejects,
+                rejected: 0,
+            },
+            conn,
+            info,
+            target,
+            method,
+            rows: 0,
+            skipped: 0,
+            replaced: 0,
+        })
+    }
+
+    /// Map the header (or --columns, or the table's columns) to the table.
+    fn layout(&self, name: &str, header: Option<&Record>) -> anyhow::Result<Layout> {
+        let cfg = self.checker.cfg;
+        let names: Vec<String> = match (&cfg.columns, header) {
+            (Some(c), _) => c.clone(),
+            (None, Some(h)) => h
+                .iter()
+                .map(|(v, _)| String::from_utf8_lossy(v).trim().to_owned())
+                .collect(),
+            (None, None) => self
+                .info
+                .columns
+                .iter()
+                .filter(|c| !c.is_generated())
+                .map(|c| c.name.clone())
+                .collect(),
+        };
+        let line = header.map_or(1, Record::line);
+        let all: Vec<&str> = self.info.columns.iter().map(|c| c.name.as_str()).collect();
+        let mut fields = Vec::with_capacity(names.len());
+        let mut cols: Vec<ColumnInfo> = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            let col = self.info.column(n).filter(|c| !c.is_generated());
+            match col {
+                Some(c) if cols.iter().any(|x| x.name == c.name) => {
+                    bail!(
+                        "{name}:{line}: column {:?} appears twice in the header",
+                        c.name
+                    )
+                }
+                Some(c) => {
+                    fields.push(Some(cols.len()));
+                    cols.push(c.clone());
+                }
+                None if cfg.ignore_extra => fields.push(None),
+                None => {
+                    let why = if self.info.column(n).is_some() {
+                        "is a generated column"
+                    } else {
+                        "is not a column of"
+                    };
+                    bail!(
+                        "{name}:{line}: header field {} {n:?} {why} {} (its columns: {}; --ignore-extra skips such fields)",
+                        i + 1,
+                        self.info.name,
+                        all.join(", ")
+                    );
+                }
+            }
+        }
+        if cols.is_empty() {
+            bail!(
+                "{name}:{line}: no field of the header is a column of {}",
+                self.info.name
+            );
+        }
+        let missing: Vec<&str> = self
+            .info
+            .columns
+            .iter()
+            .filter(|c| {
+                !c.has_default
+                    && !c.is_auto_increment()
+                    && !c.is_generated()
+                    && c.data_type != "timestamp"
+            })
+            .filter(|c| !cols.iter().any(|x| x.name == c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{name}:{line}: the table's NOT NULL column(s) without a default are missing from the header: {}",
+                missing.join(", ")
+            );
+        }
+        Ok(Layout {
+            fields,
+            checks: cols.iter().map(Check::for_column).collect(),
+            kinds: cols.iter().map(Kind::of).collect(),
+            cols,
+        })
+    }
+
+    fn load_input(&mut self, input: Input) -> anyhow::Result<()> {
+        if self.checker.stop() {
+            return Ok(());
+        }
+        let name = input.name;
+        let d = &self.checker.cfg.dialect;
+        let mut rdr = Reader::new(input.reader, d.delimiter).strict(true);
+        let mut header = None;
+        if d.header {
+            let mut rec = Record::default();
+            if !rdr.read(&mut rec).map_err(|e| e.in_file(&name))? {
+                bail!("{name}: empty input: expected a header row (use -n if there is none)");
+            }
+            header = Some(rec);
+        }
+        let layout = self.layout(&name, header.as_ref())?;
+        if let (Some(r), Some(h)) = (&mut self.checker.rejects, &header) {
+            let mut line = h.raw().trim_ascii_end().to_vec();
+            line.push(d.delimiter);
+            line.extend_from_slice(b"qimport_error\n");
+            r.write_all(&line)?;
+        }
+        match self.method {
+            _ if self.checker.cfg.dry_run => {
+                let mut n = 0;
+                self.checker
+                    .read_records(&name, &mut rdr, &layout, &mut |_, _| {
+                        n += 1;
+                        Ok(())
+                    })?;
+                self.rows += n;
+                Ok(())
+            }
+            Method::Insert => self.insert(&name, &mut rdr, &layout),
+            Method::LoadData | Method::Auto => self.load_data(&name, &mut rdr, &layout),
+        }
+    }
+
+    /// Load one input with INSERT batches.
+    fn insert(
+        &mut self,
+        name: &str,
+        rdr: &mut Reader<Box<dyn std::io::Read>>,
+        layout: &Layout,
+    ) -> anyhow::Result<()> {
+        let mode = self.checker.cfg.mode;
+        let mut ins = Inserter::new(self.conn, self.target.clone(), layout.cols.clone(), mode);
+        let mut refused = None;
+        let res = self
+            .checker
+            .read_records(name, rdr, layout, &mut |values, line| {
+                ins.row(values, line).map_err(|r| {
+                    refused = Some(r);
+                    anyhow!("refused")
+                })
+            });
+        let res = res.and_then(|()| {
+            if refused.is_none() {
+                ins.flush().map_err(|r| {
+                    refused = Some(r);
+                    anyhow!("refused")
+                })
+            } else {
+                Ok(())
+            }
+        });
+        let sent = ins.rows;
+        if let Some(r) = refused {
+            let mut e = DataError::new(name, r.line, r.message);
+            if let Some(c) = &r.column {
+                e = e.column(c).value(r.value.as_deref());
+            }
+            self.checker.errors.push(e);
+            return Ok(());
+        }
+        res?;
+        self.rows += sent;
+        Ok(())
+    }
+
+    /// Stream one input with LOAD DATA (through a temporary staging table for upserts).
+    fn load_data(
+        &mut self,
+        name: &str,
+        rdr: &mut Reader<Box<dyn std::io::Read>>,
+        layout: &Layout,
+    ) -> anyhow::Result<()> {
+        let mode = self.checker.cfg.mode;
+        let stage = TableName {
+            database: None,
+            table: format!("_qimport_stage_{}", std::process::id()),
+        };
+        let into = if mode == Mode::Upsert {
+            self.conn
+                .query_drop(format!(
+                    "CREATE TEMPORARY TABLE {} LIKE {}",
+                    stage.quoted(),
+                    self.target.quoted()
+                ))
+                .map_err(db_error)?;
+            stage.clone()
+        } else {
+            self.target.clone()
+        };
+        let stream = format!("qimport-{}-{}", std::process::id(), self.rows);
+        let sql = load::load_data_sql(
+            &stream,
+            &into,
+            &layout.cols,
+            if mode == Mode::Upsert {
+                Mode::Insert
+            } else {
+                mode
+            },
+        );
+        let mut lines = Lines::default();
+        let checker = &mut self.checker;
+        let (res, loaded) = load::load_stream(self.conn, &stream, &sql, |send| {
+            let mut enc = Encoder {
+                kinds: layout.kinds.clone(),
+                buf: Vec::with_capacity(300 * 1024),
+                send,
+            };
+            checker
+                .read_records(name, rdr, layout, &mut |values, line| {
+                    lines.push(line);
+                    enc.row(&values)
+                })
+                .and_then(|()| enc.flush())
+        })?;
+        let () = res;
+        if !self.checker.errors.is_empty() {
+            return Ok(());
+        }
+        load::verify(&loaded, lines.rows(), mode, &lines).map_err(|e| anyhow!("{name}: {e}"))?;
+        self.skipped += loaded.skipped;
+        self.replaced += loaded.deleted;
+        if mode == Mode::Upsert {
+            let cols: Vec<String> = layout.cols.iter().map(|c| quote_ident(&c.name)).collect();
+            let upd: Vec<String> = cols.iter().map(|c| format!("{c} = VALUES({c})")).collect();
+            self.conn
+                .query_drop(format!(
+                    "INSERT INTO {} ({l}) SELECT {l} FROM {} ON DUPLICATE KEY UPDATE {}",
+                    self.target.quoted(),
+                    stage.quoted(),
+                    upd.join(", "),
+                    l = cols.join(", ")
+                ))
+                .map_err(db_error)
+                .context("upsert: merging the staged rows")?;
+            self.conn
+                .query_drop(format!("DROP TEMPORARY TABLE {}", stage.quoted()))
+                .map_err(db_error)?;
+        }
+        self.rows += lines.rows();
+        Ok(())
+    }
+
+    /// End the import: report bad values (the caller rolls back) or the summary.
+    fn finish(mut self, result: anyhow::Result<()>) -> anyhow::Result<Summary> {
+        let table = self.info.name.clone();
+        let unchanged = format!("nothing was loaded: {table} is unchanged");
+        if let Some(r) = self.checker.rejects.take() {
+            r.finish()?;
+        }
+        if let Err(e) = result {
+            let _ = self.conn.query_drop("ROLLBACK");
+            return Err(anyhow!("{e:#} ({unchanged})"));
+        }
+        let errors = std::mem::take(&mut self.checker.errors);
+        if let Some(last) = errors.last() {
+            let _ = self.conn.query_drop("ROLLBACK");
+            if errors.len() == 1 {
+                return Err(anyhow!("{last} ({unchanged})"));
+            }
+            for e in &errors {
+                eprintln!("qimport: {e}");
+            }
+            let more = if errors.len() as u64 >= self.checker.cfg.max_errors {
+                format!(" (stopped at --max-errors {})", self.checker.cfg.max_errors)
+            } else {
+                String::new()
+            };
+            return Err(anyhow!("{} bad values{more}; {unchanged}", errors.len()));
+        }
+        let mut note = String::new();
+        if self.skipped > 0 {
+            let _ = write!(note, "; {} duplicates skipped", self.skipped);
+        }
+        if self.replaced > 0 {
+            let _ = write!(note, "; {} existing rows replaced", self.replaced);
+        }
+        if self.checker.rejected > 0 {
+            let _ = write!(
+                note,
+                "; {} bad records written to {}",
+                self.checker.rejected,
+                self.checker
+                    .cfg
+                    .rejects
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
+        }
+        Ok(Summary {
+            rows: self.rows,
+            note,
+        })
+    }
+}
+
+pub fn main() -> ExitCode {
+    main_with("qimport", || {
+        run(&Config::from_args(Args::parse_from(mysql_style_args()))?)
+    })
+}
