@@ -15,6 +15,7 @@
 //! qimport --dir backup/2026-11-23
 //! ```
 
+mod create;
 mod load;
 mod restore;
 mod validate;
@@ -128,6 +129,18 @@ pub struct Args {
     #[arg(long)]
     ignore_extra: bool,
 
+    /// Create the table from the header when it does not exist (conservative types)
+    ///
+    /// Types come from every value: INT/BIGINT for canonical integers only (007 stays
+    /// text), DECIMAL(p,s), DATE, DATETIME(fsp), else VARCHAR(n) or TEXT; all nullable, no
+    /// key. A failed load drops the table again.
+    #[arg(long, conflicts_with_all = ["schema", "dir"])]
+    create: bool,
+
+    /// Create the table with the CREATE TABLE statement in FILE when it does not exist
+    #[arg(long, value_name = "FILE", conflicts_with = "dir")]
+    schema: Option<PathBuf>,
+
     /// Print nothing on success (by default one summary line goes to stderr)
     #[arg(short = 'q', long)]
     quiet: bool,
@@ -154,6 +167,8 @@ pub struct Config {
     dir: Option<PathBuf>,
     columns: Option<Vec<String>>,
     ignore_extra: bool,
+    create: bool,
+    schema: Option<PathBuf>,
     quiet: bool,
 }
 
@@ -188,6 +203,8 @@ impl Config {
             dir: args.dir,
             columns: args.columns,
             ignore_extra: args.ignore_extra,
+            create: args.create,
+            schema: args.schema,
             quiet: args.quiet,
         })
     }
@@ -222,7 +239,95 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let Some(name) = &cfg.table else {
         bail!("give a TABLE or --dir DIR");
     };
-    let info = TableInfo::load(&mut conn, &cfg.database, &name.table)?;
+    let full = TableName {
+        database: Some(cfg.database.clone()),
+        table: name.table.clone(),
+    };
+    let (inputs, created) = prepare_table(cfg, &mut conn, &full)?;
+    let result = import(cfg, &mut conn, &full, inputs);
+    if created && result.is_err() {
+        let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", full.quoted()));
+    }
+    result
+}
+
+/// With `--create` or `--schema`, make a missing table; returns the inputs to load (for
+/// `--create`, spooled and reopened) and whether the table was created here.
+fn prepare_table(
+    cfg: &Config,
+    conn: &mut Conn,
+    t: &TableName,
+) -> anyhow::Result<(Vec<Input>, bool)> {
+    let exists: Option<String> = conn
+        .exec_first(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (&cfg.database, &t.table),
+        )
+        .map_err(db_error)?;
+    if exists.is_some() || !(cfg.create || cfg.schema.is_some()) {
+        return Ok((open_all(&cfg.files)?, false));
+    }
+    if let Some(file) = &cfg.schema {
+        let sql =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        conn.query_drop(sql.trim().trim_end_matches(';'))
+            .map_err(db_error)
+            .with_context(|| format!("--schema {}", file.display()))?;
+        return Ok((open_all(&cfg.files)?, true));
+    }
+    // --create: read everything once to infer the types, then load it.
+    let mut spooled = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut cols: Vec<create::Inferred> = Vec::new();
+    for input in open_all(&cfg.files)? {
+        let mut tmp = tempfile::NamedTempFile::new().context("--create: spooling the input")?;
+        let mut reader = input.reader;
+        std::io::copy(&mut reader, &mut tmp).with_context(|| format!("reading {}", input.name))?;
+        let file = tmp.reopen()?;
+        let (n, c) = create::infer(file, &cfg.dialect, cfg.columns.as_deref())
+            .with_context(|| input.name.clone())?;
+        for (name, inf) in n.into_iter().zip(c) {
+            if let Some(i) = names.iter().position(|x| x.eq_ignore_ascii_case(&name)) {
+                cols[i].merge(&inf);
+            } else {
+                names.push(name);
+                cols.push(inf);
+            }
+        }
+        spooled.push((input.name, tmp));
+    }
+    let sql = create::create_sql(t, &names, &cols)?;
+    if cfg.dry_run {
+        bail!("--dry-run with --create: the table would be created as:\n{sql}");
+    }
+    conn.query_drop(&sql)
+        .map_err(db_error)
+        .context("--create")?;
+    if !cfg.quiet {
+        eprintln!(
+            "qimport: created {t}: {}",
+            sql.replace('\n', " ").replace("  ", " ")
+        );
+    }
+    let inputs = spooled
+        .into_iter()
+        .map(|(name, tmp)| -> anyhow::Result<Input> {
+            Ok(Input {
+                name,
+                reader: Box::new(tmp.reopen()?),
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok((inputs, true))
+}
+
+fn import(
+    cfg: &Config,
+    conn: &mut Conn,
+    name: &TableName,
+    inputs: Vec<Input>,
+) -> anyhow::Result<ExitCode> {
+    let info = TableInfo::load(conn, &cfg.database, &name.table)?;
     if let Some(e) = info
         .engine
         .as_deref()
@@ -233,17 +338,16 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             info.name
         );
     }
-    let (method, how) = choose_method(cfg, &mut conn)?;
-    let inputs = open_all(&cfg.files)?;
+    let (method, how) = choose_method(cfg, conn)?;
     let summary = if cfg.swap {
-        load_swapped(cfg, &mut conn, &info, method, inputs)?
+        load_swapped(cfg, conn, &info, method, inputs)?
     } else {
         conn.query_drop("START TRANSACTION").map_err(db_error)?;
         if cfg.truncate && !cfg.dry_run {
             conn.query_drop(format!("DELETE FROM {}", info.name.quoted()))
                 .map_err(db_error)?;
         }
-        let mut job = Job::new(cfg, &mut conn, &info, info.name.clone(), method)?;
+        let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
         let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
         let summary = job.finish(result)?;
         if cfg.dry_run {

@@ -1,0 +1,224 @@
+//! `--create` and `--schema FILE`: make the target table when it does not exist.
+//!
+//! `--create` infers conservative types from every value of the input (stdin is first
+//! spooled to a temporary file, so memory stays flat): an integer type only for canonical
+//! integers (`007` stays text, its zeros kept), DECIMAL(p,s) sized to the data, DATE or
+//! DATETIME(fsp) when every value is a valid one, otherwise VARCHAR(n) or TEXT. Every
+//! column is nullable and there is no key: add them later, or give `--schema FILE` with
+//! the CREATE TABLE statement instead.
+
+use std::io::Read;
+
+use anyhow::bail;
+
+use super::validate::Check;
+use crate::dialect::Dialect;
+use crate::record::{Reader, Record};
+use crate::sql::{quote_ident, TableName};
+
+/// What the values of one column have all been so far.
+#[derive(Debug, Clone, Default)]
+pub struct Inferred {
+    seen: bool,
+    all_int: bool,
+    all_number: bool,
+    all_date: bool,
+    all_datetime: bool,
+    int_digits: u64,
+    scale: u64,
+    fsp: u64,
+    max_chars: u64,
+    max_bytes: u64,
+    big: bool,
+}
+
+impl Inferred {
+    fn new() -> Self {
+        Inferred {
+            all_int: true,
+            all_number: true,
+            all_date: true,
+            all_datetime: true,
+            ..Inferred::default()
+        }
+    }
+
+    fn add(&mut self, v: &[u8]) {
+        self.seen = true;
+        self.max_bytes = self.max_bytes.max(v.len() as u64);
+        self.max_chars = self
+            .max_chars
+            .max(String::from_utf8_lossy(v).chars().count() as u64);
+        let body = v.strip_prefix(b"-").unwrap_or(v);
+        let (int, frac) = match body.iter().position(|&b| b == b'.') {
+            Some(p) => (&body[..p], Some(&body[p + 1..])),
+            None => (body, None),
+        };
+        let canonical_int = !int.is_empty()
+            && int.iter().all(u8::is_ascii_digit)
+            && (int.len() == 1 || int[0] != b'0');
+        let is_int = canonical_int && frac.is_none() && int.len() <= 18;
+        let is_number =
+            canonical_int && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit));
+        self.all_int &= is_int;
+        self.all_number &= is_number;
+        if is_number {
+            self.int_digits = self.int_digits.max(int.len() as u64);
+            self.scale = self.scale.max(frac.map_or(0, |f| f.len() as u64));
+        }
+        if is_int && int.len() > 9 {
+            self.big = true;
+        }
+        let date = Check::Date.check(v).is_ok();
+        self.all_date &= date;
+        let datetime = date
+            || (v.len() >= 19
+                && Check::DateTime {
+                    fsp: 6,
+                    timestamp: false,
+                }
+                .check(v)
+                .is_ok());
+        self.all_datetime &= datetime;
+        if datetime && v.len() > 20 {
+            self.fsp = self.fsp.max(v.len() as u64 - 20);
+        }
+    }
+
+    /// Fold in what another input saw of the same column.
+    pub fn merge(&mut self, o: &Inferred) {
+        if !o.seen {
+            return;
+        }
+        if !self.seen {
+            *self = o.clone();
+            return;
+        }
+        self.all_int &= o.all_int;
+        self.all_number &= o.all_number;
+        self.all_date &= o.all_date;
+        self.all_datetime &= o.all_datetime;
+        self.int_digits = self.int_digits.max(o.int_digits);
+        self.scale = self.scale.max(o.scale);
+        self.fsp = self.fsp.max(o.fsp);
+        self.max_chars = self.max_chars.max(o.max_chars);
+        self.max_bytes = self.max_bytes.max(o.max_bytes);
+        self.big |= o.big;
+    }
+
+    /// The column type for what was seen.
+    pub fn sql_type(&self) -> String {
+        if !self.seen {
+            return "VARCHAR(255)".into();
+        }
+        if self.all_int {
+            return if self.big { "BIGINT" } else { "INT" }.into();
+        }
+        if self.all_number && self.int_digits + self.scale <= 65 && self.scale <= 30 {
+            return format!(
+                "DECIMAL({},{})",
+                (self.int_digits + self.scale).max(1),
+                self.scale
+            );
+        }
+        if self.all_date {
+            return "DATE".into();
+        }
+        if self.all_datetime {
+            return if self.fsp > 0 {
+                format!("DATETIME({})", self.fsp.min(6))
+            } else {
+                "DATETIME".into()
+            };
+        }
+        match (self.max_chars, self.max_bytes) {
+            (c, _) if c <= 1024 => format!("VARCHAR({})", c.max(1)),
+            (_, b) if b <= 65_535 => "TEXT".into(),
+            (_, b) if b <= 16_777_215 => "MEDIUMTEXT".into(),
+            _ => "LONGTEXT".into(),
+        }
+    }
+}
+
+/// Read every record of `src` and infer a type per field, named by the header (or
+/// `names`, or c1, c2, ...).
+pub fn infer(
+    src: impl Read,
+    d: &Dialect,
+    names: Option<&[String]>,
+) -> anyhow::Result<(Vec<String>, Vec<Inferred>)> {
+    let mut rdr = Reader::new(src, d.delimiter).strict(true);
+    let mut rec = Record::default();
+    let mut header: Vec<String> = Vec::new();
+    if d.header {
+        if !rdr.read(&mut rec).map_err(|e| e.in_file("input"))? {
+            bail!("--create: empty input: expected a header row");
+        }
+        header = rec
+            .iter()
+            .map(|(v, _)| String::from_utf8_lossy(v).trim().to_owned())
+            .collect();
+    }
+    if let Some(n) = names {
+        header = n.to_vec();
+    }
+    let mut cols: Vec<Inferred> = vec![Inferred::new(); header.len()];
+    while rdr.read(&mut rec).map_err(|e| e.in_file("input"))? {
+        if header.is_empty() {
+            header = (1..=rec.len()).map(|i| format!("c{i}")).collect();
+            cols = vec![Inferred::new(); header.len()];
+        }
+        for ((v, quoted), c) in rec.iter().zip(cols.iter_mut()) {
+            if !d.is_null(v, quoted) {
+                c.add(v);
+            }
+        }
+    }
+    if header.is_empty() {
+        bail!("--create: no columns to create");
+    }
+    Ok((header, cols))
+}
+
+/// The CREATE TABLE statement.
+pub fn create_sql(
+    table: &TableName,
+    names: &[String],
+    cols: &[Inferred],
+) -> anyhow::Result<String> {
+    let mut defs = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            bail!("--create: header field {} has no name", i + 1);
+        }
+        let t = cols
+            .get(i)
+            .map_or_else(|| "VARCHAR(255)".into(), Inferred::sql_type);
+        defs.push(format!("  {} {t} NULL", quote_ident(n)));
+    }
+    Ok(format!(
+        "CREATE TABLE {} (\n{}\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+        table.quoted(),
+        defs.join(",\n")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types(csv: &str) -> Vec<String> {
+        let (_, cols) = infer(csv.as_bytes(), &Dialect::default(), None).unwrap();
+        cols.iter().map(Inferred::sql_type).collect()
+    }
+
+    #[test]
+    fn conservative_types() {
+        assert_eq!(
+            types("a,b,c,d,e,f,g,h\n1,007,1.50,2024-01-01,2024-01-01 10:00:00.25,x,,12345678901\n-20,1,-3,2024-02-29,2024-01-02,longer,,1\n"),
+            vec!["INT", "VARCHAR(3)", "DECIMAL(3,2)", "DATE", "DATETIME(2)", "VARCHAR(6)", "VARCHAR(255)", "BIGINT"]
+        );
+        assert_eq!(types("z\n1e5\n"), vec!["VARCHAR(3)"]);
+        assert_eq!(types("z\n2024-02-30\n"), vec!["VARCHAR(10)"]);
+    }
+}
