@@ -516,3 +516,49 @@ fn schema_file_creates_the_table() {
         .ok();
     assert_eq!(db.count("t"), 1);
 }
+
+#[test]
+fn jobs_load_in_parallel_and_publish_in_one_step() {
+    let db = TestDb::new("qimport_jobs");
+    db.load("users.sql");
+    db.exec("CREATE TABLE a LIKE users; CREATE TABLE b LIKE users; INSERT INTO b VALUES (1000, 'old', NULL);");
+    let wd = Workdir::new("qimport_jobs");
+    let csv = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "users"])
+        .ok()
+        .stdout();
+    // Empty target: the staging table is renamed into place.
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-j", "3", "a"])
+        .stdin(&csv)
+        .ok()
+        .stderr_has(&["a: 300 rows loaded (LOAD DATA LOCAL INFILE); over 3 connections"]);
+    assert_eq!(db.checksum("a"), db.checksum("users"));
+    // A table with rows: one INSERT ... SELECT.
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-j", "2", "b"])
+        .stdin(&csv)
+        .ok();
+    assert_eq!(db.count("b"), 301);
+    // Bad input: nothing changes, no staging table is left.
+    let before = db.checksum("b");
+    let mut bad = csv.clone();
+    bad.push_str("oops,x,y\n");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-j", "2", "b"])
+        .stdin(&bad)
+        .fails(2)
+        .stderr_has(&[
+            "column \"id\": value \"oops\": not an integer",
+            "b is unchanged",
+        ]);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-j", "2", "b"])
+        .stdin("id,name\n1000,dup\n")
+        .fails(2)
+        .stderr_has(&["Duplicate entry '1000'"]);
+    assert_eq!(db.checksum("b"), before);
+    let tables: Vec<String> = db.query("SHOW TABLES");
+    assert_eq!(tables, ["a", "b", "users"]);
+}

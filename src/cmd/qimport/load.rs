@@ -239,6 +239,87 @@ pub fn load_stream<T>(
     Ok((produced?, loaded))
 }
 
+/// Like [`load_stream`], over several connections at once: each runs `sql_for(stream)` for
+/// a stream of its own, and the producer's blocks (whole records each) are dealt to them
+/// in turn. Returns what each server connection reported.
+pub fn load_streams<T>(
+    conns: &mut [Conn],
+    stream_base: &str,
+    sql_for: &(dyn Fn(&str) -> String + Sync),
+    produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<T>,
+) -> anyhow::Result<(T, Vec<Loaded>)> {
+    let mut senders = Vec::new();
+    let mut slots = Vec::new();
+    for (i, conn) in conns.iter_mut().enumerate() {
+        let (tx, rx) = sync_channel::<Vec<u8>>(4);
+        let slot = Arc::new(Mutex::new(Some(rx)));
+        let handler_slot = Arc::clone(&slot);
+        let expected = format!("{stream_base}-{i}");
+        conn.set_local_infile_handler(Some(LocalInfileHandler::new(move |name, w| {
+            if name != expected.as_bytes() {
+                return Err(std::io::Error::other(
+                    "the server asked for a file that qimport did not offer",
+                ));
+            }
+            if let Some(rx) = handler_slot.lock().ok().and_then(|mut s| s.take()) {
+                for block in rx {
+                    std::io::Write::write_all(w, &block)?;
+                }
+            }
+            Ok(())
+        })));
+        senders.push(tx);
+        slots.push(slot);
+    }
+    let (produced, loaded) = std::thread::scope(|s| {
+        let handles: Vec<_> = conns
+            .iter_mut()
+            .zip(&slots)
+            .enumerate()
+            .map(|(i, (conn, slot))| {
+                let sql = sql_for(&format!("{stream_base}-{i}"));
+                s.spawn(move || {
+                    let r = conn.query_drop(&sql).map_err(db_error);
+                    drop(slot.lock().ok().and_then(|mut s| s.take()));
+                    r.map(|()| Loaded::parse(&conn.info_str(), u64::from(conn.warnings())))
+                })
+            })
+            .collect();
+        let mut next = 0;
+        let n = senders.len();
+        let mut send = |block: Vec<u8>| -> anyhow::Result<()> {
+            next += 1;
+            senders[next % n]
+                .send(block)
+                .map_err(|_| anyhow!("the server stopped reading the data"))
+        };
+        let produced = produce(&mut send);
+        senders.clear();
+        let loaded: anyhow::Result<Vec<Loaded>> = handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow!("a loading thread panicked"))?)
+            .collect();
+        (produced, loaded)
+    });
+    for conn in conns.iter_mut() {
+        conn.set_local_infile_handler(None);
+    }
+    let loaded = loaded.context("LOAD DATA LOCAL INFILE")?;
+    Ok((produced?, loaded))
+}
+
+/// The sum of what several connections reported.
+pub fn total(parts: &[Loaded]) -> Loaded {
+    let mut t = Loaded::default();
+    for p in parts {
+        t.records += p.records;
+        t.deleted += p.deleted;
+        t.skipped += p.skipped;
+        t.warnings += p.warnings;
+    }
+    t
+}
+
 /// A block sender for [`load_stream`]'s producer: encodes records, sends 256 KiB blocks.
 pub struct Encoder<'a> {
     pub kinds: Vec<Kind>,
