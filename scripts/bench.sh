@@ -27,6 +27,7 @@ for t in mydumper:mydumper hyperfine:hyperfine /usr/bin/time:time rg:ripgrep par
     command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t#*:}")
 done
 command -v csvgrep >/dev/null 2>&1 || need+=(csvkit)
+python3 -c 'import pymysql' 2>/dev/null || need+=(python3-pymysql)
 if [ ${#need[@]} -gt 0 ]; then
     say "installing ${need[*]} (apt-get)"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
@@ -145,6 +146,45 @@ if [ "$big" -gt 0 ]; then
 fi
 rss_only "mariadb --quick -B, $rows rows" "${my[*]} --quick -B bench -e 'SELECT * FROM users'"
 
+# ---------------------------------------------------------------- qimport (issue #4)
+say "preparing the import comparisons"
+"${my[@]}" -e "CREATE DATABASE bench_imp; CREATE TABLE bench_imp.users LIKE bench.users;
+  CREATE TABLE bench_imp.users_imp LIKE bench.users; ALTER TABLE bench_imp.users_imp MODIFY avatar VARBINARY(32)"
+mkdir -p "$work/imp1" "$work/imp2a" "$work/imp2b"
+cp "$work/users.tsv" "$work/imp1/users_imp.txt"
+half=$(( (rows + 1) / 2 ))
+head -n "$half" "$work/users.tsv" >"$work/imp2a/users_imp.txt"
+tail -n +"$((half + 1))" "$work/users.tsv" >"$work/imp2b/users_imp.txt"
+rm -rf "$out.d"
+mydumper -h 127.0.0.1 -P "$port" -u root -B bench -T users -t 2 -r 100000 -o "$out.d"
+I="--url ${url}bench_imp"
+empty="${my[*]} bench_imp -e 'TRUNCATE TABLE users; TRUNCATE TABLE users_imp'"
+imp_load="LOAD DATA LOCAL INFILE '$work/users.tsv' INTO TABLE users CHARACTER SET utf8mb4 (id, name, email, city, bio, balance, created, @a) SET avatar = UNHEX(@a)"
+bench import "LOAD DATA LOCAL INFILE (mariadb client)" "${my[*]} --local-infile=1 bench_imp -e \"$imp_load\"" "$empty"
+bench import "mariadb-import, 1 file" \
+    "mariadb-import --no-defaults -h 127.0.0.1 -P $port -u root --local bench_imp $work/imp1/users_imp.txt >/dev/null" "$empty"
+bench import "mariadb-import --use-threads=2, 2 files" \
+    "mariadb-import --no-defaults -h 127.0.0.1 -P $port -u root --local --use-threads=2 bench_imp $work/imp2a/users_imp.txt $work/imp2b/users_imp.txt >/dev/null" "$empty"
+bench import "myloader -t 1" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_my -o -t 1"
+bench import "myloader -t 2" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_my -o -t 2"
+bench import "qimport" "qimport -q $I users < $work/users.csv" "$empty"
+bench import "qimport -j 2" "qimport -q $I -j 2 users < $work/users.csv" "$empty"
+bench import "qimport --dry-run (parse + validate, no server)" "qimport -q $I --dry-run users < $work/users.csv" "$empty"
+csvkit_rows=10000
+say "import: csvkit csvsql --insert ($csvkit_rows rows, once)"
+head -n $((csvkit_rows + 1)) "$work/users.csv" >"$work/users_10k.csv"
+"${my[@]}" -e "CREATE DATABASE bench_csvkit"
+t0=$(date +%s.%N)
+csvsql --db "mysql+pymysql://root@127.0.0.1:$port/bench_csvkit" --tables users --insert "$work/users_10k.csv" >/dev/null 2>&1 || true
+t1=$(date +%s.%N)
+csvkit_s=$(python3 -c "print(round($t1 - $t0, 2))")
+csvkit_n=$("${my[@]}" -N -e "SELECT COUNT(*) FROM bench_csvkit.users" 2>/dev/null || echo 0)
+s0=$(server_cpu)
+"${my[@]}" bench_imp -e 'TRUNCATE TABLE users'
+iclient=$(/usr/bin/time -f '%U %S %e' qimport -q $I users <"$work/users.csv" 2>&1 >/dev/null | tail -1)
+s1=$(server_cpu)
+import_cpu="server $(python3 -c "print(round($s1 - $s0, 2))") s CPU; qimport $(echo "$iclient" | awk '{ print $1 + $2 }') s CPU; wall $(echo "$iclient" | awk '{print $3}') s"
+
 # Where the time goes: server CPU against client CPU, one run of qexport -j 1.
 s0=$(server_cpu)
 client=$(/usr/bin/time -f '%U %S %e' qexport $U users 2>&1 >/dev/null | tail -1)
@@ -200,6 +240,14 @@ if mem:
     for _, name, _, rss in mem:
         print(f"| {name} | {int(rss) / 1024:.1f} MB |")
     print()
+table("import", "Import: one CSV into an empty table")
+print("The mariadb client, mariadb-import and LOAD DATA read the same rows in LOAD DATA's own "
+      "tab-separated format (scripts/gen-users.py; mariadb-import's table keeps the avatar as hex "
+      "text, since it cannot apply UNHEX); myloader reads mydumper's SQL; qimport reads the RFC 4180 "
+      "CSV qexport wrote and checks every value against its column before sending it. "
+      f"csvkit \`csvsql --insert\` took **$csvkit_s s for $csvkit_n rows** (once, on {int('$csvkit_rows'):,} rows).\n")
+print("Where qimport's time goes: $import_cpu. The --dry-run row above is the client alone "
+      "(parsing and validation); the rest is the server inserting.\n")
 print("## Where the time goes (qexport -j 1, $rows rows)\n")
 print("$cpu_line\n")
 print("""$profile""")
