@@ -254,6 +254,8 @@ pub struct Reader<R> {
     strict: bool,
     /// Fields in the first record; decides what an empty line means.
     width: Option<usize>,
+    /// Copy each record's raw bytes into [`Record::raw`] (off saves a copy per record).
+    keep_raw: bool,
 }
 
 const BUF_SIZE: usize = 256 * 1024;
@@ -271,7 +273,15 @@ impl<R: Read> Reader<R> {
             delim,
             strict: false,
             width: None,
+            keep_raw: true,
         }
+    }
+
+    /// Whether [`Record::raw`] is filled (it is by default).
+    #[must_use]
+    pub fn keep_raw(mut self, keep: bool) -> Self {
+        self.keep_raw = keep;
+        self
     }
 
     /// Make text after a closing quote an error instead of keeping it.
@@ -299,7 +309,9 @@ impl<R: Read> Reader<R> {
                 Parsed::Complete { consumed } => {
                     let raw = &self.buf[self.start..self.start + consumed];
                     rec.raw.clear();
-                    rec.raw.extend_from_slice(raw);
+                    if self.keep_raw {
+                        rec.raw.extend_from_slice(raw);
+                    }
                     rec.line = self.line;
                     self.line += count_line_ends(raw);
                     self.start += consumed;

@@ -562,3 +562,44 @@ fn jobs_load_in_parallel_and_publish_in_one_step() {
     let tables: Vec<String> = db.query("SHOW TABLES");
     assert_eq!(tables, ["a", "b", "users"]);
 }
+
+/// Kill qimport in the middle of a load (as Ctrl-C or a crash would) and expect the table
+/// exactly as before: the open transaction dies with the connection.
+#[test]
+fn killed_client_leaves_the_table_unchanged() {
+    use std::io::Write as _;
+    for method in ["load-data", "insert"] {
+        let (wd, db) = setup(&format!("qimport_killed_{}", method.replace('-', "")));
+        let before = db.checksum("users");
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qimport"))
+            .current_dir(wd.path())
+            .env("HOME", wd.path())
+            .args(["--url", &db.url, "--method", method, "users"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut chunk = String::from("id,name,email\n");
+        for i in 1000..21_000 {
+            writeln!(chunk, "{i},n{i},e{i}@x").unwrap();
+        }
+        stdin.write_all(chunk.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{method}: qimport must still be waiting for input"
+        );
+        // Let it send what it has, then kill it while it waits for more input.
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        drop(stdin);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while db.count("users") != 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert_eq!(db.checksum("users"), before, "{method}");
+        assert_eq!(db.count("users"), 1, "{method}");
+    }
+}

@@ -58,7 +58,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut rec = Record::default();
     for input in open_all(&cfg.files)? {
         let name = input.name;
-        let mut rdr = Reader::new(input.reader, cfg.dialect.delimiter);
+        let mut rdr = Reader::new(input.reader, cfg.dialect.delimiter).keep_raw(false);
         let mut n = 0u64;
         while rdr.read(&mut rec).map_err(|e| e.in_file(&name))? {
             n += 1;

@@ -4,7 +4,11 @@
 //!
 //! Memory: `-j 1` streams (one 64 KiB block at a time). In parallel each chunk is
 //! collected whole, and no worker may start a chunk more than `2 * N` ahead of the writer,
-//! so at most about `2 * N` chunks (each a few MiB, see `plan`) are held at once.
+//! so at most about `3 * N` chunks (each about 2 MiB, see `plan`) are held at once. Chunk
+//! buffers are recycled through a pool rather than freed and reallocated: a buffer filled
+//! on a worker thread and emptied on the writer's would otherwise leave the allocator
+//! caching a few MiB per chunk (measured: 101 MB peak RSS with -j 2 before, see
+//! BENCHMARKS.md).
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -207,6 +211,8 @@ struct Shared {
     next: usize,
     written: usize,
     cancelled: bool,
+    /// Emptied chunk buffers, for the workers to fill again.
+    pool: Vec<Vec<u8>>,
 }
 
 /// The parallel run's settings.
@@ -232,6 +238,7 @@ pub fn run_parallel(
         next: 0,
         written: 0,
         cancelled: false,
+        pool: Vec::new(),
     });
     let wake = Condvar::new();
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -280,7 +287,7 @@ fn worker(
         return Ok(());
     }
     loop {
-        let i = {
+        let (i, mut bytes) = {
             let mut g = shared.lock().map_err(|_| anyhow!("a worker panicked"))?;
             loop {
                 if g.cancelled || g.next >= jobs.len() {
@@ -288,12 +295,12 @@ fn worker(
                 }
                 if g.next < g.written + window {
                     g.next += 1;
-                    break g.next - 1;
+                    let buf = g.pool.pop().unwrap_or_default();
+                    break (g.next - 1, buf);
                 }
                 g = wake.wait(g).map_err(|_| anyhow!("a worker panicked"))?;
             }
         };
-        let mut bytes = Vec::new();
         let rows = run_job(
             &mut conn,
             &jobs[i],
@@ -342,7 +349,7 @@ fn write_in_order(
             Ok(Msg::Failed(e)) => return Err(e),
             Err(_) => bail!("the export workers stopped before the end"),
         }
-        while let Some((bytes, rows)) = pending.remove(&next) {
+        while let Some((mut bytes, rows)) = pending.remove(&next) {
             let out = jobs[next].out;
             sinks.write(out, &bytes)?;
             progress.add(rows, bytes.len() as u64);
@@ -352,8 +359,10 @@ fn write_in_order(
                 out_rows = 0;
             }
             next += 1;
+            bytes.clear();
             if let Ok(mut g) = shared.lock() {
                 g.written = next;
+                g.pool.push(bytes);
             }
             wake.notify_all();
         }

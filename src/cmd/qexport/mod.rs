@@ -349,9 +349,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rows per parallel chunk: about 4 MiB of data, whatever the row size.
+/// Rows per parallel chunk: about 2 MiB of data, whatever the row size.
 fn chunk_rows(info: &TableInfo) -> u64 {
-    (4 << 20) / info.avg_row_length.max(1)
+    (2 << 20) / info.avg_row_length.max(1)
 }
 
 /// Export one table (or one shard of it) into the single output.

@@ -10,6 +10,7 @@
 //! records sent, with nothing skipped and no warning (LOAD DATA LOCAL turns bad data and
 //! duplicate keys into warnings even in strict mode).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
@@ -90,7 +91,7 @@ impl Lines {
 }
 
 /// The canonical LOAD DATA encoding of one record.
-pub fn encode_record(values: &[Option<Vec<u8>>], kinds: &[Kind], out: &mut Vec<u8>) {
+pub fn encode_record(values: &[Option<Cow<'_, [u8]>>], kinds: &[Kind], out: &mut Vec<u8>) {
     for (i, v) in values.iter().enumerate() {
         if i > 0 {
             out.push(b'\t');
@@ -98,8 +99,9 @@ pub fn encode_record(values: &[Option<Vec<u8>>], kinds: &[Kind], out: &mut Vec<u
         match v {
             None => out.extend_from_slice(b"\\N"),
             Some(v) if kinds[i] == Kind::Binary => hex_encode(v, out),
+            Some(v) if !needs_escape(v) => out.extend_from_slice(v),
             Some(v) => {
-                for &b in v {
+                for &b in v.iter() {
                     match b {
                         b'\\' => out.extend_from_slice(b"\\\\"),
                         b'\t' => out.extend_from_slice(b"\\t"),
@@ -113,6 +115,17 @@ pub fn encode_record(values: &[Option<Vec<u8>>], kinds: &[Kind], out: &mut Vec<u
         }
     }
     out.push(b'\n');
+}
+
+/// Does a text value hold a byte LOAD DATA's format escapes? One pass for short values;
+/// memchr's vector scan for long ones.
+fn needs_escape(v: &[u8]) -> bool {
+    if v.len() < 32 {
+        v.iter()
+            .any(|&b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r' | 0))
+    } else {
+        memchr::memchr3(b'\\', b'\t', b'\n', v).is_some() || memchr::memchr2(b'\r', 0, v).is_some()
+    }
 }
 
 /// The LOAD DATA statement for `cols` into `table`.
@@ -328,7 +341,7 @@ pub struct Encoder<'a> {
 }
 
 impl Encoder<'_> {
-    pub fn row(&mut self, values: &[Option<Vec<u8>>]) -> anyhow::Result<()> {
+    pub fn row(&mut self, values: &[Option<Cow<'_, [u8]>>]) -> anyhow::Result<()> {
         encode_record(values, &self.kinds, &mut self.buf);
         if self.buf.len() >= 256 * 1024 {
             self.flush()?;
@@ -389,18 +402,18 @@ impl<'c> Inserter<'c> {
         (MAX_PARAMS / self.cols.len().max(1)).clamp(1, MAX_BATCH_ROWS)
     }
 
-    pub fn row(&mut self, values: Vec<Option<Vec<u8>>>, line: u64) -> Result<(), Refused> {
-        for (v, c) in values.into_iter().zip(&self.cols) {
-            self.bytes += v.as_ref().map_or(0, Vec::len);
+    pub fn row(&mut self, values: &[Option<Cow<'_, [u8]>>], line: u64) -> Result<(), Refused> {
+        for (v, c) in values.iter().zip(&self.cols) {
+            self.bytes += v.as_ref().map_or(0, |v| v.len());
             self.values.push(match (v, Kind::of(c)) {
                 (None, _) => Value::NULL,
                 (Some(v), Kind::Bit) => Value::UInt(
-                    std::str::from_utf8(&v)
+                    std::str::from_utf8(v)
                         .ok()
                         .and_then(|s| s.parse().ok())
                         .unwrap_or(0),
                 ),
-                (Some(v), _) => Value::Bytes(v),
+                (Some(v), _) => Value::Bytes(v.to_vec()),
             });
         }
         self.lines.push(line);
@@ -569,10 +582,10 @@ mod tests {
         let kinds = [Kind::Text, Kind::Binary, Kind::Text, Kind::Bit];
         encode_record(
             &[
-                Some(b"a\tb\\c\nd\re\0".to_vec()),
-                Some(vec![0, 255]),
+                Some(Cow::Borrowed(&b"a\tb\\c\nd\re\0"[..])),
+                Some(Cow::Owned(vec![0, 255])),
                 None,
-                Some(b"5".to_vec()),
+                Some(Cow::Borrowed(&b"5"[..])),
             ],
             &kinds,
             &mut out,

@@ -21,6 +21,7 @@ mod parallel;
 mod restore;
 mod validate;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -475,7 +476,7 @@ struct Layout {
     kinds: Vec<Kind>,
 }
 
-type Emit<'e> = dyn FnMut(Vec<Option<Vec<u8>>>, u64) -> anyhow::Result<()> + 'e;
+type Emit<'e> = dyn FnMut(&[Option<Cow<'_, [u8]>>], u64) -> anyhow::Result<()> + 'e;
 
 impl Checker<'_> {
     /// Enough bad values seen: stop reading (with --rejects, never).
@@ -511,7 +512,7 @@ impl Checker<'_> {
             }
             match Self::check_record(name, &rec, layout, d) {
                 Ok(values) if self.errors.is_empty() || self.rejects.is_some() => {
-                    emit(values, rec.line())?;
+                    emit(&values, rec.line())?;
                 }
                 Ok(_) => {}
                 Err(e) => self.reject(&rec, e)?,
@@ -520,12 +521,12 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn check_record(
+    fn check_record<'r>(
         name: &str,
-        rec: &Record,
+        rec: &'r Record,
         layout: &Layout,
         d: &Dialect,
-    ) -> Result<Vec<Option<Vec<u8>>>, DataError> {
+    ) -> Result<Vec<Option<Cow<'r, [u8]>>>, DataError> {
         if rec.len() != layout.fields.len() {
             return Err(DataError::new(
                 name,
@@ -553,9 +554,9 @@ impl Checker<'_> {
                 continue;
             }
             let value = if layout.kinds[j] == Kind::Binary {
-                d.binary.decode(v).map_err(bad)?
+                Cow::Owned(d.binary.decode(v).map_err(bad)?)
             } else {
-                v.to_vec()
+                Cow::Borrowed(v)
             };
             layout.checks[j].check(&value).map_err(bad)?;
             values[j] = Some(value);
@@ -716,7 +717,9 @@ impl<'a> Job<'a> {
         }
         let name = input.name;
         let d = &self.checker.cfg.dialect;
-        let mut rdr = Reader::new(input.reader, d.delimiter).strict(true);
+        let mut rdr = Reader::new(input.reader, d.delimiter)
+            .strict(true)
+            .keep_raw(self.checker.rejects.is_some());
         let mut header = None;
         if d.header {
             let mut rec = Record::default();
@@ -836,7 +839,7 @@ impl<'a> Job<'a> {
             checker
                 .read_records(name, rdr, layout, &mut |values, line| {
                     lines.push(line);
-                    enc.row(&values)
+                    enc.row(values)
                 })
                 .and_then(|()| enc.flush())
         })?;

@@ -73,7 +73,9 @@ fn load_and_publish(
     let job = Job::new(cfg, conn, info, stage.clone(), super::Method::LoadData)?;
     for input in inputs {
         let name = input.name;
-        let mut rdr = Reader::new(input.reader, cfg.dialect.delimiter).strict(true);
+        let mut rdr = Reader::new(input.reader, cfg.dialect.delimiter)
+            .strict(true)
+            .keep_raw(cfg.rejects.is_some());
         let mut header = None;
         if cfg.dialect.header {
             let mut rec = Record::default();
@@ -102,7 +104,7 @@ fn load_and_publish(
             checker
                 .read_records(&name, &mut rdr, &layout, &mut |values, line| {
                     lines.push(line);
-                    enc.row(&values)
+                    enc.row(values)
                 })
                 .and_then(|()| enc.flush())
         })?;
