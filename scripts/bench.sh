@@ -85,10 +85,16 @@ records=$(qcount "$work/users.csv")
 results=$work/results.tsv
 : >"$results"
 # bench GROUP NAME COMMAND [PREPARE]: median seconds (hyperfine) and peak RSS (GNU time).
+# Imports first wait for the server to settle: each leaves a flush of dirty pages behind,
+# which would otherwise slow whichever tool comes next.
 bench() {
-    local group=$1 name=$2 cmd=$3 prep=${4:-true}
+    local group=$1 name=$2 cmd=$3 prep=${4:-true} n=$runs
     say "$group: $name"
-    hyperfine --shell=bash --style=none --warmup 1 --runs "$runs" --prepare "$prep" \
+    if [ "$group" = import ]; then
+        settle
+        n=${BENCH_IMPORT_RUNS:-3}
+    fi
+    hyperfine --shell=bash --style=none --warmup 1 --runs "$n" --prepare "$prep" \
         --export-json "$work/h.json" "$cmd" >&2
     local median rss
     median=$(python3 -c "import json; print(json.load(open('$work/h.json'))['results'][0]['median'])")
@@ -209,7 +215,8 @@ print("Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) (git $(git rev-pa
       "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), "
       "MariaDB $("${my[@]}" -N -e 'SELECT VERSION()'), all local over TCP 127.0.0.1.")
 print(f"Data: the seeded users table of scripts/gen-users.py, {rows:,} rows, {mb} MB as qexport CSV "
-      f"({records:,} records). Times are medians of $runs runs after a warm-up (hyperfine); "
+      f"({records:,} records). Times are medians of $runs runs (imports: ${BENCH_IMPORT_RUNS:-3}, each tool "
+      "started on a settled server) after a warm-up (hyperfine); "
       "RSS is the peak resident memory (GNU time). Rows/s and MB/s use the row count and the CSV size.\n")
 def table(group, title):
     sel = [l for l in lines if l[0] == group]
