@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 
-if [ -t 1 ]; then b=$'\033[1m' n=$'\033[0m'; else b='' n=''; fi
-say() { printf '\n%s== %s%s\n' "$b" "$*" "$n"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 show() { printf '$ %s\n' "$*"; bash -o pipefail -c "$*"; }
 
 say "building (release)"
