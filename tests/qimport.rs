@@ -603,3 +603,59 @@ fn killed_client_leaves_the_table_unchanged() {
         assert_eq!(db.count("users"), 1, "{method}");
     }
 }
+
+/// A server with local_infile off: auto falls back to INSERT batches and says why;
+/// --method load-data says what to do. local_infile is global, so this test starts a
+/// private server of its own (always, even with QTOOLS_TEST_MYSQL_URL set).
+#[test]
+fn falls_back_to_insert_when_local_infile_is_off() {
+    use mysql::prelude::Queryable;
+    let wd = Workdir::new("qimport_fallback");
+    let dir = wd.path().join("db");
+    let script = crate::util::root().join("scripts/test-db.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .arg("start")
+        .arg(&dir)
+        .env("QTOOLS_DB_LOCAL_INFILE", "0")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let stop = || {
+        let _ = std::process::Command::new("bash")
+            .arg(&script)
+            .arg("stop")
+            .arg(&dir)
+            .status();
+    };
+    let result = std::panic::catch_unwind(|| {
+        let conn_url = format!("{url}f");
+        let opts = mysql::OptsBuilder::from_opts(mysql::Opts::from_url(&url).unwrap())
+            .prefer_socket(false);
+        let mut c = mysql::Conn::new(opts).unwrap();
+        c.query_drop("CREATE DATABASE f").unwrap();
+        c.query_drop("CREATE TABLE f.t (id INT PRIMARY KEY, v VARCHAR(5))")
+            .unwrap();
+        wd.cmd("qimport")
+            .args(["--url", &conn_url, "t"])
+            .stdin("id,v\n1,a\n2,b\n")
+            .ok()
+            .stderr_has(&["t: 2 rows loaded (INSERT batches: the server has local_infile off)"]);
+        wd.cmd("qimport")
+            .args(["--url", &conn_url, "--method", "load-data", "t"])
+            .stdin("id,v\n3,c\n")
+            .fails(2)
+            .stderr_has(&["--method load-data: the server has local_infile off"]);
+        let n: Option<u64> = c.query_first("SELECT COUNT(*) FROM f.t").unwrap();
+        assert_eq!(n, Some(2));
+    });
+    stop();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
