@@ -11,6 +11,7 @@
 //! - [`sql`]: identifier quoting and `db.table` names.
 //! - [`schema`]: a table's columns, types, key and size, from `information_schema`.
 //! - [`columns`]: column selections such as `-s email,2`.
+//! - [`pipeline`]: quote-aware blocks processed in parallel, results in input order.
 //! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
 //! - [`progress`]: the progress bar on stderr (terminals only).
 //! - [`error`]: exit codes, broken pipes, errors that name file, line, column and value.
@@ -23,6 +24,7 @@ pub mod dialect;
 pub mod error;
 pub mod input;
 pub mod out;
+pub mod pipeline;
 pub mod progress;
 pub mod record;
 pub mod schema;

@@ -72,6 +72,13 @@ impl Record {
         self.line
     }
 
+    /// Set the raw bytes and line (for records parsed outside a [`Reader`]).
+    pub fn set_raw(&mut self, raw: &[u8], line: u64) {
+        self.raw.clear();
+        self.raw.extend_from_slice(raw);
+        self.line = line;
+    }
+
     fn clear(&mut self) {
         self.data.clear();
         self.fields.clear();

@@ -138,3 +138,89 @@ fn shard_arguments_are_checked() {
             .stderr_has(&["K/N"]);
     }
 }
+
+/// CSV made to break naive block cutting: quoted line breaks, doubled quotes, CRLF, blank
+/// lines, a BOM, and no line end after the last record.
+fn tricky_csv() -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("\u{feff}id,name,note\r\n");
+    for i in 0..3000 {
+        match i % 7 {
+            0 => writeln!(s, "{i},\"multi\nline @gmail\",\"say \"\"hi\"\"\"").unwrap(),
+            1 => write!(s, "{i},plain,x\r\n").unwrap(),
+            2 => writeln!(s, "{i},\"a,b\",\"\"\"\"").unwrap(),
+            3 => writeln!(s, "\n{i},after blank,@gmail").unwrap(),
+            4 => writeln!(s, "{i},,\"\n\n\"").unwrap(),
+            _ => writeln!(s, "{i},\"x\"\"\n\"\"y\",z").unwrap(),
+        }
+    }
+    s.push_str("3000,last,@gmail");
+    s
+}
+
+#[test]
+fn qgrep_and_qcount_are_identical_whatever_the_threads_and_blocks() {
+    let wd = Workdir::new("parallel_csv");
+    let f = wd.create("t.csv", tricky_csv());
+    let run = |tool: &str, args: &[&str]| wd.cmd(tool).args(args).arg(&f).run();
+    let one = run("qcount", &["-j", "1"]).status(0).stdout();
+    assert_eq!(one, "3001\n");
+    let grep_one = run("qgrep", &["-j", "1", "@gmail"]).status(0).stdout();
+    let inv_one = run("qgrep", &["-j", "1", "-v", "-s", "name", "a"])
+        .status(0)
+        .stdout();
+    for j in ["2", "3", "8"] {
+        for block in ["1", "13", "100", "4096", "1000000"] {
+            let a = ["-j", j, "--block-size", block];
+            assert_eq!(
+                run("qcount", &a).status(0).stdout(),
+                one,
+                "qcount -j {j} block {block}"
+            );
+            let mut g = a.to_vec();
+            g.push("@gmail");
+            assert_eq!(
+                run("qgrep", &g).status(0).stdout(),
+                grep_one,
+                "qgrep -j {j} block {block}"
+            );
+            let mut v = a.to_vec();
+            v.extend(["-v", "-s", "name", "a"]);
+            assert_eq!(
+                run("qgrep", &v).status(0).stdout(),
+                inv_one,
+                "qgrep -v -j {j} block {block}"
+            );
+        }
+    }
+}
+
+#[test]
+fn unterminated_quote_is_reported_alike() {
+    let wd = Workdir::new("parallel_unterminated");
+    let mut data = tricky_csv();
+    data.push_str("\n3001,\"never closed\n3002,x,y\n");
+    let f = wd.create("t.csv", data);
+    let seq = wd.cmd("qcount").args(["-j", "1"]).arg(&f).fails(2).stderr();
+    let par = wd
+        .cmd("qcount")
+        .args(["-j", "2", "--block-size", "100"])
+        .arg(&f)
+        .fails(2)
+        .stderr();
+    assert_eq!(par, seq);
+    assert!(seq.contains("unterminated quoted field"), "{seq}");
+    let gseq = wd
+        .cmd("qgrep")
+        .args(["-j", "1", "x"])
+        .arg(&f)
+        .fails(2)
+        .stderr();
+    let gpar = wd
+        .cmd("qgrep")
+        .args(["-j", "2", "--block-size", "100", "x"])
+        .arg(&f)
+        .fails(2)
+        .stderr();
+    assert_eq!(gpar, gseq);
+}

@@ -18,12 +18,13 @@ use anyhow::Context;
 use clap::Parser;
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::cli::CsvArgs;
+use crate::cli::{CsvArgs, JobsArgs};
 use crate::columns::Selection;
 use crate::dialect::Dialect;
 use crate::error::{main_with, EXIT_NO_MATCH};
 use crate::input::open_all;
 use crate::out::Output;
+use crate::pipeline;
 use crate::record::{Reader, Record};
 
 const EXAMPLES: &str = "\
@@ -65,6 +66,9 @@ pub struct Args {
 
     #[command(flatten)]
     csv: CsvArgs,
+
+    #[command(flatten)]
+    jobs: JobsArgs,
 }
 
 /// A validated search.
@@ -75,6 +79,8 @@ pub struct Config {
     select: Option<Selection>,
     files: Vec<PathBuf>,
     dialect: Dialect,
+    threads: usize,
+    block: usize,
 }
 
 impl Config {
@@ -94,6 +100,8 @@ impl Config {
             select: args.select.as_deref().map(Selection::parse).transpose()?,
             files: args.files,
             dialect: args.csv.dialect(),
+            threads: args.jobs.threads(),
+            block: args.jobs.block(),
         })
     }
 
@@ -110,6 +118,20 @@ impl Config {
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut out = Output::stdout();
+    let matched = if cfg.threads > 1 {
+        grep_parallel(cfg, &mut out)?
+    } else {
+        grep_sequential(cfg, &mut out)?
+    };
+    out.finish()?;
+    Ok(if matched > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_NO_MATCH)
+    })
+}
+
+fn grep_sequential(cfg: &Config, out: &mut Output) -> anyhow::Result<u64> {
     let mut matched = 0u64;
     let mut header_written = false;
     let mut rec = Record::default();
@@ -123,7 +145,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
                 continue;
             }
             if !header_written {
-                write_record(&mut out, rec.raw())?;
+                write_record(out, rec.raw())?;
                 header_written = true;
             }
             header = Some(rec.clone());
@@ -138,16 +160,58 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         while read(&mut rec)? {
             if cfg.is_match(&rec, cols.as_deref()) {
                 matched += 1;
-                write_record(&mut out, rec.raw())?;
+                write_record(out, rec.raw())?;
             }
         }
     }
-    out.finish()?;
-    Ok(if matched > 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_NO_MATCH)
-    })
+    Ok(matched)
+}
+
+/// Blocks searched in parallel; each block's matches are written in input order.
+fn grep_parallel(cfg: &Config, out: &mut Output) -> anyhow::Result<u64> {
+    let d = &cfg.dialect;
+    let mut matched = 0u64;
+    let mut header_written = false;
+    for mut input in open_all(&cfg.files)? {
+        let name = input.name.clone();
+        let start = pipeline::start(&mut input.reader, d.delimiter, d.header)
+            .map_err(|e| e.context(format!("reading {name}")))?;
+        if let Some(h) = &start.header {
+            if !header_written {
+                write_record(out, h.raw())?;
+                header_written = true;
+            }
+        }
+        let cols = match &cfg.select {
+            Some(s) => Some(
+                s.resolve(start.header.as_ref())
+                    .with_context(|| format!("-s in {name}"))?,
+            ),
+            None => None,
+        };
+        pipeline::walk_input(
+            input.reader,
+            start,
+            &name,
+            d.delimiter,
+            cfg.block,
+            cfg.threads,
+            |rec, raw, (hits, n): &mut (Vec<u8>, u64)| {
+                if cfg.is_match(rec, cols.as_deref()) {
+                    *n += 1;
+                    hits.extend_from_slice(raw);
+                    if !raw.ends_with(b"\n") && !raw.ends_with(b"\r") {
+                        hits.push(b'\n');
+                    }
+                }
+            },
+            |(hits, n)| {
+                matched += n;
+                out.write_all(&hits)
+            },
+        )?;
+    }
+    Ok(matched)
 }
 
 /// Write a record's original bytes, adding the line end the last record may lack.
