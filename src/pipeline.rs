@@ -18,15 +18,48 @@ use rayon::prelude::*;
 pub const BLOCK: usize = 4 << 20;
 
 /// The end (exclusive) of the last whole record in `buf`, scanning from a record
-/// boundary: one past the last `\n` outside quotes.
-pub fn last_boundary(buf: &[u8]) -> Option<usize> {
-    let mut in_quotes = false;
+/// boundary: one past the last `\n` that ends a record.
+///
+/// Not plain quote parity: the scan follows the same field states as
+/// [`crate::record::parse_record`], so a quote opens a quoted field only at the start of a
+/// field, `""` stays inside it, and a bare quote inside an unquoted field (which the reader
+/// keeps literally) does not flip anything. (Found by the `blocks` fuzz target.)
+pub fn last_boundary(buf: &[u8], delim: u8) -> Option<usize> {
     let mut last = None;
-    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
+    let mut i = 0;
+    let n = buf.len();
+    while i < n {
+        // At the start of a field.
         if buf[i] == b'"' {
-            in_quotes = !in_quotes;
-        } else if !in_quotes {
-            last = Some(i + 1);
+            // Quoted: up to the closing quote ("" is an escaped quote).
+            i += 1;
+            loop {
+                let Some(q) = memchr::memchr(b'"', &buf[i..]) else {
+                    return last;
+                };
+                i += q + 1;
+                if i < n && buf[i] == b'"' {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        // Unquoted text (or text after a closing quote) up to the field's end.
+        match memchr::memchr3(delim, b'\n', b'\r', &buf[i..]) {
+            None => return last,
+            Some(e) => {
+                i += e;
+                match buf[i] {
+                    b'\n' => last = Some(i + 1),
+                    b'\r' if buf.get(i + 1) == Some(&b'\n') => {
+                        i += 1;
+                        last = Some(i + 1);
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
         }
     }
     last
@@ -38,6 +71,7 @@ pub fn last_boundary(buf: &[u8]) -> Option<usize> {
 pub fn run<R, T, W, S>(
     mut src: R,
     first: Vec<u8>,
+    delim: u8,
     block: usize,
     threads: usize,
     work: W,
@@ -62,7 +96,7 @@ where
             // Fill to at least one block, and on until a record ends in it.
             loop {
                 if buf.len() >= block || eof {
-                    if let Some(end) = last_boundary(&buf) {
+                    if let Some(end) = last_boundary(&buf, delim) {
                         carry = buf.split_off(end);
                         break;
                     }
@@ -117,11 +151,24 @@ mod tests {
 
     #[test]
     fn boundaries_respect_quotes() {
-        assert_eq!(last_boundary(b"a,b\nc,d\n"), Some(8));
-        assert_eq!(last_boundary(b"a,\"x\ny\"\nc"), Some(8));
-        assert_eq!(last_boundary(b"a,\"x\ny"), None);
-        assert_eq!(last_boundary(b"\"a\"\"\n\"\nb"), Some(7));
-        assert_eq!(last_boundary(b"abc"), None);
+        assert_eq!(last_boundary(b"a,b\nc,d\n", b','), Some(8));
+        assert_eq!(last_boundary(b"a,\"x\ny\"\nc", b','), Some(8));
+        assert_eq!(last_boundary(b"a,\"x\ny", b','), None);
+        assert_eq!(last_boundary(b"\"a\"\"\n\"\nb", b','), Some(7));
+        assert_eq!(last_boundary(b"abc", b','), None);
+        // A bare quote inside an unquoted field is literal; it opens nothing.
+        assert_eq!(last_boundary(b"$\"\n\"\n\"x\n", b','), Some(8));
+        assert_eq!(last_boundary(b"a\r\nb\r\n", b','), Some(6));
+    }
+
+    // Regression (found by the `blocks` fuzz target): a blank line before the first record
+    // of one-column data without a header was counted as a NULL record.
+    #[test]
+    fn leading_blank_lines_are_skipped_as_by_the_reader() {
+        let mut src = &b"\n\n2\n3"[..];
+        let s = start(&mut src, b',', false).unwrap();
+        assert_eq!(s.rest, b"2\n3");
+        assert_eq!((s.width, s.lines), (Some(1), 2));
     }
 
     #[test]
@@ -134,6 +181,7 @@ mod tests {
             run(
                 &data[..],
                 Vec::new(),
+                b',',
                 block,
                 3,
                 |b, _| Ok(b.to_vec()),
@@ -226,11 +274,14 @@ pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Sta
                     }
                     let width = Some(rec.len());
                     if !header {
+                        // Blank lines before the first record are skipped, as the
+                        // sequential reader does (it learns the width only later).
+                        let rest = buf.split_off(pos);
                         return Ok(Start {
                             header: None,
-                            rest: buf,
+                            rest,
                             width,
-                            lines: 0,
+                            lines,
                         });
                     }
                     let raw = raw.to_vec();
@@ -298,6 +349,7 @@ where
     run(
         src,
         start.rest,
+        delim,
         block,
         threads,
         |b, _| {

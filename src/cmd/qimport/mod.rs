@@ -19,7 +19,7 @@ mod create;
 mod load;
 mod parallel;
 mod restore;
-mod validate;
+pub mod validate;
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
