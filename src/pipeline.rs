@@ -225,7 +225,7 @@ pub fn walk_block(
             break;
         };
         let raw = &block[pos..pos + consumed];
-        let blank = rec.len() == 1 && !rec.quoted(0) && rec.get(0).is_some_and(<[u8]>::is_empty);
+        let blank = rec.is_blank_line();
         if !blank || width == Some(1) {
             w.records += 1;
             f(rec, raw);
@@ -264,9 +264,7 @@ pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Sta
             match parse_record(&buf[pos..], eof, delim, false, &mut rec) {
                 Parsed::Complete { consumed } => {
                     let raw = &buf[pos..pos + consumed];
-                    let blank = rec.len() == 1
-                        && !rec.quoted(0)
-                        && rec.get(0).is_some_and(<[u8]>::is_empty);
+                    let blank = rec.is_blank_line();
                     if blank {
                         lines += memchr::memchr_iter(b'\n', raw).count() as u64;
                         pos += consumed;

@@ -86,7 +86,7 @@ impl Record {
     }
 
     /// A record of one empty unquoted field: what an empty line parses as.
-    fn is_blank_line(&self) -> bool {
+    pub fn is_blank_line(&self) -> bool {
         self.fields.len() == 1 && !self.fields[0].1 && self.data.is_empty()
     }
 }

@@ -24,7 +24,8 @@ const EXAMPLES: &str = "\
 Examples:
   qexport users | qgrep @gmail | qcount
   qcount users.csv orders.csv
-  qcount -n headerless.csv";
+  qcount -n headerless.csv
+  qcount -j 4 big.csv";
 
 /// Count the records of CSV input (the header row is not counted).
 #[derive(Parser, Debug)]

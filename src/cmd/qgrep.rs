@@ -32,7 +32,8 @@ Examples:
   qexport users | qgrep @gmail | qcount
   qgrep -s email -i '@GMAIL\\.com$' users.csv
   qgrep -v -F 'test' users.csv > real-users.csv
-  qgrep -s 2,4 -n '^[0-9]+$' data.csv";
+  qgrep -s 2,4 -n '^[0-9]+$' data.csv
+  qgrep -j 4 -F @gmail big.csv > gmail.csv";
 
 /// Keep the CSV records in which any field matches PATTERN (header always kept).
 #[derive(Parser, Debug)]

@@ -48,7 +48,8 @@ Examples:
   qexport shop.users | qgrep @gmail | qcount
   qexport -e 'SELECT id, email FROM users WHERE id < 100' -o small.csv
   qexport --columns id,email --where 'id < 100' --order-by 'email DESC' users
-  qexport -j 4 users -o users.csv.zst --zstd
+  qexport -j 4 --consistent users -o users.csv.zst --zstd
+  qexport --binary base64 --gzip -o files.csv.gz files
   parallel -k qexport --shard {}/4 users ::: 1 2 3 4 > users.csv
   qexport --all -o backup/$(date +%F)            # restore: qimport --dir backup/...
   qexport --tsv --null '\\N' -h db1 -u reader -p users";

@@ -38,6 +38,42 @@ pub enum Mode {
     Upsert,
 }
 
+impl Mode {
+    /// The statement that adds rows in this mode.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Mode::Insert | Mode::Upsert => "INSERT",
+            Mode::Ignore => "INSERT IGNORE",
+            Mode::Replace => "REPLACE",
+        }
+    }
+}
+
+/// `` `a`, `b` `` for column names.
+pub fn column_list(cols: &[String]) -> String {
+    let q: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
+    q.join(", ")
+}
+
+/// `VERB INTO table (cols) source`, with `ON DUPLICATE KEY UPDATE` of every column for
+/// upserts. `source` is `VALUES ...` or a `SELECT`.
+pub fn insert_sql(mode: Mode, table: &TableName, cols: &[String], source: &str) -> String {
+    let mut sql = format!(
+        "{} INTO {} ({}) {source}",
+        mode.verb(),
+        table.quoted(),
+        column_list(cols)
+    );
+    if mode == Mode::Upsert {
+        let upd: Vec<String> = cols
+            .iter()
+            .map(|c| format!("{q} = VALUES({q})", q = quote_ident(c)))
+            .collect();
+        sql = format!("{sql} ON DUPLICATE KEY UPDATE {}", upd.join(", "));
+    }
+    sql
+}
+
 /// How a column's value travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -424,24 +460,10 @@ impl<'c> Inserter<'c> {
     }
 
     fn sql(&self, rows: usize) -> String {
-        let cols: Vec<String> = self.cols.iter().map(|c| quote_ident(&c.name)).collect();
-        let one = format!("({})", vec!["?"; cols.len()].join(","));
-        let verb = match self.mode {
-            Mode::Insert | Mode::Upsert => "INSERT",
-            Mode::Ignore => "INSERT IGNORE",
-            Mode::Replace => "REPLACE",
-        };
-        let mut sql = format!(
-            "{verb} INTO {} ({}) VALUES {}",
-            self.table.quoted(),
-            cols.join(","),
-            vec![one; rows].join(",")
-        );
-        if self.mode == Mode::Upsert {
-            let upd: Vec<String> = cols.iter().map(|c| format!("{c} = VALUES({c})")).collect();
-            sql = format!("{sql} ON DUPLICATE KEY UPDATE {}", upd.join(", "));
-        }
-        sql
+        let one = format!("({})", vec!["?"; self.cols.len()].join(","));
+        let names: Vec<String> = self.cols.iter().map(|c| c.name.clone()).collect();
+        let values = format!("VALUES {}", vec![one; rows].join(","));
+        insert_sql(self.mode, &self.table, &names, &values)
     }
 
     pub fn flush(&mut self) -> Result<(), Refused> {

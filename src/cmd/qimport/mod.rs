@@ -39,7 +39,7 @@ use crate::input::{open_all, Input};
 use crate::out::Output;
 use crate::record::{Reader, Record};
 use crate::schema::{ColumnInfo, TableInfo};
-use crate::sql::{quote_ident, TableName};
+use crate::sql::TableName;
 
 use load::{Encoder, Inserter, Kind, Lines, Mode};
 use validate::Check;
@@ -53,6 +53,10 @@ Examples:
   qimport --swap users < nightly-full.csv        # readers never see a half table
   qimport --dry-run users < users.csv            # check every value, change nothing
   qimport -n --columns id,email users < no-header.csv
+  qimport --truncate --ignore-extra users < export-with-extra-columns.csv
+  qimport --method insert --max-errors 50 users < users.csv
+  qimport --create -j 2 events < events.csv      # make the table, load over 2 connections
+  qimport --schema events.sql events < events.csv
   qimport --dir backup/2026-11-23                # restore qexport --all -o backup/...";
 
 /// How rows reach the server.
@@ -408,10 +412,6 @@ fn load_swapped(
         database: t.database.clone(),
         table: format!("{}__qimport_new_{tag}", t.table),
     };
-    let old = TableName {
-        database: t.database.clone(),
-        table: format!("{}__qimport_old_{tag}", t.table),
-    };
     conn.query_drop(format!(
         "CREATE TABLE {} LIKE {}",
         fresh.quoted(),
@@ -428,29 +428,36 @@ fn load_swapped(
             bail!("--dry-run with --swap: nothing to swap");
         }
         conn.query_drop("COMMIT").map_err(db_error)?;
-        conn.query_drop(format!(
-            "RENAME TABLE {t} TO {o}, {f} TO {t}",
-            t = t.quoted(),
-            o = old.quoted(),
-            f = fresh.quoted()
-        ))
-        .map_err(db_error)
-        .context("--swap: renaming the new table into place")?;
+        rename_into_place(conn, t, &fresh).context("--swap")?;
         Ok(summary)
     })();
     match loaded {
-        Ok(s) => {
-            conn.query_drop(format!("DROP TABLE {}", old.quoted()))
-                .map_err(db_error)
-                .context("--swap: dropping the old table")?;
-            Ok(s)
-        }
+        Ok(s) => Ok(s),
         Err(e) => {
             let _ = conn.query_drop("ROLLBACK");
             let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", fresh.quoted()));
             Err(e)
         }
     }
+}
+
+/// Put `fresh` in the place of `t` with one atomic RENAME, then drop the old table.
+fn rename_into_place(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyhow::Result<()> {
+    let old = TableName {
+        database: t.database.clone(),
+        table: format!("{}__qimport_old_{}", t.table, std::process::id()),
+    };
+    conn.query_drop(format!(
+        "RENAME TABLE {t} TO {o}, {f} TO {t}",
+        t = t.quoted(),
+        o = old.quoted(),
+        f = fresh.quoted()
+    ))
+    .map_err(db_error)
+    .context("renaming the loaded table into place")?;
+    conn.query_drop(format!("DROP TABLE {}", old.quoted()))
+        .map_err(db_error)
+        .context("dropping the old table")
 }
 
 /// What a load did, for the summary line.
@@ -466,6 +473,9 @@ struct Checker<'a> {
     rejects: Option<Output>,
     rejected: u64,
 }
+
+/// The record reader over one input.
+type CsvReader = Reader<Box<dyn std::io::Read>>;
 
 /// How the fields of one input map to the table.
 struct Layout {
@@ -489,7 +499,7 @@ impl Checker<'_> {
     fn read_records(
         &mut self,
         name: &str,
-        rdr: &mut Reader<Box<dyn std::io::Read>>,
+        rdr: &mut CsvReader,
         layout: &Layout,
         emit: &mut Emit<'_>,
     ) -> anyhow::Result<()> {
@@ -711,10 +721,9 @@ impl<'a> Job<'a> {
         })
     }
 
-    fn load_input(&mut self, input: Input) -> anyhow::Result<()> {
-        if self.checker.stop() {
-            return Ok(());
-        }
+    /// Open one input: its reader, past the header, and how its fields map to the table
+    /// (writing the header line of --rejects).
+    fn open_input(&mut self, input: Input) -> anyhow::Result<(String, CsvReader, Layout)> {
         let name = input.name;
         let d = &self.checker.cfg.dialect;
         let mut rdr = Reader::new(input.reader, d.delimiter)
@@ -735,6 +744,14 @@ impl<'a> Job<'a> {
             line.extend_from_slice(b"qimport_error\n");
             r.write_all(&line)?;
         }
+        Ok((name, rdr, layout))
+    }
+
+    fn load_input(&mut self, input: Input) -> anyhow::Result<()> {
+        if self.checker.stop() {
+            return Ok(());
+        }
+        let (name, mut rdr, layout) = self.open_input(input)?;
         match self.method {
             _ if self.checker.cfg.dry_run => {
                 let mut n = 0;
@@ -752,12 +769,7 @@ impl<'a> Job<'a> {
     }
 
     /// Load one input with INSERT batches.
-    fn insert(
-        &mut self,
-        name: &str,
-        rdr: &mut Reader<Box<dyn std::io::Read>>,
-        layout: &Layout,
-    ) -> anyhow::Result<()> {
+    fn insert(&mut self, name: &str, rdr: &mut CsvReader, layout: &Layout) -> anyhow::Result<()> {
         let mode = self.checker.cfg.mode;
         let mut ins = Inserter::new(self.conn, self.target.clone(), layout.cols.clone(), mode);
         let mut refused = None;
@@ -797,7 +809,7 @@ impl<'a> Job<'a> {
     fn load_data(
         &mut self,
         name: &str,
-        rdr: &mut Reader<Box<dyn std::io::Read>>,
+        rdr: &mut CsvReader,
         layout: &Layout,
     ) -> anyhow::Result<()> {
         let mode = self.checker.cfg.mode;
@@ -851,16 +863,16 @@ impl<'a> Job<'a> {
         self.skipped += loaded.skipped;
         self.replaced += loaded.deleted;
         if mode == Mode::Upsert {
-            let cols: Vec<String> = layout.cols.iter().map(|c| quote_ident(&c.name)).collect();
-            let upd: Vec<String> = cols.iter().map(|c| format!("{c} = VALUES({c})")).collect();
+            let cols: Vec<String> = layout.cols.iter().map(|c| c.name.clone()).collect();
+            let l = load::column_list(&cols);
+            let sql = load::insert_sql(
+                Mode::Upsert,
+                &self.target,
+                &cols,
+                &format!("SELECT {l} FROM {}", stage.quoted()),
+            );
             self.conn
-                .query_drop(format!(
-                    "INSERT INTO {} ({l}) SELECT {l} FROM {} ON DUPLICATE KEY UPDATE {}",
-                    self.target.quoted(),
-                    stage.quoted(),
-                    upd.join(", "),
-                    l = cols.join(", ")
-                ))
+                .query_drop(sql)
                 .map_err(db_error)
                 .context("upsert: merging the staged rows")?;
             self.conn

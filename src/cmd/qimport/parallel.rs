@@ -16,12 +16,11 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use super::load::{self, Encoder, Lines, Mode};
-use super::{Checker, Config, Job, Summary, SESSION_SQL_MODE};
+use super::{rename_into_place, Config, Job, Summary, SESSION_SQL_MODE};
 use crate::conn::db_error;
 use crate::input::Input;
-use crate::record::{Reader, Record};
 use crate::schema::TableInfo;
-use crate::sql::{quote_ident, TableName};
+use crate::sql::TableName;
 
 pub fn run(
     cfg: &Config,
@@ -56,45 +55,25 @@ fn load_and_publish(
     let mut workers: Vec<Conn> = (0..cfg.jobs)
         .map(|_| cfg.conn.connect(&[SESSION_SQL_MODE]))
         .collect::<anyhow::Result<_>>()?;
-    let mut checker = Checker {
-        cfg,
-        errors: Vec::new(),
-        rejects: cfg
-            .rejects
-            .as_deref()
-            .map(|p| crate::out::Output::open(Some(p)))
-            .transpose()?,
-        rejected: 0,
-    };
     let mut loaded_cols: BTreeSet<String> = BTreeSet::new();
-    let mut rows = 0;
-    let mut skipped = 0;
-    // Header mapping is per input; a Job on the main connection does it.
-    let job = Job::new(cfg, conn, info, stage.clone(), super::Method::LoadData)?;
+    // The job on the main connection maps headers, checks values and reports errors; the
+    // rows themselves go over the worker connections.
+    let mut job = Job::new(cfg, conn, info, stage.clone(), super::Method::LoadData)?;
+    let mode = match cfg.mode {
+        Mode::Upsert => Mode::Insert,
+        m => m,
+    };
+    let mut result = Ok(());
     for input in inputs {
-        let name = input.name;
-        let mut rdr = Reader::new(input.reader, cfg.dialect.delimiter)
-            .strict(true)
-            .keep_raw(cfg.rejects.is_some());
-        let mut header = None;
-        if cfg.dialect.header {
-            let mut rec = Record::default();
-            if !rdr.read(&mut rec).map_err(|e| e.in_file(&name))? {
-                anyhow::bail!(
-                    "{name}: empty input: expected a header row (use -n if there is none)"
-                );
-            }
-            header = Some(rec);
+        if job.checker.stop() {
+            break;
         }
-        let layout = job.layout(&name, header.as_ref())?;
+        let (name, mut rdr, layout) = job.open_input(input)?;
         loaded_cols.extend(layout.cols.iter().map(|c| c.name.clone()));
-        let mode = match cfg.mode {
-            Mode::Upsert => Mode::Insert,
-            m => m,
-        };
-        let base = format!("qimport-{}-{rows}", std::process::id());
+        let base = format!("qimport-{}-{}", std::process::id(), job.rows);
         let sql_for = |stream: &str| load::load_data_sql(stream, stage, &layout.cols, mode);
         let mut lines = Lines::default();
+        let checker = &mut job.checker;
         let (res, parts) = load::load_streams(&mut workers, &base, &sql_for, |send| {
             let mut enc = Encoder {
                 kinds: layout.kinds.clone(),
@@ -109,39 +88,21 @@ fn load_and_publish(
                 .and_then(|()| enc.flush())
         })?;
         let () = res;
-        if !checker.errors.is_empty() {
+        if !job.checker.errors.is_empty() {
             break;
         }
         let sum = load::total(&parts);
-        load::verify(&sum, lines.rows(), mode, &Lines::default())
-            .map_err(|e| anyhow!("{name}: {e}"))?;
-        rows += lines.rows();
-        skipped += sum.skipped;
-    }
-    drop(job);
-    if let Some(r) = checker.rejects.take() {
-        r.finish()?;
-    }
-    if let Some(last) = checker.errors.last() {
-        for e in &checker.errors[..checker.errors.len() - 1] {
-            eprintln!("qimport: {e}");
+        if let Err(e) = load::verify(&sum, lines.rows(), mode, &Lines::default()) {
+            result = Err(anyhow!("{name}: {e}"));
+            break;
         }
-        let n = checker.errors.len();
-        return Err(if n == 1 {
-            anyhow!("{last} (nothing was loaded: {} is unchanged)", info.name)
-        } else {
-            anyhow!(
-                "{last}\n{n} bad values; nothing was loaded: {} is unchanged",
-                info.name
-            )
-        });
+        job.rows += lines.rows();
+        job.skipped += sum.skipped;
     }
+    let mut summary = job.finish(result)?;
     publish(cfg, conn, info, stage, &loaded_cols)?;
-    let mut note = format!("; over {} connections", cfg.jobs);
-    if skipped > 0 {
-        let _ = write!(note, "; {skipped} duplicates skipped");
-    }
-    Ok(Summary { rows, note })
+    let _ = write!(summary.note, "; over {} connections", cfg.jobs);
+    Ok(summary)
 }
 
 /// Make the staged rows visible in one step.
@@ -171,38 +132,16 @@ fn publish(
         ))
         .map_err(db_error)?;
     if involved == Some(0) && (empty == Some(0) || cfg.truncate) {
-        let old = TableName {
-            database: t.database.clone(),
-            table: format!("{}__qimport_old_{}", t.table, std::process::id()),
-        };
-        conn.query_drop(format!(
-            "RENAME TABLE {t} TO {o}, {s} TO {t}",
-            t = t.quoted(),
-            o = old.quoted(),
-            s = stage.quoted()
-        ))
-        .map_err(db_error)
-        .context("--jobs: renaming the loaded table into place")?;
-        conn.query_drop(format!("DROP TABLE {}", old.quoted()))
-            .map_err(db_error)?;
-        return Ok(());
+        return rename_into_place(conn, t, stage).context("--jobs");
     }
-    let list: Vec<String> = cols.iter().map(|c| quote_ident(c)).collect();
-    let l = list.join(", ");
-    let verb = match cfg.mode {
-        Mode::Ignore => "INSERT IGNORE",
-        Mode::Replace => "REPLACE",
-        Mode::Insert | Mode::Upsert => "INSERT",
-    };
-    let mut sql = format!(
-        "{verb} INTO {} ({l}) SELECT {l} FROM {}",
-        t.quoted(),
-        stage.quoted()
+    let cols: Vec<String> = cols.iter().cloned().collect();
+    let l = load::column_list(&cols);
+    let sql = load::insert_sql(
+        cfg.mode,
+        t,
+        &cols,
+        &format!("SELECT {l} FROM {}", stage.quoted()),
     );
-    if cfg.mode == Mode::Upsert {
-        let upd: Vec<String> = list.iter().map(|c| format!("{c} = VALUES({c})")).collect();
-        sql = format!("{sql} ON DUPLICATE KEY UPDATE {}", upd.join(", "));
-    }
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let done = (|| -> anyhow::Result<()> {
         if cfg.truncate {
