@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what qtools needs to build, test and demo on a fresh Debian/Ubuntu machine:
-# a Rust toolchain (must already be there) and MariaDB (server + client), from the system
-# package manager when missing. Says what it installs; silent when nothing is missing.
+# a Rust toolchain (must already be there), MariaDB (server + client) and GNU parallel,
+# from the system package manager when missing. Says what it installs; silent when nothing is missing.
 set -euo pipefail
 
 have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
@@ -16,6 +16,8 @@ have mariadbd || have mysqld || missing+=(mariadb-server)
 have mariadb-install-db || have mysql_install_db || missing+=(mariadb-server)
 have mariadb || have mysql || missing+=(mariadb-client)
 have mariadb-admin || have mysqladmin || missing+=(mariadb-client)
+# GNU parallel: the tests run the fan-out recipes of the README with it.
+have parallel || missing+=(parallel)
 
 if [ ${#missing[@]} -gt 0 ]; then
     pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

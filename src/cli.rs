@@ -111,22 +111,25 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Parallelism")]
 pub struct JobsArgs {
-    /// Threads for reading in parallel blocks [default: 1]
+    /// Threads for processing blocks in parallel [default: the number of cores]
     ///
     /// The output is byte-identical whatever N: blocks are cut at record boundaries and
-    /// their results written in input order. Measured on 2 cores, -j 2 is not yet faster
-    /// than -j 1 (the block cutting is serial), hence the default. Example: -j 4
+    /// their results written in input order. A reader thread reads ahead besides the N
+    /// workers; -j 1 does everything in one thread. Example: -j 4
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
 
-    /// Block size in bytes for -j (for tests) [default: 4 MiB]
+    /// Block size in bytes (for tests) [default: 1 MiB]
     #[arg(long, value_name = "BYTES", hide = true)]
     pub block_size: Option<usize>,
 }
 
 impl JobsArgs {
     pub fn threads(&self) -> usize {
-        self.jobs.map_or(1, usize::from)
+        self.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            usize::from,
+        )
     }
 
     pub fn block(&self) -> usize {

@@ -1,20 +1,16 @@
-//! Column selections given on the command line (`-s email`, `-s 2,4`): names or 1-based
-//! numbers, resolved against a header.
+//! Column selections given on the command line (`-s email`, `-s 2,4`, `-s name-city`):
+//! names, 1-based numbers and ranges of either, resolved against a header.
 
 use anyhow::bail;
 
 use crate::record::Record;
 
-/// One item of a selection, before it is resolved against a header.
+/// A comma-separated list of column names, 1-based numbers and ranges `A-B` (either end
+/// may be left out: `3-` is the third column to the last). Interpreted only against a
+/// header, since a name may itself contain `-`: a part that is a column's name is that
+/// column, before it is read as a range.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Item {
-    Index(usize),
-    Name(String),
-}
-
-/// A comma-separated list of column names and 1-based numbers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Selection(Vec<Item>);
+pub struct Selection(Vec<String>);
 
 impl Selection {
     pub fn parse(spec: &str) -> anyhow::Result<Selection> {
@@ -24,38 +20,72 @@ impl Selection {
             if part.is_empty() {
                 bail!("empty column in {spec:?}");
             }
-            items.push(match part.parse::<usize>() {
-                Ok(0) => bail!("columns are numbered from 1, not 0"),
-                Ok(n) => Item::Index(n - 1),
-                Err(_) => Item::Name(part.to_owned()),
-            });
+            if part == "0" {
+                bail!("columns are numbered from 1, not 0");
+            }
+            items.push(part.to_owned());
         }
         Ok(Selection(items))
     }
 
-    /// 0-based indexes, resolving names against `header` (None: the input has no header).
-    pub fn resolve(&self, header: Option<&Record>) -> anyhow::Result<Vec<usize>> {
+    /// 0-based indexes, resolving names against `header` (None: the input has no header)
+    /// and open ranges against `width`, the number of fields.
+    pub fn resolve(
+        &self,
+        header: Option<&Record>,
+        width: Option<usize>,
+    ) -> anyhow::Result<Vec<usize>> {
         let mut out = Vec::with_capacity(self.0.len());
-        for item in &self.0 {
-            match item {
-                Item::Index(i) => out.push(*i),
-                Item::Name(name) => {
-                    let Some(h) = header else {
-                        bail!("column {name:?}: names need a header row (use numbers with -n)");
+        for part in &self.0 {
+            if let Some(i) = one(part, header)? {
+                out.push(i);
+                continue;
+            }
+            let range = part
+                .char_indices()
+                .filter(|&(_, c)| c == '-')
+                .find_map(|(at, _)| {
+                    let (a, b) = (&part[..at], &part[at + 1..]);
+                    let a = if a.is_empty() {
+                        Some(0)
+                    } else {
+                        one(a, header).ok()?
                     };
-                    let Some(i) = h.iter().position(|(v, _)| v == name.as_bytes()) else {
+                    let b = if b.is_empty() {
+                        Some(width?.checked_sub(1)?)
+                    } else {
+                        one(b, header).ok()?
+                    };
+                    Some((a?, b?))
+                });
+            match range {
+                Some((a, b)) if a <= b => out.extend(a..=b),
+                Some(_) => bail!("column range {part:?} runs backwards"),
+                None => match header {
+                    Some(h) => {
                         let names: Vec<String> = h
                             .iter()
                             .map(|(v, _)| String::from_utf8_lossy(v).into_owned())
                             .collect();
-                        bail!("no column {name:?} in the header ({})", names.join(", "));
-                    };
-                    out.push(i);
-                }
+                        bail!("no column {part:?} in the header ({})", names.join(", "));
+                    }
+                    None => bail!("column {part:?}: names need a header row (use numbers with -n)"),
+                },
             }
         }
         Ok(out)
     }
+}
+
+/// A single column: a 1-based number, or a name in the header. `Ok(None)`: neither.
+fn one(part: &str, header: Option<&Record>) -> anyhow::Result<Option<usize>> {
+    if let Ok(n) = part.parse::<usize>() {
+        if n == 0 {
+            bail!("columns are numbered from 1, not 0");
+        }
+        return Ok(Some(n - 1));
+    }
+    Ok(header.and_then(|h| h.iter().position(|(v, _)| v == part.as_bytes())))
 }
 
 #[cfg(test)]
@@ -63,20 +93,44 @@ mod tests {
     use super::*;
     use crate::record::Reader;
 
-    #[test]
-    fn names_and_numbers() {
-        let mut r = Reader::new(&b"id,name,email\n"[..], b',');
+    fn header(line: &[u8]) -> Record {
+        let mut r = Reader::new(line, b',');
         let mut h = Record::default();
         r.read(&mut h).unwrap();
+        h
+    }
+
+    #[test]
+    fn names_and_numbers() {
+        let h = header(b"id,name,email\n");
         let s = Selection::parse("email, 1").unwrap();
-        assert_eq!(s.resolve(Some(&h)).unwrap(), vec![2, 0]);
+        assert_eq!(s.resolve(Some(&h), Some(3)).unwrap(), vec![2, 0]);
         assert!(Selection::parse("0").is_err());
         assert!(Selection::parse("a,,b").is_err());
         let e = Selection::parse("nope")
             .unwrap()
-            .resolve(Some(&h))
+            .resolve(Some(&h), Some(3))
             .unwrap_err();
         assert!(e.to_string().contains("id, name, email"));
-        assert!(Selection::parse("name").unwrap().resolve(None).is_err());
+        assert!(Selection::parse("name")
+            .unwrap()
+            .resolve(None, Some(3))
+            .is_err());
+    }
+
+    #[test]
+    fn ranges() {
+        let h = header(b"id,first-name,city,zip\n");
+        let r = |s: &str| Selection::parse(s).unwrap().resolve(Some(&h), Some(4));
+        assert_eq!(r("2-3").unwrap(), vec![1, 2]);
+        assert_eq!(r("id-city").unwrap(), vec![0, 1, 2]);
+        assert_eq!(r("first-name").unwrap(), vec![1]);
+        assert_eq!(r("first-name-zip").unwrap(), vec![1, 2, 3]);
+        assert_eq!(r("3-").unwrap(), vec![2, 3]);
+        assert_eq!(r("-2").unwrap(), vec![0, 1]);
+        assert!(r("3-1").is_err());
+        assert!(r("a-b").is_err());
+        let n = Selection::parse("2-").unwrap();
+        assert_eq!(n.resolve(None, Some(3)).unwrap(), vec![1, 2]);
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 /// One input stream with the name used in messages (`stdin` or the path).
 pub struct Input {
     pub name: String,
-    pub reader: Box<dyn Read>,
+    pub reader: Box<dyn Read + Send>,
 }
 
 /// Open every input in order (stdin alone when `files` is empty).
@@ -36,6 +36,6 @@ pub fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
 fn stdin() -> Input {
     Input {
         name: "stdin".to_owned(),
-        reader: Box::new(std::io::stdin().lock()),
+        reader: Box::new(std::io::stdin()),
     }
 }

@@ -12,6 +12,7 @@
 //! - [`schema`]: a table's columns, types, key and size, from `information_schema`.
 //! - [`columns`]: column selections such as `-s email,2`.
 //! - [`pipeline`]: quote-aware blocks processed in parallel, results in input order.
+//! - [`scan`]: the fast structural scan of a block (record ends by bit masks).
 //! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
 //! - [`progress`]: the progress bar on stderr (terminals only).
 //! - [`error`]: exit codes, broken pipes, errors that name file, line, column and value.
@@ -27,5 +28,6 @@ pub mod out;
 pub mod pipeline;
 pub mod progress;
 pub mod record;
+pub mod scan;
 pub mod schema;
 pub mod sql;

@@ -203,6 +203,12 @@ pub enum ReadError {
     AfterQuote {
         line: u64,
     },
+    /// Strict mode: a record with another number of fields than the first.
+    Ragged {
+        line: u64,
+        fields: usize,
+        expected: usize,
+    },
 }
 
 impl ReadError {
@@ -222,6 +228,16 @@ impl ReadError {
                 "unexpected text after a closing quote (a quote inside a quoted field must be doubled: \"\")",
             )
             .into(),
+            ReadError::Ragged {
+                line,
+                fields,
+                expected,
+            } => DataError::new(
+                name,
+                line,
+                format!("a record of {fields} fields where the first has {expected} (--strict)"),
+            )
+            .into(),
         }
     }
 }
@@ -234,6 +250,14 @@ impl fmt::Display for ReadError {
             ReadError::AfterQuote { line } => {
                 write!(f, "line {line}: unexpected text after a closing quote")
             }
+            ReadError::Ragged {
+                line,
+                fields,
+                expected,
+            } => write!(
+                f,
+                "line {line}: {fields} fields where the first has {expected}"
+            ),
         }
     }
 }

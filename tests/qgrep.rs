@@ -1,3 +1,5 @@
+use std::fmt::Write as _;
+
 use crate::util::{fixture, Workdir};
 
 const USERS: &str =
@@ -147,4 +149,241 @@ fn bad_regex_and_bad_input_exit_2() {
         .fails(2)
         .stderr_has(&["unterminated quoted field"]);
     wd.cmd("qgrep").fails(2).stderr_has(&["PATTERN"]);
+}
+
+const CITIES: &str =
+    "id,name,city,zip\n1,Ann,Paris,75001\n2,Bob,Lyon,\n3,Cy,\"Paris, TX\",75460\n4,Di,,\"\"\n";
+
+#[test]
+fn several_patterns_with_e_and_f() {
+    let wd = Workdir::new("qgrep_many");
+    wd.cmd("qgrep")
+        .args(["-s", "city", "-e", "^Lyon$", "-e", "TX"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n2,Bob,Lyon,\n3,Cy,\"Paris, TX\",75460\n");
+    let pats = wd.create("pats.txt", "Ann\nDi\n");
+    wd.cmd("qgrep")
+        .arg("-f")
+        .arg(&pats)
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n1,Ann,Paris,75001\n4,Di,,\"\"\n");
+    // With -e or -f, the first argument is a file.
+    let f = wd.create("c.csv", CITIES);
+    wd.cmd("qgrep")
+        .args(["-e", "Bob"])
+        .arg(&f)
+        .ok()
+        .stdout_is("id,name,city,zip\n2,Bob,Lyon,\n");
+    // An empty pattern file has no pattern: nothing matches.
+    let none = wd.create("none.txt", "");
+    wd.cmd("qgrep")
+        .arg("-f")
+        .arg(&none)
+        .stdin(CITIES)
+        .fails(1)
+        .stdout_is("id,name,city,zip\n");
+}
+
+#[test]
+fn whole_field_match() {
+    let wd = Workdir::new("qgrep_whole");
+    wd.cmd("qgrep")
+        .args(["-x", "Paris"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n1,Ann,Paris,75001\n");
+    wd.cmd("qgrep")
+        .args(["-x", "-F", "Paris, TX"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n3,Cy,\"Paris, TX\",75460\n");
+    wd.cmd("qgrep")
+        .args(["-x", "-e", "Ann", "-e", "Bo"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n1,Ann,Paris,75001\n");
+}
+
+#[test]
+fn column_ranges() {
+    let wd = Workdir::new("qgrep_ranges");
+    // 75 is in zip (4) only; "a" in name (2) and city (3).
+    wd.cmd("qgrep")
+        .args(["-s", "name-city", "75"])
+        .stdin(CITIES)
+        .fails(1);
+    wd.cmd("qgrep")
+        .args(["-s", "3-", "^75"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n1,Ann,Paris,75001\n3,Cy,\"Paris, TX\",75460\n");
+    wd.cmd("qgrep")
+        .args(["-s", "1-2", "^[12]$"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n1,Ann,Paris,75001\n2,Bob,Lyon,\n");
+    wd.cmd("qgrep")
+        .args(["-s", "zip-id", "x"])
+        .stdin(CITIES)
+        .fails(2)
+        .stderr_has(&["runs backwards"]);
+}
+
+#[test]
+fn null_only_and_not_null() {
+    let wd = Workdir::new("qgrep_null");
+    // zip: NULL in record 2, an empty string ("") in record 4.
+    wd.cmd("qgrep")
+        .args(["--null-only", "-s", "zip"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n2,Bob,Lyon,\n");
+    wd.cmd("qgrep")
+        .args(["--not-null", "-s", "zip"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n1,Ann,Paris,75001\n3,Cy,\"Paris, TX\",75460\n4,Di,,\"\"\n");
+    // Any field NULL, without -s.
+    wd.cmd("qgrep")
+        .arg("--null-only")
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n2,Bob,Lyon,\n4,Di,,\"\"\n");
+    // Another NULL marker: \N unquoted is NULL, "\N" quoted is a string.
+    wd.cmd("qgrep")
+        .args(["--null-only", "--null", "\\N"])
+        .stdin("a,b\n1,\\N\n2,\"\\N\"\n3,\n")
+        .ok()
+        .stdout_is("a,b\n1,\\N\n");
+    wd.cmd("qgrep")
+        .args(["--null-only", "x"])
+        .stdin(CITIES)
+        .fails(2)
+        .stderr_has(&["opening x"]);
+}
+
+#[test]
+fn header_out_never_and_exit_zero() {
+    let wd = Workdir::new("qgrep_fanout");
+    wd.cmd("qgrep")
+        .args(["--header-out", "never", "Lyon"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("2,Bob,Lyon,\n");
+    wd.cmd("qgrep")
+        .args(["--exit-zero", "Rome"])
+        .stdin(CITIES)
+        .ok()
+        .stdout_is("id,name,city,zip\n");
+    // The fan-out recipe of the README, with GNU parallel: the header printed once, the
+    // records in input order, whatever the number of parts.
+    let mut big = String::from("id,name,email\n");
+    for i in 0..5000 {
+        let mail = if i % 3 == 0 { "gmail.com" } else { "yahoo.com" };
+        write!(big, "{i},\"N{i},\nx\",u{i}@{mail}\n").unwrap();
+    }
+    let f = wd.create("big.csv", &big);
+    let want = wd.cmd("qgrep").arg("@gmail").arg(&f).ok().stdout();
+    let got = wd
+        .sh(&format!(
+            "(head -n 1 {f}; parallel --pipe --block 20k --header 1 -k qgrep --header-out never --exit-zero @gmail < {f})",
+            f = f.display()
+        ))
+        .ok()
+        .stdout();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn strict_rejects_ragged_records() {
+    let wd = Workdir::new("qgrep_strict");
+    let data = "a,b\n1,2\n3\n4,5\n";
+    wd.cmd("qgrep").arg("4").stdin(data).ok();
+    for j in ["1", "2"] {
+        wd.cmd("qgrep")
+            .args(["--strict", "-j", j, "4"])
+            .stdin(data)
+            .fails(2)
+            .stderr_has(&[
+                "qgrep: stdin:3: ",
+                "1 fields where the first has 2 (--strict)",
+            ]);
+    }
+    wd.cmd("qgrep")
+        .args(["--strict", "x"])
+        .stdin("a,b\n\"x\"y,1\n")
+        .fails(2)
+        .stderr_has(&["stdin:2: ", "after a closing quote"]);
+}
+
+// The literal prefilter only narrows the records to test; the answer is the field test's.
+#[test]
+fn literal_prefilter_never_changes_the_answer() {
+    let wd = Workdir::new("qgrep_prefilter");
+    let data = "a,b\n\"x,y\",1\nx,y\n\"q\"\"x\",2\n\"Straße\",3\nSTRASSE,4\n";
+    // The literal "x,y" is in record 2's raw bytes too, across two fields.
+    wd.cmd("qgrep")
+        .args(["-F", "x,y"])
+        .stdin(data)
+        .ok()
+        .stdout_is("a,b\n\"x,y\",1\n");
+    // Anchored: the value starts with x, the raw bytes with a quote.
+    wd.cmd("qgrep")
+        .arg("^x")
+        .stdin(data)
+        .ok()
+        .stdout_is("a,b\n\"x,y\",1\nx,y\n");
+    // A quote in the pattern: the value holds q"x, the raw bytes q""x.
+    wd.cmd("qgrep")
+        .args(["-F", "q\"x"])
+        .stdin(data)
+        .ok()
+        .stdout_is("a,b\n\"q\"\"x\",2\n");
+    // Case folding beyond ASCII.
+    wd.cmd("qgrep")
+        .args(["-i", "straße"])
+        .stdin(data)
+        .ok()
+        .stdout_is("a,b\n\"Straße\",3\n");
+    wd.cmd("qgrep")
+        .args(["-v", "-s", "b", "^[1-3]$"])
+        .stdin(data)
+        .ok()
+        .stdout_is("a,b\nx,y\nSTRASSE,4\n");
+}
+
+#[test]
+fn odd_inputs_have_defined_behaviour() {
+    let wd = Workdir::new("qgrep_odd");
+    wd.cmd("qgrep").arg("x").stdin("").fails(1).stdout_is("");
+    wd.cmd("qgrep")
+        .arg("x")
+        .stdin("a,b\n")
+        .fails(1)
+        .stdout_is("a,b\n");
+    // Invalid UTF-8 is searched as bytes.
+    wd.cmd("qgrep")
+        .args(["-s", "2", "(?-u:\\xff)"])
+        .stdin(&b"a,b\n1,\xff\xfe\n2,ok\n"[..])
+        .ok()
+        .stdout_is_bytes(b"a,b\n1,\xff\xfe\n");
+    // A 20 MB field, and a file that is one 20 MB line without a line end.
+    let huge = "y".repeat(20 << 20);
+    let f = wd.create("huge.csv", format!("a,b\n1,\"{huge}\nz\"\n2,x\n"));
+    for j in ["1", "2"] {
+        wd.cmd("qgrep")
+            .args(["-j", j, "-s", "b", "^x$"])
+            .arg(&f)
+            .ok()
+            .stdout_is("a,b\n2,x\n");
+        wd.cmd("qcount")
+            .args(["-j", j])
+            .arg(&f)
+            .ok()
+            .stdout_is("2\n");
+    }
+    let line = wd.create("line.csv", &huge);
+    wd.cmd("qcount").arg("-n").arg(&line).ok().stdout_is("1\n");
 }

@@ -1,25 +1,30 @@
-//! The parallel block pipeline against the sequential reader on arbitrary bytes: cutting
-//! blocks at record boundaries (any block size, any thread count) must give the same
-//! records, in the same order, as reading the stream record by record.
+//! The block pipeline and the structural scan against the sequential reader on arbitrary
+//! bytes: cutting blocks (any block size, one or two threads) must give the same records,
+//! in the same order, as reading the stream record by record; and whenever the scan of a
+//! block answers, it must answer as the parser.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qtools::pipeline;
+use qtools::pipeline::{self, Shape, Walk};
 use qtools::record::{Reader, Record};
+use qtools::scan::scan;
+
+type Rows = Vec<Vec<(Vec<u8>, bool)>>;
 
 fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
         return;
     }
-    let block = usize::from(data[0]).max(1);
+    let block = usize::from(data[0] >> 1).max(1);
+    let threads = 1 + usize::from(data[0] & 1);
     let input = &data[1..];
-    let mut seq = Vec::new();
+    let mut seq: Rows = Vec::new();
     let mut rdr = Reader::new(input, b',');
     let mut rec = Record::default();
     let mut seq_err = false;
     loop {
         match rdr.read(&mut rec) {
-            Ok(true) => seq.push(rec.iter().map(|(v, q)| (v.to_vec(), q)).collect::<Vec<_>>()),
+            Ok(true) => seq.push(rec.iter().map(|(v, q)| (v.to_vec(), q)).collect()),
             Ok(false) => break,
             Err(_) => {
                 seq_err = true;
@@ -27,17 +32,32 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let mut src = input;
+    let mut src = std::io::Cursor::new(input.to_vec());
     let Ok(start) = pipeline::start(&mut src, b',', false) else { return };
-    let mut par = Vec::new();
+    let shape = Shape { delim: b',', width: start.width, strict: false };
+    // The scan of the whole rest, as one block, against the parser's walk of it.
+    let mut ends = Vec::new();
+    if let Some(s) = scan(&start.rest, b',', Some(&mut ends)) {
+        let mut rec = Record::default();
+        let mut at = 0;
+        let mut by_parser = Vec::new();
+        let w = pipeline::walk_block(&start.rest, &shape, &mut rec, |_, raw| {
+            at += raw.len();
+            by_parser.push(at);
+        });
+        assert!(w.stop.is_none());
+        assert_eq!((s.records, s.lines), (w.records, w.lines));
+        assert_eq!(ends, by_parser);
+    }
+    let mut par: Rows = Vec::new();
+    let walk = Walk { name: "fuzz", shape, block, threads };
     let res = pipeline::walk_input(
         src,
         start,
-        "fuzz",
-        b',',
-        block,
-        2,
-        |r, _, acc: &mut Vec<Vec<(Vec<u8>, bool)>>| acc.push(r.iter().map(|(v, q)| (v.to_vec(), q)).collect()),
+        &walk,
+        pipeline::each_record(shape, |r, _, acc: &mut Rows| {
+            acc.push(r.iter().map(|(v, q)| (v.to_vec(), q)).collect())
+        }),
         |acc| {
             par.extend(acc);
             Ok(())

@@ -1,39 +1,82 @@
-//! qcount: count CSV records. The header is not a record, and a quoted field with a line
-//! break inside is one record, not two (which is where `wc -l` goes wrong).
+//! qcount: count CSV records, or count them by group; merge partial counts. The header is
+//! not a record, and a quoted field with a line break inside is one record, not two (which
+//! is where `wc -l` goes wrong).
 //!
 //! ```text
 //! qexport users | qgrep @gmail | qcount
-//! qcount users.csv orders.csv
-//! qcount -n headerless.csv
+//! qcount -g city --top 10 users.csv
+//! parallel --pipe --header 1 qcount -g city < users.csv | qcount --merge
 //! ```
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::{bail, Context};
 use clap::Parser;
 
 use crate::cli::{CsvArgs, JobsArgs};
+use crate::columns::Selection;
 use crate::dialect::Dialect;
-use crate::error::main_with;
+use crate::error::{main_with, DataError};
 use crate::input::{open_all, Input};
 use crate::out::Output;
-use crate::pipeline;
+use crate::pipeline::{self, Walked};
 use crate::record::{Reader, Record};
+use crate::scan::scan;
 
 const EXAMPLES: &str = "\
 Examples:
   qexport users | qgrep @gmail | qcount
   qcount users.csv orders.csv
   qcount -n headerless.csv
-  qcount -j 4 big.csv";
+  qcount -g city users.csv                 # city,count sorted by count, then city
+  qcount -g country,city --top 10 users.csv
+  qcount --distinct email users.csv        # how many different e-mails
+  parallel --pipe --header 1 qcount -g city < users.csv | qcount --merge
+  parallel --pipe --header 1 qcount < users.csv | qcount --merge";
 
-/// Count the records of CSV input (the header row is not counted).
+/// Count the records of CSV input (the header row is not counted), or count them by group.
 #[derive(Parser, Debug)]
 #[command(name = "qcount", version, after_help = EXAMPLES)]
 pub struct Args {
     /// CSV files to count, together [default: stdin]
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
+
+    /// Count by group: one CSV row per distinct value of COLS, with its count
+    ///
+    /// COLS are names, 1-based numbers or ranges (a-c, 2-4), comma-separated. Output:
+    /// `COLS...,count`, largest count first, then by key; NULL is a group of its own (and
+    /// stays NULL in the output). Example: -g country,city
+    #[arg(short = 'g', long = "group-by", value_name = "COLS")]
+    group_by: Option<String>,
+
+    /// Print how many distinct values of COLS there are
+    ///
+    /// NULL counts as one value. Example: --distinct email
+    #[arg(long, value_name = "COLS", conflicts_with_all = ["group_by", "merge"])]
+    distinct: Option<String>,
+
+    /// With -g or --merge: only the N largest groups
+    ///
+    /// Example: -g city --top 10
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+
+    /// Sum the outputs of several qcount runs (plain counts or -g tables)
+    ///
+    /// The reduce step of a fan-out: plain numbers are added up; `-g` tables (repeated
+    /// headers skipped, keys with commas, quotes and line breaks included) are summed by
+    /// key and sorted again. Example: parallel --pipe --header 1 qcount -g city < f.csv |
+    /// qcount --merge
+    #[arg(long)]
+    merge: bool,
+
+    /// Ragged records (another number of fields than the first) and text after a closing
+    /// quote are errors
+    #[arg(long)]
+    strict: bool,
 
     #[command(flatten)]
     csv: CsvArgs,
@@ -42,74 +85,310 @@ pub struct Args {
     jobs: JobsArgs,
 }
 
+/// What to count.
+#[derive(Debug)]
+enum Mode {
+    Records,
+    Groups(Selection),
+    Distinct(Selection),
+    Merge,
+}
+
 /// A validated count.
 #[derive(Debug)]
 pub struct Config {
+    mode: Mode,
+    top: Option<usize>,
+    strict: bool,
     files: Vec<PathBuf>,
     dialect: Dialect,
-    threads: usize,
-    block: usize,
+    jobs: JobsArgs,
 }
 
 impl Config {
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
+        let mode = match (&args.group_by, &args.distinct, args.merge) {
+            (Some(_), _, true) => bail!("--merge takes the -g tables as input: drop -g"),
+            (Some(g), _, false) => Mode::Groups(Selection::parse(g).context("-g")?),
+            (None, Some(d), _) => Mode::Distinct(Selection::parse(d).context("--distinct")?),
+            (None, None, true) => Mode::Merge,
+            (None, None, false) => Mode::Records,
+        };
+        if args.top.is_some() && !matches!(mode, Mode::Groups(_) | Mode::Merge) {
+            bail!("--top needs -g (or --merge of -g tables)");
+        }
         Ok(Config {
+            mode,
+            top: args.top,
+            strict: args.strict,
             files: args.files,
             dialect: args.csv.dialect(),
-            threads: args.jobs.threads(),
-            block: args.jobs.block(),
+            jobs: args.jobs,
         })
     }
 }
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
-    let mut total = 0u64;
-    for input in open_all(&cfg.files)? {
-        total += if cfg.threads > 1 {
-            count_parallel(cfg, input)?
-        } else {
-            count_sequential(cfg, input)?
-        };
-    }
     let mut out = Output::stdout();
-    out.write_all(format!("{total}\n").as_bytes())?;
+    match &cfg.mode {
+        Mode::Records => {
+            let mut total = 0u64;
+            for input in open_all(&cfg.files)? {
+                total += count_records(cfg, input)?;
+            }
+            out.write_all(format!("{total}\n").as_bytes())?;
+        }
+        Mode::Groups(sel) | Mode::Distinct(sel) => {
+            let mut groups = Groups::default();
+            for input in open_all(&cfg.files)? {
+                count_groups(cfg, sel, input, &mut groups)?;
+            }
+            if let Mode::Distinct(_) = cfg.mode {
+                out.write_all(format!("{}\n", groups.counts.len()).as_bytes())?;
+            } else {
+                groups.write(cfg, &mut out)?;
+            }
+        }
+        Mode::Merge => {
+            let mut merged = Merged::default();
+            for input in open_all(&cfg.files)? {
+                merge(cfg, input, &mut merged)?;
+            }
+            match merged.groups {
+                Some(groups) => groups.write(cfg, &mut out)?,
+                None => out.write_all(format!("{}\n", merged.total).as_bytes())?,
+            }
+        }
+    }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn count_sequential(cfg: &Config, input: Input) -> anyhow::Result<u64> {
-    let mut rec = Record::default();
-    let mut rdr = Reader::new(input.reader, cfg.dialect.delimiter).keep_raw(false);
-    let mut n = 0u64;
-    while rdr.read(&mut rec).map_err(|e| e.in_file(&input.name))? {
-        n += 1;
-    }
-    if cfg.dialect.header {
-        n = n.saturating_sub(1);
-    }
-    Ok(n)
-}
-
-/// Blocks counted in parallel; the sum does not depend on how they were cut.
-fn count_parallel(cfg: &Config, mut input: Input) -> anyhow::Result<u64> {
-    let d = &cfg.dialect;
-    let start = pipeline::start(&mut input.reader, d.delimiter, d.header)
-        .map_err(|e| e.context(format!("reading {}", input.name)))?;
+/// The number of records: the fast structural scan where it can decide, else a full walk.
+fn count_records(cfg: &Config, mut input: Input) -> anyhow::Result<u64> {
+    let name = input.name.clone();
+    let (start, walk) = pipeline::begin(
+        &mut input.reader,
+        &name,
+        &cfg.dialect,
+        cfg.strict,
+        &cfg.jobs,
+    )?;
+    let shape = walk.shape;
     let mut total = 0;
     pipeline::walk_input(
         input.reader,
         start,
-        &input.name,
-        d.delimiter,
-        cfg.block,
-        cfg.threads,
-        |_, _, n: &mut u64| *n += 1,
+        &walk,
+        |block: &[u8]| {
+            if !shape.strict {
+                if let Some(s) = scan(block, shape.delim, None) {
+                    let w = Walked {
+                        records: s.records,
+                        lines: s.lines,
+                        stop: None,
+                    };
+                    return (w, s.records);
+                }
+            }
+            let mut rec = Record::default();
+            let w = pipeline::walk_block(block, &shape, &mut rec, |_, _| {});
+            (w, w.records)
+        },
         |n| {
             total += n;
             Ok(())
         },
     )?;
     Ok(total)
+}
+
+/// Counts by key. A key is the group's values, each as a tag byte (0 NULL, 1 value), a
+/// length and the bytes: one flat `Vec<u8>`, so that a lookup needs no allocation.
+#[derive(Debug, Default)]
+struct Groups {
+    /// The output header: the group columns' names (none without a header).
+    names: Option<Vec<Vec<u8>>>,
+    counts: HashMap<Vec<u8>, u64>,
+}
+
+fn push_key(key: &mut Vec<u8>, value: Option<&[u8]>) {
+    match value {
+        None => key.push(0),
+        Some(v) => {
+            key.push(1);
+            key.extend_from_slice(&(v.len() as u64).to_le_bytes());
+            key.extend_from_slice(v);
+        }
+    }
+}
+
+fn split_key(mut key: &[u8]) -> Vec<Option<&[u8]>> {
+    let mut out = Vec::new();
+    while let Some((&tag, rest)) = key.split_first() {
+        if tag == 0 {
+            out.push(None);
+            key = rest;
+        } else {
+            let (len, rest) = rest.split_at(8);
+            let len = u64::from_le_bytes(len.try_into().unwrap_or_default()) as usize;
+            out.push(Some(&rest[..len]));
+            key = &rest[len..];
+        }
+    }
+    out
+}
+
+impl Groups {
+    fn add(&mut self, key: &[u8], n: u64) {
+        if let Some(c) = self.counts.get_mut(key) {
+            *c += n;
+        } else {
+            self.counts.insert(key.to_vec(), n);
+        }
+    }
+
+    /// `names...,count` then the groups, largest count first, then by key (NULL first).
+    fn write(self, cfg: &Config, out: &mut Output) -> anyhow::Result<()> {
+        let d = &cfg.dialect;
+        let mut rows: Vec<(u64, Vec<Option<&[u8]>>)> = self
+            .counts
+            .iter()
+            .map(|(k, &n)| (n, split_key(k)))
+            .collect();
+        rows.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        rows.truncate(cfg.top.unwrap_or(usize::MAX));
+        let mut buf = Vec::with_capacity(64 * 1024);
+        if let (true, Some(names)) = (d.header, &self.names) {
+            let fields = names.iter().map(|n| Some(n.as_slice()));
+            d.write_record(&mut buf, fields.chain([Some(&b"count"[..])]));
+        }
+        for (n, key) in rows {
+            let count = n.to_string();
+            d.write_record(&mut buf, key.into_iter().chain([Some(count.as_bytes())]));
+            if buf.len() >= 60 * 1024 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+        out.write_all(&buf)
+    }
+}
+
+/// Count the records of `input` by the values of `sel`, into `groups`.
+fn count_groups(
+    cfg: &Config,
+    sel: &Selection,
+    mut input: Input,
+    groups: &mut Groups,
+) -> anyhow::Result<()> {
+    let name = input.name.clone();
+    let (start, walk) = pipeline::begin(
+        &mut input.reader,
+        &name,
+        &cfg.dialect,
+        cfg.strict,
+        &cfg.jobs,
+    )?;
+    let cols = sel
+        .resolve(start.header.as_ref(), start.width)
+        .with_context(|| format!("columns in {name}"))?;
+    let names: Option<Vec<Vec<u8>>> = start.header.as_ref().map(|h| {
+        cols.iter()
+            .map(|&i| h.get(i).unwrap_or_default().to_vec())
+            .collect()
+    });
+    if groups.names.is_none() {
+        groups.names = names;
+    }
+    let d = &cfg.dialect;
+    let work = pipeline::each_record(
+        walk.shape,
+        |rec: &Record, _, (map, key): &mut (HashMap<Vec<u8>, u64>, Vec<u8>)| {
+            key.clear();
+            for &i in &cols {
+                // A missing field (a short record) groups with NULL.
+                let v = rec.get(i).filter(|v| !d.is_null(v, rec.quoted(i)));
+                push_key(key, v);
+            }
+            if let Some(c) = map.get_mut(key.as_slice()) {
+                *c += 1;
+            } else {
+                map.insert(key.clone(), 1);
+            }
+        },
+    );
+    pipeline::walk_input(input.reader, start, &walk, work, |(map, _)| {
+        for (k, n) in map {
+            groups.add(&k, n);
+        }
+        Ok(())
+    })
+}
+
+/// What `--merge` has summed so far: plain counts, or (from the first `-g` table seen on)
+/// groups.
+#[derive(Debug, Default)]
+struct Merged {
+    total: u64,
+    groups: Option<Groups>,
+    /// The header of the `-g` tables, to skip where outputs were concatenated.
+    header: Option<Vec<(Vec<u8>, bool)>>,
+}
+
+fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> {
+    let d = &cfg.dialect;
+    let name = input.name;
+    let mut rdr = Reader::new(input.reader, d.delimiter).strict(true);
+    let mut rec = Record::default();
+    let mut first = true;
+    while rdr.read(&mut rec).map_err(|e| e.in_file(&name))? {
+        let fields: Vec<(Vec<u8>, bool)> = rec.iter().map(|(v, q)| (v.to_vec(), q)).collect();
+        let is_first = std::mem::take(&mut first);
+        // A plain count: one field, all digits.
+        if fields.len() == 1 && merged.groups.is_none() {
+            if let Ok(n) = std::str::from_utf8(&fields[0].0)
+                .unwrap_or("")
+                .parse::<u64>()
+            {
+                merged.total += n;
+                continue;
+            }
+        }
+        if merged.header.as_ref() == Some(&fields) {
+            continue; // a header repeated by concatenation
+        }
+        if d.header && is_first && merged.header.is_none() && merged.total == 0 {
+            merged.header = Some(fields.clone());
+            let names = fields[..fields.len().saturating_sub(1)]
+                .iter()
+                .map(|(v, _)| v.clone())
+                .collect();
+            merged.groups.get_or_insert_with(Groups::default).names = Some(names);
+            continue;
+        }
+        let groups = merged.groups.get_or_insert_with(Groups::default);
+        let bad = |reason: &str| {
+            let value = String::from_utf8_lossy(rec.raw()).trim_end().to_owned();
+            DataError::new(&name, rec.line(), format!("{reason}: {value:?}"))
+        };
+        if fields.len() < 2 {
+            return Err(bad("not a count nor a group row of qcount -g").into());
+        }
+        if merged.total != 0 {
+            return Err(bad("a group row among plain counts").into());
+        }
+        let (count, key) = fields.split_last().unwrap_or((&fields[0], &[]));
+        let Ok(n) = std::str::from_utf8(&count.0).unwrap_or("").parse::<u64>() else {
+            return Err(bad("the last field is not a count").into());
+        };
+        let mut k = Vec::new();
+        for (v, q) in key {
+            push_key(&mut k, (!d.is_null(v, *q)).then_some(v.as_slice()));
+        }
+        groups.add(&k, n);
+    }
+    Ok(())
 }
 
 pub fn main() -> ExitCode {

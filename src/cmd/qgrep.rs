@@ -5,6 +5,12 @@
 //! record. Matching records are written as their original bytes. Exit status as grep: 0
 //! when something matched, 1 when nothing did, 2 on error.
 //!
+//! How it is fast: when every match of the pattern must begin with one of a few literal
+//! strings (`@gmail`, `foo|bar`, even most `-i` patterns), those are searched for in the
+//! raw block (memchr's memmem or Aho-Corasick), and only the records that hold one are
+//! parsed and tested; the record boundaries come from the structural scan of
+//! [`crate::scan`]. Otherwise every record is parsed and tested.
+//!
 //! ```text
 //! qexport users | qgrep @gmail | qcount
 //! qgrep -s email -i '@GMAIL\.com$' users.csv
@@ -14,8 +20,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use clap::Parser;
+use aho_corasick::AhoCorasick;
+use anyhow::{bail, Context};
+use clap::{Parser, ValueEnum};
+use memchr::memmem;
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::cli::{CsvArgs, JobsArgs};
@@ -24,8 +32,9 @@ use crate::dialect::Dialect;
 use crate::error::{main_with, EXIT_NO_MATCH};
 use crate::input::open_all;
 use crate::out::Output;
-use crate::pipeline;
-use crate::record::{Reader, Record};
+use crate::pipeline::{self, Shape, Walked};
+use crate::record::Record;
+use crate::scan::scan;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -33,21 +42,41 @@ Examples:
   qgrep -s email -i '@GMAIL\\.com$' users.csv
   qgrep -v -F 'test' users.csv > real-users.csv
   qgrep -s 2,4 -n '^[0-9]+$' data.csv
-  qgrep -j 4 -F @gmail big.csv > gmail.csv";
+  qgrep -s name-city -e Paris -e Lyon users.csv
+  qgrep -x -s status -f statuses.txt orders.csv
+  qgrep --null-only -s email users.csv     # records whose email is NULL
+  qgrep -j 4 -F @gmail big.csv > gmail.csv
+  (head -n 1 users.csv; parallel --pipe --header 1 -k \\
+      qgrep --header-out never --exit-zero @gmail < users.csv)";
 
 /// Keep the CSV records in which any field matches PATTERN (header always kept).
 #[derive(Parser, Debug)]
 #[command(name = "qgrep", version, after_help = EXAMPLES)]
 pub struct Args {
     /// Regular expression (Rust regex syntax), or a plain string with -F
+    ///
+    /// Not given when -e, -f, --null-only or --not-null is: the first argument is then a
+    /// file.
     #[arg(value_name = "PATTERN")]
-    pattern: String,
+    pattern: Option<String>,
 
     /// CSV files to read [default: stdin]
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
 
-    /// Treat PATTERN as a fixed string, not a regex
+    /// A pattern; repeat for several (a record matching any is kept)
+    ///
+    /// Example: -e Paris -e Lyon
+    #[arg(short = 'e', long = "regexp", value_name = "PATTERN")]
+    regexp: Vec<String>,
+
+    /// Read patterns from FILE, one per line (a record matching any is kept)
+    ///
+    /// An empty file has no pattern, and nothing matches. Example: -f blocklist.txt
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pattern_files: Vec<PathBuf>,
+
+    /// Treat patterns as fixed strings, not regexes
     #[arg(short = 'F', long)]
     fixed_strings: bool,
 
@@ -59,11 +88,48 @@ pub struct Args {
     #[arg(short = 'v', long)]
     invert_match: bool,
 
-    /// Search only these columns: names or 1-based numbers, comma-separated
+    /// A pattern must match a whole field, not part of one
     ///
-    /// Example: -s email   or   -s 2,4
+    /// Example: -x -s status -e shipped
+    #[arg(short = 'x', long = "field-regexp")]
+    field_regexp: bool,
+
+    /// Search only these columns: names, 1-based numbers or ranges, comma-separated
+    ///
+    /// A range runs from one column to another, both included; either end may be left
+    /// out. Example: -s email   -s 2,4   -s name-city   -s 3-
     #[arg(short = 's', long, value_name = "COLS")]
     select: Option<String>,
+
+    /// Keep the records in which a searched field is NULL (no pattern)
+    ///
+    /// NULL is the dialect's NULL marker: an unquoted empty field by default, or --null.
+    /// Example: --null-only -s email
+    #[arg(long, conflicts_with_all = ["regexp", "pattern_files", "not_null"])]
+    null_only: bool,
+
+    /// Keep the records in which no searched field is NULL (no pattern)
+    ///
+    /// The same as --null-only -v. Example: --not-null -s email
+    #[arg(long, conflicts_with_all = ["regexp", "pattern_files"])]
+    not_null: bool,
+
+    /// Whether to write the header row
+    ///
+    /// `never` suits fan-out, where each part gets the header and the output should not
+    /// repeat it: (head -n 1 f.csv; parallel --pipe --header 1 -k qgrep --header-out never
+    /// PAT < f.csv)
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = HeaderOut::Always)]
+    header_out: HeaderOut,
+
+    /// Exit 0 when nothing matched too (for GNU parallel and `set -e`)
+    #[arg(long)]
+    exit_zero: bool,
+
+    /// Ragged records (another number of fields than the first) and text after a closing
+    /// quote are errors
+    #[arg(long)]
+    strict: bool,
 
     #[command(flatten)]
     csv: CsvArgs,
@@ -72,120 +138,335 @@ pub struct Args {
     jobs: JobsArgs,
 }
 
+/// When to write the header row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HeaderOut {
+    Always,
+    Never,
+}
+
+/// What makes a field a match.
+#[derive(Debug)]
+enum Test {
+    Regex(Regex),
+    /// No pattern at all (an empty -f file): nothing matches.
+    Nothing,
+    Null,
+}
+
+/// Finds the places where a match may begin, in raw bytes.
+#[derive(Debug)]
+enum Prefilter {
+    One(Box<memmem::Finder<'static>>),
+    Many(AhoCorasick),
+}
+
+impl Prefilter {
+    fn find(&self, hay: &[u8]) -> Option<usize> {
+        match self {
+            Prefilter::One(f) => f.find(hay),
+            Prefilter::Many(ac) => ac.find(hay).map(|m| m.start()),
+        }
+    }
+}
+
 /// A validated search.
 #[derive(Debug)]
 pub struct Config {
-    regex: Regex,
+    test: Test,
+    prefilter: Option<Prefilter>,
     invert: bool,
     select: Option<Selection>,
+    header_out: HeaderOut,
+    exit_zero: bool,
+    strict: bool,
     files: Vec<PathBuf>,
     dialect: Dialect,
-    threads: usize,
-    block: usize,
+    jobs: JobsArgs,
 }
 
 impl Config {
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
-        let pattern = if args.fixed_strings {
-            regex::escape(&args.pattern)
+        let null_mode = args.null_only || args.not_null;
+        let mut files = args.files;
+        let mut patterns = args.regexp;
+        for f in &args.pattern_files {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("reading patterns from {}", f.display()))?;
+            patterns.extend(text.lines().map(str::to_owned));
+        }
+        let listed = !patterns.is_empty() || !args.pattern_files.is_empty();
+        match args.pattern {
+            Some(p) if listed || null_mode => files.insert(0, PathBuf::from(p)),
+            Some(p) => patterns.push(p),
+            None if listed || null_mode => {}
+            None => bail!("no pattern: give PATTERN, -e, -f, --null-only or --not-null"),
+        }
+        let (test, prefilter) = if null_mode {
+            (Test::Null, None)
+        } else if patterns.is_empty() {
+            (Test::Nothing, None)
         } else {
-            args.pattern.clone()
+            let one = |p: &str| {
+                let p = if args.fixed_strings {
+                    regex::escape(p)
+                } else {
+                    p.to_owned()
+                };
+                if args.field_regexp {
+                    format!("^(?:{p})$")
+                } else {
+                    format!("(?:{p})")
+                }
+            };
+            let joined = patterns
+                .iter()
+                .map(|p| one(p))
+                .collect::<Vec<_>>()
+                .join("|");
+            let regex = RegexBuilder::new(&joined)
+                .case_insensitive(args.ignore_case)
+                .build()
+                .map_err(|e| {
+                    let shown = if patterns.len() == 1 {
+                        format!("{:?}", patterns[0])
+                    } else {
+                        "in the patterns".to_owned()
+                    };
+                    anyhow::anyhow!("invalid pattern {shown}: {e}")
+                })?;
+            (Test::Regex(regex), prefilter(&joined, args.ignore_case))
         };
-        let regex = RegexBuilder::new(&pattern)
-            .case_insensitive(args.ignore_case)
-            .build()
-            .with_context(|| format!("invalid pattern {:?}", args.pattern))?;
         Ok(Config {
-            regex,
-            invert: args.invert_match,
+            test,
+            prefilter,
+            invert: args.invert_match || args.not_null,
             select: args.select.as_deref().map(Selection::parse).transpose()?,
-            files: args.files,
+            header_out: args.header_out,
+            exit_zero: args.exit_zero,
+            strict: args.strict,
+            files,
             dialect: args.csv.dialect(),
-            threads: args.jobs.threads(),
-            block: args.jobs.block(),
+            jobs: args.jobs,
         })
     }
 
-    fn is_match(&self, rec: &Record, cols: Option<&[usize]>) -> bool {
-        let hit = match cols {
-            Some(cols) => cols
-                .iter()
-                .any(|&i| rec.get(i).is_some_and(|v| self.regex.is_match(v))),
-            None => rec.iter().any(|(v, _)| self.regex.is_match(v)),
+    /// Does a searched field of `rec` match (before -v)?
+    fn fields_match(&self, rec: &Record, cols: Option<&[usize]>) -> bool {
+        let field = |i: usize| match &self.test {
+            Test::Regex(re) => rec.get(i).is_some_and(|v| re.is_match(v)),
+            Test::Nothing => false,
+            // A missing field (a short record) is not NULL: there is nothing there.
+            Test::Null => rec
+                .get(i)
+                .is_some_and(|v| self.dialect.is_null(v, rec.quoted(i))),
         };
-        hit != self.invert
+        match cols {
+            Some(cols) => cols.iter().any(|&i| field(i)),
+            None => (0..rec.len()).any(field),
+        }
+    }
+
+    /// Does a searched field of the raw record `raw` match, given that a match can only
+    /// begin at a prefilter candidate (the first at `c`)? Only the fields holding a
+    /// candidate are tested, and the record is not parsed: the structural scan has
+    /// checked that its quotes are well-formed, so a field is either plain bytes up to the
+    /// next delimiter or line end, or `"..."` with `""` inside.
+    fn candidates_match(
+        &self,
+        raw: &[u8],
+        mut c: usize,
+        pf: &Prefilter,
+        delim: u8,
+        cols: Option<&[usize]>,
+        scratch: &mut Vec<u8>,
+    ) -> bool {
+        let Test::Regex(re) = &self.test else {
+            return false;
+        };
+        let (mut at, mut field) = (0, 0);
+        loop {
+            let quoted = raw.get(at) == Some(&b'"');
+            let end = field_end(raw, at, delim, quoted);
+            if c < end {
+                if cols.is_none_or(|cols| cols.contains(&field)) {
+                    let value = if quoted {
+                        unescape(&raw[at + 1..end - 1], scratch)
+                    } else {
+                        &raw[at..end]
+                    };
+                    if re.is_match(value) {
+                        return true;
+                    }
+                }
+                // On to the next candidate after this field.
+                match pf.find(&raw[end..]) {
+                    Some(next) => c = end + next,
+                    None => return false,
+                }
+            }
+            if end >= raw.len() || raw[end] != delim {
+                return false;
+            }
+            at = end + 1;
+            field += 1;
+        }
+    }
+
+    /// Search one block (which starts at a record boundary): its matching records' raw
+    /// bytes are appended to `hits`, and their number to `n`.
+    fn grep_block(
+        &self,
+        block: &[u8],
+        shape: &Shape,
+        cols: Option<&[usize]>,
+        (hits, n): &mut (Vec<u8>, u64),
+    ) -> Walked {
+        let mut rec = Record::default();
+        if let (Some(pf), false) = (&self.prefilter, shape.strict) {
+            let mut ends = Vec::new();
+            if let Some(s) = scan(block, shape.delim, Some(&mut ends)) {
+                // Only the records holding a candidate can match.
+                let mut from = 0;
+                let mut copied = 0; // -v: the bytes before `copied` are written or skipped
+                let mut matched = 0;
+                let mut k = 0; // the record holding the candidate
+                let mut scratch = Vec::new();
+                while let Some(c) = pf.find(&block[from..]) {
+                    let c = from + c;
+                    while ends[k] <= c {
+                        k += 1;
+                    }
+                    let start = if k == 0 { 0 } else { ends[k - 1] };
+                    let end = ends[k];
+                    let raw = &block[start..end];
+                    let hit =
+                        self.candidates_match(raw, c - start, pf, shape.delim, cols, &mut scratch);
+                    if hit {
+                        matched += 1;
+                        if self.invert {
+                            push_raw(hits, &block[copied..start]);
+                            copied = end;
+                        } else {
+                            push_raw(hits, &block[start..end]);
+                        }
+                    }
+                    from = end;
+                }
+                if self.invert {
+                    push_raw(hits, &block[copied..]);
+                    *n += s.records - matched;
+                } else {
+                    *n += matched;
+                }
+                return Walked {
+                    records: s.records,
+                    lines: s.lines,
+                    stop: None,
+                };
+            }
+        }
+        pipeline::walk_block(block, shape, &mut rec, |rec, raw| {
+            if self.fields_match(rec, cols) != self.invert {
+                *n += 1;
+                push_raw(hits, raw);
+            }
+        })
+    }
+}
+
+/// The literal strings one of which every match must begin with, when there are few and
+/// none holds a `"` (unescaping `""` is the one way a field's value differs from its raw
+/// bytes, so a literal without quotes found in a value is also in the raw record).
+fn prefilter(pattern: &str, ignore_case: bool) -> Option<Prefilter> {
+    use regex_syntax::hir::literal::Extractor;
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(ignore_case)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let seq = Extractor::new().extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.len() > 64 {
+        return None;
+    }
+    let bytes: Vec<&[u8]> = lits
+        .iter()
+        .map(regex_syntax::hir::literal::Literal::as_bytes)
+        .collect();
+    if bytes.iter().any(|b| b.is_empty() || b.contains(&b'"')) {
+        return None;
+    }
+    if let [one] = bytes[..] {
+        return Some(Prefilter::One(Box::new(
+            memmem::Finder::new(one).into_owned(),
+        )));
+    }
+    AhoCorasick::new(&bytes).ok().map(Prefilter::Many)
+}
+
+/// The end of the field that starts at `at` in the raw record `raw` (well-formed, as the
+/// scan checked): the delimiter or line end after it, or the end of `raw`.
+fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
+    let mut i = at;
+    if quoted {
+        i += 1;
+        while let Some(q) = memchr::memchr(b'"', &raw[i..]) {
+            i += q + 1;
+            if raw.get(i) != Some(&b'"') {
+                return i;
+            }
+            i += 1;
+        }
+        return raw.len();
+    }
+    memchr::memchr3(delim, b'\n', b'\r', &raw[i..]).map_or(raw.len(), |e| i + e)
+}
+
+/// A quoted field's value: its inner bytes with `""` made `"` (borrowed when there is
+/// none).
+fn unescape<'a>(inner: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    if memchr::memchr(b'"', inner).is_none() {
+        return inner;
+    }
+    scratch.clear();
+    let mut rest = inner;
+    while let Some(q) = memchr::memchr(b'"', rest) {
+        scratch.extend_from_slice(&rest[..=q]);
+        rest = rest.get(q + 2..).unwrap_or_default();
+    }
+    scratch.extend_from_slice(rest);
+    scratch
+}
+
+/// Append raw record bytes, with the line end the input's last record may lack.
+fn push_raw(out: &mut Vec<u8>, raw: &[u8]) {
+    out.extend_from_slice(raw);
+    if !raw.is_empty() && !raw.ends_with(b"\n") && !raw.ends_with(b"\r") {
+        out.push(b'\n');
     }
 }
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut out = Output::stdout();
-    let matched = if cfg.threads > 1 {
-        grep_parallel(cfg, &mut out)?
-    } else {
-        grep_sequential(cfg, &mut out)?
-    };
-    out.finish()?;
-    Ok(if matched > 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_NO_MATCH)
-    })
-}
-
-fn grep_sequential(cfg: &Config, out: &mut Output) -> anyhow::Result<u64> {
-    let mut matched = 0u64;
-    let mut header_written = false;
-    let mut rec = Record::default();
-    for input in open_all(&cfg.files)? {
-        let name = input.name;
-        let mut rdr = Reader::new(input.reader, cfg.dialect.delimiter);
-        let mut read = |rec: &mut Record| rdr.read(rec).map_err(|e| e.in_file(&name));
-        let mut header = None;
-        if cfg.dialect.header {
-            if !read(&mut rec)? {
-                continue;
-            }
-            if !header_written {
-                write_record(out, rec.raw())?;
-                header_written = true;
-            }
-            header = Some(rec.clone());
-        }
-        let cols = match &cfg.select {
-            Some(s) => Some(
-                s.resolve(header.as_ref())
-                    .with_context(|| format!("-s in {name}"))?,
-            ),
-            None => None,
-        };
-        while read(&mut rec)? {
-            if cfg.is_match(&rec, cols.as_deref()) {
-                matched += 1;
-                write_record(out, rec.raw())?;
-            }
-        }
-    }
-    Ok(matched)
-}
-
-/// Blocks searched in parallel; each block's matches are written in input order.
-fn grep_parallel(cfg: &Config, out: &mut Output) -> anyhow::Result<u64> {
     let d = &cfg.dialect;
     let mut matched = 0u64;
-    let mut header_written = false;
+    let mut header_written = cfg.header_out == HeaderOut::Never;
     for mut input in open_all(&cfg.files)? {
         let name = input.name.clone();
-        let start = pipeline::start(&mut input.reader, d.delimiter, d.header)
-            .map_err(|e| e.context(format!("reading {name}")))?;
+        let (start, walk) = pipeline::begin(&mut input.reader, &name, d, cfg.strict, &cfg.jobs)?;
         if let Some(h) = &start.header {
             if !header_written {
-                write_record(out, h.raw())?;
+                let mut buf = Vec::new();
+                push_raw(&mut buf, h.raw());
+                out.write_all(&buf)?;
                 header_written = true;
             }
         }
         let cols = match &cfg.select {
             Some(s) => Some(
-                s.resolve(start.header.as_ref())
+                s.resolve(start.header.as_ref(), start.width)
                     .with_context(|| format!("-s in {name}"))?,
             ),
             None => None,
@@ -193,18 +474,11 @@ fn grep_parallel(cfg: &Config, out: &mut Output) -> anyhow::Result<u64> {
         pipeline::walk_input(
             input.reader,
             start,
-            &name,
-            d.delimiter,
-            cfg.block,
-            cfg.threads,
-            |rec, raw, (hits, n): &mut (Vec<u8>, u64)| {
-                if cfg.is_match(rec, cols.as_deref()) {
-                    *n += 1;
-                    hits.extend_from_slice(raw);
-                    if !raw.ends_with(b"\n") && !raw.ends_with(b"\r") {
-                        hits.push(b'\n');
-                    }
-                }
+            &walk,
+            |block: &[u8]| {
+                let mut acc = (Vec::new(), 0);
+                let w = cfg.grep_block(block, &walk.shape, cols.as_deref(), &mut acc);
+                (w, acc)
             },
             |(hits, n)| {
                 matched += n;
@@ -212,18 +486,36 @@ fn grep_parallel(cfg: &Config, out: &mut Output) -> anyhow::Result<u64> {
             },
         )?;
     }
-    Ok(matched)
-}
-
-/// Write a record's original bytes, adding the line end the last record may lack.
-fn write_record(out: &mut Output, raw: &[u8]) -> anyhow::Result<()> {
-    out.write_all(raw)?;
-    if !raw.ends_with(b"\n") && !raw.ends_with(b"\r") {
-        out.write_all(b"\n")?;
-    }
-    Ok(())
+    out.finish()?;
+    Ok(if matched > 0 || cfg.exit_zero {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_NO_MATCH)
+    })
 }
 
 pub fn main() -> ExitCode {
     main_with("qgrep", || run(&Config::from_args(Args::parse())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefilters_only_where_complete() {
+        assert!(matches!(
+            prefilter("(?:@gmail)", false),
+            Some(Prefilter::One(_))
+        ));
+        assert!(matches!(
+            prefilter("(?:foo)|(?:bar)", false),
+            Some(Prefilter::Many(_))
+        ));
+        assert!(prefilter("(?:@gmail)", true).is_some());
+        // A match may begin anywhere, or the literal holds a quote: no prefilter.
+        assert!(prefilter("(?:.*x)", false).is_none());
+        assert!(prefilter("(?:a*)", false).is_none());
+        assert!(prefilter("(?:say \"hi\")", false).is_none());
+    }
 }

@@ -184,6 +184,12 @@ impl Run {
         self
     }
 
+    /// Assert stdout equals `want`, byte for byte.
+    pub fn stdout_is_bytes(self, want: &[u8]) -> Run {
+        assert_eq!(self.out.stdout, want, "{}", self.report());
+        self
+    }
+
     /// Assert stderr contains every one of `parts`.
     pub fn stderr_has(self, parts: &[&str]) -> Run {
         let err = self.stderr();

@@ -475,7 +475,7 @@ struct Checker<'a> {
 }
 
 /// The record reader over one input.
-type CsvReader = Reader<Box<dyn std::io::Read>>;
+type CsvReader = Reader<Box<dyn std::io::Read + Send>>;
 
 /// How the fields of one input map to the table.
 struct Layout {

@@ -198,7 +198,7 @@ fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
     let ext = Path::new(file)
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let reader: Box<dyn Read> = if ext.as_deref() == Some("gz") {
+    let reader: Box<dyn Read + Send> = if ext.as_deref() == Some("gz") {
         Box::new(flate2::read::MultiGzDecoder::new(f))
     } else if ext.as_deref() == Some("zst") {
         Box::new(zstd::stream::read::Decoder::new(f)?)
