@@ -261,6 +261,40 @@ pub fn odd_count(buf: &[u8], b: u8) -> bool {
     odd & 1 == 1
 }
 
+/// The end of the field that starts at `at` in the raw record `raw` of a block [`scan`]
+/// accepted (so its quotes are well-formed): the delimiter or line end after it, or the end of `raw`.
+pub fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
+    let mut i = at;
+    if quoted {
+        i += 1;
+        while let Some(q) = memchr::memchr(b'"', &raw[i..]) {
+            i += q + 1;
+            if raw.get(i) != Some(&b'"') {
+                return i;
+            }
+            i += 1;
+        }
+        return raw.len();
+    }
+    memchr::memchr3(delim, b'\n', b'\r', &raw[i..]).map_or(raw.len(), |e| i + e)
+}
+
+/// A quoted field's value: its inner bytes with `""` made `"` (borrowed when there is
+/// none).
+pub fn unescape<'a>(inner: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+    if memchr::memchr(b'"', inner).is_none() {
+        return inner;
+    }
+    scratch.clear();
+    let mut rest = inner;
+    while let Some(q) = memchr::memchr(b'"', rest) {
+        scratch.extend_from_slice(&rest[..=q]);
+        rest = rest.get(q + 2..).unwrap_or_default();
+    }
+    scratch.extend_from_slice(rest);
+    scratch
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,7 +393,28 @@ mod tests {
             if let Some(s) = scan(&block, b',', Some(&mut ends)) {
                 let (records, lines, by_ends) = by_parser(&block);
                 prop_assert_eq!((s.records, s.lines), (records, lines));
-                prop_assert_eq!(ends, by_ends);
+                prop_assert_eq!(&ends, &by_ends);
+                // The raw field walk of qgrep and qcount -g gives the parser's values.
+                let mut rec = Record::default();
+                let mut scratch = Vec::new();
+                let mut start = 0;
+                for &end in &ends {
+                    let raw = &block[start..end];
+                    start = end;
+                    crate::record::parse_record(raw, true, b',', false, &mut rec);
+                    let mut at = 0;
+                    for (value, quoted) in rec.iter() {
+                        prop_assert_eq!(raw.get(at) == Some(&b'"'), quoted);
+                        let fend = field_end(raw, at, b',', quoted);
+                        let got = if quoted {
+                            unescape(&raw[at + 1..fend - 1], &mut scratch).to_vec()
+                        } else {
+                            raw[at..fend].to_vec()
+                        };
+                        prop_assert_eq!(got, value.to_vec());
+                        at = fend + 1;
+                    }
+                }
             }
         }
     }

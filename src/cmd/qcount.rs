@@ -23,7 +23,7 @@ use crate::input::{open_all, Input};
 use crate::out::Output;
 use crate::pipeline::{self, Walked};
 use crate::record::{Reader, Record};
-use crate::scan::scan;
+use crate::scan::{self, scan};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -203,6 +203,9 @@ fn count_records(cfg: &Config, mut input: Input) -> anyhow::Result<u64> {
     Ok(total)
 }
 
+/// Counts of one block, by key.
+type GroupMap = HashMap<Vec<u8>, u64>;
+
 /// Counts by key. A key is the group's values, each as a tag byte (0 NULL, 1 value), a
 /// length and the bytes: one flat `Vec<u8>`, so that a lookup needs no allocation.
 #[derive(Debug, Default)]
@@ -302,22 +305,73 @@ fn count_groups(
         groups.names = names;
     }
     let d = &cfg.dialect;
-    let work = pipeline::each_record(
-        walk.shape,
-        |rec: &Record, _, (map, key): &mut (HashMap<Vec<u8>, u64>, Vec<u8>)| {
+    let shape = walk.shape;
+    let add = |map: &mut GroupMap, key: &[u8]| {
+        if let Some(c) = map.get_mut(key) {
+            *c += 1;
+        } else {
+            map.insert(key.to_vec(), 1);
+        }
+    };
+    // The full walk, for blocks the scan cannot decide.
+    let slow = pipeline::each_record(
+        shape,
+        |rec: &Record, _, (map, key): &mut (GroupMap, Vec<u8>)| {
             key.clear();
             for &i in &cols {
                 // A missing field (a short record) groups with NULL.
                 let v = rec.get(i).filter(|v| !d.is_null(v, rec.quoted(i)));
                 push_key(key, v);
             }
-            if let Some(c) = map.get_mut(key.as_slice()) {
-                *c += 1;
-            } else {
-                map.insert(key.clone(), 1);
-            }
+            add(map, key);
         },
     );
+    // The fast way: record ends from the scan, and only the fields up to the last group
+    // column are looked at, straight in the raw bytes.
+    let last = cols.iter().copied().max().unwrap_or(0);
+    let work = |block: &[u8]| {
+        let mut ends = Vec::new();
+        let Some(s) = scan(block, shape.delim, Some(&mut ends)).filter(|_| !shape.strict) else {
+            return slow(block);
+        };
+        let (mut map, mut key) = (GroupMap::default(), Vec::new());
+        let mut spans = vec![None; last + 1];
+        let (mut scratch, mut start) = (Vec::new(), 0);
+        for end in ends {
+            let raw = &block[start..end];
+            start = end;
+            spans.fill(None);
+            let mut at = 0;
+            for span in &mut spans {
+                let quoted = raw.get(at) == Some(&b'"');
+                let end = scan::field_end(raw, at, shape.delim, quoted);
+                *span = Some((at, end, quoted));
+                if end >= raw.len() || raw[end] != shape.delim {
+                    break;
+                }
+                at = end + 1;
+            }
+            key.clear();
+            for &i in &cols {
+                let v = spans[i].and_then(|(at, end, quoted)| {
+                    if quoted {
+                        Some(scan::unescape(&raw[at + 1..end - 1], &mut scratch))
+                    } else {
+                        let v = &raw[at..end];
+                        (!d.is_null(v, false)).then_some(v)
+                    }
+                });
+                push_key(&mut key, v);
+            }
+            add(&mut map, &key);
+        }
+        let w = Walked {
+            records: s.records,
+            lines: s.lines,
+            stop: None,
+        };
+        (w, (map, key))
+    };
     pipeline::walk_input(input.reader, start, &walk, work, |(map, _)| {
         for (k, n) in map {
             groups.add(&k, n);

@@ -34,7 +34,7 @@ use crate::input::open_all;
 use crate::out::Output;
 use crate::pipeline::{self, Shape, Walked};
 use crate::record::Record;
-use crate::scan::scan;
+use crate::scan::{self, scan};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -287,11 +287,11 @@ impl Config {
         let (mut at, mut field) = (0, 0);
         loop {
             let quoted = raw.get(at) == Some(&b'"');
-            let end = field_end(raw, at, delim, quoted);
+            let end = scan::field_end(raw, at, delim, quoted);
             if c < end {
                 if cols.is_none_or(|cols| cols.contains(&field)) {
                     let value = if quoted {
-                        unescape(&raw[at + 1..end - 1], scratch)
+                        scan::unescape(&raw[at + 1..end - 1], scratch)
                     } else {
                         &raw[at..end]
                     };
@@ -404,40 +404,6 @@ fn prefilter(pattern: &str, ignore_case: bool) -> Option<Prefilter> {
         )));
     }
     AhoCorasick::new(&bytes).ok().map(Prefilter::Many)
-}
-
-/// The end of the field that starts at `at` in the raw record `raw` (well-formed, as the
-/// scan checked): the delimiter or line end after it, or the end of `raw`.
-fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
-    let mut i = at;
-    if quoted {
-        i += 1;
-        while let Some(q) = memchr::memchr(b'"', &raw[i..]) {
-            i += q + 1;
-            if raw.get(i) != Some(&b'"') {
-                return i;
-            }
-            i += 1;
-        }
-        return raw.len();
-    }
-    memchr::memchr3(delim, b'\n', b'\r', &raw[i..]).map_or(raw.len(), |e| i + e)
-}
-
-/// A quoted field's value: its inner bytes with `""` made `"` (borrowed when there is
-/// none).
-fn unescape<'a>(inner: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
-    if memchr::memchr(b'"', inner).is_none() {
-        return inner;
-    }
-    scratch.clear();
-    let mut rest = inner;
-    while let Some(q) = memchr::memchr(b'"', rest) {
-        scratch.extend_from_slice(&rest[..=q]);
-        rest = rest.get(q + 2..).unwrap_or_default();
-    }
-    scratch.extend_from_slice(rest);
-    scratch
 }
 
 /// Append raw record bytes, with the line end the input's last record may lack.
