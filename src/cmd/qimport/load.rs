@@ -289,20 +289,23 @@ pub fn load_stream<T>(
 }
 
 /// Like [`load_stream`], over several connections at once: each runs `sql_for(stream)` for
-/// a stream of its own, and the producer's blocks (whole records each) are dealt to them
-/// in turn. Returns what each server connection reported.
+/// a stream of its own, and takes the producer's blocks (whole records each) from one
+/// shared queue as fast as its server reads them, so a slower connection never holds the
+/// others up. Returns what each server connection reported.
 pub fn load_streams<T>(
     conns: &mut [Conn],
     stream_base: &str,
     sql_for: &(dyn Fn(&str) -> String + Sync),
     produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<T>,
 ) -> anyhow::Result<(T, Vec<Loaded>)> {
-    let mut senders = Vec::new();
-    let mut slots = Vec::new();
+    let n = conns.len();
+    let (tx, rx) = sync_channel::<Vec<u8>>(4 * n);
+    // The queue's receiving end, dropped by the last connection to finish, so that the
+    // producer gets an error instead of waiting when no server reads any more.
+    let queue = Arc::new(Mutex::new(Some(rx)));
+    let running = Arc::new(Mutex::new(n));
     for (i, conn) in conns.iter_mut().enumerate() {
-        let (tx, rx) = sync_channel::<Vec<u8>>(4);
-        let slot = Arc::new(Mutex::new(Some(rx)));
-        let handler_slot = Arc::clone(&slot);
+        let queue = Arc::clone(&queue);
         let expected = format!("{stream_base}-{i}");
         conn.set_local_infile_handler(Some(LocalInfileHandler::new(move |name, w| {
             if name != expected.as_bytes() {
@@ -310,40 +313,44 @@ pub fn load_streams<T>(
                     "the server asked for a file that qimport did not offer",
                 ));
             }
-            if let Some(rx) = handler_slot.lock().ok().and_then(|mut s| s.take()) {
-                for block in rx {
-                    std::io::Write::write_all(w, &block)?;
-                }
+            loop {
+                // The lock is held only while waiting for a block, not while sending it.
+                let next = queue
+                    .lock()
+                    .ok()
+                    .and_then(|q| q.as_ref().and_then(|rx| rx.recv().ok()));
+                let Some(block) = next else {
+                    return Ok(());
+                };
+                std::io::Write::write_all(w, &block)?;
             }
-            Ok(())
         })));
-        senders.push(tx);
-        slots.push(slot);
     }
     let (produced, loaded) = std::thread::scope(|s| {
         let handles: Vec<_> = conns
             .iter_mut()
-            .zip(&slots)
             .enumerate()
-            .map(|(i, (conn, slot))| {
+            .map(|(i, conn)| {
                 let sql = sql_for(&format!("{stream_base}-{i}"));
+                let (queue, running) = (Arc::clone(&queue), Arc::clone(&running));
                 s.spawn(move || {
                     let r = conn.query_drop(&sql).map_err(db_error);
-                    drop(slot.lock().ok().and_then(|mut s| s.take()));
+                    if let Ok(mut left) = running.lock() {
+                        *left -= 1;
+                        if *left == 0 {
+                            drop(queue.lock().ok().and_then(|mut q| q.take()));
+                        }
+                    }
                     r.map(|()| Loaded::parse(&conn.info_str(), u64::from(conn.warnings())))
                 })
             })
             .collect();
-        let mut next = 0;
-        let n = senders.len();
         let mut send = |block: Vec<u8>| -> anyhow::Result<()> {
-            next += 1;
-            senders[next % n]
-                .send(block)
+            tx.send(block)
                 .map_err(|_| anyhow!("the server stopped reading the data"))
         };
         let produced = produce(&mut send);
-        senders.clear();
+        drop(tx);
         let loaded: anyhow::Result<Vec<Loaded>> = handles
             .into_iter()
             .map(|h| h.join().map_err(|_| anyhow!("a loading thread panicked"))?)
