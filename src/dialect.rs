@@ -83,6 +83,23 @@ pub fn hex_encode(bytes: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// The value of each byte as a hex digit, or 0xFF.
+const HEX: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
 /// Decode hex digits (either case); an optional `0x` prefix is accepted.
 pub fn hex_decode(text: &[u8]) -> Result<Vec<u8>, String> {
     let t = text
@@ -92,18 +109,18 @@ pub fn hex_decode(text: &[u8]) -> Result<Vec<u8>, String> {
     if t.len() % 2 != 0 {
         return Err("not valid hex (--binary hex): odd number of digits".into());
     }
-    let digit = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
-    t.chunks_exact(2)
-        .map(|p| match (digit(p[0]), digit(p[1])) {
-            (Some(h), Some(l)) => Ok(h << 4 | l),
-            _ => Err("not valid hex (--binary hex): unexpected character".to_owned()),
-        })
-        .collect()
+    let mut out = Vec::with_capacity(t.len() / 2);
+    let mut bad = 0;
+    for p in t.chunks_exact(2) {
+        let (h, l) = (HEX[usize::from(p[0])], HEX[usize::from(p[1])]);
+        bad |= h | l;
+        out.push(h << 4 | l);
+    }
+    // Digits are 0..=15; a non-digit is 0xFF and sets the high bits.
+    if bad > 15 {
+        return Err("not valid hex (--binary hex): unexpected character".to_owned());
+    }
+    Ok(out)
 }
 
 /// A BIT value (big-endian bytes, as the server sends it) as a decimal number.
@@ -262,6 +279,9 @@ mod tests {
         assert_eq!(hex_decode(b"0xDEad").unwrap(), b"\xde\xad");
         assert!(hex_decode(b"abc").is_err());
         assert!(hex_decode(b"zz").is_err());
+        assert!(hex_decode(b"0g").is_err());
+        assert!(hex_decode(b"g0").is_err());
+        assert_eq!(hex_decode(b"00fF").unwrap(), b"\x00\xff");
         assert!(BinaryEncoding::Base64.decode(b"!!").is_err());
     }
 

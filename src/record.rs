@@ -396,6 +396,14 @@ impl<R: Read> Reader<R> {
 
 /// Line ends in `raw`, counting CRLF once and a lone CR as one (as the parser does).
 fn count_line_ends(raw: &[u8]) -> u64 {
+    // The common case first: no line end but the record's own terminator.
+    let body = match raw.strip_suffix(b"\n") {
+        Some(b) => b.strip_suffix(b"\r").unwrap_or(b),
+        None => raw.strip_suffix(b"\r").unwrap_or(raw),
+    };
+    if memchr::memchr2(b'\n', b'\r', body).is_none() {
+        return u64::from(body.len() != raw.len());
+    }
     let lf = memchr::memchr_iter(b'\n', raw).count();
     let lone_cr = memchr::memchr_iter(b'\r', raw)
         .filter(|&i| raw.get(i + 1) != Some(&b'\n'))

@@ -208,13 +208,21 @@ impl Check {
                 max_bytes,
                 charset,
             } => {
-                let s = std::str::from_utf8(v).map_err(|_| {
-                    "not valid UTF-8 (text columns take UTF-8; binary columns take --binary)"
-                })?;
-                check_charset(s, *charset)?;
-                if let Some(m) = max_chars {
-                    let n = s.chars().count() as u64;
-                    if n > *m {
+                // ASCII (most values) is valid in every charset and has one character
+                // per byte: no decoding needed.
+                let ascii = v.is_ascii();
+                let s = if ascii {
+                    ""
+                } else {
+                    let s = std::str::from_utf8(v).map_err(|_| {
+                        "not valid UTF-8 (text columns take UTF-8; binary columns take --binary)"
+                    })?;
+                    check_charset(s, *charset)?;
+                    s
+                };
+                if let Some(m) = max_chars.filter(|m| v.len() as u64 > *m) {
+                    let n = if ascii { v.len() } else { s.chars().count() } as u64;
+                    if n > m {
                         return Err(format!("{n} characters, longer than the column's {m}"));
                     }
                 }
@@ -395,10 +403,14 @@ fn check_decimal(v: &[u8], int_digits: u64, scale: u64, unsigned: bool) -> Resul
 }
 
 fn num(v: &[u8]) -> Option<u32> {
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+    if v.is_empty() {
         return None;
     }
-    std::str::from_utf8(v).ok()?.parse().ok()
+    v.iter().try_fold(0u32, |n, &b| {
+        let d = b.wrapping_sub(b'0');
+        (d < 10).then_some(())?;
+        n.checked_mul(10)?.checked_add(u32::from(d))
+    })
 }
 
 fn check_date(v: &[u8]) -> Result<(), &'static str> {
