@@ -204,6 +204,14 @@ pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Sta
     }
 }
 
+impl Start {
+    /// No record at all (an empty input, or blank lines only): nothing to resolve column
+    /// names against, and nothing to walk.
+    pub fn is_empty(&self) -> bool {
+        self.width.is_none() && self.rest.is_empty()
+    }
+}
+
 /// How to walk one input.
 #[derive(Debug, Clone, Copy)]
 pub struct Walk<'a> {

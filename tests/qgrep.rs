@@ -359,6 +359,21 @@ fn odd_inputs_have_defined_behaviour() {
     let wd = Workdir::new("qgrep_odd");
     wd.cmd("qgrep").arg("x").stdin("").fails(1).stdout_is("");
     wd.cmd("qgrep")
+        .args(["-s", "email", "x"])
+        .stdin("\n\n")
+        .fails(1)
+        .stdout_is("");
+    wd.cmd("qcount")
+        .args(["-g", "email"])
+        .stdin("")
+        .ok()
+        .stdout_is("");
+    wd.cmd("qcount")
+        .args(["-g", "email"])
+        .stdin("email\n")
+        .ok()
+        .stdout_is("email,count\n");
+    wd.cmd("qgrep")
         .arg("x")
         .stdin("a,b\n")
         .fails(1)

@@ -293,6 +293,9 @@ fn count_groups(
         cfg.strict,
         &cfg.jobs,
     )?;
+    if start.is_empty() {
+        return Ok(());
+    }
     let cols = sel
         .resolve(start.header.as_ref(), start.width)
         .with_context(|| format!("columns in {name}"))?;

@@ -430,6 +430,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
                 header_written = true;
             }
         }
+        if start.is_empty() {
+            continue;
+        }
         let cols = match &cfg.select {
             Some(s) => Some(
                 s.resolve(start.header.as_ref(), start.width)
