@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 
 use crate::record::{parse_record, Parsed, ReadError, Record};
 
@@ -319,8 +319,9 @@ where
     let window = threads * 2;
     let (block_tx, block_rx) = mpsc::sync_channel::<std::io::Result<Vec<u8>>>(window);
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
-    // Detached, so that an error here never waits for a read that may block (a terminal).
-    std::thread::Builder::new()
+    // Joined when all went well (it has finished by then); left to itself after an error,
+    // so that an error never waits for a read that may block (on a terminal, say).
+    let reader = std::thread::Builder::new()
         .name("qtools-reader".into())
         .spawn(move || {
             let mut cutter = cutter;
@@ -350,11 +351,9 @@ where
                 }
             }
         })?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
+    let pool = pool(threads)?;
     let (done_tx, done_rx) = mpsc::channel::<(u64, Vec<u8>, (Walked, T))>();
-    pool.in_place_scope(|scope| {
+    let walked = pool.in_place_scope(|scope| {
         let mut reading = true;
         let mut in_flight = 0;
         let (mut next_in, mut next_out) = (0u64, 0u64);
@@ -390,7 +389,31 @@ where
                 next_out += 1;
             }
         }
-    })
+    });
+    if walked.is_ok() {
+        let _ = reader.join();
+    }
+    walked
+}
+
+/// The process's pool of `threads` workers, built on first use: a run over many files
+/// (or a fuzzer's many runs) reuses it instead of starting and stopping threads per input.
+fn pool(threads: usize) -> anyhow::Result<Arc<rayon::ThreadPool>> {
+    static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let mut pools = POOLS
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the thread pool registry is poisoned"))?;
+    if let Some((_, p)) = pools.iter().find(|(n, _)| *n == threads) {
+        return Ok(Arc::clone(p));
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("qtools-worker-{i}"))
+            .build()?,
+    );
+    pools.push((threads, Arc::clone(&p)));
+    Ok(p)
 }
 
 /// Reads `src` in blocks cut where a record probably ends (see the module doc).
