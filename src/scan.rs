@@ -115,6 +115,16 @@ pub struct Scanned {
     pub lines: u64,
 }
 
+impl From<Scanned> for crate::pipeline::Walked {
+    fn from(s: Scanned) -> Self {
+        crate::pipeline::Walked {
+            records: s.records,
+            lines: s.lines,
+            stop: None,
+        }
+    }
+}
+
 /// Scan `block`, which starts at a record boundary, as [`crate::pipeline::walk_block`]
 /// would walk it: the number of records and lines, and (when `ends` is given) the end
 /// offset (exclusive) of each record, pushed in order. `None` when the block needs the
@@ -155,8 +165,9 @@ pub fn scan(block: &[u8], delim: u8, mut ends: Option<&mut Vec<usize>>) -> Optio
         let end = n & !inside;
         let cr_out = r & !inside;
         // Quotes must sit where the parser would take them the same way.
-        let (sep, close) = if q == 0 && inside_carry == 0 {
-            // Only the last byte's separator bit is used (by the next chunk).
+        let (sep, close) = if q == 0 && inside_carry == 0 && prev_close >> 63 == 0 {
+            // No quote to check here. Only the last byte's separator bit is used (by the
+            // next chunk).
             (n | r | u64::from(chunk[63] == delim) << 63, 0)
         } else {
             let d = words.eq(delim);
@@ -170,11 +181,6 @@ pub fn scan(block: &[u8], delim: u8, mut ends: Option<&mut Vec<usize>>) -> Optio
             bad |= after_close & !(d | n | r | q) & valid;
             (sep, close)
         };
-        if q == 0 && inside_carry == 0 && prev_close >> 63 != 0 {
-            // The previous chunk ended with a closing quote: check this chunk's first byte.
-            let d0 = u64::from(chunk[0] == delim);
-            bad |= !(d0 | n | r) & 1 & valid;
-        }
         // A CR outside quotes must be followed by LF (a lone CR ends a record for the
         // parser).
         bad |= ((cr_out << 1) | (prev_cr_out >> 63)) & !n & valid;

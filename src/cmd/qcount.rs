@@ -21,7 +21,7 @@ use crate::dialect::Dialect;
 use crate::error::{main_with, DataError};
 use crate::input::{open_all, Input};
 use crate::out::Output;
-use crate::pipeline::{self, Walked};
+use crate::pipeline;
 use crate::record::{Reader, Record};
 use crate::scan::{self, scan};
 
@@ -128,6 +128,23 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Read the header of `input` and say how to walk the rest.
+    fn begin<'a>(
+        &self,
+        input: &mut Input,
+        name: &'a str,
+    ) -> anyhow::Result<(pipeline::Start, pipeline::Walk<'a>)> {
+        pipeline::begin(
+            &mut input.reader,
+            name,
+            &self.dialect,
+            self.strict,
+            &self.jobs,
+        )
+    }
+}
+
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut out = Output::stdout();
     match &cfg.mode {
@@ -167,13 +184,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
 /// The number of records: the fast structural scan where it can decide, else a full walk.
 fn count_records(cfg: &Config, mut input: Input) -> anyhow::Result<u64> {
     let name = input.name.clone();
-    let (start, walk) = pipeline::begin(
-        &mut input.reader,
-        &name,
-        &cfg.dialect,
-        cfg.strict,
-        &cfg.jobs,
-    )?;
+    let (start, walk) = cfg.begin(&mut input, &name)?;
     let shape = walk.shape;
     let mut total = 0;
     pipeline::walk_input(
@@ -183,12 +194,7 @@ fn count_records(cfg: &Config, mut input: Input) -> anyhow::Result<u64> {
         |block: &[u8]| {
             if !shape.strict {
                 if let Some(s) = scan(block, shape.delim, None) {
-                    let w = Walked {
-                        records: s.records,
-                        lines: s.lines,
-                        stop: None,
-                    };
-                    return (w, s.records);
+                    return (s.into(), s.records);
                 }
             }
             let mut rec = Record::default();
@@ -213,6 +219,11 @@ struct Groups {
     /// The output header: the group columns' names (none without a header).
     names: Option<Vec<Vec<u8>>>,
     counts: HashMap<Vec<u8>, u64>,
+}
+
+/// A field as part of a group key: `None` for NULL.
+fn group_value<'v>(d: &Dialect, v: &'v [u8], quoted: bool) -> Option<&'v [u8]> {
+    (!d.is_null(v, quoted)).then_some(v)
 }
 
 fn push_key(key: &mut Vec<u8>, value: Option<&[u8]>) {
@@ -286,13 +297,7 @@ fn count_groups(
     groups: &mut Groups,
 ) -> anyhow::Result<()> {
     let name = input.name.clone();
-    let (start, walk) = pipeline::begin(
-        &mut input.reader,
-        &name,
-        &cfg.dialect,
-        cfg.strict,
-        &cfg.jobs,
-    )?;
+    let (start, walk) = cfg.begin(&mut input, &name)?;
     if start.is_empty() {
         return Ok(());
     }
@@ -323,7 +328,7 @@ fn count_groups(
             key.clear();
             for &i in &cols {
                 // A missing field (a short record) groups with NULL.
-                let v = rec.get(i).filter(|v| !d.is_null(v, rec.quoted(i)));
+                let v = rec.get(i).and_then(|v| group_value(d, v, rec.quoted(i)));
                 push_key(key, v);
             }
             add(map, key);
@@ -334,7 +339,12 @@ fn count_groups(
     let last = cols.iter().copied().max().unwrap_or(0);
     let work = |block: &[u8]| {
         let mut ends = Vec::new();
-        let Some(s) = scan(block, shape.delim, Some(&mut ends)).filter(|_| !shape.strict) else {
+        let scanned = if shape.strict {
+            None
+        } else {
+            scan(block, shape.delim, Some(&mut ends))
+        };
+        let Some(s) = scanned else {
             return slow(block);
         };
         let (mut map, mut key) = (GroupMap::default(), Vec::new());
@@ -357,23 +367,18 @@ fn count_groups(
             key.clear();
             for &i in &cols {
                 let v = spans[i].and_then(|(at, end, quoted)| {
-                    if quoted {
-                        Some(scan::unescape(&raw[at + 1..end - 1], &mut scratch))
+                    let v = if quoted {
+                        scan::unescape(&raw[at + 1..end - 1], &mut scratch)
                     } else {
-                        let v = &raw[at..end];
-                        (!d.is_null(v, false)).then_some(v)
-                    }
+                        &raw[at..end]
+                    };
+                    group_value(d, v, quoted)
                 });
                 push_key(&mut key, v);
             }
             add(&mut map, &key);
         }
-        let w = Walked {
-            records: s.records,
-            lines: s.lines,
-            stop: None,
-        };
-        (w, (map, key))
+        (s.into(), (map, key))
     };
     pipeline::walk_input(input.reader, start, &walk, work, |(map, _)| {
         for (k, n) in map {
@@ -441,7 +446,7 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
         };
         let mut k = Vec::new();
         for (v, q) in key {
-            push_key(&mut k, (!d.is_null(v, *q)).then_some(v.as_slice()));
+            push_key(&mut k, group_value(d, v, *q));
         }
         groups.add(&k, n);
     }

@@ -359,11 +359,7 @@ impl Config {
                 } else {
                     *n += matched;
                 }
-                return Walked {
-                    records: s.records,
-                    lines: s.lines,
-                    stop: None,
-                };
+                return s.into();
             }
         }
         pipeline::walk_block(block, shape, &mut rec, |rec, raw| {

@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 
@@ -303,7 +304,7 @@ pub fn load_streams<T>(
     // The queue's receiving end, dropped by the last connection to finish, so that the
     // producer gets an error instead of waiting when no server reads any more.
     let queue = Arc::new(Mutex::new(Some(rx)));
-    let running = Arc::new(Mutex::new(n));
+    let running = Arc::new(AtomicUsize::new(n));
     for (i, conn) in conns.iter_mut().enumerate() {
         let queue = Arc::clone(&queue);
         let expected = format!("{stream_base}-{i}");
@@ -335,11 +336,8 @@ pub fn load_streams<T>(
                 let (queue, running) = (Arc::clone(&queue), Arc::clone(&running));
                 s.spawn(move || {
                     let r = conn.query_drop(&sql).map_err(db_error);
-                    if let Ok(mut left) = running.lock() {
-                        *left -= 1;
-                        if *left == 0 {
-                            drop(queue.lock().ok().and_then(|mut q| q.take()));
-                        }
+                    if running.fetch_sub(1, Ordering::AcqRel) == 1 {
+                        drop(queue.lock().ok().and_then(|mut q| q.take()));
                     }
                     r.map(|()| Loaded::parse(&conn.info_str(), u64::from(conn.warnings())))
                 })
