@@ -215,3 +215,23 @@ fn strict_rejects_ragged_records() {
         .fails(2)
         .stderr_has(&["ragged.csv:", "(--strict)"]);
 }
+
+#[test]
+fn merge_refuses_what_it_cannot_sum() {
+    let wd = Workdir::new("qcount_merge_errors");
+    wd.cmd("qcount")
+        .args(["--merge", "-g", "k"])
+        .stdin("1\n")
+        .fails(2)
+        .stderr_has(&["qcount: --merge takes the -g tables as input: drop -g"]);
+    wd.cmd("qcount")
+        .arg("--merge")
+        .stdin("3\nx,1\n")
+        .fails(2)
+        .stderr_has(&["stdin:2: ", "a group row among plain counts"]);
+    wd.cmd("qcount")
+        .arg("--merge")
+        .stdin("k,count\nx,1\nfoo\n")
+        .fails(2)
+        .stderr_has(&["stdin:3: ", "not a count nor a group row"]);
+}

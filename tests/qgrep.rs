@@ -402,3 +402,18 @@ fn odd_inputs_have_defined_behaviour() {
     let line = wd.create("line.csv", &huge);
     wd.cmd("qcount").arg("-n").arg(&line).ok().stdout_is("1\n");
 }
+
+#[test]
+fn bad_pattern_lists_are_one_line_errors() {
+    let wd = Workdir::new("qgrep_pattern_errors");
+    wd.cmd("qgrep")
+        .args(["-e", "(", "-e", "x"])
+        .stdin(CITIES)
+        .fails(2)
+        .stderr_has(&["qgrep: invalid pattern in the patterns"]);
+    wd.cmd("qgrep")
+        .args(["-f", "missing.txt"])
+        .stdin(CITIES)
+        .fails(2)
+        .stderr_has(&["qgrep: reading patterns from missing.txt"]);
+}

@@ -73,8 +73,10 @@ pub struct Args {
     #[arg(long)]
     merge: bool,
 
-    /// Ragged records (another number of fields than the first) and text after a closing
-    /// quote are errors
+    /// Ragged records and text after a closing quote are errors
+    ///
+    /// A ragged record has another number of fields than the first (the header). Without
+    /// --strict both are accepted as they are. Example: --strict
     #[arg(long)]
     strict: bool,
 

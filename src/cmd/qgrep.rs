@@ -123,11 +123,15 @@ pub struct Args {
     header_out: HeaderOut,
 
     /// Exit 0 when nothing matched too (for GNU parallel and `set -e`)
+    ///
+    /// Example: parallel --pipe --header 1 qgrep --exit-zero @gmail < f.csv
     #[arg(long)]
     exit_zero: bool,
 
-    /// Ragged records (another number of fields than the first) and text after a closing
-    /// quote are errors
+    /// Ragged records and text after a closing quote are errors
+    ///
+    /// A ragged record has another number of fields than the first (the header). Without
+    /// --strict both are accepted as they are. Example: --strict
     #[arg(long)]
     strict: bool,
 
