@@ -267,9 +267,42 @@ pub fn odd_count(buf: &[u8], b: u8) -> bool {
     odd & 1 == 1
 }
 
+/// One field of a raw record: its bytes are `raw[start..end]`, quotes included when it
+/// is quoted.
+#[derive(Debug, Clone, Copy)]
+pub struct RawField {
+    pub start: usize,
+    pub end: usize,
+    pub quoted: bool,
+}
+
+impl RawField {
+    /// The field's value (unescaped, through `scratch` only when it holds a `""`).
+    pub fn value<'a>(&self, raw: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+        if self.quoted {
+            unescape(&raw[self.start + 1..self.end - 1], scratch)
+        } else {
+            &raw[self.start..self.end]
+        }
+    }
+}
+
+/// The fields of the raw record `raw` of a block [`scan`] accepted, in order, without a
+/// parse (the shared walk of qgrep's candidates and qcount's group keys).
+pub fn raw_fields(raw: &[u8], delim: u8) -> impl Iterator<Item = RawField> + '_ {
+    let mut at = Some(0);
+    std::iter::from_fn(move || {
+        let start = at?;
+        let quoted = raw.get(start) == Some(&b'"');
+        let end = field_end(raw, start, delim, quoted);
+        at = (raw.get(end) == Some(&delim)).then_some(end + 1);
+        Some(RawField { start, end, quoted })
+    })
+}
+
 /// The end of the field that starts at `at` in the raw record `raw` of a block [`scan`]
 /// accepted (so its quotes are well-formed): the delimiter or line end after it, or the end of `raw`.
-pub fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
+fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
     let mut i = at;
     if quoted {
         i += 1;
@@ -287,7 +320,7 @@ pub fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
 
 /// A quoted field's value: its inner bytes with `""` made `"` (borrowed when there is
 /// none).
-pub fn unescape<'a>(inner: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
+fn unescape<'a>(inner: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
     if memchr::memchr(b'"', inner).is_none() {
         return inner;
     }
@@ -408,17 +441,11 @@ mod tests {
                     let raw = &block[start..end];
                     start = end;
                     crate::record::parse_record(raw, true, b',', false, &mut rec);
-                    let mut at = 0;
-                    for (value, quoted) in rec.iter() {
-                        prop_assert_eq!(raw.get(at) == Some(&b'"'), quoted);
-                        let fend = field_end(raw, at, b',', quoted);
-                        let got = if quoted {
-                            unescape(&raw[at + 1..fend - 1], &mut scratch).to_vec()
-                        } else {
-                            raw[at..fend].to_vec()
-                        };
-                        prop_assert_eq!(got, value.to_vec());
-                        at = fend + 1;
+                    let fields: Vec<_> = raw_fields(raw, b',').collect();
+                    prop_assert_eq!(fields.len(), rec.len());
+                    for (f, (value, quoted)) in fields.iter().zip(rec.iter()) {
+                        prop_assert_eq!(f.quoted, quoted);
+                        prop_assert_eq!(f.value(raw, &mut scratch), value);
                     }
                 }
             }

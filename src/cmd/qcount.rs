@@ -356,26 +356,12 @@ fn count_groups(
             let raw = &block[start..end];
             start = end;
             spans.fill(None);
-            let mut at = 0;
-            for span in &mut spans {
-                let quoted = raw.get(at) == Some(&b'"');
-                let end = scan::field_end(raw, at, shape.delim, quoted);
-                *span = Some((at, end, quoted));
-                if end >= raw.len() || raw[end] != shape.delim {
-                    break;
-                }
-                at = end + 1;
+            for (span, f) in spans.iter_mut().zip(scan::raw_fields(raw, shape.delim)) {
+                *span = Some(f);
             }
             key.clear();
             for &i in &cols {
-                let v = spans[i].and_then(|(at, end, quoted)| {
-                    let v = if quoted {
-                        scan::unescape(&raw[at + 1..end - 1], &mut scratch)
-                    } else {
-                        &raw[at..end]
-                    };
-                    group_value(d, v, quoted)
-                });
+                let v = spans[i].and_then(|f| group_value(d, f.value(raw, &mut scratch), f.quoted));
                 push_key(&mut key, v);
             }
             add(&mut map, &key);

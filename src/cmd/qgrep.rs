@@ -288,33 +288,20 @@ impl Config {
         let Test::Regex(re) = &self.test else {
             return false;
         };
-        let (mut at, mut field) = (0, 0);
-        loop {
-            let quoted = raw.get(at) == Some(&b'"');
-            let end = scan::field_end(raw, at, delim, quoted);
-            if c < end {
-                if cols.is_none_or(|cols| cols.contains(&field)) {
-                    let value = if quoted {
-                        scan::unescape(&raw[at + 1..end - 1], scratch)
-                    } else {
-                        &raw[at..end]
-                    };
-                    if re.is_match(value) {
-                        return true;
-                    }
-                }
-                // On to the next candidate after this field.
-                match pf.find(&raw[end..]) {
-                    Some(next) => c = end + next,
-                    None => return false,
-                }
+        for (field, f) in scan::raw_fields(raw, delim).enumerate() {
+            if c >= f.end {
+                continue;
             }
-            if end >= raw.len() || raw[end] != delim {
-                return false;
+            if cols.is_none_or(|cols| cols.contains(&field)) && re.is_match(f.value(raw, scratch)) {
+                return true;
             }
-            at = end + 1;
-            field += 1;
+            // On to the next candidate after this field.
+            match pf.find(&raw[f.end..]) {
+                Some(next) => c = f.end + next,
+                None => return false,
+            }
         }
+        false
     }
 
     /// Search one block (which starts at a record boundary): its matching records' raw
