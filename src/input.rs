@@ -1,4 +1,6 @@
 //! Opening the inputs a tool reads: stdin when no file is given, `-` for stdin among files.
+//! A regular file (stdin redirected from one included) stays a [`File`], so the block
+//! pipeline can read it at many offsets at once.
 
 use std::fs::File;
 use std::io::Read;
@@ -9,7 +11,33 @@ use anyhow::Context;
 /// One input stream with the name used in messages (`stdin` or the path).
 pub struct Input {
     pub name: String,
-    pub reader: Box<dyn Read + Send>,
+    pub reader: Source,
+}
+
+/// What an input reads from.
+pub enum Source {
+    /// A regular file.
+    File(File),
+    /// Anything else: a pipe, a terminal, a decompressor.
+    Stream(Box<dyn Read + Send>),
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Source::File(f) => f.read(buf),
+            Source::Stream(r) => r.read(buf),
+        }
+    }
+}
+
+impl crate::pipeline::Positioned for Source {
+    fn positioned(&mut self) -> Option<(&dyn crate::pipeline::ReadAt, u64)> {
+        match self {
+            Source::File(f) => f.positioned(),
+            Source::Stream(_) => None,
+        }
+    }
 }
 
 /// Open every input in order (stdin alone when `files` is empty).
@@ -25,9 +53,14 @@ pub fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
             }
             let name = p.display().to_string();
             let f = File::open(p).with_context(|| format!("opening {name}"))?;
+            let regular = f.metadata().is_ok_and(|m| m.is_file());
             Ok(Input {
                 name,
-                reader: Box::new(f),
+                reader: if regular {
+                    Source::File(f)
+                } else {
+                    Source::Stream(Box::new(f))
+                },
             })
         })
         .collect()
@@ -36,6 +69,22 @@ pub fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
 fn stdin() -> Input {
     Input {
         name: "stdin".to_owned(),
-        reader: Box::new(std::io::stdin()),
+        reader: stdin_file()
+            .map_or_else(|| Source::Stream(Box::new(std::io::stdin())), Source::File),
     }
+}
+
+/// Stdin as a [`File`] (a duplicate of its descriptor, sharing its offset) when it is
+/// redirected from a regular file.
+#[cfg(unix)]
+fn stdin_file() -> Option<File> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let f = File::from(fd);
+    f.metadata().ok()?.is_file().then_some(f)
+}
+
+#[cfg(not(unix))]
+fn stdin_file() -> Option<File> {
+    None
 }

@@ -251,30 +251,40 @@ pub fn begin<'a>(
 /// left open at the end, and with `strict` a ragged record, are errors naming the input
 /// and the line.
 pub fn walk_input<R, T, W, S>(
-    src: R,
+    mut src: R,
     start: Start,
     walk: &Walk,
     work: W,
     sink: S,
 ) -> anyhow::Result<()>
 where
-    R: Read + Send + 'static,
+    R: Positioned,
     T: Send,
     W: Fn(&[u8]) -> (Walked, T) + Sync,
     S: FnMut(T) -> anyhow::Result<()>,
 {
-    let cutter = Cutter {
-        src,
-        carry: start.rest,
-        eof: false,
-        block: walk.block.max(1),
-    };
     let mut order = InOrder {
         work: &work,
         sink,
         carry: Vec::new(),
+        carry_odd: false,
         lines: start.lines,
         name: walk.name,
+    };
+    let block = walk.block.max(1);
+    if walk.threads > 1 {
+        if let Some((at, pos)) = src.positioned() {
+            // The bytes `start` read past the header are read again, in place.
+            let from = pos - start.rest.len() as u64;
+            run_positioned(at, from, walk, &work, &mut order)?;
+            return order.finish();
+        }
+    }
+    let cutter = Cutter {
+        src,
+        carry: start.rest,
+        eof: false,
+        block,
     };
     if walk.threads > 1 {
         run_parallel(cutter, walk.threads, &work, &mut order)?;
@@ -396,6 +406,256 @@ where
     walked
 }
 
+/// An input the pipeline can also read at any offset: a regular file (or, in tests, bytes
+/// in memory).
+pub trait ReadAt: Sync {
+    /// The input's size now.
+    fn size(&self) -> std::io::Result<u64>;
+    /// Read into `buf` from `offset`, as `pread` does: 0 at the end.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
+}
+
+/// What [`walk_input`] reads: a stream, and when it is backed by something it can read at
+/// any offset, that too.
+pub trait Positioned: Read + Send + 'static {
+    /// Positioned access to the same bytes, and the offset the stream has reached.
+    fn positioned(&mut self) -> Option<(&dyn ReadAt, u64)> {
+        None
+    }
+}
+
+#[cfg(unix)]
+impl ReadAt for std::fs::File {
+    fn size(&self) -> std::io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        std::os::unix::fs::FileExt::read_at(self, buf, offset)
+    }
+}
+
+impl Positioned for std::fs::File {
+    #[cfg(unix)]
+    fn positioned(&mut self) -> Option<(&dyn ReadAt, u64)> {
+        use std::io::Seek;
+        let pos = self.stream_position().ok()?;
+        Some((self, pos))
+    }
+}
+
+impl ReadAt for Vec<u8> {
+    fn size(&self) -> std::io::Result<u64> {
+        Ok(self.len() as u64)
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let from = usize::try_from(offset).map_or(self.len(), |o| o.min(self.len()));
+        let n = buf.len().min(self.len() - from);
+        buf[..n].copy_from_slice(&self[from..from + n]);
+        Ok(n)
+    }
+}
+
+impl Positioned for std::io::Cursor<Vec<u8>> {
+    fn positioned(&mut self) -> Option<(&dyn ReadAt, u64)> {
+        let pos = self.position();
+        Some((self.get_ref(), pos))
+    }
+}
+
+/// A stream read as a stream only (the pipeline's path for pipes), whatever is behind it.
+pub struct Stream<R>(pub R);
+
+impl<R: Read> Read for Stream<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read + Send + 'static> Positioned for Stream<R> {}
+
+/// `-j N` on a regular file: each worker reads its own block with a positioned read, so
+/// the copy out of the page cache runs on every core (a reader thread copying for all of
+/// them was the limit), and there is no reader thread to feed.
+///
+/// Block `k` nominally holds the bytes from `from + k * block`, and really starts at its
+/// first record end there, found by a guess of the quote state at its nominal start (see
+/// [`block_start`]). A wrong guess, on malformed input, leaves the block before ending
+/// inside quotes: the sink sees that and repairs the cut as it repairs any other (see
+/// [`InOrder`]). The input is the file as long as it was when the walk began.
+fn run_positioned<T, W, S>(
+    src: &dyn ReadAt,
+    from: u64,
+    walk: &Walk,
+    work: &W,
+    order: &mut InOrder<'_, W, S>,
+) -> anyhow::Result<()>
+where
+    T: Send,
+    W: Fn(&[u8]) -> (Walked, T) + Sync,
+    S: FnMut(T) -> anyhow::Result<()>,
+{
+    type Done<T> = (
+        u64,
+        Vec<u8>,
+        std::io::Result<(std::ops::Range<usize>, (Walked, T))>,
+    );
+    let (block, threads, delim) = (walk.block.max(1), walk.threads, walk.shape.delim);
+    let end = src.size()?;
+    if end <= from {
+        return Ok(());
+    }
+    let blocks = (end - from).div_ceil(block as u64);
+    let window = threads as u64 * 2;
+    let pool = pool(threads)?;
+    let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
+    pool.in_place_scope(|scope| {
+        let mut free: Vec<Vec<u8>> = Vec::new();
+        let (mut next_in, mut next_out) = (0u64, 0u64);
+        let mut pending = BTreeMap::new();
+        while next_out < blocks {
+            while next_in < blocks && next_in - next_out < window {
+                let mut buf = free.pop().unwrap_or_default();
+                let done_tx = done_tx.clone();
+                let k = next_in;
+                scope.spawn(move |_| {
+                    let res = read_block(src, (from, end), k, block, delim, &mut buf)
+                        .map(|r| (r.clone(), work(&buf[r])));
+                    let _ = done_tx.send((k, buf, res));
+                });
+                next_in += 1;
+            }
+            let (k, buf, res) = done_rx.recv()?;
+            pending.insert(k, (buf, res));
+            while let Some((buf, res)) = pending.remove(&next_out) {
+                let (range, res) = res?;
+                order.deliver(&buf[range], res)?;
+                free.push(buf);
+                next_out += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// How many bytes at a block's start the guess of its quote state looks at.
+const GUESS: usize = 4096;
+
+/// Read block `k` of the input `[from, end)` into `buf`, and say where it lies there: from
+/// its start (see [`block_start`]; the input's start for block 0) to the start of the next
+/// block that has one, or the input's end. Empty when it has no start of its own (the
+/// block before then reaches past it).
+fn read_block(
+    src: &dyn ReadAt,
+    (from, end): (u64, u64),
+    k: u64,
+    block: usize,
+    delim: u8,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<std::ops::Range<usize>> {
+    let nominal = |at: u64| block.min(usize::try_from(end - at).unwrap_or(usize::MAX));
+    let lo = from + k * block as u64;
+    let mut len = fill(src, buf, 0, lo, nominal(lo))?;
+    let first = if k == 0 {
+        0
+    } else {
+        match block_start(&buf[..len], delim) {
+            Some(s) => s,
+            None => return Ok(0..0),
+        }
+    };
+    if len < nominal(lo) {
+        return Ok(first..len); // the file shrank
+    }
+    loop {
+        let next = lo + len as u64;
+        if next >= end {
+            return Ok(first..len);
+        }
+        // The next block's start is nearly always in its first bytes: read those first.
+        let want = nominal(next);
+        let head = want.min(2 * GUESS);
+        let got = fill(src, buf, len, next, head)?;
+        if got < head {
+            return Ok(first..len + got);
+        }
+        if let Some(s) = block_start(&buf[len..len + got], delim) {
+            return Ok(first..len + s);
+        }
+        let more = fill(src, buf, len + got, next + got as u64, want - got)?;
+        if more < want - got {
+            return Ok(first..len + got + more);
+        }
+        if let Some(s) = block_start(&buf[len..len + want], delim) {
+            return Ok(first..len + s);
+        }
+        len += want;
+    }
+}
+
+/// Where a block other than the first starts, given its nominal bytes `nom`: one past
+/// its first line feed outside quotes, as far as [`guess_inside`] can tell. `None` when
+/// there is none. Depends only on `nom` (and on its first [`GUESS`] bytes, not the rest,
+/// for a line feed within them), so the block before, reading on past its own nominal
+/// end, finds the same place.
+fn block_start(nom: &[u8], delim: u8) -> Option<usize> {
+    let mut inside = guess_inside(&nom[..nom.len().min(GUESS)], delim);
+    for i in memchr::memchr2_iter(b'"', b'\n', nom) {
+        if nom[i] == b'"' {
+            inside = !inside;
+        } else if !inside {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// Whether `head`, the first bytes of a block, starts inside quotes. Decided by the first
+/// quote that can only open a field (followed by field text, and not the second of a
+/// `""`) or only close one (after field text, so not at a field's start): the quotes
+/// before it say the rest. Outside when no quote decides (no quote at all, nearly always).
+/// A guess: malformed input can fool it, and the sink repairs that (see [`InOrder`]).
+fn guess_inside(head: &[u8], delim: u8) -> bool {
+    let mut odd = false;
+    for i in memchr::memchr_iter(b'"', head) {
+        if let (Some(&prev), Some(&next)) = (i.checked_sub(1).map(|p| &head[p]), head.get(i + 1)) {
+            let opens = prev != b'"' && ![delim, b'\n', b'\r', b'"'].contains(&next);
+            let closes = ![delim, b'\n', b'"'].contains(&prev);
+            if opens != closes {
+                // Outside before an opening quote, inside before a closing one.
+                return closes != odd;
+            }
+        }
+        odd = !odd;
+    }
+    false
+}
+
+/// Read `want` bytes of `src` from `offset` into `buf[at..]` (grown as needed; never
+/// zeroed again once grown): how many there were.
+fn fill(
+    src: &dyn ReadAt,
+    buf: &mut Vec<u8>,
+    at: usize,
+    offset: u64,
+    want: usize,
+) -> std::io::Result<usize> {
+    if buf.len() < at + want {
+        buf.resize(at + want, 0);
+    }
+    let mut n = 0;
+    while n < want {
+        match src.read_at(&mut buf[at + n..at + want], offset + n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
 /// The process's pool of `threads` workers, built on first use: a run over many files
 /// (or a fuzzer's many runs) reuses it instead of starting and stopping threads per input.
 fn pool(threads: usize) -> anyhow::Result<Arc<rayon::ThreadPool>> {
@@ -466,6 +726,19 @@ fn guess_cut(buf: &[u8]) -> Option<usize> {
     None
 }
 
+/// Whether a record open at the start of `block`, with `odd` quotes before, may end in
+/// it (at a line feed with an even number of quotes before it); and the parity at the end.
+fn can_end(block: &[u8], mut odd: bool) -> (bool, bool) {
+    for i in memchr::memchr2_iter(b'"', b'\n', block) {
+        if block[i] == b'"' {
+            odd = !odd;
+        } else if !odd {
+            return (true, odd);
+        }
+    }
+    (false, odd)
+}
+
 /// The sink side: results in input order, with the carry-over of a block cut inside a
 /// record, and the line count for messages.
 struct InOrder<'a, W, S> {
@@ -473,6 +746,8 @@ struct InOrder<'a, W, S> {
     sink: S,
     /// The start of a record that a wrongly cut block ended inside.
     carry: Vec<u8>,
+    /// Whether `carry` holds an odd number of quotes.
+    carry_odd: bool,
     /// Line feeds before the next block.
     lines: u64,
     name: &'a str,
@@ -487,9 +762,17 @@ where
         if self.carry.is_empty() {
             return self.settle(block, res);
         }
-        // This block's start is not a record boundary: redo it from the carried record.
-        let mut joined = std::mem::take(&mut self.carry);
-        joined.extend_from_slice(block);
+        // This block's start is not a record boundary. While no line feed in it can end
+        // the carried record (quote parity says so), carry it whole: redoing the growing
+        // record at every block of a huge quoted field would cost quadratic time.
+        let (ends, odd) = can_end(block, self.carry_odd);
+        self.carry.extend_from_slice(block);
+        if !ends {
+            self.carry_odd = odd;
+            return Ok(());
+        }
+        // Redo it from the carried record.
+        let joined = std::mem::take(&mut self.carry);
         let res = (self.work)(&joined);
         self.settle(&joined, res)
     }
@@ -505,6 +788,7 @@ where
         match stop {
             Stop::Unterminated => {
                 self.carry.extend_from_slice(&block[offset..]);
+                self.carry_odd = crate::scan::odd_count(&self.carry, b'"');
                 Ok(())
             }
             Stop::AfterQuote => Err(ReadError::AfterQuote { line }.in_file(self.name)),
@@ -517,8 +801,15 @@ where
         }
     }
 
-    /// At the end of the input, a carried record is a quoted field never closed.
-    fn finish(self) -> anyhow::Result<()> {
+    /// At the end of the input, a carried record is a quoted field never closed (once
+    /// the parser has had its say: parity is only a guess on malformed input).
+    fn finish(mut self) -> anyhow::Result<()> {
+        if self.carry.is_empty() {
+            return Ok(());
+        }
+        let joined = std::mem::take(&mut self.carry);
+        let res = (self.work)(&joined);
+        self.settle(&joined, res)?;
         if self.carry.is_empty() {
             return Ok(());
         }
@@ -552,8 +843,24 @@ mod tests {
         strict: false,
     };
 
+    /// Walk `data` with positioned reads (with more than one thread) and as a stream: both
+    /// must give the same.
     fn walk(data: &[u8], block: usize, threads: usize) -> anyhow::Result<Vec<u8>> {
-        let mut src = std::io::Cursor::new(data.to_vec());
+        let positioned = walk_from(std::io::Cursor::new(data.to_vec()), block, threads);
+        let streamed = walk_from(Stream(std::io::Cursor::new(data.to_vec())), block, threads);
+        match (&positioned, &streamed) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => assert_eq!(format!("{a:#}"), format!("{b:#}")),
+            _ => panic!("positioned {positioned:?}, streamed {streamed:?}"),
+        }
+        positioned
+    }
+
+    fn walk_from(
+        mut src: impl Positioned,
+        block: usize,
+        threads: usize,
+    ) -> anyhow::Result<Vec<u8>> {
         let s = start(&mut src, b',', false)?;
         let shape = Shape {
             width: s.width,
@@ -613,6 +920,21 @@ mod tests {
                 assert_eq!(walk(&data, block, threads).unwrap(), data, "block {block}");
             }
         }
+    }
+
+    #[test]
+    fn guesses_the_quote_state_at_a_block_start() {
+        // Opening quotes (field text after them), closing ones (field text before).
+        assert!(!guess_inside(b"b,\"x y\",c", b','));
+        assert!(guess_inside(b"x y\",c\nd", b','));
+        assert!(guess_inside(b"x \"\"q\"\" y\"\n", b','));
+        assert!(!guess_inside(b"a,\"\"\"q\"\" y\"\n", b','));
+        // No quote to decide by: outside.
+        assert!(!guess_inside(b"a,b\nc", b','));
+        assert!(!guess_inside(b"\"\"", b','));
+        assert_eq!(block_start(b"x\ny\",c\nd,e\n", b','), Some(7));
+        assert_eq!(block_start(b"x,\"a\nb\"\nc", b','), Some(8));
+        assert_eq!(block_start(b"ab\",c", b','), None);
     }
 
     #[test]

@@ -310,7 +310,58 @@ fn block_engines_agree_with_the_record_reader() {
                 assert_eq!(count, format!("{n}\n"), "qcount {what}");
                 assert_eq!(run(&["@gmail"]), hits, "qgrep {what}");
                 assert_eq!(run(&["-v", "-F", "@gmail"]), misses, "qgrep -v {what}");
+                // Through a pipe, a reader thread cuts the blocks (a file, the workers).
+                let piped = |tool: &str, more: &[&str]| {
+                    wd.cmd(tool).args(a).args(more).stdin(&data).run().stdout()
+                };
+                assert_eq!(
+                    piped("qcount", &[]),
+                    format!("{n}\n"),
+                    "piped qcount {what}"
+                );
+                assert_eq!(piped("qgrep", &["@gmail"]), hits, "piped qgrep {what}");
             }
         }
     }
+}
+
+// Stdin redirected from a file is read by the workers at offsets: from where the header
+// ended, and from where the stream already was (`(head -n 1 >/dev/null; qgrep) < f`).
+#[test]
+fn stdin_from_a_file_is_read_at_offsets() {
+    use std::io::{BufRead, Seek};
+    let wd = Workdir::new("parallel_stdin_file");
+    let data = tricky_csv();
+    let f = wd.create("t.csv", &data);
+    let gmail =
+        |r: &qtools::record::Record| r.iter().any(|(v, _)| v.windows(6).any(|w| w == b"@gmail"));
+    let run = |tool: &str, args: &[&str], skip_first_line: bool| {
+        let mut file = std::fs::File::open(&f).unwrap();
+        if skip_first_line {
+            let mut line = Vec::new();
+            let n = std::io::BufReader::new(&file)
+                .read_until(b'\n', &mut line)
+                .unwrap();
+            file.seek(std::io::SeekFrom::Start(n as u64)).unwrap();
+        }
+        let bin = match tool {
+            "qcount" => env!("CARGO_BIN_EXE_qcount"),
+            _ => env!("CARGO_BIN_EXE_qgrep"),
+        };
+        let out = std::process::Command::new(bin)
+            .args(["-j", "2", "--block-size", "61"])
+            .args(args)
+            .stdin(file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{tool} {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (n, hits) = oracle(&data, gmail);
+    assert_eq!(run("qcount", &[], false), format!("{n}\n"));
+    assert_eq!(run("qgrep", &["@gmail"], false), hits);
+    // Past the header already: the rest read without one is every record.
+    assert_eq!(run("qcount", &["-n"], true), format!("{n}\n"));
+    let body = hits.split_once('\n').unwrap().1;
+    assert_eq!(run("qgrep", &["-n", "@gmail"], true), body);
 }

@@ -1,5 +1,6 @@
 //! The block pipeline and the structural scan against the sequential reader on arbitrary
-//! bytes: cutting blocks (any block size, one or two threads) must give the same records,
+//! bytes: cutting blocks (any block size, one or two threads; blocks read at offsets by
+//! the workers, or cut from a stream) must give the same records,
 //! in the same order, as reading the stream record by record; and whenever the scan of a
 //! block answers, it must answer as the parser.
 #![no_main]
@@ -49,22 +50,37 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!((s.records, s.lines), (w.records, w.lines));
         assert_eq!(ends, by_parser);
     }
-    let mut par: Rows = Vec::new();
     let walk = Walk { name: "fuzz", shape, block, threads };
-    let res = pipeline::walk_input(
-        src,
-        start,
-        &walk,
-        pipeline::each_record(shape, |r, _, acc: &mut Rows| {
-            acc.push(r.iter().map(|(v, q)| (v.to_vec(), q)).collect())
-        }),
-        |acc| {
-            par.extend(acc);
-            Ok(())
-        },
-    );
+    // Read at offsets by the workers (with two threads), and as a stream.
+    let rest = start.rest.clone();
+    let (par, res) = walk(src, start, &walk);
     assert_eq!(res.is_err(), seq_err);
     if !seq_err {
         assert_eq!(par, seq);
     }
+    let mut stream = pipeline::Stream(std::io::Cursor::new(input.to_vec()));
+    let Ok(start) = pipeline::start(&mut stream, b',', false) else { return };
+    assert_eq!(start.rest, rest);
+    let (streamed, res) = walk(stream, start, &walk);
+    assert_eq!(res.is_err(), seq_err);
+    if !seq_err {
+        assert_eq!(streamed, seq);
+    }
 });
+
+fn walk(src: impl pipeline::Positioned, start: pipeline::Start, walk: &Walk) -> (Rows, Result<(), ()>) {
+    let mut rows: Rows = Vec::new();
+    let res = pipeline::walk_input(
+        src,
+        start,
+        walk,
+        pipeline::each_record(walk.shape, |r, _, acc: &mut Rows| {
+            acc.push(r.iter().map(|(v, q)| (v.to_vec(), q)).collect())
+        }),
+        |acc| {
+            rows.extend(acc);
+            Ok(())
+        },
+    );
+    (rows, res.map_err(|_| ()))
+}

@@ -160,16 +160,25 @@ enum Test {
 
 /// Finds the places where a match may begin, in raw bytes.
 #[derive(Debug)]
-enum Prefilter {
+struct Prefilter {
+    find: Find,
+    /// The literals are all the pattern matches (`@gmail`, `-F` strings, `a|b`): one found
+    /// inside a field is a match, with no regex to run.
+    exact: bool,
+}
+
+#[derive(Debug)]
+enum Find {
     One(Box<memmem::Finder<'static>>),
     Many(AhoCorasick),
 }
 
 impl Prefilter {
-    fn find(&self, hay: &[u8]) -> Option<usize> {
-        match self {
-            Prefilter::One(f) => f.find(hay),
-            Prefilter::Many(ac) => ac.find(hay).map(|m| m.start()),
+    /// The first candidate in `hay`: where it starts and ends.
+    fn find_span(&self, hay: &[u8]) -> Option<(usize, usize)> {
+        match &self.find {
+            Find::One(f) => f.find(hay).map(|at| (at, at + f.needle().len())),
+            Find::Many(ac) => ac.find(hay).map(|m| (m.start(), m.end())),
         }
     }
 }
@@ -277,27 +286,26 @@ impl Config {
     /// checked that its quotes are well-formed, so a field is either plain bytes up to the
     /// next delimiter or line end, or `"..."` with `""` inside.
     fn candidates_match(
-        &self,
         raw: &[u8],
-        mut c: usize,
+        (mut c, mut c_end): (usize, usize),
         pf: &Prefilter,
+        re: &Regex,
         delim: u8,
         cols: Option<&[usize]>,
         scratch: &mut Vec<u8>,
     ) -> bool {
-        let Test::Regex(re) = &self.test else {
-            return false;
-        };
         for (field, f) in scan::raw_fields(raw, delim).enumerate() {
             if c >= f.end {
                 continue;
             }
-            if cols.is_none_or(|cols| cols.contains(&field)) && re.is_match(f.value(raw, scratch)) {
+            if cols.is_none_or(|cols| cols.contains(&field))
+                && ((pf.exact && c_end <= f.end) || re.is_match(f.value(raw, scratch)))
+            {
                 return true;
             }
             // On to the next candidate after this field.
-            match pf.find(&raw[f.end..]) {
-                Some(next) => c = f.end + next,
+            match pf.find_span(&raw[f.end..]) {
+                Some((next, next_end)) => (c, c_end) = (f.end + next, f.end + next_end),
                 None => return false,
             }
         }
@@ -314,7 +322,10 @@ impl Config {
         (hits, n): &mut (Vec<u8>, u64),
     ) -> Walked {
         let mut rec = Record::default();
-        if let (Some(pf), false) = (&self.prefilter, shape.strict) {
+        if let (Some(pf), Test::Regex(re), false) = (&self.prefilter, &self.test, shape.strict) {
+            // A clone has its own cache: regex's shared one is slow to take from other
+            // threads than the first.
+            let re = re.clone();
             let mut ends = Vec::new();
             if let Some(s) = scan(block, shape.delim, Some(&mut ends)) {
                 // Only the records holding a candidate can match.
@@ -323,16 +334,23 @@ impl Config {
                 let mut matched = 0;
                 let mut k = 0; // the record holding the candidate
                 let mut scratch = Vec::new();
-                while let Some(c) = pf.find(&block[from..]) {
-                    let c = from + c;
+                while let Some((c, c_end)) = pf.find_span(&block[from..]) {
+                    let (c, c_end) = (from + c, from + c_end);
                     while ends[k] <= c {
                         k += 1;
                     }
                     let start = if k == 0 { 0 } else { ends[k - 1] };
                     let end = ends[k];
                     let raw = &block[start..end];
-                    let hit =
-                        self.candidates_match(raw, c - start, pf, shape.delim, cols, &mut scratch);
+                    let hit = Self::candidates_match(
+                        raw,
+                        (c - start, c_end - start),
+                        pf,
+                        &re,
+                        shape.delim,
+                        cols,
+                        &mut scratch,
+                    );
                     if hit {
                         matched += 1;
                         if self.invert {
@@ -385,12 +403,17 @@ fn prefilter(pattern: &str, ignore_case: bool) -> Option<Prefilter> {
     if bytes.iter().any(|b| b.is_empty() || b.contains(&b'"')) {
         return None;
     }
-    if let [one] = bytes[..] {
-        return Some(Prefilter::One(Box::new(
-            memmem::Finder::new(one).into_owned(),
-        )));
-    }
-    AhoCorasick::new(&bytes).ok().map(Prefilter::Many)
+    let find = if let [one] = bytes[..] {
+        Find::One(Box::new(memmem::Finder::new(one).into_owned()))
+    } else {
+        Find::Many(AhoCorasick::new(&bytes).ok()?)
+    };
+    Some(Prefilter {
+        find,
+        // An anchor (`^x`, -x, `\bx`) asks more of where the literal is than being in the
+        // field; the extractor looks through it.
+        exact: seq.is_exact() && hir.properties().look_set().is_empty(),
+    })
 }
 
 /// Append raw record bytes, with the line end the input's last record may lack.
@@ -460,18 +483,24 @@ mod tests {
 
     #[test]
     fn prefilters_only_where_complete() {
+        let pf = |p: &str, i: bool| prefilter(p, i).map(|pf| (pf.find, pf.exact));
         assert!(matches!(
-            prefilter("(?:@gmail)", false),
-            Some(Prefilter::One(_))
+            pf("(?:@gmail)", false),
+            Some((Find::One(_), true))
         ));
         assert!(matches!(
-            prefilter("(?:foo)|(?:bar)", false),
-            Some(Prefilter::Many(_))
+            pf("(?:foo)|(?:bar)", false),
+            Some((Find::Many(_), true))
         ));
-        assert!(prefilter("(?:@gmail)", true).is_some());
+        assert!(matches!(pf("(?:@gmail)", true), Some((_, true))));
+        // The literal is only where a match begins, or an anchor asks more.
+        assert!(matches!(pf("(?:@gmail.*)", false), Some((_, false))));
+        assert!(matches!(pf("^(?:@gmail)$", false), Some((_, false))));
+        assert!(matches!(pf("(?:^x)", false), Some((_, false))));
+        assert!(matches!(pf("(?:\\bx)", false), Some((_, false))));
         // A match may begin anywhere, or the literal holds a quote: no prefilter.
-        assert!(prefilter("(?:.*x)", false).is_none());
-        assert!(prefilter("(?:a*)", false).is_none());
-        assert!(prefilter("(?:say \"hi\")", false).is_none());
+        assert!(pf("(?:.*x)", false).is_none());
+        assert!(pf("(?:a*)", false).is_none());
+        assert!(pf("(?:say \"hi\")", false).is_none());
     }
 }

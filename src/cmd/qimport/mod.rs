@@ -35,7 +35,7 @@ use crate::cli::{mysql_style_args, ServerCsvArgs};
 use crate::conn::{db_error, ConnConfig};
 use crate::dialect::Dialect;
 use crate::error::{main_with, DataError};
-use crate::input::{open_all, Input};
+use crate::input::{open_all, Input, Source};
 use crate::out::Output;
 use crate::record::{Reader, Record};
 use crate::schema::{ColumnInfo, TableInfo};
@@ -331,7 +331,7 @@ fn prepare_table(
         .map(|(name, tmp)| -> anyhow::Result<Input> {
             Ok(Input {
                 name,
-                reader: Box::new(tmp.reopen()?),
+                reader: Source::File(tmp.reopen()?),
             })
         })
         .collect::<anyhow::Result<_>>()?;
@@ -475,7 +475,7 @@ struct Checker<'a> {
 }
 
 /// The record reader over one input.
-type CsvReader = Reader<Box<dyn std::io::Read + Send>>;
+type CsvReader = Reader<Source>;
 
 /// How the fields of one input map to the table.
 struct Layout {

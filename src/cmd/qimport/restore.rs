@@ -8,7 +8,6 @@
 //! before. (CREATE TABLE commits implicitly, hence the explicit drop.)
 
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -21,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::{choose_method, Config, Job};
 use crate::conn::db_error;
 use crate::dialect::{hex_encode, BinaryEncoding, NullMarker};
-use crate::input::Input;
+use crate::input::{Input, Source};
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
@@ -198,12 +197,12 @@ fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
     let ext = Path::new(file)
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let reader: Box<dyn Read + Send> = if ext.as_deref() == Some("gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(f))
+    let reader = if ext.as_deref() == Some("gz") {
+        Source::Stream(Box::new(flate2::read::MultiGzDecoder::new(f)))
     } else if ext.as_deref() == Some("zst") {
-        Box::new(zstd::stream::read::Decoder::new(f)?)
+        Source::Stream(Box::new(zstd::stream::read::Decoder::new(f)?))
     } else {
-        Box::new(f)
+        Source::File(f)
     };
     Ok(Input {
         name: path.display().to_string(),
