@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
     let walk = Walk { name: "fuzz", shape, block, threads };
     // Read at offsets by the workers (with two threads), and as a stream.
     let rest = start.rest.clone();
-    let (par, res) = walk(src, start, &walk);
+    let (par, res) = walk_all(src, start, &walk);
     assert_eq!(res.is_err(), seq_err);
     if !seq_err {
         assert_eq!(par, seq);
@@ -61,14 +61,14 @@ fuzz_target!(|data: &[u8]| {
     let mut stream = pipeline::Stream(std::io::Cursor::new(input.to_vec()));
     let Ok(start) = pipeline::start(&mut stream, b',', false) else { return };
     assert_eq!(start.rest, rest);
-    let (streamed, res) = walk(stream, start, &walk);
+    let (streamed, res) = walk_all(stream, start, &walk);
     assert_eq!(res.is_err(), seq_err);
     if !seq_err {
         assert_eq!(streamed, seq);
     }
 });
 
-fn walk(src: impl pipeline::Positioned, start: pipeline::Start, walk: &Walk) -> (Rows, Result<(), ()>) {
+fn walk_all(src: impl pipeline::Positioned, start: pipeline::Start, walk: &Walk) -> (Rows, Result<(), ()>) {
     let mut rows: Rows = Vec::new();
     let res = pipeline::walk_input(
         src,

@@ -450,18 +450,33 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             ),
             None => None,
         };
+        // The output buffers go back to the workers once written: fresh ones would cost a
+        // page fault per 4 KiB.
+        let spare = std::sync::Mutex::new(Vec::<Vec<u8>>::new());
+        let take = || {
+            spare
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop())
+                .unwrap_or_default()
+        };
         pipeline::walk_input(
             input.reader,
             start,
             &walk,
             |block: &[u8]| {
-                let mut acc = (Vec::new(), 0);
+                let mut acc = (take(), 0);
                 let w = cfg.grep_block(block, &walk.shape, cols.as_deref(), &mut acc);
                 (w, acc)
             },
-            |(hits, n)| {
+            |(mut hits, n)| {
                 matched += n;
-                out.write_all(&hits)
+                out.write_all(&hits)?;
+                hits.clear();
+                if let Ok(mut s) = spare.lock() {
+                    s.push(hits);
+                }
+                Ok(())
             },
         )?;
     }
