@@ -308,6 +308,36 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// Pick up a stream in the middle, at a record boundary: no BOM is looked for, line
+    /// numbers go on from `line`, and the first record's width is already `width`.
+    #[must_use]
+    pub fn resume(mut self, line: u64, width: Option<usize>) -> Self {
+        self.started = true;
+        self.line = line;
+        self.width = width;
+        self
+    }
+
+    /// Fields in the first record, once read.
+    pub fn width(&self) -> Option<usize> {
+        self.width
+    }
+
+    /// The line the next record starts on.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Bytes of the stream read but not yet consumed by a record.
+    pub fn buffered(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// The stream.
+    pub fn get_ref(&self) -> &R {
+        &self.src
+    }
+
     /// Whether [`Record::raw`] is filled (it is by default).
     #[must_use]
     pub fn keep_raw(mut self, keep: bool) -> Self {

@@ -563,6 +563,57 @@ fn jobs_load_in_parallel_and_publish_in_one_step() {
     assert_eq!(tables, ["a", "b", "users"]);
 }
 
+// A file given to -j is cut into one run of records per connection, each checked on its
+// own thread: the same rows as one connection, and bad values reported in input order with
+// their lines, whichever run they fell in.
+#[test]
+fn jobs_split_a_file_into_runs() {
+    let db = TestDb::new("qimport_split");
+    db.load("users.sql");
+    db.exec("CREATE TABLE a LIKE users; CREATE TABLE c LIKE users");
+    let wd = Workdir::new("qimport_split");
+    let csv = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "users"])
+        .ok()
+        .stdout();
+    let f = wd.create("users.csv", &csv);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-j", "3", "a"])
+        .arg(&f)
+        .ok()
+        .stderr_has(&["a: 300 rows loaded (LOAD DATA LOCAL INFILE); over 3 connections"]);
+    assert_eq!(db.checksum("a"), db.checksum("users"));
+    // Bad values near the start and near the end: both runs report, in order.
+    let records: Vec<&str> = csv.split_inclusive('\n').collect();
+    let lines = records.len();
+    let mut bad = csv.clone();
+    bad = bad.replacen("\n1,", "\nx1,", 1);
+    bad.push_str("oops,x,y\n");
+    let bad_file = wd.create("bad.csv", &bad);
+    let err = wd
+        .cmd("qimport")
+        .args(["--url", &db.url, "-j", "2", "c"])
+        .arg(&bad_file)
+        .fails(2)
+        .stderr();
+    let first = err.find("value \"x1\"").expect(&err);
+    let last = err.find("value \"oops\"").expect(&err);
+    assert!(first < last, "{err}");
+    assert!(err.contains(&format!("bad.csv:{}:", lines + 1)), "{err}");
+    assert_eq!(db.count("c"), 0);
+    // A bare quote in an unquoted field: quote parity is no guide to record ends, so the
+    // file is not cut; it loads as over a pipe.
+    let quirky = "id,name\n1,a\"b\n2,\"c\nd\"\n3,e\n";
+    let q = wd.create("quirky.csv", quirky);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-j", "2", "c"])
+        .arg(&q)
+        .ok();
+    let names: Vec<String> = db.query("SELECT name FROM c ORDER BY id");
+    assert_eq!(names, ["a\"b", "c\nd", "e"]);
+}
+
 /// Kill qimport in the middle of a load (as Ctrl-C or a crash would) and expect the table
 /// exactly as before: the open transaction dies with the connection.
 #[test]

@@ -472,6 +472,9 @@ struct Checker<'a> {
     errors: Vec<DataError>,
     rejects: Option<Output>,
     rejected: u64,
+    /// The input could not be read on (a quote never closed, say): what follows was not
+    /// checked.
+    broken: bool,
 }
 
 /// The record reader over one input.
@@ -488,7 +491,17 @@ struct Layout {
 
 type Emit<'e> = dyn FnMut(&[Option<Cow<'_, [u8]>>], u64) -> anyhow::Result<()> + 'e;
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    fn new(cfg: &'a Config) -> Self {
+        Checker {
+            cfg,
+            errors: Vec::new(),
+            rejects: None,
+            rejected: 0,
+            broken: false,
+        }
+    }
+
     /// Enough bad values seen: stop reading (with --rejects, never).
     fn stop(&self) -> bool {
         self.rejects.is_none() && self.errors.len() as u64 >= self.cfg.max_errors
@@ -496,10 +509,10 @@ impl Checker<'_> {
 
     /// Read, check and emit every record of one input. After the first bad value (without
     /// --rejects) nothing more is emitted, but checking goes on up to --max-errors.
-    fn read_records(
+    fn read_records<R: std::io::Read>(
         &mut self,
         name: &str,
-        rdr: &mut CsvReader,
+        rdr: &mut Reader<R>,
         layout: &Layout,
         emit: &mut Emit<'_>,
     ) -> anyhow::Result<()> {
@@ -514,6 +527,7 @@ impl Checker<'_> {
                     match e.downcast::<DataError>() {
                         Ok(de) => {
                             self.errors.push(de);
+                            self.broken = true;
                             break;
                         }
                         Err(e) => return Err(e),
@@ -623,10 +637,8 @@ impl<'a> Job<'a> {
             .transpose()?;
         Ok(Job {
             checker: Checker {
-                cfg,
-                errors: Vec::new(),
                 rejects,
-                rejected: 0,
+                ..Checker::new(cfg)
             },
             conn,
             info,
@@ -844,7 +856,6 @@ impl<'a> Job<'a> {
         let checker = &mut self.checker;
         let (res, loaded) = load::load_stream(self.conn, &stream, &sql, |send| {
             let mut enc = Encoder {
-                kinds: layout.kinds.clone(),
                 buf: Vec::with_capacity(300 * 1024),
                 send,
             };
@@ -884,6 +895,37 @@ impl<'a> Job<'a> {
     }
 
     /// End the import: report bad values (the caller rolls back) or the summary.
+    /// Take what the runs of one split input gave (see `parallel::Split`): their bad
+    /// values in input order, as one reader would have met them (none past a run that
+    /// could not be read on), or else their rows, once each run's count checks.
+    fn take_parts(
+        &mut self,
+        name: &str,
+        parts: &[parallel::Part],
+        mode: Mode,
+    ) -> anyhow::Result<()> {
+        let mut errors = Vec::new();
+        for p in parts {
+            errors.extend(p.errors.iter().cloned());
+            if p.broken {
+                break;
+            }
+        }
+        errors.sort_by_key(|e| e.line);
+        errors.truncate(usize::try_from(self.checker.cfg.max_errors).unwrap_or(usize::MAX));
+        if !errors.is_empty() {
+            self.checker.errors.extend(errors);
+            return Ok(());
+        }
+        for p in parts {
+            load::verify(&p.loaded, p.rows, mode, &Lines::default())
+                .map_err(|e| anyhow!("{name}: {e}"))?;
+            self.rows += p.rows;
+            self.skipped += p.loaded.skipped;
+        }
+        Ok(())
+    }
+
     fn finish(mut self, result: anyhow::Result<()>) -> anyhow::Result<Summary> {
         let table = self.info.name.clone();
         let unchanged = format!("nothing was loaded: {table} is unchanged");

@@ -1,7 +1,8 @@
 //! `qimport -j N`: one import over N connections, still all or nothing.
 //!
-//! Each input's records are checked as usual, cut into blocks at record boundaries and
-//! dealt to N connections, each running one LOAD DATA into a staging table (a `CREATE
+//! A regular file is cut into N runs of records, each read, checked and sent by its own
+//! thread over its own connection (see [`Split`]); any other input's records are checked
+//! as usual, cut into blocks at record boundaries and dealt to N connections, each running one LOAD DATA into a staging table (a `CREATE
 //! TABLE ... LIKE` copy nobody reads). When every input is in and every count checks, the
 //! rows appear in one step: an atomic `RENAME TABLE` when the target was empty (or
 //! `--truncate`) and no foreign key or trigger involves it, otherwise one
@@ -15,10 +16,15 @@ use anyhow::{anyhow, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
-use super::load::{self, Encoder, Lines, Mode};
-use super::{rename_into_place, Config, Job, Summary, SESSION_SQL_MODE};
+use std::fs::File;
+use std::io::{Read, Seek};
+
+use super::load::{self, Encoder, Lines, Loaded, Mode};
+use super::{rename_into_place, Checker, Config, CsvReader, Job, Summary, SESSION_SQL_MODE};
 use crate::conn::db_error;
-use crate::input::Input;
+use crate::error::DataError;
+use crate::input::{Input, Source};
+use crate::record::Reader;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
@@ -72,11 +78,23 @@ fn load_and_publish(
         loaded_cols.extend(layout.cols.iter().map(|c| c.name.clone()));
         let base = format!("qimport-{}-{}", std::process::id(), job.rows);
         let sql_for = |stream: &str| load::load_data_sql(stream, stage, &layout.cols, mode);
+        if job.checker.rejects.is_none() {
+            if let Some(split) = Split::of(&rdr, cfg.jobs, cfg.dialect.delimiter)? {
+                let parts = split.load(cfg, &name, &layout, &mut workers, &base, &sql_for)?;
+                if let Err(e) = job.take_parts(&name, &parts, mode) {
+                    result = Err(e);
+                    break;
+                }
+                if !job.checker.errors.is_empty() {
+                    break;
+                }
+                continue;
+            }
+        }
         let mut lines = Lines::default();
         let checker = &mut job.checker;
         let (res, parts) = load::load_streams(&mut workers, &base, &sql_for, |send| {
             let mut enc = Encoder {
-                kinds: layout.kinds.clone(),
                 buf: Vec::with_capacity(300 * 1024),
                 send,
             };
@@ -103,6 +121,131 @@ fn load_and_publish(
     publish(cfg, conn, info, stage, &loaded_cols)?;
     let _ = write!(summary.note, "; over {} connections", cfg.jobs);
     Ok(summary)
+}
+
+/// A regular file cut into one run of records per connection, each read, checked and
+/// sent by a thread of its own: the client's work runs on every core, and each
+/// connection's rows are one contiguous stretch of the input (with the file's rows in key
+/// order, each session appends to its own part of the index, as `mariadb-import` does
+/// with one file per thread; dealing blocks out in turn made both sessions insert at
+/// the same place). Used when the structural scan vouches for every cut; otherwise the
+/// blocks of one reader go to the connections from a shared queue.
+struct Split<'f> {
+    file: &'f File,
+    /// Where each run starts, and on which line; the last ends at `end`.
+    cuts: Vec<(u64, u64)>,
+    end: u64,
+    width: usize,
+}
+
+/// What one run gave.
+pub(super) struct Part {
+    pub errors: Vec<DataError>,
+    pub broken: bool,
+    pub rows: u64,
+    pub loaded: Loaded,
+}
+
+impl<'f> Split<'f> {
+    fn of(rdr: &'f CsvReader, parts: usize, delim: u8) -> anyhow::Result<Option<Split<'f>>> {
+        let Source::File(file) = rdr.get_ref() else {
+            return Ok(None);
+        };
+        // What the reader holds past the header is read again, in place.
+        let from = (&*file).stream_position()? - rdr.buffered() as u64;
+        let end = file.metadata()?.len();
+        let width = rdr.width();
+        let Some(width) = width else {
+            return Ok(None);
+        };
+        Ok(
+            crate::pipeline::split_at_records(file, (from, end), rdr.line(), parts, delim)?
+                .filter(|cuts| cuts.len() > 1)
+                .map(|cuts| Split {
+                    file,
+                    cuts,
+                    end,
+                    width,
+                }),
+        )
+    }
+
+    /// Load every run into the staging table over its own connection.
+    fn load(
+        &self,
+        cfg: &Config,
+        name: &str,
+        layout: &super::Layout,
+        workers: &mut [Conn],
+        base: &str,
+        sql_for: &(dyn Fn(&str) -> String + Sync),
+    ) -> anyhow::Result<Vec<Part>> {
+        let delim = cfg.dialect.delimiter;
+        let ends = self.cuts.iter().skip(1).map(|c| c.0).chain([self.end]);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = workers
+                .iter_mut()
+                .zip(self.cuts.iter().zip(ends))
+                .enumerate()
+                .map(|(i, (conn, (&(at, line), to)))| {
+                    s.spawn(move || -> anyhow::Result<Part> {
+                        let span = Span {
+                            file: self.file,
+                            at,
+                            end: to,
+                        };
+                        let mut rdr = Reader::new(span, delim)
+                            .strict(true)
+                            .keep_raw(false)
+                            .resume(line, Some(self.width));
+                        let mut checker = Checker::new(cfg);
+                        let mut rows = 0;
+                        let stream = format!("{base}-{i}");
+                        let ((), loaded) =
+                            load::load_stream(conn, &stream, &sql_for(&stream), |send| {
+                                let mut enc = Encoder {
+                                    buf: Vec::with_capacity(300 * 1024),
+                                    send,
+                                };
+                                checker
+                                    .read_records(name, &mut rdr, layout, &mut |values, _| {
+                                        rows += 1;
+                                        enc.row(values)
+                                    })
+                                    .and_then(|()| enc.flush())
+                            })?;
+                        Ok(Part {
+                            errors: checker.errors,
+                            broken: checker.broken,
+                            rows,
+                            loaded,
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| anyhow!("a loading thread panicked"))?)
+                .collect()
+        })
+    }
+}
+
+/// The bytes `[at, end)` of a file, read with positioned reads.
+struct Span<'f> {
+    file: &'f File,
+    at: u64,
+    end: u64,
+}
+
+impl Read for Span<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
+        let want = buf.len().min(left);
+        let n = crate::pipeline::ReadAt::read_at(self.file, &mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
 }
 
 /// Make the staged rows visible in one step.
