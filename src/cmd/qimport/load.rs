@@ -136,31 +136,48 @@ pub fn encode_record(values: &[Option<Cow<'_, [u8]>>], out: &mut Vec<u8>) {
             None => out.extend_from_slice(b"\\N"),
             Some(v) if !needs_escape(v) => out.extend_from_slice(v),
             Some(v) => {
-                for &b in v.iter() {
-                    match b {
-                        b'\\' => out.extend_from_slice(b"\\\\"),
-                        b'\t' => out.extend_from_slice(b"\\t"),
-                        b'\n' => out.extend_from_slice(b"\\n"),
-                        b'\r' => out.extend_from_slice(b"\\r"),
-                        0 => out.extend_from_slice(b"\\0"),
-                        b => out.push(b),
-                    }
+                // The runs between escaped bytes go in whole.
+                let mut from = 0;
+                for (i, &b) in v.iter().enumerate() {
+                    let e = match b {
+                        b'\\' => b'\\',
+                        b'\t' => b't',
+                        b'\n' => b'n',
+                        b'\r' => b'r',
+                        0 => b'0',
+                        _ => continue,
+                    };
+                    out.extend_from_slice(&v[from..i]);
+                    out.extend_from_slice(&[b'\\', e]);
+                    from = i + 1;
                 }
+                out.extend_from_slice(&v[from..]);
             }
         }
     }
     out.push(b'\n');
 }
 
-/// Does a text value hold a byte LOAD DATA's format escapes? One pass for short values;
-/// memchr's vector scan for long ones.
+/// Might a value hold a byte LOAD DATA's format escapes? Eight bytes at a time: any byte
+/// below 14 (all of `\0 \t \n \r` and a few rarer control bytes, which the escaping loop
+/// then copies as they are) or a backslash. Measured: a byte loop, and memchr for long
+/// values, made encoding 15% of `qimport -j 2`'s CPU.
 fn needs_escape(v: &[u8]) -> bool {
-    if v.len() < 32 {
-        v.iter()
-            .any(|&b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r' | 0))
-    } else {
-        memchr::memchr3(b'\\', b'\t', b'\n', v).is_some() || memchr::memchr2(b'\r', 0, v).is_some()
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut rest = v;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let x = u64::from_le_bytes(*word);
+        // The classic "has a byte less than n" and "has a zero byte" tests.
+        let low = x.wrapping_sub(LO * 14) & !x & HI;
+        let y = x ^ (LO * u64::from(b'\\'));
+        let backslash = y.wrapping_sub(LO) & !y & HI;
+        if low | backslash != 0 {
+            return true;
+        }
+        rest = tail;
     }
+    rest.iter().any(|&b| b < 14 || b == b'\\')
 }
 
 /// The LOAD DATA statement for `cols` into `table`.
@@ -612,6 +629,22 @@ mod tests {
             &mut out,
         );
         assert_eq!(out, b"a\\tb\\\\c\\nd\\re\\0\t\\0\xff\t\\N\t5\n");
+    }
+
+    #[test]
+    fn escape_check_finds_every_escaped_byte() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in [0u8, b'\t', b'\n', b'\r', b'\\'] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    assert!(needs_escape(&v), "{b} at {at} of {len}");
+                }
+            }
+            assert!(!needs_escape(&vec![b'a'; len]));
+            assert!(!needs_escape(&vec![0xff; len]));
+        }
+        assert!(!needs_escape("Zoë é 漢字 ".as_bytes()));
     }
 
     #[test]
