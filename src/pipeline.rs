@@ -554,7 +554,7 @@ fn read_block(
     delim: u8,
     buf: &mut Vec<u8>,
 ) -> std::io::Result<std::ops::Range<usize>> {
-    let nominal = |at: u64| block.min(usize::try_from(end - at).unwrap_or(usize::MAX));
+    let nominal = |at: u64| block.min(left(end, at));
     let lo = from + k * block as u64;
     let mut len = fill(src, buf, 0, lo, nominal(lo))?;
     let first = if k == 0 {
@@ -600,15 +600,20 @@ fn read_block(
 /// for a line feed within them), so the block before, reading on past its own nominal
 /// end, finds the same place.
 fn block_start(nom: &[u8], delim: u8) -> Option<usize> {
-    let mut inside = guess_inside(&nom[..nom.len().min(GUESS)], delim);
-    for i in memchr::memchr2_iter(b'"', b'\n', nom) {
-        if nom[i] == b'"' {
+    first_record_end(nom, guess_inside(&nom[..nom.len().min(GUESS)], delim)).ok()
+}
+
+/// One past the first line feed of `buf` outside quotes, by quote parity from the state
+/// `inside` at its start; else whether its end is inside quotes.
+fn first_record_end(buf: &[u8], mut inside: bool) -> Result<usize, bool> {
+    for i in memchr::memchr2_iter(b'"', b'\n', buf) {
+        if buf[i] == b'"' {
             inside = !inside;
         } else if !inside {
-            return Some(i + 1);
+            return Ok(i + 1);
         }
     }
-    None
+    Err(inside)
 }
 
 /// Whether `head`, the first bytes of a block, starts inside quotes. Decided by the first
@@ -676,30 +681,22 @@ pub fn split_at_records(
         return Ok(Some(cuts));
     };
     let (mut at, mut line) = (from, line);
+    // Blocks cut by parity, as from a pipe.
+    let mut blocks = Cutter {
+        src: Span { src, at, end },
+        carry: Vec::new(),
+        eof: false,
+        block: BLOCK,
+    };
     let mut buf = Vec::new();
     let mut ends = Vec::new();
     loop {
-        // A block from `at` (a record boundary) to its last parity cut.
-        let mut len = fill(src, &mut buf, 0, at, BLOCK.min(left(end, at)))?;
-        let cut = loop {
-            if at + len as u64 >= end {
-                break len;
-            }
-            if let Some(c) = guess_cut(&buf[..len]) {
-                break c;
-            }
-            let more = len.max(64 * 1024).min(left(end, at + len as u64));
-            let got = fill(src, &mut buf, len, at + len as u64, more)?;
-            if got == 0 {
-                break len; // the file shrank
-            }
-            len += got;
-        };
-        if cut == 0 {
+        let Some(block) = blocks.next(buf)? else {
             return Ok(Some(cuts)); // the input ended (or shrank) first
-        }
+        };
+        buf = block;
         ends.clear();
-        let Some(scanned) = crate::scan::scan(&buf[..cut], delim, Some(&mut ends)) else {
+        let Some(scanned) = crate::scan::scan(&buf, delim, Some(&mut ends)) else {
             return Ok(None);
         };
         for &e in &ends {
@@ -712,8 +709,24 @@ pub fn split_at_records(
                 }
             }
         }
-        at += cut as u64;
+        at += buf.len() as u64;
         line += scanned.lines;
+    }
+}
+
+/// The bytes `[at, end)` of an input, read as a stream with positioned reads.
+pub struct Span<'a> {
+    pub src: &'a dyn ReadAt,
+    pub at: u64,
+    pub end: u64,
+}
+
+impl Read for Span<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = buf.len().min(left(self.end, self.at));
+        let n = self.src.read_at(&mut buf[..want], self.at)?;
+        self.at += n as u64;
+        Ok(n)
     }
 }
 
@@ -791,19 +804,6 @@ fn guess_cut(buf: &[u8]) -> Option<usize> {
     None
 }
 
-/// Whether a record open at the start of `block`, with `odd` quotes before, may end in
-/// it (at a line feed with an even number of quotes before it); and the parity at the end.
-fn can_end(block: &[u8], mut odd: bool) -> (bool, bool) {
-    for i in memchr::memchr2_iter(b'"', b'\n', block) {
-        if block[i] == b'"' {
-            odd = !odd;
-        } else if !odd {
-            return (true, odd);
-        }
-    }
-    (false, odd)
-}
-
 /// The sink side: results in input order, with the carry-over of a block cut inside a
 /// record, and the line count for messages.
 struct InOrder<'a, W, S> {
@@ -830,9 +830,8 @@ where
         // This block's start is not a record boundary. While no line feed in it can end
         // the carried record (quote parity says so), carry it whole: redoing the growing
         // record at every block of a huge quoted field would cost quadratic time.
-        let (ends, odd) = can_end(block, self.carry_odd);
         self.carry.extend_from_slice(block);
-        if !ends {
+        if let Err(odd) = first_record_end(block, self.carry_odd) {
             self.carry_odd = odd;
             return Ok(());
         }

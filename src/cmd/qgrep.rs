@@ -152,7 +152,8 @@ pub enum HeaderOut {
 /// What makes a field a match.
 #[derive(Debug)]
 enum Test {
-    Regex(Regex),
+    /// The pattern, and where its matches may begin, when literals say so.
+    Regex(Regex, Option<Prefilter>),
     /// No pattern at all (an empty -f file): nothing matches.
     Nothing,
     Null,
@@ -187,7 +188,6 @@ impl Prefilter {
 #[derive(Debug)]
 pub struct Config {
     test: Test,
-    prefilter: Option<Prefilter>,
     invert: bool,
     select: Option<Selection>,
     header_out: HeaderOut,
@@ -215,10 +215,10 @@ impl Config {
             None if listed || null_mode => {}
             None => bail!("no pattern: give PATTERN, -e, -f, --null-only or --not-null"),
         }
-        let (test, prefilter) = if null_mode {
-            (Test::Null, None)
+        let test = if null_mode {
+            Test::Null
         } else if patterns.is_empty() {
-            (Test::Nothing, None)
+            Test::Nothing
         } else {
             let one = |p: &str| {
                 let p = if args.fixed_strings {
@@ -248,11 +248,10 @@ impl Config {
                     };
                     anyhow::anyhow!("invalid pattern {shown}: {e}")
                 })?;
-            (Test::Regex(regex), prefilter(&joined, args.ignore_case))
+            Test::Regex(regex, prefilter(&joined, args.ignore_case))
         };
         Ok(Config {
             test,
-            prefilter,
             invert: args.invert_match || args.not_null,
             select: args.select.as_deref().map(Selection::parse).transpose()?,
             header_out: args.header_out,
@@ -267,7 +266,7 @@ impl Config {
     /// Does a searched field of `rec` match (before -v)?
     fn fields_match(&self, rec: &Record, cols: Option<&[usize]>) -> bool {
         let field = |i: usize| match &self.test {
-            Test::Regex(re) => rec.get(i).is_some_and(|v| re.is_match(v)),
+            Test::Regex(re, _) => rec.get(i).is_some_and(|v| re.is_match(v)),
             Test::Nothing => false,
             // A missing field (a short record) is not NULL: there is nothing there.
             Test::Null => rec
@@ -322,7 +321,7 @@ impl Config {
         (hits, n): &mut (Vec<u8>, u64),
     ) -> Walked {
         let mut rec = Record::default();
-        if let (Some(pf), Test::Regex(re), false) = (&self.prefilter, &self.test, shape.strict) {
+        if let (Test::Regex(re, Some(pf)), false) = (&self.test, shape.strict) {
             // A clone has its own cache: regex's shared one is slow to take from other
             // threads than the first.
             let re = re.clone();

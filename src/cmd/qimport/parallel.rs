@@ -17,13 +17,14 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use std::fs::File;
-use std::io::{Read, Seek};
+use std::io::Seek;
 
 use super::load::{self, Encoder, Lines, Loaded, Mode};
 use super::{rename_into_place, Checker, Config, CsvReader, Job, Summary, SESSION_SQL_MODE};
 use crate::conn::db_error;
 use crate::error::DataError;
 use crate::input::{Input, Source};
+use crate::pipeline::Span;
 use crate::record::Reader;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
@@ -154,8 +155,7 @@ impl<'f> Split<'f> {
         // What the reader holds past the header is read again, in place.
         let from = (&*file).stream_position()? - rdr.buffered() as u64;
         let end = file.metadata()?.len();
-        let width = rdr.width();
-        let Some(width) = width else {
+        let Some(width) = rdr.width() else {
             return Ok(None);
         };
         Ok(
@@ -190,7 +190,7 @@ impl<'f> Split<'f> {
                 .map(|(i, (conn, (&(at, line), to)))| {
                     s.spawn(move || -> anyhow::Result<Part> {
                         let span = Span {
-                            file: self.file,
+                            src: self.file,
                             at,
                             end: to,
                         };
@@ -228,23 +228,6 @@ impl<'f> Split<'f> {
                 .map(|h| h.join().map_err(|_| anyhow!("a loading thread panicked"))?)
                 .collect()
         })
-    }
-}
-
-/// The bytes `[at, end)` of a file, read with positioned reads.
-struct Span<'f> {
-    file: &'f File,
-    at: u64,
-    end: u64,
-}
-
-impl Read for Span<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let left = usize::try_from(self.end.saturating_sub(self.at)).unwrap_or(usize::MAX);
-        let want = buf.len().min(left);
-        let n = crate::pipeline::ReadAt::read_at(self.file, &mut buf[..want], self.at)?;
-        self.at += n as u64;
-        Ok(n)
     }
 }
 
