@@ -82,6 +82,49 @@ fn crlf_bom_and_quoted_newlines_load() {
     assert_eq!(db.count("users"), 2);
 }
 
+/// The stream goes as `CHARACTER SET binary` when every text column stores UTF-8, and as
+/// `utf8mb4` (converted by the server) when one does not: both store the same characters.
+#[test]
+fn text_in_every_character_set_is_stored_as_the_same_characters() {
+    let (wd, db) = setup("qimport_charsets");
+    db.exec(
+        "CREATE TABLE u (id INT PRIMARY KEY, m4 VARCHAR(20) CHARACTER SET utf8mb4,
+           m3 VARCHAR(20) CHARACTER SET utf8mb3, a VARCHAR(20) CHARACTER SET ascii, b VARBINARY(8));
+         CREATE TABLE l (id INT PRIMARY KEY, m4 VARCHAR(20) CHARACTER SET utf8mb4,
+           l1 VARCHAR(20) CHARACTER SET latin1);",
+    );
+    for j in ["1", "2"] {
+        db.exec("DELETE FROM u; DELETE FROM l;");
+        let args = ["--url", &db.url, "-j", j];
+        let input = "id,m4,m3,a,b\n1,😀 café,é ü,plain,c3a9\n2,\"\\\"\"x\"\"\t\",\"\",\"\",\n";
+        wd.cmd("qimport").args(args).arg("u").stdin(input).ok();
+        let u: Vec<(i64, String, String, String, Option<String>)> =
+            db.query("SELECT id, HEX(m4), HEX(m3), HEX(a), HEX(b) FROM u ORDER BY id");
+        assert_eq!(
+            u,
+            vec![
+                (
+                    1,
+                    "F09F988020636166C3A9".into(),
+                    "C3A920C3BC".into(),
+                    "706C61696E".into(),
+                    Some("C3A9".into())
+                ),
+                (2, "5C22782209".into(), String::new(), String::new(), None),
+            ],
+            "-j {j}"
+        );
+        let input = "id,m4,l1\n1,😀,café ü\n";
+        wd.cmd("qimport").args(args).arg("l").stdin(input).ok();
+        let l: Vec<(String, String)> = db.query("SELECT HEX(m4), HEX(l1) FROM l");
+        assert_eq!(
+            l,
+            vec![("F09F9880".into(), "636166E920FC".into())],
+            "-j {j}"
+        );
+    }
+}
+
 #[test]
 fn no_header_uses_table_order() {
     let (wd, db) = setup("qimport_noheader");

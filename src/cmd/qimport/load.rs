@@ -203,15 +203,30 @@ pub fn load_data_sql(stream: &str, table: &TableName, cols: &[ColumnInfo], mode:
         Mode::Insert | Mode::Upsert => "",
     };
     let mut sql = format!(
-        "LOAD DATA LOCAL INFILE '{stream}' {dup}INTO TABLE {} CHARACTER SET utf8mb4 \
+        "LOAD DATA LOCAL INFILE '{stream}' {dup}INTO TABLE {} CHARACTER SET {} \
          FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
         table.quoted(),
+        stream_charset(cols),
         list.join(", ")
     );
     if !set.is_empty() {
         sql = format!("{sql} SET {}", set.join(", "));
     }
     sql
+}
+
+/// The character set the server reads the stream in. The stream is UTF-8 (checked); when
+/// every text column stores UTF-8 (or ASCII) too, it is declared `binary`, as
+/// `mariadb-import` does: the server then copies each value as it is, and its field reader
+/// skips the multi-byte character tests it makes on every byte of a `utf8mb4` stream. Any
+/// other column character set needs the server's conversion from `utf8mb4`.
+fn stream_charset(cols: &[ColumnInfo]) -> &'static str {
+    let copied = |cs: &str| matches!(cs, "utf8mb4" | "utf8mb3" | "utf8" | "ascii" | "binary");
+    if cols.iter().all(|c| c.charset.as_deref().is_none_or(copied)) {
+        "binary"
+    } else {
+        "utf8mb4"
+    }
 }
 
 /// What the server said about one LOAD DATA.
@@ -665,12 +680,30 @@ mod tests {
             Mode::Ignore,
         );
         assert!(sql.starts_with(
-            "LOAD DATA LOCAL INFILE 's1' IGNORE INTO TABLE `d`.`t` CHARACTER SET utf8mb4"
+            "LOAD DATA LOCAL INFILE 's1' IGNORE INTO TABLE `d`.`t` CHARACTER SET binary"
         ));
         assert!(
             sql.ends_with("(`a`, `b`, @v2) SET `c` = CAST(@v2 AS UNSIGNED)"),
             "{sql}"
         );
+        // A column the server must convert into makes the stream utf8mb4.
+        let text = |cs: &str| ColumnInfo {
+            charset: Some(cs.into()),
+            ..c("x", "varchar")
+        };
+        for (cs, stream) in [
+            ("utf8mb4", "binary"),
+            ("utf8mb3", "binary"),
+            ("ascii", "binary"),
+            ("latin1", "utf8mb4"),
+            ("utf16", "utf8mb4"),
+        ] {
+            let sql = load_data_sql("s", &t, &[c("a", "int"), text(cs)], Mode::Insert);
+            assert!(
+                sql.contains(&format!("CHARACTER SET {stream} ")),
+                "{cs}: {sql}"
+            );
+        }
     }
 
     #[test]
