@@ -696,7 +696,9 @@ pub fn split_at_records(
         };
         buf = block;
         ends.clear();
-        let Some(scanned) = crate::scan::scan(&buf, delim, Some(&mut ends)) else {
+        // Only a block that reaches the next target needs its record ends listed.
+        let near = at + buf.len() as u64 > target;
+        let Some(scanned) = crate::scan::scan(&buf, delim, near.then_some(&mut ends)) else {
             return Ok(None);
         };
         for &e in &ends {
