@@ -165,19 +165,31 @@ pub fn encode_record(values: &[Option<Cow<'_, [u8]>>], out: &mut Vec<u8>) {
 fn needs_escape(v: &[u8]) -> bool {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    let mut rest = v;
-    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
-        let x = u64::from_le_bytes(*word);
-        // The classic "has a byte less than n" and "has a zero byte" tests.
+    // The classic "has a byte less than n" and "has a zero byte" tests.
+    let special = |word: [u8; 8]| {
+        let x = u64::from_le_bytes(word);
         let low = x.wrapping_sub(LO * 14) & !x & HI;
         let y = x ^ (LO * u64::from(b'\\'));
         let backslash = y.wrapping_sub(LO) & !y & HI;
-        if low | backslash != 0 {
+        low | backslash != 0
+    };
+    let mut rest = v;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        if special(*word) {
             return true;
         }
         rest = tail;
     }
-    rest.iter().any(|&b| b < 14 || b == b'\\')
+    // The last bytes: the value's last eight (read again), or, for a shorter value, its
+    // bytes padded with spaces. A byte loop here was a tenth of the encoder's time.
+    match v.last_chunk::<8>() {
+        Some(last) => !rest.is_empty() && special(*last),
+        None => {
+            let mut word = [b' '; 8];
+            word[..v.len()].copy_from_slice(v);
+            special(word)
+        }
+    }
 }
 
 /// The LOAD DATA statement for `cols` into `table`.

@@ -477,6 +477,15 @@ struct Checker<'a> {
     broken: bool,
 }
 
+/// An empty vector of values on the allocation of `values`, whatever the record they
+/// borrowed from: one allocation serves every record. (Collecting a vector's `into_iter`
+/// into a vector of a type of the same size reuses its allocation; were that ever not so,
+/// this would only allocate.)
+fn recycle<'a, 'b>(mut values: Vec<Option<Cow<'a, [u8]>>>) -> Vec<Option<Cow<'b, [u8]>>> {
+    values.clear();
+    values.into_iter().map(|_| None).collect()
+}
+
 /// The record reader over one input.
 type CsvReader = Reader<Source>;
 
@@ -518,6 +527,7 @@ impl<'a> Checker<'a> {
     ) -> anyhow::Result<()> {
         let d = &self.cfg.dialect;
         let mut rec = Record::default();
+        let mut spare = Vec::new();
         while !self.stop() {
             match rdr.read(&mut rec) {
                 Ok(true) => {}
@@ -534,22 +544,26 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            match Self::check_record(name, &rec, layout, d) {
+            match Self::check_record(name, &rec, layout, d, recycle(std::mem::take(&mut spare))) {
                 Ok(values) if self.errors.is_empty() || self.rejects.is_some() => {
                     emit(&values, rec.line())?;
+                    spare = recycle(values);
                 }
-                Ok(_) => {}
+                Ok(values) => spare = recycle(values),
                 Err(e) => self.reject(&rec, e)?,
             }
         }
         Ok(())
     }
 
+    /// The values of one record for the table's columns (None: NULL), each checked; in
+    /// `values` (empty), a spare vector.
     fn check_record<'r>(
         name: &str,
         rec: &'r Record,
         layout: &Layout,
         d: &Dialect,
+        mut values: Vec<Option<Cow<'r, [u8]>>>,
     ) -> Result<Vec<Option<Cow<'r, [u8]>>>, DataError> {
         if rec.len() != layout.fields.len() {
             return Err(DataError::new(
@@ -562,7 +576,7 @@ impl<'a> Checker<'a> {
                 ),
             ));
         }
-        let mut values = vec![None; layout.cols.len()];
+        values.resize(layout.cols.len(), None);
         for ((v, quoted), slot) in rec.iter().zip(&layout.fields) {
             let Some(j) = *slot else { continue };
             let col = &layout.cols[j];
