@@ -85,15 +85,9 @@ records=$(qcount "$work/users.csv")
 results=$work/results.tsv
 : >"$results"
 # bench GROUP NAME COMMAND [PREPARE]: median seconds (hyperfine) and peak RSS (GNU time).
-# Imports first wait for the server to settle: each leaves a flush of dirty pages behind,
-# which would otherwise slow whichever tool comes next.
 bench() {
     local group=$1 name=$2 cmd=$3 prep=${4:-true} n=$runs
     say "$group: $name"
-    if [ "$group" = import ]; then
-        settle
-        n=${BENCH_IMPORT_RUNS:-3}
-    fi
     # BENCH_OUTPUT=pipe: hyperfine reads the command's output through a pipe (the CSV
     # tools are timed so, as the issue asks: never into /dev/null).
     hyperfine --shell=bash --style=none --warmup 1 --runs "$n" --prepare "$prep" \
@@ -216,16 +210,50 @@ mydumper -h 127.0.0.1 -P "$port" -u root -B bench -T users -t 2 -r 100000 -o "$o
 I="--url ${url}bench_imp"
 empty="${my[*]} bench_imp -e 'TRUNCATE TABLE users; TRUNCATE TABLE users_imp'"
 imp_load="LOAD DATA LOCAL INFILE '$work/users.tsv' INTO TABLE users CHARACTER SET utf8mb4 (id, name, email, city, bio, balance, created, @a) SET avatar = UNHEX(@a)"
-bench import "LOAD DATA LOCAL INFILE (mariadb client)" "${my[*]} --local-infile=1 bench_imp -e \"$imp_load\"" "$empty"
-bench import "mariadb-import, 1 file" \
+# Imports run in rounds: each round runs every command once, in turn, each after its
+# prepare step on a settled server (a load leaves a minute of flushing and purging behind,
+# which would slow whichever command came next). The same server's speed drifts by 20% and
+# more between identical loads on this kind of machine, so interleaving keeps that drift
+# from favouring one tool; the table gives the median and the spread of the rounds.
+imports=()
+imp() { imports+=("$1"$'\x1f'"$2"$'\x1f'"${3:-true}"); }
+imp "LOAD DATA LOCAL INFILE (mariadb client)" "${my[*]} --local-infile=1 bench_imp -e \"$imp_load\"" "$empty"
+imp "mariadb-import, 1 file" \
     "mariadb-import --no-defaults -h 127.0.0.1 -P $port -u root --local bench_imp $work/imp1/users_imp.txt >/dev/null" "$empty"
-bench import "mariadb-import --use-threads=2, 2 files" \
+imp "mariadb-import --use-threads=2, 2 files" \
     "mariadb-import --no-defaults -h 127.0.0.1 -P $port -u root --local --use-threads=2 bench_imp $work/imp2a/users_imp.txt $work/imp2b/users_imp.txt >/dev/null" "$empty"
-bench import "myloader -t 1" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_my -o -t 1"
-bench import "myloader -t 2" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_my -o -t 2"
-bench import "qimport" "qimport -q $I users < $work/users.csv" "$empty"
-bench import "qimport -j 2" "qimport -q $I -j 2 users < $work/users.csv" "$empty"
-bench import "qimport --dry-run (parse + validate, no server)" "qimport -q $I --dry-run users < $work/users.csv" "$empty"
+imp "myloader -t 1" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_my -o -t 1"
+imp "myloader -t 2" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_my -o -t 2"
+imp "qimport" "qimport -q $I users < $work/users.csv" "$empty"
+imp "qimport -j 2" "qimport -q $I -j 2 users < $work/users.csv" "$empty"
+imp "qimport --dry-run (parse + validate, no server)" "qimport -q $I --dry-run users < $work/users.csv" "$empty"
+import_rounds=${BENCH_IMPORT_RUNS:-5}
+: >"$work/imports.tsv"
+for round in $(seq 1 "$import_rounds"); do
+    for entry in "${imports[@]}"; do
+        IFS=$'\x1f' read -r name cmd prep <<<"$entry"
+        say "import round $round/$import_rounds: $name"
+        bash -c "$prep" >/dev/null 2>&1
+        settle
+        if ! /usr/bin/time -o "$work/time.out" -f '%e %M' bash -c "$cmd" >/dev/null 2>"$work/import.err"; then
+            say "failed: $name"
+            cat "$work/import.err" >&2
+            exit 2
+        fi
+        printf '%s\t%s\n' "$name" "$(tail -1 "$work/time.out" | tr ' ' '\t')" >>"$work/imports.tsv"
+    done
+done
+# Median wall time, the spread, and the largest peak RSS of each command, in list order.
+python3 - "$work/imports.tsv" >>"$results" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, wall, rss = line.rstrip("\n").split("\t")
+    runs.setdefault(name, []).append((float(wall), int(rss)))
+for name, rs in runs.items():
+    walls = [w for w, _ in rs]
+    print(f"import\t{name}\t{statistics.median(walls)}\t{max(r for _, r in rs)}\t{min(walls):.2f}-{max(walls):.2f}")
+PY
 csvkit_rows=10000
 say "import: csvkit csvsql --insert ($csvkit_rows rows, once)"
 head -n $((csvkit_rows + 1)) "$work/users.csv" >"$work/users_10k.csv"
@@ -265,20 +293,24 @@ print("Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) (git $(git rev-pa
       "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), "
       "MariaDB $("${my[@]}" -N -e 'SELECT VERSION()'), all local over TCP 127.0.0.1.")
 print(f"Data: the seeded users table of scripts/gen-users.py, {rows:,} rows, {mb} MB as qexport CSV "
-      f"({records:,} records). Times are medians of $runs runs (imports: ${BENCH_IMPORT_RUNS:-3}, each tool "
-      "started on a settled server) after a warm-up (hyperfine); "
+      f"({records:,} records). Times are medians of $runs runs after a warm-up (hyperfine); imports "
+      "are medians of ${BENCH_IMPORT_RUNS:-5} rounds, every command once per round in turn, each "
+      "started on a settled server (GNU time), with the spread (fastest-slowest) beside them. "
       "RSS is the peak resident memory (GNU time). Rows/s and MB/s use the row count and the CSV size.\n")
 def table(group, title):
     sel = [l for l in lines if l[0] == group]
     if not sel:
         return
+    spread = any(len(l) > 4 for l in sel)
     print(f"## {title}\n")
-    print("| command | median | rows/s | MB/s | peak RSS |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for _, name, med, rss in sel:
+    print("| command | median |" + (" spread |" if spread else "") + " rows/s | MB/s | peak RSS |")
+    print("| --- | ---: |" + (" ---: |" if spread else "") + " ---: | ---: | ---: |")
+    for l in sel:
+        _, name, med, rss = l[:4]
         med = float(med)
         name = name.replace("|", "\\|")
-        print(f"| {name} | {med:.2f} s | {rows / med:,.0f} | {mb / med:,.0f} | {int(rss) / 1024:.1f} MB |")
+        extra = f" {l[4]} s |" if spread else ""
+        print(f"| {name} | {med:.2f} s |{extra} {rows / med:,.0f} | {mb / med:,.0f} | {int(rss) / 1024:.1f} MB |")
     print()
 table("export", "Export: one table to text")
 print("\`mariadb -B\` and INTO OUTFILE write tab-separated text that is not CSV (no quoting of "
