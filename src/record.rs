@@ -186,9 +186,33 @@ pub fn parse_record(input: &[u8], eof: bool, delim: u8, strict: bool, rec: &mut 
     }
 }
 
+/// Where an unquoted field ends: its delimiter or line end. Most fields are short, so
+/// the first 32 bytes are tried eight at a time (a word compare finds a short field's end
+/// before `memchr3` has set up: measured, a third of the parser's instructions went to
+/// `memchr3` calls); longer fields go on with `memchr3`.
 fn find_field_end(s: &[u8], delim: u8) -> Option<usize> {
-    let e = memchr::memchr3(delim, b'\n', b'\r', s)?;
-    Some(e)
+    use crate::scan::{zero_bytes, LO};
+    let (d, lf, cr) = (
+        LO * u64::from(delim),
+        LO * u64::from(b'\n'),
+        LO * u64::from(b'\r'),
+    );
+    let mut at = 0;
+    while let Some(word) = s[at..].first_chunk::<8>() {
+        let x = u64::from_le_bytes(*word);
+        let hit = zero_bytes(x ^ d) | zero_bytes(x ^ lf) | zero_bytes(x ^ cr);
+        if hit != 0 {
+            return Some(at + hit.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+        if at == 32 {
+            return memchr::memchr3(delim, b'\n', b'\r', &s[at..]).map(|e| at + e);
+        }
+    }
+    let tail = s[at..]
+        .iter()
+        .position(|&b| b == delim || b == b'\n' || b == b'\r');
+    tail.map(|e| at + e)
 }
 
 /// An error in the structure of the CSV input (not in a value).
@@ -444,6 +468,29 @@ fn count_line_ends(raw: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_end_is_the_first_delimiter_or_line_end_at_any_length() {
+        for len in 0..72 {
+            let plain = vec![b'a'; len];
+            assert_eq!(find_field_end(&plain, b','), None, "{len}");
+            for at in 0..len {
+                for b in [b',', b'\n', b'\r'] {
+                    let mut v = plain.clone();
+                    v[at] = b;
+                    // A later stop must not hide the first.
+                    if at + 1 < len {
+                        v[len - 1] = b',';
+                    }
+                    assert_eq!(find_field_end(&v, b','), Some(at), "{b} at {at} of {len}");
+                }
+                let mut v = plain.clone();
+                v[at] = b';';
+                assert_eq!(find_field_end(&v, b','), None);
+                assert_eq!(find_field_end(&v, b';'), Some(at));
+            }
+        }
+    }
 
     fn read_all(input: &[u8]) -> Result<Vec<Vec<(String, bool)>>, String> {
         read_all_with(input, 4)

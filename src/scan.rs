@@ -18,15 +18,13 @@
 //! ends, against 0.7 GB/s for the full parse).
 #![allow(clippy::inline_always)] // measured: the mask helpers must inline into the loop
 
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-const LO: u64 = 0x0101_0101_0101_0101;
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+/// Each byte 1: times a byte, that byte in all eight lanes of a word.
+pub(crate) const LO: u64 = 0x0101_0101_0101_0101;
 const HI7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 
 /// The high bit of each zero byte of `t`, exactly (no false positives from borrows).
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
-fn zero_bytes(t: u64) -> u64 {
+pub(crate) fn zero_bytes(t: u64) -> u64 {
     !(((t & HI7).wrapping_add(HI7)) | t | HI7)
 }
 

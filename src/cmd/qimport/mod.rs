@@ -481,7 +481,7 @@ struct Checker<'a> {
 /// borrowed from: one allocation serves every record. (Collecting a vector's `into_iter`
 /// into a vector of a type of the same size reuses its allocation; were that ever not so,
 /// this would only allocate.)
-fn recycle<'a, 'b>(mut values: Vec<Option<Cow<'a, [u8]>>>) -> Vec<Option<Cow<'b, [u8]>>> {
+fn recycle<'b>(mut values: Vec<Option<Cow<'_, [u8]>>>) -> Vec<Option<Cow<'b, [u8]>>> {
     values.clear();
     values.into_iter().map(|_| None).collect()
 }
@@ -491,11 +491,21 @@ type CsvReader = Reader<Source>;
 
 /// How the fields of one input map to the table.
 struct Layout {
-    /// For each CSV field, the index of its column in `cols` (None: ignored).
-    fields: Vec<Option<usize>>,
+    /// For each CSV field, what becomes of it (None: ignored).
+    fields: Vec<Option<Field>>,
     cols: Vec<ColumnInfo>,
-    checks: Vec<Check>,
-    kinds: Vec<Kind>,
+}
+
+/// What becomes of one CSV field, decided once per input.
+struct Field {
+    /// The index of its column in `cols`.
+    col: usize,
+    check: Check,
+    /// Decoded with --binary.
+    binary: bool,
+    /// May be NULL: the column is nullable, AUTO_INCREMENT or a TIMESTAMP (both of which
+    /// the server fills in).
+    null_ok: bool,
 }
 
 type Emit<'e> = dyn FnMut(&[Option<Cow<'_, [u8]>>], u64) -> anyhow::Result<()> + 'e;
@@ -577,27 +587,26 @@ impl<'a> Checker<'a> {
             ));
         }
         values.resize(layout.cols.len(), None);
-        for ((v, quoted), slot) in rec.iter().zip(&layout.fields) {
-            let Some(j) = *slot else { continue };
-            let col = &layout.cols[j];
+        for ((v, quoted), field) in rec.iter().zip(&layout.fields) {
+            let Some(f) = field else { continue };
             let bad = |reason: String| {
                 DataError::new(name, rec.line(), reason)
-                    .column(&col.name)
+                    .column(&layout.cols[f.col].name)
                     .value(Some(v))
             };
             if d.is_null(v, quoted) {
-                if !col.nullable && !col.is_auto_increment() && col.data_type != "timestamp" {
+                if !f.null_ok {
                     return Err(bad("NULL in a NOT NULL column".into()).value(Some(b"NULL")));
                 }
                 continue;
             }
-            let value = if layout.kinds[j] == Kind::Binary {
+            let value = if f.binary {
                 Cow::Owned(d.binary.decode(v).map_err(bad)?)
             } else {
                 Cow::Borrowed(v)
             };
-            layout.checks[j].check(&value).map_err(bad)?;
-            values[j] = Some(value);
+            f.check.check(&value).map_err(bad)?;
+            values[f.col] = Some(value);
         }
         Ok(values)
     }
@@ -739,12 +748,21 @@ impl<'a> Job<'a> {
                 missing.join(", ")
             );
         }
-        Ok(Layout {
-            fields,
-            checks: cols.iter().map(Check::for_column).collect(),
-            kinds: cols.iter().map(Kind::of).collect(),
-            cols,
-        })
+        let fields = fields
+            .into_iter()
+            .map(|j| {
+                j.map(|col| {
+                    let c = &cols[col];
+                    Field {
+                        col,
+                        check: Check::for_column(c),
+                        binary: Kind::of(c) == Kind::Binary,
+                        null_ok: c.nullable || c.is_auto_increment() || c.data_type == "timestamp",
+                    }
+                })
+            })
+            .collect();
+        Ok(Layout { fields, cols })
     }
 
     /// Open one input: its reader, past the header, and how its fields map to the table

@@ -363,10 +363,25 @@ fn parse_int(v: &[u8]) -> Option<i128> {
         .strip_prefix(b"-")
         .or_else(|| v.strip_prefix(b"+"))
         .unwrap_or(v);
-    if digits.is_empty() || digits.len() > 30 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || digits.len() > 30 {
         return None;
     }
-    std::str::from_utf8(v).ok()?.parse().ok()
+    // Up to 18 digits in a u64 (most values: no 128-bit multiply), the rest in an i128;
+    // at most 30 digits cannot overflow either.
+    let (head, rest) = digits.split_at(digits.len().min(18));
+    let digit = |b: &u8| {
+        let d = b.wrapping_sub(b'0');
+        (d < 10).then_some(d)
+    };
+    let mut n = 0u64;
+    for b in head {
+        n = n * 10 + u64::from(digit(b)?);
+    }
+    let mut n = i128::from(n);
+    for b in rest {
+        n = n * 10 + i128::from(digit(b)?);
+    }
+    Some(if v[0] == b'-' { -n } else { n })
 }
 
 fn check_decimal(v: &[u8], int_digits: u64, scale: u64, unsigned: bool) -> Result<(), String> {
@@ -375,14 +390,20 @@ fn check_decimal(v: &[u8], int_digits: u64, scale: u64, unsigned: bool) -> Resul
         .strip_prefix(b"-")
         .or_else(|| v.strip_prefix(b"+"))
         .unwrap_or(v);
-    let (int, frac) = match body.iter().position(|&b| b == b'.') {
+    // One pass: digits, at most one point.
+    let mut point = None;
+    for (i, &b) in body.iter().enumerate() {
+        if b == b'.' && point.is_none() {
+            point = Some(i);
+        } else if !b.is_ascii_digit() {
+            return Err("not a decimal number".into());
+        }
+    }
+    let (int, frac) = match point {
         Some(p) => (&body[..p], &body[p + 1..]),
         None => (body, &b""[..]),
     };
-    if (int.is_empty() && frac.is_empty())
-        || !int.iter().all(u8::is_ascii_digit)
-        || !frac.iter().all(u8::is_ascii_digit)
-    {
+    if int.is_empty() && frac.is_empty() {
         return Err("not a decimal number".into());
     }
     let significant = int.iter().skip_while(|&&b| b == b'0').count() as u64;
@@ -450,6 +471,18 @@ fn check_date(v: &[u8]) -> Result<(), &'static str> {
 
 /// `HH:MM:SS[.f]` (`hours_max` bounds the hours), with at most `fsp` fractional digits.
 fn check_clock(v: &[u8], fsp: usize, hours_max: u32) -> Result<(), String> {
+    // The usual `HH:MM:SS`, without fractional digits, decided at once.
+    if let [h1, h2, b':', m1, m2, b':', s1, s2] = *v {
+        let two = |a: u8, b: u8| {
+            let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+            (a < 10 && b < 10).then_some(u32::from(a) * 10 + u32::from(b))
+        };
+        if let (Some(h), Some(m), Some(s)) = (two(h1, h2), two(m1, m2), two(s1, s2)) {
+            if h <= hours_max && m < 60 && s < 60 {
+                return Ok(());
+            }
+        }
+    }
     let (main, frac) = match v.iter().position(|&b| b == b'.') {
         Some(p) => (&v[..p], &v[p + 1..]),
         None => (v, &b""[..]),
@@ -462,9 +495,9 @@ fn check_clock(v: &[u8], fsp: usize, hours_max: u32) -> Result<(), String> {
             "more than {fsp} fractional digits (they would be rounded away)"
         ));
     }
-    let parts: Vec<&[u8]> = main.split(|&b| b == b':').collect();
-    let ok = match parts.as_slice() {
-        [h, m, s] => {
+    let mut parts = main.split(|&b| b == b':');
+    let ok = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(m), Some(s), None) => {
             let (h, m, s) = (num(h), num(m), num(s));
             matches!((h, m, s), (Some(h), Some(m), Some(s)) if h <= hours_max && m < 60 && s < 60)
         }
@@ -491,16 +524,18 @@ fn check_datetime(v: &[u8], fsp: usize, timestamp: bool) -> Result<(), String> {
         check_clock(&v[11..], fsp, 23).map_err(|e| err(&e))?;
     }
     if timestamp {
-        let mut t = v.to_vec();
-        if t.len() > 10 {
-            t[10] = b' ';
-        }
-        let zero = t
+        // Compared as text, with a `T` between date and time read as a space.
+        let t = || {
+            v.iter()
+                .enumerate()
+                .map(|(i, &b)| if i == 10 { b' ' } else { b })
+        };
+        let zero = v
             .iter()
-            .all(|&b| matches!(b, b'0' | b'-' | b' ' | b':' | b'.'));
+            .all(|&b| matches!(b, b'0' | b'-' | b' ' | b'T' | b':' | b'.'));
         if !zero
-            && (t.as_slice() < &b"1970-01-01 00:00:01"[..]
-                || t.as_slice() > &b"2038-01-19 03:14:07.999999"[..])
+            && (t().lt(b"1970-01-01 00:00:01".iter().copied())
+                || t().gt(b"2038-01-19 03:14:07.999999".iter().copied()))
         {
             return Err(
                 "out of the TIMESTAMP range (1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC)"
