@@ -698,6 +698,75 @@ fn killed_client_leaves_the_table_unchanged() {
     }
 }
 
+/// See: #4. A `-j` import killed by SIGKILL leaves its staging table behind; an import
+/// beside a live one leaves that one's alone, and the next import after the kill drops it
+/// (the killed client's server lock is free) and says so.
+#[test]
+fn staging_table_of_a_killed_import_is_dropped_by_the_next() {
+    use std::io::Write as _;
+    let (wd, db) = setup("qimport_stale_stage");
+    let work = || -> Vec<String> {
+        db.query(
+            "SELECT TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'users\\_\\_qimport\\_%'",
+        )
+    };
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !done() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waited 20 s for {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qimport"))
+        .current_dir(wd.path())
+        .env("HOME", wd.path())
+        .args(["--url", &db.url, "-j", "2", "users"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"id,name,email\n1,a,b\n").unwrap();
+    stdin.flush().unwrap();
+    wait_for("the staging table", &|| work().len() == 1);
+    let live = work();
+    let args = ["--url", &db.url, "-j", "2", "users"];
+    let run = wd
+        .cmd("qimport")
+        .args(args)
+        .stdin("id,name,email\n5,x,y\n")
+        .ok()
+        .stderr_has(&["1 rows loaded"]);
+    assert!(!run.stderr().contains("dropped"), "{}", run.report());
+    assert_eq!(work(), live, "a live import's staging table is left alone");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    // The server ends the killed client's session (and frees its lock) once it sees the
+    // connection gone.
+    wait_for("the killed session to end", &|| {
+        db.query::<u64>(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
+        ) == vec![0]
+    });
+    wd.cmd("qimport")
+        .args(args)
+        .stdin("id,name,email\n6,x,y\n")
+        .ok()
+        .stderr_has(&[
+            &format!("dropped `{}`.`{}`", db.name, live[0]),
+            "left behind by an import that was killed",
+        ]);
+    assert!(work().is_empty(), "{:?}", work());
+    let ids: Vec<i64> = db.query("SELECT id FROM users ORDER BY id");
+    assert_eq!(ids, vec![5, 6, 100]);
+}
+
 /// A server with local_infile off: auto falls back to INSERT batches and says why;
 /// --method load-data says what to do. local_infile is global, so this test starts a
 /// private server of its own (always, even with QTOOLS_TEST_MYSQL_URL set).

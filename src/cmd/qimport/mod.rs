@@ -407,11 +407,7 @@ fn load_swapped(
     inputs: Vec<Input>,
 ) -> anyhow::Result<Summary> {
     let t = &info.name;
-    let tag = std::process::id();
-    let fresh = TableName {
-        database: t.database.clone(),
-        table: format!("{}__qimport_new_{tag}", t.table),
-    };
+    let fresh = work_table(cfg, conn, t, "new")?;
     conn.query_drop(format!(
         "CREATE TABLE {} LIKE {}",
         fresh.quoted(),
@@ -441,11 +437,80 @@ fn load_swapped(
     }
 }
 
+/// The name of a work table of this import beside `t` (`T__qimport_KIND_ID`: the new copy
+/// of `--swap`, the staging table of `--jobs`, the old table between RENAME and DROP),
+/// after dropping those that killed imports left behind. ID is the connection's id, and
+/// the connection holds the server lock `qimport_work_ID` for as long as it lives (the
+/// server frees it when the client dies, even by SIGKILL): a work table whose lock is
+/// free has no import left to finish it. Nothing is dropped whose owner may be alive.
+fn work_table(
+    cfg: &Config,
+    conn: &mut Conn,
+    t: &TableName,
+    kind: &str,
+) -> anyhow::Result<TableName> {
+    let id = conn.connection_id();
+    let lock = |id: &str| format!("qimport_work_{id}");
+    let held: Option<Option<i64>> = conn
+        .exec_first("SELECT GET_LOCK(?, 0)", (lock(&id.to_string()),))
+        .map_err(db_error)?;
+    if held != Some(Some(1)) {
+        bail!("could not take the server lock {}", lock(&id.to_string()));
+    }
+    let db = t.database.clone().unwrap_or_default();
+    let prefix = format!("{}__qimport_", t.table);
+    // LIKE's wildcards in the name, taken literally.
+    let literal: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '_' | '%' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let like = format!("{literal}%");
+    let names: Vec<String> = conn
+        .exec(
+            "SELECT TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ?",
+            (&db, &like),
+        )
+        .map_err(db_error)?;
+    for name in names {
+        let Some((_, owner)) = name.rsplit_once('_') else {
+            continue;
+        };
+        if owner.is_empty() || !owner.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let free: Option<Option<i64>> = conn
+            .exec_first("SELECT IS_FREE_LOCK(?)", (lock(owner),))
+            .map_err(db_error)?;
+        if free == Some(Some(1)) {
+            let stale = TableName {
+                database: t.database.clone(),
+                table: name,
+            };
+            conn.query_drop(format!("DROP TABLE IF EXISTS {}", stale.quoted()))
+                .map_err(db_error)?;
+            if !cfg.quiet {
+                eprintln!(
+                    "qimport: dropped {}, left behind by an import that was killed",
+                    stale.quoted()
+                );
+            }
+        }
+    }
+    Ok(TableName {
+        database: t.database.clone(),
+        table: format!("{prefix}{kind}_{id}"),
+    })
+}
+
 /// Put `fresh` in the place of `t` with one atomic RENAME, then drop the old table.
 fn rename_into_place(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyhow::Result<()> {
     let old = TableName {
         database: t.database.clone(),
-        table: format!("{}__qimport_old_{}", t.table, std::process::id()),
+        table: format!("{}__qimport_old_{}", t.table, conn.connection_id()),
     };
     conn.query_drop(format!(
         "RENAME TABLE {t} TO {o}, {f} TO {t}",

@@ -36,10 +36,7 @@ pub fn run(
     inputs: Vec<Input>,
 ) -> anyhow::Result<Summary> {
     let t = &info.name;
-    let stage = TableName {
-        database: t.database.clone(),
-        table: format!("{}__qimport_stage_{}", t.table, std::process::id()),
-    };
+    let stage = super::work_table(cfg, conn, t, "stage")?;
     conn.query_drop(format!(
         "CREATE TABLE {} LIKE {}",
         stage.quoted(),
