@@ -378,6 +378,24 @@ print("The mariadb client, mariadb-import and LOAD DATA read the same rows in LO
       "text, since it cannot apply UNHEX); myloader reads mydumper's SQL; qimport reads the RFC 4180 "
       "CSV qexport wrote and checks every value against its column before sending it. "
       f"csvkit \`csvsql --insert\` took **$csvkit_s s for $csvkit_n rows** (once, on {int('$csvkit_rows'):,} rows).\n")
+imp = {l[1]: (float(l[2]), int(l[3])) for l in lines if l[0] == "import"}
+if imp:
+    print("Targets of issue #4 (speed-up = the other's median / ours; peak RSS of ours):\n")
+    print("| comparison | result | target | |")
+    print("| --- | ---: | ---: | --- |")
+    def faster(a, b):
+        if a in imp and b in imp:
+            r = imp[b][0] / imp[a][0]
+            print(f"| {a} vs {b} | {r:.2f}x | 1.00x | {'met' if r >= 1.0 else '**not met**'} |")
+    def rss_under(a, mb):
+        if a in imp:
+            m = imp[a][1] / 1024
+            print(f"| peak RSS of {a} | {m:.1f} MB | under {mb} MB | {'met' if m < mb else '**not met**'} |")
+    faster("qimport", "LOAD DATA LOCAL INFILE (mariadb client)")
+    faster("qimport -j 2", "mariadb-import --use-threads=2, 2 files")
+    rss_under("qimport", 32)
+    rss_under("qimport -j 2", 64)
+    print()
 print("Where qimport's time goes: $import_cpu. The --dry-run row above is the client alone "
       "(parsing and validation); the rest is the server inserting.\n")
 print("## Where the time goes (qexport -j 1, $rows rows)\n")
