@@ -117,7 +117,9 @@ pub struct Args {
     /// Load into a new copy of the table, then RENAME it over the old one atomically
     ///
     /// Readers see the old table until the new one is complete, never an empty or half
-    /// table. For nightly full reloads. The old table is dropped.
+    /// table. For nightly full reloads. The old table is dropped. A new copy left by an
+    /// import killed outright (SIGKILL) is dropped by the next --swap or -j import of the
+    /// table. Example: qimport --swap shop.users users.csv
     #[arg(long)]
     swap: bool,
 
@@ -149,10 +151,13 @@ pub struct Args {
 
     /// Load over N connections (LOAD DATA into a staging table, shown in one step)
     ///
-    /// The records are cut into blocks at record boundaries and dealt to N connections,
-    /// each loading into a staging copy of the table; when all are done the rows appear at
-    /// once: by one atomic RENAME when the table was empty (or --truncate) and no foreign
-    /// key or trigger involves it, else by one INSERT ... SELECT transaction.
+    /// A file is cut into N runs of records, each read, checked and sent by a thread and
+    /// connection of its own (other input: blocks from one reader, which the connections
+    /// take in turn), each loading into a staging copy of the table; when all are done the
+    /// rows appear at once: by one atomic RENAME when the table was empty (or --truncate)
+    /// and no foreign key or trigger involves it, else by one INSERT ... SELECT
+    /// transaction. The staging table of an import killed outright (SIGKILL) is dropped by
+    /// the next -j or --swap import of the table. Example: qimport -j 2 shop.users users.csv
     #[arg(short = 'j', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
 
