@@ -16,6 +16,35 @@ fn rows(db: &TestDb) -> Vec<(i64, Option<String>, Option<String>)> {
     db.query("SELECT id, name, email FROM users ORDER BY id")
 }
 
+/// A database with the users fixture and the tables `sql` makes, and the users table as
+/// qexport writes it.
+fn exported_users(test: &str, sql: &str) -> (Workdir, TestDb, String) {
+    let db = TestDb::new(test);
+    db.load("users.sql");
+    db.exec(sql);
+    let wd = Workdir::new(test);
+    let csv = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "users"])
+        .ok()
+        .stdout();
+    (wd, db, csv)
+}
+
+/// qimport with `args`, started on a pipe it waits on (stderr discarded).
+fn spawn_on_pipe(wd: &Workdir, args: &[&str]) -> (std::process::Child, std::process::ChildStdin) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qimport"))
+        .current_dir(wd.path())
+        .env("HOME", wd.path())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    (child, stdin)
+}
+
 #[test]
 fn loads_stdin_matching_header_names() {
     let (wd, db) = setup("qimport_basic");
@@ -293,15 +322,10 @@ fn missing_table_and_no_database() {
 
 #[test]
 fn both_methods_load_identically_and_say_which_ran() {
-    let db = TestDb::new("qimport_methods");
-    db.load("users.sql");
-    db.exec("CREATE TABLE a LIKE users; CREATE TABLE b LIKE users;");
-    let wd = Workdir::new("qimport_methods");
-    let csv = wd
-        .cmd("qexport")
-        .args(["--url", &db.url, "users"])
-        .ok()
-        .stdout();
+    let (wd, db, csv) = exported_users(
+        "qimport_methods",
+        "CREATE TABLE a LIKE users; CREATE TABLE b LIKE users;",
+    );
     wd.cmd("qimport")
         .args(["--url", &db.url, "a"])
         .stdin(&csv)
@@ -562,15 +586,7 @@ fn schema_file_creates_the_table() {
 
 #[test]
 fn jobs_load_in_parallel_and_publish_in_one_step() {
-    let db = TestDb::new("qimport_jobs");
-    db.load("users.sql");
-    db.exec("CREATE TABLE a LIKE users; CREATE TABLE b LIKE users; INSERT INTO b VALUES (1000, 'old', NULL);");
-    let wd = Workdir::new("qimport_jobs");
-    let csv = wd
-        .cmd("qexport")
-        .args(["--url", &db.url, "users"])
-        .ok()
-        .stdout();
+    let (wd, db, csv) = exported_users("qimport_jobs", "CREATE TABLE a LIKE users; CREATE TABLE b LIKE users; INSERT INTO b VALUES (1000, 'old', NULL);");
     // Empty target: the staging table is renamed into place.
     wd.cmd("qimport")
         .args(["--url", &db.url, "-j", "3", "a"])
@@ -611,15 +627,10 @@ fn jobs_load_in_parallel_and_publish_in_one_step() {
 // their lines, whichever run they fell in.
 #[test]
 fn jobs_split_a_file_into_runs() {
-    let db = TestDb::new("qimport_split");
-    db.load("users.sql");
-    db.exec("CREATE TABLE a LIKE users; CREATE TABLE c LIKE users");
-    let wd = Workdir::new("qimport_split");
-    let csv = wd
-        .cmd("qexport")
-        .args(["--url", &db.url, "users"])
-        .ok()
-        .stdout();
+    let (wd, db, csv) = exported_users(
+        "qimport_split",
+        "CREATE TABLE a LIKE users; CREATE TABLE c LIKE users",
+    );
     let f = wd.create("users.csv", &csv);
     wd.cmd("qimport")
         .args(["--url", &db.url, "-j", "3", "a"])
@@ -665,15 +676,8 @@ fn killed_client_leaves_the_table_unchanged() {
     for method in ["load-data", "insert"] {
         let (wd, db) = setup(&format!("qimport_killed_{}", method.replace('-', "")));
         let before = db.checksum("users");
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qimport"))
-            .current_dir(wd.path())
-            .env("HOME", wd.path())
-            .args(["--url", &db.url, "--method", method, "users"])
-            .stdin(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
+        let (mut child, mut stdin) =
+            spawn_on_pipe(&wd, &["--url", &db.url, "--method", method, "users"]);
         let mut chunk = String::from("id,name,email\n");
         for i in 1000..21_000 {
             writeln!(chunk, "{i},n{i},e{i}@x").unwrap();
@@ -721,15 +725,7 @@ fn staging_table_of_a_killed_import_is_dropped_by_the_next() {
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
     };
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qimport"))
-        .current_dir(wd.path())
-        .env("HOME", wd.path())
-        .args(["--url", &db.url, "-j", "2", "users"])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let (mut child, mut stdin) = spawn_on_pipe(&wd, &["--url", &db.url, "-j", "2", "users"]);
     stdin.write_all(b"id,name,email\n1,a,b\n").unwrap();
     stdin.flush().unwrap();
     wait_for("the staging table", &|| work().len() == 1);

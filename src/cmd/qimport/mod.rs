@@ -454,16 +454,16 @@ fn work_table(
     t: &TableName,
     kind: &str,
 ) -> anyhow::Result<TableName> {
-    let id = conn.connection_id();
     let lock = |id: &str| format!("qimport_work_{id}");
+    let mine = lock(&conn.connection_id().to_string());
     let held: Option<Option<i64>> = conn
-        .exec_first("SELECT GET_LOCK(?, 0)", (lock(&id.to_string()),))
+        .exec_first("SELECT GET_LOCK(?, 0)", (&mine,))
         .map_err(db_error)?;
     if held != Some(Some(1)) {
-        bail!("could not take the server lock {}", lock(&id.to_string()));
+        bail!("could not take the server lock {mine}");
     }
     let db = t.database.clone().unwrap_or_default();
-    let prefix = format!("{}__qimport_", t.table);
+    let prefix = work_name(t, "").table;
     // LIKE's wildcards in the name, taken literally.
     let literal: String = prefix
         .chars()
@@ -505,18 +505,20 @@ fn work_table(
             }
         }
     }
-    Ok(TableName {
+    Ok(work_name(t, &format!("{kind}_{}", conn.connection_id())))
+}
+
+/// `T__qimport_TAG`, beside `t`.
+fn work_name(t: &TableName, tag: &str) -> TableName {
+    TableName {
         database: t.database.clone(),
-        table: format!("{prefix}{kind}_{id}"),
-    })
+        table: format!("{}__qimport_{tag}", t.table),
+    }
 }
 
 /// Put `fresh` in the place of `t` with one atomic RENAME, then drop the old table.
 fn rename_into_place(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyhow::Result<()> {
-    let old = TableName {
-        database: t.database.clone(),
-        table: format!("{}__qimport_old_{}", t.table, conn.connection_id()),
-    };
+    let old = work_name(t, &format!("old_{}", conn.connection_id()));
     conn.query_drop(format!(
         "RENAME TABLE {t} TO {o}, {f} TO {t}",
         t = t.quoted(),
