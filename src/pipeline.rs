@@ -165,11 +165,10 @@ pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Sta
                             lines,
                         });
                     }
-                    let raw = raw.to_vec();
-                    let rest = buf.split_off(pos + consumed);
                     let mut h = rec.clone();
-                    h.set_raw(&raw, lines + 1);
-                    lines += memchr::memchr_iter(b'\n', &raw).count() as u64;
+                    h.set_line(lines + 1);
+                    lines += memchr::memchr_iter(b'\n', h.raw()).count() as u64;
+                    let rest = buf.split_off(pos + consumed);
                     return Ok(Start {
                         header: Some(h),
                         rest,

@@ -843,8 +843,7 @@ impl<'a> Job<'a> {
         let name = input.name;
         let d = &self.checker.cfg.dialect;
         let mut rdr = Reader::new(input.reader, d.delimiter)
-            .strict(true)
-            .keep_raw(self.checker.rejects.is_some());
+            .strict(true);
         let mut header = None;
         if d.header {
             let mut rec = Record::default();

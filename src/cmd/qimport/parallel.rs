@@ -193,7 +193,6 @@ impl<'f> Split<'f> {
                         };
                         let mut rdr = Reader::new(span, delim)
                             .strict(true)
-                            .keep_raw(false)
                             .resume(line, Some(self.width));
                         let mut checker = Checker::new(cfg);
                         let mut rows = 0;
