@@ -63,12 +63,23 @@ impl BinaryEncoding {
 
     /// Decode a field; the error says what is wrong.
     pub fn decode(self, text: &[u8]) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        self.decode_into(text, &mut out)?;
+        Ok(out)
+    }
+
+    /// Decode a field into `out` (cleared first), so that one buffer can serve many.
+    pub fn decode_into(self, text: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        out.clear();
         match self {
-            BinaryEncoding::Hex => hex_decode(text),
+            BinaryEncoding::Hex => hex_decode_into(text, out),
             BinaryEncoding::Base64 => base64::engine::general_purpose::STANDARD
-                .decode(text)
+                .decode_vec(text, out)
                 .map_err(|e| format!("not valid base64 (--binary base64): {e}")),
-            BinaryEncoding::Raw => Ok(text.to_vec()),
+            BinaryEncoding::Raw => {
+                out.extend_from_slice(text);
+                Ok(())
+            }
         }
     }
 }
@@ -101,7 +112,14 @@ const HEX: [u8; 256] = {
 };
 
 /// Decode hex digits (either case); an optional `0x` prefix is accepted.
-pub fn hex_decode(text: &[u8]) -> Result<Vec<u8>, String> {
+#[cfg(test)]
+fn hex_decode(text: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    hex_decode_into(text, &mut out).map(|()| out)
+}
+
+/// Append the bytes of hex digits (either case, after an optional `0x`).
+fn hex_decode_into(text: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let t = text
         .strip_prefix(b"0x")
         .or_else(|| text.strip_prefix(b"0X"))
@@ -109,7 +127,7 @@ pub fn hex_decode(text: &[u8]) -> Result<Vec<u8>, String> {
     if t.len() % 2 != 0 {
         return Err("not valid hex (--binary hex): odd number of digits".into());
     }
-    let mut out = Vec::with_capacity(t.len() / 2);
+    out.reserve(t.len() / 2);
     let mut bad = 0;
     for p in t.chunks_exact(2) {
         let (h, l) = (HEX[usize::from(p[0])], HEX[usize::from(p[1])]);
@@ -120,7 +138,7 @@ pub fn hex_decode(text: &[u8]) -> Result<Vec<u8>, String> {
     if bad > 15 {
         return Err("not valid hex (--binary hex): unexpected character".to_owned());
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A BIT value (big-endian bytes, as the server sends it) as a decimal number.

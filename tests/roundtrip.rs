@@ -262,5 +262,15 @@ fn bad_binary_and_bit_values_are_rejected() {
         .stdin("id,vb,b\n1,00,x\n")
         .fails(2)
         .stderr_has(&["stdin:2: column \"b\": value \"x\": a BIT value must be a number"]);
+    // A record's first bad value is the one named, whether or not it is a binary one
+    // (binary values are decoded before the others are checked).
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin("id,vb,b\nx,zz,1\n2,0g,y\n")
+        .fails(2)
+        .stderr_has(&[
+            "stdin:2: column \"id\": value \"x\": not an integer",
+            "stdin:3: column \"vb\": value \"0g\": not valid hex",
+        ]);
     assert_eq!(db.count("t"), 0);
 }

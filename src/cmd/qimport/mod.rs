@@ -21,7 +21,6 @@ mod parallel;
 mod restore;
 pub mod validate;
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -553,7 +552,7 @@ struct Checker<'a> {
 /// borrowed from: one allocation serves every record. (Collecting a vector's `into_iter`
 /// into a vector of a type of the same size reuses its allocation; were that ever not so,
 /// this would only allocate.)
-fn recycle<'b>(mut values: Vec<Option<Cow<'_, [u8]>>>) -> Vec<Option<Cow<'b, [u8]>>> {
+fn recycle<'b>(mut values: Vec<Option<&[u8]>>) -> Vec<Option<&'b [u8]>> {
     values.clear();
     values.into_iter().map(|_| None).collect()
 }
@@ -566,6 +565,8 @@ struct Layout {
     /// For each CSV field, what becomes of it (None: ignored).
     fields: Vec<Option<Field>>,
     cols: Vec<ColumnInfo>,
+    /// Some field is decoded with --binary.
+    binary: bool,
 }
 
 /// What becomes of one CSV field, decided once per input.
@@ -580,7 +581,7 @@ struct Field {
     null_ok: bool,
 }
 
-type Emit<'e> = dyn FnMut(&[Option<Cow<'_, [u8]>>], u64) -> anyhow::Result<()> + 'e;
+type Emit<'e> = dyn FnMut(&[Option<&[u8]>], u64) -> anyhow::Result<()> + 'e;
 
 impl<'a> Checker<'a> {
     fn new(cfg: &'a Config) -> Self {
@@ -610,6 +611,7 @@ impl<'a> Checker<'a> {
         let d = &self.cfg.dialect;
         let mut rec = Record::default();
         let mut spare = Vec::new();
+        let mut decoded = Vec::new();
         while !self.stop() {
             match rdr.read(&mut rec) {
                 Ok(true) => {}
@@ -626,7 +628,8 @@ impl<'a> Checker<'a> {
                     }
                 }
             }
-            match Self::check_record(name, &rec, layout, d, recycle(std::mem::take(&mut spare))) {
+            let values = recycle(std::mem::take(&mut spare));
+            match Self::check_record(name, &rec, layout, d, values, &mut decoded) {
                 Ok(values) if self.errors.is_empty() || self.rejects.is_some() => {
                     emit(&values, rec.line())?;
                     spare = recycle(values);
@@ -639,14 +642,16 @@ impl<'a> Checker<'a> {
     }
 
     /// The values of one record for the table's columns (None: NULL), each checked; in
-    /// `values` (empty), a spare vector.
+    /// `values` (empty), a spare vector, and in `decoded`, the buffers binary values are
+    /// decoded into (one per column, reused from record to record).
     fn check_record<'r>(
         name: &str,
         rec: &'r Record,
         layout: &Layout,
         d: &Dialect,
-        mut values: Vec<Option<Cow<'r, [u8]>>>,
-    ) -> Result<Vec<Option<Cow<'r, [u8]>>>, DataError> {
+        mut values: Vec<Option<&'r [u8]>>,
+        decoded: &'r mut Vec<Vec<u8>>,
+    ) -> Result<Vec<Option<&'r [u8]>>, DataError> {
         if rec.len() != layout.fields.len() {
             return Err(DataError::new(
                 name,
@@ -658,6 +663,23 @@ impl<'a> Checker<'a> {
                 ),
             ));
         }
+        // Binary values are decoded first, so that the rest can borrow them; a value that
+        // does not decode is reported in its turn below.
+        let mut undecoded = None;
+        if layout.binary {
+            decoded.resize_with(layout.cols.len(), Vec::new);
+            for ((v, quoted), field) in rec.iter().zip(&layout.fields) {
+                let Some(f) = field.as_ref().filter(|f| f.binary) else {
+                    continue;
+                };
+                if !d.is_null(v, quoted) {
+                    if let Err(e) = d.binary.decode_into(v, &mut decoded[f.col]) {
+                        undecoded.get_or_insert((f.col, e));
+                    }
+                }
+            }
+        }
+        let decoded: &'r [Vec<u8>] = decoded;
         values.resize(layout.cols.len(), None);
         for ((v, quoted), field) in rec.iter().zip(&layout.fields) {
             let Some(f) = field else { continue };
@@ -673,11 +695,14 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let value = if f.binary {
-                Cow::Owned(d.binary.decode(v).map_err(bad)?)
+                if let Some((_, e)) = undecoded.take_if(|(col, _)| *col == f.col) {
+                    return Err(bad(e));
+                }
+                &decoded[f.col]
             } else {
-                Cow::Borrowed(v)
+                v
             };
-            f.check.check(&value).map_err(bad)?;
+            f.check.check(value).map_err(bad)?;
             values[f.col] = Some(value);
         }
         Ok(values)
@@ -833,8 +858,13 @@ impl<'a> Job<'a> {
                     }
                 })
             })
-            .collect();
-        Ok(Layout { fields, cols })
+            .collect::<Vec<_>>();
+        let binary = fields.iter().flatten().any(|f| f.binary);
+        Ok(Layout {
+            fields,
+            cols,
+            binary,
+        })
     }
 
     /// Open one input: its reader, past the header, and how its fields map to the table
@@ -842,8 +872,7 @@ impl<'a> Job<'a> {
     fn open_input(&mut self, input: Input) -> anyhow::Result<(String, CsvReader, Layout)> {
         let name = input.name;
         let d = &self.checker.cfg.dialect;
-        let mut rdr = Reader::new(input.reader, d.delimiter)
-            .strict(true);
+        let mut rdr = Reader::new(input.reader, d.delimiter).strict(true);
         let mut header = None;
         if d.header {
             let mut rec = Record::default();
