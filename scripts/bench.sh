@@ -267,7 +267,7 @@ s0=$(server_cpu)
 "${my[@]}" bench_imp -e 'TRUNCATE TABLE users'
 iclient=$(/usr/bin/time -f '%U %S %e' qimport -q $I users <"$work/users.csv" 2>&1 >/dev/null | tail -1)
 s1=$(server_cpu)
-import_cpu="server $(python3 -c "print(round($s1 - $s0, 2))") s CPU; qimport $(echo "$iclient" | awk '{ print $1 + $2 }') s CPU; wall $(echo "$iclient" | awk '{print $3}') s"
+import_cpu="server $(python3 -c "print(round($s1 - $s0, 2))") s CPU; qimport $(echo "$iclient" | awk '{ print $1 + $2 }') s CPU (user $(echo "$iclient" | awk '{print $1}'), sys $(echo "$iclient" | awk '{print $2}')); wall $(echo "$iclient" | awk '{print $3}') s"
 
 # Where the time goes: server CPU against client CPU, one run of qexport -j 1.
 s0=$(server_cpu)
@@ -275,11 +275,20 @@ client=$(/usr/bin/time -f '%U %S %e' qexport $U users 2>&1 >/dev/null | tail -1)
 s1=$(server_cpu)
 cpu_line="server $(python3 -c "print(round($s1 - $s0, 2))") s CPU; qexport $(echo "$client" | awk '{ print $1 + $2 }') s CPU (user $(echo "$client" | awk '{print $1}'), sys $(echo "$client" | awk '{print $2}')); wall $(echo "$client" | awk '{print $3}') s"
 profile=""
+import_profile=""
 if command -v valgrind >/dev/null 2>&1; then
     say "profiling qexport on 100k rows (callgrind)"
     valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
         qexport $U users_100k >/dev/null 2>"$work/callgrind.log" || true
-    profile=$(callgrind_annotate --inclusive=yes "$work/callgrind.out" 2>/dev/null | python3 scripts/bench-profile.py || true)
+    # callgrind_annotate runs outside the project: from its root, it names the same
+    # function by two paths (relative and absolute) and splits its inclusive cost.
+    profile=$(cd "$work" && callgrind_annotate --inclusive=yes callgrind.out 2>/dev/null | python3 "$root/scripts/bench-profile.py" qexport || true)
+    say "profiling qimport on 100k rows (callgrind)"
+    head -n 100001 "$work/users.csv" >"$work/users_100k.csv"
+    "${my[@]}" bench_imp -e 'TRUNCATE TABLE users'
+    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind-import.out" \
+        qimport -q $I users <"$work/users_100k.csv" 2>"$work/callgrind.log" || true
+    import_profile=$(cd "$work" && callgrind_annotate --inclusive=yes callgrind-import.out 2>/dev/null | python3 "$root/scripts/bench-profile.py" qimport || true)
 fi
 
 # ---------------------------------------------------------------- report
@@ -396,8 +405,9 @@ if imp:
     rss_under("qimport", 32)
     rss_under("qimport -j 2", 64)
     print()
-print("Where qimport's time goes: $import_cpu. The --dry-run row above is the client alone "
-      "(parsing and validation); the rest is the server inserting.\n")
+print("Where qimport's time goes (one connection, $rows rows): $import_cpu. The --dry-run row "
+      "above is the client alone (parsing and validation); the rest is the server inserting.\n")
+print("""$import_profile\n""")
 print("## Where the time goes (qexport -j 1, $rows rows)\n")
 print("$cpu_line\n")
 print("""$profile""")
