@@ -125,29 +125,76 @@ impl Lines {
     }
 }
 
-/// The canonical LOAD DATA encoding of one record.
-pub fn encode_record(values: &[Option<&[u8]>], out: &mut Vec<u8>) {
-    for (i, v) in values.iter().enumerate() {
+/// One checked record, as the loaders take it: its values for the table's columns (None:
+/// NULL), its raw bytes and its line.
+pub struct Row<'a> {
+    pub values: &'a [Option<&'a [u8]>],
+    pub raw: &'a [u8],
+    pub line: u64,
+}
+
+/// The canonical LOAD DATA encoding of one record. `plain` says no value holds a byte to
+/// escape, except perhaps those `verbatim` marks false (decoded binary values).
+pub fn encode_record(values: &[Option<&[u8]>], plain: bool, verbatim: &[bool], out: &mut Vec<u8>) {
+    for (i, (v, &verbatim)) in values.iter().zip(verbatim).enumerate() {
         if i > 0 {
             out.push(b'\t');
         }
         match v {
             None => out.extend_from_slice(b"\\N"),
+            Some(v) if plain && verbatim => out.extend_from_slice(v),
             Some(v) => push_escaped(v, out),
         }
     }
     out.push(b'\n');
 }
 
-/// Might a word hold a byte LOAD DATA's format escapes? Any byte below 14 (all of
+/// Does a word hold a byte LOAD DATA's format escapes? Any byte below 14 (all of
 /// `\0 \t \n \r` and a few rarer control bytes, which the escaping loop then copies as they
-/// are) or a backslash: the classic "has a byte less than n" test, and the scan's exact
-/// zero-byte test.
+/// are) or a backslash. The classic "has a byte less than n" test: as a yes or no (not as
+/// the position of the byte) it is exact, and cheaper than the scan's exact zero-byte test.
 fn special(word: [u8; 8]) -> bool {
-    use crate::scan::{zero_bytes, LO};
-    let x = u64::from_le_bytes(word);
-    let low = x.wrapping_sub(LO * 14) & !x & (LO << 7);
-    low | zero_bytes(x ^ (LO * u64::from(b'\\'))) != 0
+    special_bits(u64::from_le_bytes(word)) != 0
+}
+
+fn special_bits(x: u64) -> u64 {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    let less = |x: u64, n: u64| x.wrapping_sub(LO * n) & !x & (LO << 7);
+    less(x, 14) | less(x ^ (LO * u64::from(b'\\')), 1)
+}
+
+/// Might any byte of `v` need escaping? Sixteen bytes at a time; the last bytes are the
+/// value's last eight, read again, or for a shorter value its bytes padded with spaces.
+fn any_special(v: &[u8]) -> bool {
+    let mut rest = v;
+    while let Some((pair, tail)) = rest.split_first_chunk::<16>() {
+        let (a, b) = pair.split_at(8);
+        let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
+        if special_bits(word(a)) | special_bits(word(b)) != 0 {
+            return true;
+        }
+        rest = tail;
+    }
+    if let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        if special(*word) {
+            return true;
+        }
+        rest = tail;
+    }
+    tail_special(v, rest)
+}
+
+/// The test of `rest`, fewer than eight bytes at the end of `v` after words that passed.
+fn tail_special(v: &[u8], rest: &[u8]) -> bool {
+    match v.last_chunk::<8>() {
+        _ if rest.is_empty() => false,
+        Some(last) => special(*last),
+        None => {
+            let mut word = [b' '; 8];
+            word[..v.len()].copy_from_slice(v);
+            special(word)
+        }
+    }
 }
 
 /// Append one value, escaped, checking and copying eight bytes at a time (one pass: a check
@@ -161,19 +208,9 @@ fn push_escaped(v: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(word);
         rest = tail;
     }
-    // What is left: fewer than eight bytes (checked as the value's last eight, read again,
-    // or padded with spaces), or the rest from the first word with a special byte.
-    let plain = match (rest.len() < 8, v.last_chunk::<8>()) {
-        (false, _) => false,
-        (true, _) if rest.is_empty() => true,
-        (true, Some(last)) => !special(*last),
-        (true, None) => {
-            let mut word = [b' '; 8];
-            word[..v.len()].copy_from_slice(v);
-            !special(word)
-        }
-    };
-    if plain {
+    // What is left: fewer than eight bytes, or the rest from the first word with a
+    // special byte.
+    if rest.len() < 8 && !tail_special(v, rest) {
         out.extend_from_slice(rest);
         return;
     }
@@ -420,13 +457,35 @@ pub fn total(parts: &[Loaded]) -> Loaded {
 
 /// A block sender for [`load_stream`]'s producer: encodes records, sends 256 KiB blocks.
 pub struct Encoder<'a> {
-    pub buf: Vec<u8>,
-    pub send: &'a mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>,
+    buf: Vec<u8>,
+    send: &'a mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>,
+    /// For each column, whether its values are bytes of the raw record (not decoded).
+    verbatim: Vec<bool>,
 }
 
-impl Encoder<'_> {
-    pub fn row(&mut self, values: &[Option<&[u8]>]) -> anyhow::Result<()> {
-        encode_record(values, &mut self.buf);
+impl<'a> Encoder<'a> {
+    pub fn new(
+        send: &'a mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>,
+        cols: &[ColumnInfo],
+    ) -> Self {
+        Encoder {
+            buf: Vec::with_capacity(300 * 1024),
+            send,
+            verbatim: cols.iter().map(|c| Kind::of(c) != Kind::Binary).collect(),
+        }
+    }
+
+    /// Encode one record. Its values, decoded binary ones aside, are bytes of its raw
+    /// record, so one test of the raw record (less its line end) tells whether any needs
+    /// escaping: most records need none, and their values are then copied as they are.
+    /// (Measured: a test of each value made encoding 15% of `qimport -j 2`'s CPU.)
+    pub fn row(&mut self, row: &Row<'_>) -> anyhow::Result<()> {
+        let body = match row.raw.strip_suffix(b"\n") {
+            Some(b) => b.strip_suffix(b"\r").unwrap_or(b),
+            None => row.raw.strip_suffix(b"\r").unwrap_or(row.raw),
+        };
+        let plain = !any_special(body);
+        encode_record(row.values, plain, &self.verbatim, &mut self.buf);
         if self.buf.len() >= 256 * 1024 {
             self.flush()?;
         }
@@ -649,16 +708,48 @@ mod tests {
     #[test]
     fn canonical_encoding() {
         let mut out = Vec::new();
-        encode_record(
-            &[
-                Some(&b"a\tb\\c\nd\re\0"[..]),
-                Some(&[0, 255]),
-                None,
-                Some(b"5"),
-            ],
-            &mut out,
-        );
+        let values = [
+            Some(&b"a\tb\\c\nd\re\0"[..]),
+            Some(&[0, 255]),
+            None,
+            Some(b"5"),
+        ];
+        encode_record(&values, false, &[true, false, true, true], &mut out);
         assert_eq!(out, b"a\\tb\\\\c\\nd\\re\\0\t\\0\xff\t\\N\t5\n");
+        // A plain record's text values are copied; a decoded value is still escaped.
+        out.clear();
+        let values = [Some(&b"ab"[..]), Some(b"\t\\"), None];
+        encode_record(&values, true, &[true, false, true], &mut out);
+        assert_eq!(out, b"ab\t\\t\\\\\t\\N\n");
+    }
+
+    #[test]
+    fn a_record_is_plain_unless_a_byte_in_it_needs_escaping() {
+        let mut sent = Vec::new();
+        let mut send = |b: Vec<u8>| {
+            sent.extend_from_slice(&b);
+            Ok(())
+        };
+        let col = |t: &str| ColumnInfo {
+            name: "c".into(),
+            data_type: t.into(),
+            ..ColumnInfo::default()
+        };
+        let mut enc = Encoder::new(&mut send, &[col("text"), col("text")]);
+        for (raw, values) in [
+            (&b"a,b\r\n"[..], [Some(&b"a"[..]), Some(b"b")]),
+            (b"\"x\ty\",z\n", [Some(b"x\ty"), Some(b"z")]),
+            (b"\"p\\\",q", [Some(b"p\\"), Some(b"q")]),
+        ] {
+            enc.row(&Row {
+                values: &values,
+                raw,
+                line: 1,
+            })
+            .unwrap();
+        }
+        enc.flush().unwrap();
+        assert_eq!(sent, b"a\tb\nx\\ty\tz\np\\\\\tq\n");
     }
 
     #[test]

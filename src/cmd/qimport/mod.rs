@@ -40,7 +40,7 @@ use crate::record::{Reader, Record};
 use crate::schema::{ColumnInfo, TableInfo};
 use crate::sql::TableName;
 
-use load::{Encoder, Inserter, Kind, Lines, Mode};
+use load::{Encoder, Inserter, Kind, Lines, Mode, Row};
 use validate::Check;
 
 const EXAMPLES: &str = "\
@@ -581,7 +581,7 @@ struct Field {
     null_ok: bool,
 }
 
-type Emit<'e> = dyn FnMut(&[Option<&[u8]>], u64) -> anyhow::Result<()> + 'e;
+type Emit<'e> = dyn FnMut(&Row<'_>) -> anyhow::Result<()> + 'e;
 
 impl<'a> Checker<'a> {
     fn new(cfg: &'a Config) -> Self {
@@ -631,7 +631,11 @@ impl<'a> Checker<'a> {
             let values = recycle(std::mem::take(&mut spare));
             match Self::check_record(name, &rec, layout, d, values, &mut decoded) {
                 Ok(values) if self.errors.is_empty() || self.rejects.is_some() => {
-                    emit(&values, rec.line())?;
+                    emit(&Row {
+                        values: &values,
+                        raw: rec.raw(),
+                        line: rec.line(),
+                    })?;
                     spare = recycle(values);
                 }
                 Ok(values) => spare = recycle(values),
@@ -900,7 +904,7 @@ impl<'a> Job<'a> {
             _ if self.checker.cfg.dry_run => {
                 let mut n = 0;
                 self.checker
-                    .read_records(&name, &mut rdr, &layout, &mut |_, _| {
+                    .read_records(&name, &mut rdr, &layout, &mut |_| {
                         n += 1;
                         Ok(())
                     })?;
@@ -917,14 +921,12 @@ impl<'a> Job<'a> {
         let mode = self.checker.cfg.mode;
         let mut ins = Inserter::new(self.conn, self.target.clone(), layout.cols.clone(), mode);
         let mut refused = None;
-        let res = self
-            .checker
-            .read_records(name, rdr, layout, &mut |values, line| {
-                ins.row(values, line).map_err(|r| {
-                    refused = Some(r);
-                    anyhow!("refused")
-                })
-            });
+        let res = self.checker.read_records(name, rdr, layout, &mut |row| {
+            ins.row(row.values, row.line).map_err(|r| {
+                refused = Some(r);
+                anyhow!("refused")
+            })
+        });
         let res = res.and_then(|()| {
             if refused.is_none() {
                 ins.flush().map_err(|r| {
@@ -987,14 +989,11 @@ impl<'a> Job<'a> {
         let mut lines = Lines::default();
         let checker = &mut self.checker;
         let (res, loaded) = load::load_stream(self.conn, &stream, &sql, |send| {
-            let mut enc = Encoder {
-                buf: Vec::with_capacity(300 * 1024),
-                send,
-            };
+            let mut enc = Encoder::new(send, &layout.cols);
             checker
-                .read_records(name, rdr, layout, &mut |values, line| {
-                    lines.push(line);
-                    enc.row(values)
+                .read_records(name, rdr, layout, &mut |row| {
+                    lines.push(row.line);
+                    enc.row(row)
                 })
                 .and_then(|()| enc.flush())
         })?;

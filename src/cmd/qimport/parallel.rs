@@ -92,14 +92,11 @@ fn load_and_publish(
         let mut lines = Lines::default();
         let checker = &mut job.checker;
         let (res, parts) = load::load_streams(&mut workers, &base, &sql_for, |send| {
-            let mut enc = Encoder {
-                buf: Vec::with_capacity(300 * 1024),
-                send,
-            };
+            let mut enc = Encoder::new(send, &layout.cols);
             checker
-                .read_records(&name, &mut rdr, &layout, &mut |values, line| {
-                    lines.push(line);
-                    enc.row(values)
+                .read_records(&name, &mut rdr, &layout, &mut |row| {
+                    lines.push(row.line);
+                    enc.row(row)
                 })
                 .and_then(|()| enc.flush())
         })?;
@@ -199,14 +196,11 @@ impl<'f> Split<'f> {
                         let stream = format!("{base}-{i}");
                         let ((), loaded) =
                             load::load_stream(conn, &stream, &sql_for(&stream), |send| {
-                                let mut enc = Encoder {
-                                    buf: Vec::with_capacity(300 * 1024),
-                                    send,
-                                };
+                                let mut enc = Encoder::new(send, &layout.cols);
                                 checker
-                                    .read_records(name, &mut rdr, layout, &mut |values, _| {
+                                    .read_records(name, &mut rdr, layout, &mut |row| {
                                         rows += 1;
-                                        enc.row(values)
+                                        enc.row(row)
                                     })
                                     .and_then(|()| enc.flush())
                             })?;
