@@ -724,6 +724,24 @@ mod tests {
     }
 
     #[test]
+    fn the_record_test_finds_every_byte_to_escape_and_no_other() {
+        // Fillers next to the limits, where a borrow could make a false alarm.
+        for fill in [b'a', 14, b'\\' + 1, b'\\' - 1, 0x80, 0xff] {
+            for len in 0..40 {
+                assert!(!any_special(&vec![fill; len]));
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        let mut v = vec![fill; len];
+                        v[at] = b;
+                        let want = b < 14 || b == b'\\';
+                        assert_eq!(any_special(&v), want, "{b} at {at} of {len} in {fill}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_record_is_plain_unless_a_byte_in_it_needs_escaping() {
         let mut sent = Vec::new();
         let mut send = |b: Vec<u8>| {
