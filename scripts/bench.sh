@@ -227,7 +227,7 @@ imp "myloader -t 2" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_m
 imp "qimport" "qimport -q $I users < $work/users.csv" "$empty"
 imp "qimport -j 2" "qimport -q $I -j 2 users < $work/users.csv" "$empty"
 imp "qimport --dry-run (parse + validate, no server)" "qimport -q $I --dry-run users < $work/users.csv" "$empty"
-import_rounds=${BENCH_IMPORT_RUNS:-5}
+import_rounds=${BENCH_IMPORT_RUNS:-7}
 : >"$work/imports.tsv"
 for round in $(seq 1 "$import_rounds"); do
     for entry in "${imports[@]}"; do
@@ -253,6 +253,7 @@ for line in open(sys.argv[1]):
 for name, rs in runs.items():
     walls = [w for w, _ in rs]
     print(f"import\t{name}\t{statistics.median(walls)}\t{max(r for _, r in rs)}\t{min(walls):.2f}-{max(walls):.2f}")
+    print(f"import_rounds\t{name}\t{','.join(map(str, walls))}")
 PY
 csvkit_rows=10000
 say "import: csvkit csvsql --insert ($csvkit_rows rows, once)"
@@ -303,7 +304,7 @@ print("Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%d) (git $(git rev-pa
       "MariaDB $("${my[@]}" -N -e 'SELECT VERSION()'), all local over TCP 127.0.0.1.")
 print(f"Data: the seeded users table of scripts/gen-users.py, {rows:,} rows, {mb} MB as qexport CSV "
       f"({records:,} records). Times are medians of $runs runs after a warm-up (hyperfine); imports "
-      "are medians of ${BENCH_IMPORT_RUNS:-5} rounds, every command once per round in turn, each "
+      "are medians of $import_rounds rounds, every command once per round in turn, each "
       "started on a settled server (GNU time), with the spread (fastest-slowest) beside them. "
       "RSS is the peak resident memory (GNU time). Rows/s and MB/s use the row count and the CSV size.\n")
 def table(group, title):
@@ -388,18 +389,22 @@ print("The mariadb client, mariadb-import and LOAD DATA read the same rows in LO
       "CSV qexport wrote and checks every value against its column before sending it. "
       f"csvkit \`csvsql --insert\` took **$csvkit_s s for $csvkit_n rows** (once, on {int('$csvkit_rows'):,} rows).\n")
 imp = {l[1]: (float(l[2]), int(l[3])) for l in lines if l[0] == "import"}
+rounds = {l[1]: [float(w) for w in l[2].split(",")] for l in lines if l[0] == "import_rounds"}
 if imp:
-    print("Targets of issue #4 (speed-up = the other's median / ours; peak RSS of ours):\n")
-    print("| comparison | result | target | |")
-    print("| --- | ---: | ---: | --- |")
+    print("Targets of issue #4 (speed-up = the other's median / ours; rounds won = rounds in which "
+          "ours was faster; peak RSS of ours):\n")
+    print("| comparison | result | rounds won | target | |")
+    print("| --- | ---: | ---: | ---: | --- |")
     def faster(a, b):
         if a in imp and b in imp:
             r = imp[b][0] / imp[a][0]
-            print(f"| {a} vs {b} | {r:.2f}x | 1.00x | {'met' if r >= 1.0 else '**not met**'} |")
+            ra, rb = rounds.get(a, []), rounds.get(b, [])
+            won = f"{sum(x < y for x, y in zip(ra, rb))} of {min(len(ra), len(rb))}"
+            print(f"| {a} vs {b} | {r:.2f}x | {won} | 1.00x | {'met' if r >= 1.0 else '**not met**'} |")
     def rss_under(a, mb):
         if a in imp:
             m = imp[a][1] / 1024
-            print(f"| peak RSS of {a} | {m:.1f} MB | under {mb} MB | {'met' if m < mb else '**not met**'} |")
+            print(f"| peak RSS of {a} | {m:.1f} MB | | under {mb} MB | {'met' if m < mb else '**not met**'} |")
     faster("qimport", "LOAD DATA LOCAL INFILE (mariadb client)")
     faster("qimport -j 2", "mariadb-import --use-threads=2, 2 files")
     rss_under("qimport", 32)
