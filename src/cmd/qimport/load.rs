@@ -478,7 +478,8 @@ impl<'a> Encoder<'a> {
     /// Encode one record. Its values, decoded binary ones aside, are bytes of its raw
     /// record, so one test of the raw record (less its line end) tells whether any needs
     /// escaping: most records need none, and their values are then copied as they are.
-    /// (Measured: a test of each value made encoding 15% of `qimport -j 2`'s CPU.)
+    /// (Measured with callgrind on a load: encoding took 23% of qimport's instructions with
+    /// a test of each value, 19% with this.)
     pub fn row(&mut self, row: &Row<'_>) -> anyhow::Result<()> {
         let body = match row.raw.strip_suffix(b"\n") {
             Some(b) => b.strip_suffix(b"\r").unwrap_or(b),
