@@ -62,7 +62,8 @@ impl BinaryEncoding {
     }
 
     /// Decode a field; the error says what is wrong.
-    pub fn decode(self, text: &[u8]) -> Result<Vec<u8>, String> {
+    #[cfg(test)]
+    fn decode(self, text: &[u8]) -> Result<Vec<u8>, String> {
         let mut out = Vec::new();
         self.decode_into(text, &mut out)?;
         Ok(out)

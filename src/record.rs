@@ -49,6 +49,19 @@ struct Span {
     unescaped: bool,
 }
 
+impl Span {
+    /// From here on, write the value out into `out`, starting with what it holds so far
+    /// (`input[start..to]`), unless it already is.
+    fn spill(&mut self, input: &[u8], to: usize, out: &mut Vec<u8>) {
+        if !self.unescaped {
+            self.unescaped = true;
+            let from = self.start;
+            self.start = out.len();
+            out.extend_from_slice(&input[from..to]);
+        }
+    }
+}
+
 impl Record {
     pub fn len(&self) -> usize {
         self.fields.len()
@@ -177,12 +190,7 @@ pub fn parse_record(input: &[u8], eof: bool, delim: u8, strict: bool, rec: &mut 
                 }
                 if i < n && input[i] == b'"' {
                     // A doubled quote: from here on the value is written out unescaped.
-                    if !span.unescaped {
-                        span.unescaped = true;
-                        let from = span.start;
-                        span.start = rec.unescaped.len();
-                        rec.unescaped.extend_from_slice(&input[from..i - 1]);
-                    }
+                    span.spill(input, i - 1, &mut rec.unescaped);
                     rec.unescaped.push(b'"');
                     i += 1;
                 } else {
@@ -203,12 +211,7 @@ pub fn parse_record(input: &[u8], eof: bool, delim: u8, strict: bool, rec: &mut 
                 if end == n && !eof {
                     return Parsed::Incomplete;
                 }
-                if !span.unescaped {
-                    span.unescaped = true;
-                    let (from, to) = (span.start, span.end);
-                    span.start = rec.unescaped.len();
-                    rec.unescaped.extend_from_slice(&input[from..to]);
-                }
+                span.spill(input, span.end, &mut rec.unescaped);
                 rec.unescaped.extend_from_slice(&input[i..end]);
                 span.end = rec.unescaped.len();
                 i = end;
@@ -490,13 +493,18 @@ impl<R: Read> Reader<R> {
     }
 }
 
+/// A raw record without its line end (LF, CRLF or a lone CR), if it has one.
+pub fn without_line_end(raw: &[u8]) -> &[u8] {
+    match raw.strip_suffix(b"\n") {
+        Some(b) => b.strip_suffix(b"\r").unwrap_or(b),
+        None => raw.strip_suffix(b"\r").unwrap_or(raw),
+    }
+}
+
 /// Line ends in `raw`, counting CRLF once and a lone CR as one (as the parser does).
 fn count_line_ends(raw: &[u8]) -> u64 {
     // The common case first: no line end but the record's own terminator.
-    let body = match raw.strip_suffix(b"\n") {
-        Some(b) => b.strip_suffix(b"\r").unwrap_or(b),
-        None => raw.strip_suffix(b"\r").unwrap_or(raw),
-    };
+    let body = without_line_end(raw);
     if memchr::memchr2(b'\n', b'\r', body).is_none() {
         return u64::from(body.len() != raw.len());
     }
