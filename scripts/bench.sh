@@ -410,14 +410,15 @@ if imp:
         if a in imp:
             m = imp[a][1] / 1024
             print(f"| peak RSS of {a} | {m:.1f} MB | | under {mb} MB | {'met' if m < mb else '**not met**'} |")
+    q2, mi2 = "qimport -j 2", "mariadb-import --use-threads=2, 2 files"
+    floor = "mariadb-import --use-threads=2 of qimport's stream (floor)"
     faster("qimport", "LOAD DATA LOCAL INFILE (mariadb client)")
-    faster("qimport -j 2", "mariadb-import --use-threads=2, 2 files")
+    faster(q2, mi2)
     rss_under("qimport", 32)
-    rss_under("qimport -j 2", 64)
+    rss_under(q2, 64)
     print()
-    floor, mi2 = "mariadb-import --use-threads=2 of qimport's stream (floor)", "mariadb-import --use-threads=2, 2 files"
-    if all(k in imp for k in (floor, mi2, "qimport -j 2")):
-        f, m, q = imp[floor][0], imp[mi2][0], imp["qimport -j 2"][0]
+    if all(k in imp for k in (floor, mi2, q2)):
+        f, m, q = imp[floor][0], imp[mi2][0], imp[q2][0]
         print(f"The floor of qimport -j 2: the bytes qimport sends, loaded by mariadb-import with no "
               f"parsing or checking on the client, took {f:.2f} s, against {m:.2f} s for mariadb-import "
               f"on its own files. qimport -j 2 took {q:.2f} s: its reading, checking and encoding cost "
