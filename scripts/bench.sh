@@ -42,7 +42,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say "building qtools (release)"
 cargo build --release --locked --quiet
-export PATH="$root/target/release:$PATH"
+export PATH="${CARGO_TARGET_DIR:-$root/target}/release:$PATH"
 
 # ---------------------------------------------------------------- server and data
 mkdir -p "$work"

@@ -12,7 +12,7 @@ show() { printf '$ %s\n' "$*"; bash -o pipefail -c "$*"; }
 
 say "building (release)"
 cargo build --release --locked --quiet
-export PATH="$PWD/target/release:$PATH"
+export PATH="${CARGO_TARGET_DIR:-$PWD/target}/release:$PATH"
 
 say "starting a sandbox MariaDB server"
 dir="$PWD/target/demo-db"
