@@ -20,8 +20,16 @@ pub const EXIT_ERROR: u8 = 2;
 /// a MySQL result set) runs after it. Here, no error is taken for a closed stdout: a
 /// broken pipe in an error's chain may come from the database socket (a killed
 /// connection), and that must exit 2, not 0. See: the killed-connection tests.
+///
+/// A run interrupted by a signal ends by that signal once its undos are done (see
+/// [`crate::interrupt`]), whatever it returned: an error it met because its own
+/// connections were ended is not reported.
 pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> ExitCode {
-    match run() {
+    let result = run();
+    if crate::interrupt::interrupted() {
+        crate::interrupt::wait_for_the_end();
+    }
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("{tool}: {err:#}");

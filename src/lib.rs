@@ -24,6 +24,7 @@ pub mod conn;
 pub mod dialect;
 pub mod error;
 pub mod input;
+pub mod interrupt;
 pub mod out;
 pub mod pipeline;
 pub mod progress;

@@ -97,6 +97,7 @@ enum Sink {
         w: Encoder<Hashing>,
         temp: tempfile::TempPath,
         path: PathBuf,
+        _undo: crate::interrupt::Guard,
     },
 }
 
@@ -150,11 +151,20 @@ impl Output {
         let name = path
             .file_name()
             .with_context(|| format!("{}: not a file name", path.display()))?;
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", name.to_string_lossy()))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        // Ctrl-C or SIGTERM removes the temporary file.
+        let (temp, undo) = crate::interrupt::made(
+            || {
+                tempfile::Builder::new()
+                    .prefix(&format!(".{}.", name.to_string_lossy()))
+                    .suffix(".tmp")
+                    .tempfile_in(dir)
+            },
+            |t| {
+                let doomed = t.path().to_owned();
+                move || drop(std::fs::remove_file(doomed))
+            },
+        )
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
         let (file, temp) = temp.into_parts();
         let hashing = Hashing {
             file: BufWriter::with_capacity(BUF_SIZE, file),
@@ -166,6 +176,7 @@ impl Output {
                 w: Encoder::new(hashing, c)?,
                 temp,
                 path: path.to_owned(),
+                _undo: undo,
             },
         })
     }
@@ -189,7 +200,7 @@ impl Output {
                 exit_on_broken_pipe(inner.flush()).context("writing to stdout")?;
                 Ok(None)
             }
-            Sink::File { w, temp, path } => {
+            Sink::File { w, temp, path, .. } => {
                 let ctx = || format!("writing {}", temp.display());
                 let mut h = w.finish().with_context(ctx)?;
                 h.flush().with_context(ctx)?;

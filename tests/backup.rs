@@ -1,7 +1,7 @@
 //! `qexport --all -o DIR`: a complete backup folder, written atomically.
 
 use crate::util::db::TestDb;
-use crate::util::Workdir;
+use crate::util::{interrupt, wait_for, Workdir};
 
 fn shop(test: &str) -> TestDb {
     let db = TestDb::new(test);
@@ -186,4 +186,57 @@ fn damaged_backup_or_existing_tables_change_nothing() {
         .stderr_has(&["users.csv: SHA-256 differs from the manifest"]);
     let tables: Vec<String> = target.query("SHOW TABLES");
     assert!(tables.is_empty(), "{tables:?}");
+}
+
+/// SIGTERM during `qexport --all -o DIR` (here held up by a table locked for writing):
+/// neither DIR nor its temporary folder is left.
+#[test]
+fn interrupted_backup_leaves_no_folder() {
+    use mysql::prelude::Queryable;
+    let wd = Workdir::new("backup_interrupted");
+    let db = shop("backup_interrupted");
+    let mut lock = db.conn();
+    lock.query_drop("LOCK TABLES orders WRITE").unwrap();
+    let child = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "--all", "-o", "bk"])
+        .spawn();
+    wait_for("the temporary folder", &|| !names(wd.path()).is_empty());
+    let err = interrupt(child, "TERM");
+    lock.query_drop("UNLOCK TABLES").unwrap();
+    assert_eq!(err, "");
+    assert_eq!(names(wd.path()), Vec::<String>::new());
+}
+
+/// Ctrl-C during a restore, once its tables are made and while they load: the tables it
+/// made are dropped before it ends, and it says so.
+#[test]
+fn interrupted_restore_drops_the_tables_it_made() {
+    let wd = Workdir::new("backup_restore_interrupted");
+    let db = TestDb::new("backup_restore_interrupted");
+    db.exec(
+        "CREATE TABLE big (id INT PRIMARY KEY, s VARCHAR(60));
+         INSERT INTO big SELECT seq, REPEAT('x', 50) FROM seq_1_to_100000;
+         CREATE TABLE small (id INT PRIMARY KEY); INSERT INTO small VALUES (1);",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let target = TestDb::new("backup_restore_interrupted_target");
+    let tables = || -> Vec<String> {
+        target.query(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+        )
+    };
+    let child = wd
+        .cmd("qimport")
+        .args(["--url", &target.url, "--dir", "bk"])
+        .spawn();
+    wait_for("the restored tables", &|| tables().len() == 2);
+    let err = interrupt(child, "INT");
+    assert!(
+        err.contains("interrupted: rolling back and dropping"),
+        "{err}"
+    );
+    assert_eq!(tables(), Vec::<String>::new(), "{err}");
 }

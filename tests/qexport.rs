@@ -1,5 +1,5 @@
 use crate::util::db::TestDb;
-use crate::util::Workdir;
+use crate::util::{interrupt, Workdir};
 
 fn users_db(test: &str) -> TestDb {
     let db = TestDb::new(test);
@@ -264,21 +264,18 @@ fn utf8mb4_binary_and_timestamps() {
         .stdout_is("s,ts,d\n😀 שלום é,2024-02-29 23:59:59,12345678901234.000100\n");
 }
 
-/// Start a slow export into `-o out.csv`, kill it on the server side (`KILL QUERY` or
-/// `KILL CONNECTION`), and expect a one-line error, exit 2, and no file under the name.
-fn killed_export(test: &str, kill: &str, expect: &str) {
+/// Start a slow export into `-o out.csv` and wait for its query to run on the server.
+/// Returns the command and the query's session.
+fn slow_export(test: &str) -> (Workdir, TestDb, std::process::Child, u64) {
     use mysql::prelude::Queryable;
     let (wd, db) = small(test);
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_qexport"))
-        .current_dir(wd.path())
-        .env("HOME", wd.path())
+    let child = wd
+        .cmd("qexport")
         .args(["--url", &db.url, "-o", "out.csv", "-e"])
         .arg(format!(
             "SELECT seq, SLEEP(0.02) AS s, '{test}' AS tag FROM seq_1_to_2000"
         ))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+        .spawn();
     let mut conn = db.conn();
     let started = std::time::Instant::now();
     let id = loop {
@@ -297,17 +294,40 @@ fn killed_export(test: &str, kill: &str, expect: &str) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     std::thread::sleep(std::time::Duration::from_millis(300));
-    conn.query_drop(format!("{kill} {id}")).unwrap();
+    (wd, db, child, id)
+}
+
+fn no_file_left(wd: &Workdir) {
+    let left: Vec<_> = std::fs::read_dir(wd.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "no file may be left: {left:?}");
+}
+
+/// Kill a slow export into `-o out.csv` on the server side (`KILL QUERY` or `KILL
+/// CONNECTION`), and expect a one-line error, exit 2, and no file under the name.
+fn killed_export(test: &str, kill: &str, expect: &str) {
+    use mysql::prelude::Queryable;
+    let (wd, db, child, id) = slow_export(test);
+    db.conn().query_drop(format!("{kill} {id}")).unwrap();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
     assert!(err.contains(expect), "stderr: {err}");
     assert_eq!(err.lines().count(), 1, "stderr: {err}");
-    assert_eq!(
-        std::fs::read_dir(wd.path()).unwrap().count(),
-        0,
-        "no file may be left"
-    );
+    no_file_left(&wd);
+}
+
+/// Ctrl-C or SIGTERM during an export into `-o out.csv`: no file under the name and no
+/// temporary file either; the export ends by the signal, silently.
+#[test]
+fn interrupted_export_leaves_no_file() {
+    for signal in ["INT", "TERM"] {
+        let (wd, _db, child, _) = slow_export(&format!("qexport_sig{signal}"));
+        assert_eq!(interrupt(child, signal), "", "SIG{signal}");
+        no_file_left(&wd);
+    }
 }
 
 #[test]

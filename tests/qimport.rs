@@ -1,7 +1,7 @@
 use std::fmt::Write as _;
 
 use crate::util::db::TestDb;
-use crate::util::{fixture, Workdir};
+use crate::util::{fixture, interrupt, wait_for, Workdir};
 
 const TABLE: &str = "CREATE TABLE users (id INT NOT NULL PRIMARY KEY, name VARCHAR(20) NULL, email VARCHAR(255) NULL);
 INSERT INTO users VALUES (100, 'Existing', 'e@x.org');";
@@ -31,16 +31,9 @@ fn exported_users(test: &str, sql: &str) -> (Workdir, TestDb, String) {
     (wd, db, csv)
 }
 
-/// qimport with `args`, started on a pipe it waits on (stderr discarded).
+/// qimport with `args`, started on a pipe it waits on.
 fn spawn_on_pipe(wd: &Workdir, args: &[&str]) -> (std::process::Child, std::process::ChildStdin) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qimport"))
-        .current_dir(wd.path())
-        .env("HOME", wd.path())
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = wd.cmd("qimport").args(args).spawn();
     let stdin = child.stdin.take().unwrap();
     (child, stdin)
 }
@@ -693,13 +686,99 @@ fn killed_client_leaves_the_table_unchanged() {
         child.kill().unwrap();
         child.wait().unwrap();
         drop(stdin);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while db.count("users") != 1 && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        sessions_end(&db);
         assert_eq!(db.checksum("users"), before, "{method}");
         assert_eq!(db.count("users"), 1, "{method}");
     }
+}
+
+/// The work tables of imports of `users` (`users__qimport_...`).
+fn work_tables(db: &TestDb) -> Vec<String> {
+    db.query(
+        "SELECT TABLE_NAME FROM information_schema.TABLES \
+         WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'users\\_\\_qimport\\_%'",
+    )
+}
+
+/// Wait for the sessions of a client that died to end on the server (it ends them, and
+/// frees their locks, once it sees the connection gone).
+fn sessions_end(db: &TestDb) {
+    wait_for("the sessions of the ended client to end", &|| {
+        db.query::<u64>(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+             WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
+        ) == vec![0]
+    });
+}
+
+/// See: #4. Ctrl-C or SIGTERM while rows stream in: the table is as it was, an import
+/// with a work table (`-j`, `--swap`) drops it before it ends and says so, and every
+/// import ends by the signal itself, as the shell expects of an interrupted command.
+#[test]
+fn interrupted_import_leaves_the_table_and_no_work_table() {
+    use std::io::Write as _;
+    let (wd, db) = setup("qimport_interrupted");
+    let before = db.checksum("users");
+    let mut chunk = String::from("id,name,email\n");
+    for i in 1000..21_000 {
+        writeln!(chunk, "{i},n{i},e{i}@x").unwrap();
+    }
+    for (flags, signal) in [
+        (&["-j", "2"][..], "INT"),
+        (&["--swap"][..], "TERM"),
+        (&["--method", "insert", "--swap"][..], "INT"),
+        (&[][..], "INT"),
+    ] {
+        let mut args = vec!["--url", &db.url];
+        args.extend(flags);
+        args.push("users");
+        let (child, mut stdin) = spawn_on_pipe(&wd, &args);
+        stdin.write_all(chunk.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        let staged = !flags.is_empty();
+        if staged {
+            wait_for("the work table", &|| work_tables(&db).len() == 1);
+        }
+        // Let it send what it has; it then waits for more input.
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let err = interrupt(child, signal);
+        drop(stdin);
+        if staged {
+            assert!(
+                err.contains("interrupted: rolling back and dropping"),
+                "{flags:?}: {err}"
+            );
+            assert_eq!(work_tables(&db), Vec::<String>::new(), "{flags:?}: {err}");
+        } else {
+            assert_eq!(err, "", "{flags:?}");
+        }
+        sessions_end(&db);
+        assert_eq!(db.checksum("users"), before, "{flags:?}");
+        assert_eq!(db.count("users"), 1, "{flags:?}");
+    }
+}
+
+/// See: #4. SIGTERM while loading into a table `--schema` made: the table goes again.
+#[test]
+fn interrupted_import_drops_the_table_it_made() {
+    use std::io::Write as _;
+    let (wd, db) = setup("qimport_interrupted_made");
+    wd.create(
+        "t2.sql",
+        "CREATE TABLE t2 (id INT PRIMARY KEY, name VARCHAR(20))",
+    );
+    let t2 = || db.query::<String>("SHOW TABLES LIKE 't2'");
+    let (child, mut stdin) = spawn_on_pipe(&wd, &["--url", &db.url, "--schema", "t2.sql", "t2"]);
+    stdin.write_all(b"id,name\n1,a\n2,b\n").unwrap();
+    stdin.flush().unwrap();
+    wait_for("the table", &|| t2().len() == 1);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let err = interrupt(child, "TERM");
+    assert!(
+        err.contains("interrupted: rolling back and dropping"),
+        "{err}"
+    );
+    assert_eq!(t2(), Vec::<String>::new(), "{err}");
 }
 
 /// See: #4. A `-j` import killed by SIGKILL leaves its staging table behind; an import
@@ -709,22 +788,7 @@ fn killed_client_leaves_the_table_unchanged() {
 fn staging_table_of_a_killed_import_is_dropped_by_the_next() {
     use std::io::Write as _;
     let (wd, db) = setup("qimport_stale_stage");
-    let work = || -> Vec<String> {
-        db.query(
-            "SELECT TABLE_NAME FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'users\\_\\_qimport\\_%'",
-        )
-    };
-    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while !done() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "waited 20 s for {what}"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    };
+    let work = || work_tables(&db);
     let (mut child, mut stdin) = spawn_on_pipe(&wd, &["--url", &db.url, "-j", "2", "users"]);
     stdin.write_all(b"id,name,email\n1,a,b\n").unwrap();
     stdin.flush().unwrap();
@@ -742,14 +806,7 @@ fn staging_table_of_a_killed_import_is_dropped_by_the_next() {
     child.kill().unwrap();
     child.wait().unwrap();
     drop(stdin);
-    // The server ends the killed client's session (and frees its lock) once it sees the
-    // connection gone.
-    wait_for("the killed session to end", &|| {
-        db.query::<u64>(
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-             WHERE DB = DATABASE() AND ID <> CONNECTION_ID()",
-        ) == vec![0]
-    });
+    sessions_end(&db);
     wd.cmd("qimport")
         .args(args)
         .stdin("id,name,email\n6,x,y\n")

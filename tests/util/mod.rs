@@ -129,6 +129,17 @@ impl TestCmd {
         self
     }
 
+    /// Start the command and return at once: stdin a pipe the test writes to, stderr a
+    /// pipe (read it with `wait_with_output`), stdout discarded.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting the command")
+    }
+
     pub fn run(mut self) -> Run {
         let desc = format!("{:?}", self.cmd);
         self.cmd
@@ -216,5 +227,44 @@ impl Run {
             self.stdout(),
             self.stderr()
         )
+    }
+}
+
+/// Send `signal` (`INT` is Ctrl-C, `TERM` what `kill` and `timeout` send) to a running
+/// command, expect it to end by that very signal (so that a shell or a cron wrapper sees
+/// 130 or 143), and return its stderr.
+pub fn interrupt(child: std::process::Child, signal: &str) -> String {
+    use std::os::unix::process::ExitStatusExt as _;
+    let sent = Command::new("kill")
+        .args(["-s", signal, &child.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(sent.success(), "kill -s {signal} failed");
+    let out = child.wait_with_output().expect("waiting for the command");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let number = match signal {
+        "INT" => 2,
+        "TERM" => 15,
+        "HUP" => 1,
+        other => panic!("unknown signal {other}"),
+    };
+    assert_eq!(
+        out.status.signal(),
+        Some(number),
+        "expected an end by SIG{signal}, got {:?}; stderr: {err}",
+        out.status
+    );
+    err
+}
+
+/// Wait up to 20 s for `done`, looking every 10 ms.
+pub fn wait_for(what: &str, done: &dyn Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited 20 s for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }

@@ -81,7 +81,14 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         bail!("a backup needs -o DIR");
     };
     let db = cfg.conn.database.clone().unwrap_or_default();
-    let tmp = temp_dir_beside(dir)?;
+    // Ctrl-C or SIGTERM removes the temporary folder.
+    let (tmp, _undo) = crate::interrupt::made(
+        || temp_dir_beside(dir),
+        |t| {
+            let doomed = t.path().to_owned();
+            move || drop(std::fs::remove_dir_all(doomed))
+        },
+    )?;
     let names = match tables {
         Some(t) => t.to_vec(),
         None => list_tables(conn, &db)?,

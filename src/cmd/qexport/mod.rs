@@ -52,7 +52,8 @@ Examples:
   qexport --binary base64 --gzip -o files.csv.gz files
   parallel -k qexport --shard {}/4 users ::: 1 2 3 4 > users.csv
   qexport --all -o backup/$(date +%F)            # restore: qimport --dir backup/...
-  qexport --tsv --null '\\N' -h db1 -u reader -p users";
+  qexport --tsv --null '\\N' -h db1 -u reader -p users
+  timeout 1h qexport users -o users.csv          # on SIGTERM or Ctrl-C: no file, no temp file";
 
 /// Export a MySQL/MariaDB table or query as CSV (RFC 4180, header row first), or a whole
 /// database as a backup folder.

@@ -19,6 +19,7 @@ mod create;
 mod load;
 mod parallel;
 mod restore;
+mod undo;
 pub mod validate;
 
 use std::fmt::Write as _;
@@ -35,6 +36,7 @@ use crate::conn::{db_error, ConnConfig};
 use crate::dialect::Dialect;
 use crate::error::{main_with, DataError};
 use crate::input::{open_all, Input, Source};
+use crate::interrupt::Guard;
 use crate::out::Output;
 use crate::record::{Reader, Record};
 use crate::schema::{ColumnInfo, TableInfo};
@@ -56,7 +58,9 @@ Examples:
   qimport --method insert --max-errors 50 users < users.csv
   qimport --create -j 2 events < events.csv      # make the table, load over 2 connections
   qimport --schema events.sql events < events.csv
-  qimport --dir backup/2026-11-23                # restore qexport --all -o backup/...";
+  qimport --dir backup/2026-11-23                # restore qexport --all -o backup/...
+  timeout 2h qimport --swap users < nightly.csv  # on SIGTERM or Ctrl-C: rolled back,
+                                                 # work tables dropped, users as it was";
 
 /// How rows reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -266,19 +270,20 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     };
     let (inputs, created) = prepare_table(cfg, &mut conn, &full)?;
     let result = import(cfg, &mut conn, &full, inputs);
-    if created && result.is_err() {
+    if created.is_some() && result.is_err() {
         let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", full.quoted()));
     }
     result
 }
 
 /// With `--create` or `--schema`, make a missing table; returns the inputs to load (for
-/// `--create`, spooled and reopened) and whether the table was created here.
+/// `--create`, spooled and reopened) and, if the table was created here, the guard that
+/// drops it on an interrupt.
 fn prepare_table(
     cfg: &Config,
     conn: &mut Conn,
     t: &TableName,
-) -> anyhow::Result<(Vec<Input>, bool)> {
+) -> anyhow::Result<(Vec<Input>, Option<Guard>)> {
     let exists: Option<String> = conn
         .exec_first(
             "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
@@ -286,15 +291,21 @@ fn prepare_table(
         )
         .map_err(db_error)?;
     if exists.is_some() || !(cfg.create || cfg.schema.is_some()) {
-        return Ok((open_all(&cfg.files)?, false));
+        return Ok((open_all(&cfg.files)?, None));
     }
+    let made = |conn: &Conn| {
+        let (undo, guard) = undo::Undo::new(&cfg.conn, cfg.quiet, conn);
+        undo.table(t);
+        guard
+    };
     if let Some(file) = &cfg.schema {
         let sql =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let guard = made(conn);
         conn.query_drop(sql.trim().trim_end_matches(';'))
             .map_err(db_error)
             .with_context(|| format!("--schema {}", file.display()))?;
-        return Ok((open_all(&cfg.files)?, true));
+        return Ok((open_all(&cfg.files)?, Some(guard)));
     }
     // --create: read everything once to infer the types, then load it.
     let mut spooled = Vec::new();
@@ -321,6 +332,7 @@ fn prepare_table(
     if cfg.dry_run {
         bail!("--dry-run with --create: the table would be created as:\n{sql}");
     }
+    let guard = made(conn);
     conn.query_drop(&sql)
         .map_err(db_error)
         .context("--create")?;
@@ -339,7 +351,7 @@ fn prepare_table(
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    Ok((inputs, true))
+    Ok((inputs, Some(guard)))
 }
 
 fn import(
@@ -412,6 +424,8 @@ fn load_swapped(
 ) -> anyhow::Result<Summary> {
     let t = &info.name;
     let fresh = work_table(cfg, conn, t, "new")?;
+    let (undo, _undo) = undo::Undo::new(&cfg.conn, cfg.quiet, conn);
+    undo.table(&fresh);
     conn.query_drop(format!(
         "CREATE TABLE {} LIKE {}",
         fresh.quoted(),
@@ -428,7 +442,8 @@ fn load_swapped(
             bail!("--dry-run with --swap: nothing to swap");
         }
         conn.query_drop("COMMIT").map_err(db_error)?;
-        rename_into_place(conn, t, &fresh).context("--swap")?;
+        undo.disarmed(|| rename_into_place(conn, t, &fresh))
+            .context("--swap")?;
         Ok(summary)
     })();
     match loaded {

@@ -20,6 +20,7 @@ use std::fs::File;
 use std::io::Seek;
 
 use super::load::{self, Encoder, Lines, Loaded, Mode};
+use super::undo::Undo;
 use super::{rename_into_place, Checker, Config, CsvReader, Job, Summary, SESSION_SQL_MODE};
 use crate::conn::db_error;
 use crate::error::DataError;
@@ -37,6 +38,8 @@ pub fn run(
 ) -> anyhow::Result<Summary> {
     let t = &info.name;
     let stage = super::work_table(cfg, conn, t, "stage")?;
+    let (undo, _undo) = Undo::new(&cfg.conn, cfg.quiet, conn);
+    undo.table(&stage);
     conn.query_drop(format!(
         "CREATE TABLE {} LIKE {}",
         stage.quoted(),
@@ -44,7 +47,7 @@ pub fn run(
     ))
     .map_err(db_error)
     .context("--jobs: creating the staging table")?;
-    let result = load_and_publish(cfg, conn, info, &stage, inputs);
+    let result = load_and_publish(cfg, conn, info, &stage, inputs, &undo);
     let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", stage.quoted()));
     result
 }
@@ -55,10 +58,14 @@ fn load_and_publish(
     info: &TableInfo,
     stage: &TableName,
     inputs: Vec<Input>,
+    undo: &Undo,
 ) -> anyhow::Result<Summary> {
     let mut workers: Vec<Conn> = (0..cfg.jobs)
         .map(|_| cfg.conn.connect(&[SESSION_SQL_MODE]))
         .collect::<anyhow::Result<_>>()?;
+    for w in &workers {
+        undo.session(w);
+    }
     let mut loaded_cols: BTreeSet<String> = BTreeSet::new();
     // The job on the main connection maps headers, checks values and reports errors; the
     // rows themselves go over the worker connections.
@@ -113,7 +120,7 @@ fn load_and_publish(
         job.skipped += sum.skipped;
     }
     let mut summary = job.finish(result)?;
-    publish(cfg, conn, info, stage, &loaded_cols)?;
+    publish(cfg, conn, info, stage, &loaded_cols, undo)?;
     let _ = write!(summary.note, "; over {} connections", cfg.jobs);
     Ok(summary)
 }
@@ -228,6 +235,7 @@ fn publish(
     info: &TableInfo,
     stage: &TableName,
     cols: &BTreeSet<String>,
+    undo: &Undo,
 ) -> anyhow::Result<()> {
     let t = &info.name;
     let db = t.database.clone().unwrap_or_default();
@@ -248,7 +256,9 @@ fn publish(
         ))
         .map_err(db_error)?;
     if involved == Some(0) && (empty == Some(0) || cfg.truncate) {
-        return rename_into_place(conn, t, stage).context("--jobs");
+        return undo
+            .disarmed(|| rename_into_place(conn, t, stage))
+            .context("--jobs");
     }
     let cols: Vec<String> = cols.iter().cloned().collect();
     let l = load::column_list(&cols);
@@ -267,7 +277,8 @@ fn publish(
         conn.query_drop(&sql)
             .map_err(db_error)
             .context("--jobs: moving the staged rows in")?;
-        conn.query_drop("COMMIT").map_err(db_error)?;
+        undo.disarmed(|| conn.query_drop("COMMIT"))
+            .map_err(db_error)?;
         Ok(())
     })();
     if done.is_err() {

@@ -17,6 +17,7 @@ use mysql::Conn;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
+use super::undo::Undo;
 use super::{choose_method, Config, Job};
 use crate::conn::db_error;
 use crate::dialect::{hex_encode, BinaryEncoding, NullMarker};
@@ -47,16 +48,22 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path) -> anyhow::Result<ExitCode
     check_before(conn, &db, dir, &entries)?;
     let schema = std::fs::read_to_string(dir.join("schema.sql")).context("reading schema.sql")?;
     let mut created = Vec::new();
+    let (undo, _undo) = Undo::new(&cfg.conn, cfg.quiet, conn);
     let result = (|| {
         conn.query_drop("SET SESSION foreign_key_checks = 0")
             .map_err(db_error)?;
         for stmt in statements(&schema) {
+            let table = created_table(stmt);
+            if let Some(t) = &table {
+                undo.table(&TableName {
+                    database: Some(db.clone()),
+                    table: t.clone(),
+                });
+            }
             conn.query_drop(stmt)
                 .map_err(db_error)
                 .context("schema.sql")?;
-            if let Some(t) = created_table(stmt) {
-                created.push(t);
-            }
+            created.extend(table);
         }
         let (method, _) = choose_method(&cfg, conn)?;
         conn.query_drop("START TRANSACTION").map_err(db_error)?;
@@ -77,7 +84,8 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path) -> anyhow::Result<ExitCode
             }
             total += summary.rows;
         }
-        conn.query_drop("COMMIT").map_err(db_error)?;
+        undo.disarmed(|| conn.query_drop("COMMIT"))
+            .map_err(db_error)?;
         Ok(total)
     })();
     let _ = conn.query_drop("SET SESSION foreign_key_checks = 1");
