@@ -7,8 +7,9 @@
 //! the undo applies. On the first signal, a thread of ours runs the registered undos, the
 //! latest first, while the work itself stops where it stands ([`crate::error::main_with`]
 //! prints no error for a run that was interrupted); a second signal ends the process at
-//! once. Nothing is installed until the first registration, and a signal that finds no
-//! undo registered ends the process as the default action would.
+//! once. Nothing is installed until the first registration, a signal that finds no undo
+//! registered ends the process as the default action would, and a signal ignored when the
+//! process started (`nohup`, background commands of a script) stays ignored.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -76,8 +77,30 @@ fn undos() -> std::sync::MutexGuard<'static, Vec<(u64, Undo)>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Is `sig` ignored by this process? A signal ignored at the start stays ignored, as POSIX
+/// asks of programs that catch signals: `nohup` ignores SIGHUP, and a shell without job
+/// control starts background commands with SIGINT ignored. Read from
+/// `/proc/self/status` (a bit mask, bit N-1 for signal N); elsewhere, no.
+fn ignored(sig: i32) -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|s| ignored_in(&s, sig))
+}
+
+fn ignored_in(status: &str, sig: i32) -> bool {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask >> (sig - 1) & 1 == 1)
+}
+
 fn install() {
-    let signals = [SIGINT, SIGTERM, SIGHUP];
+    let signals: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&s| !ignored(s))
+        .collect();
+    if signals.is_empty() {
+        return;
+    }
     let again = Arc::new(AtomicBool::new(false));
     // Registered before the iterator's own handler: on the first signal `again` is still
     // false, and the thread below sets it, so that a second signal ends the process. If
@@ -89,7 +112,7 @@ fn install() {
         }
     }
     let on_first = Arc::clone(&again);
-    let spawned = signal_hook::iterator::Signals::new(signals).and_then(|mut iter| {
+    let spawned = signal_hook::iterator::Signals::new(&signals).and_then(|mut iter| {
         std::thread::Builder::new()
             .name("interrupt".into())
             .spawn(move || {
@@ -140,5 +163,16 @@ mod tests {
         );
         assert!(failed.is_err() && !asked);
         assert!(!interrupted());
+    }
+
+    #[test]
+    fn ignored_signals_from_the_status_mask() {
+        // A background command of a shell without job control: SIGINT and SIGQUIT.
+        let status = "Name:\tqimport\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000006\n";
+        assert!(ignored_in(status, SIGINT));
+        assert!(!ignored_in(status, SIGTERM) && !ignored_in(status, SIGHUP));
+        // nohup: SIGHUP.
+        assert!(ignored_in("SigIgn:\t0000000000000001\n", SIGHUP));
+        assert!(!ignored_in("no such line\n", SIGINT));
     }
 }

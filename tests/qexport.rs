@@ -1,5 +1,5 @@
 use crate::util::db::TestDb;
-use crate::util::{interrupt, Workdir};
+use crate::util::{interrupt, send, Workdir};
 
 fn users_db(test: &str) -> TestDb {
     let db = TestDb::new(test);
@@ -267,6 +267,11 @@ fn utf8mb4_binary_and_timestamps() {
 /// Start a slow export into `-o out.csv` and wait for its query to run on the server.
 /// Returns the command and the query's session.
 fn slow_export(test: &str) -> (Workdir, TestDb, std::process::Child, u64) {
+    slow_export_with(test, &[])
+}
+
+/// [`slow_export`] with the signals `ignored` ignored from the start.
+fn slow_export_with(test: &str, ignored: &[&str]) -> (Workdir, TestDb, std::process::Child, u64) {
     use mysql::prelude::Queryable;
     let (wd, db) = small(test);
     let child = wd
@@ -275,7 +280,7 @@ fn slow_export(test: &str) -> (Workdir, TestDb, std::process::Child, u64) {
         .arg(format!(
             "SELECT seq, SLEEP(0.02) AS s, '{test}' AS tag FROM seq_1_to_2000"
         ))
-        .spawn();
+        .spawn_ignoring(ignored);
     let mut conn = db.conn();
     let started = std::time::Instant::now();
     let id = loop {
@@ -328,6 +333,23 @@ fn interrupted_export_leaves_no_file() {
         assert_eq!(interrupt(child, signal), "", "SIG{signal}");
         no_file_left(&wd);
     }
+}
+
+/// A signal ignored when the export starts (`nohup` and SIGHUP, a script's background
+/// commands and SIGINT) stays ignored: the export goes on, and SIGTERM still ends it.
+#[test]
+fn signals_ignored_at_the_start_stay_ignored() {
+    let (wd, _db, child, _) = slow_export_with("qexport_nohup", &["HUP", "INT"]);
+    send(&child, "HUP");
+    send(&child, "INT");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut child = child;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP or SIGINT ended it"
+    );
+    assert_eq!(interrupt(child, "TERM"), "");
+    no_file_left(&wd);
 }
 
 #[test]

@@ -547,6 +547,19 @@ fn create_infers_conservative_types() {
         back,
         "id,zip,price,day,note\n1,00501,9.99,2024-01-31,hello\n2,90210,10.50,2024-02-29,\n"
     );
+    // Regular files are read twice (not spooled), also from stdin at an offset: the
+    // shell's `read` took the first line, a comment.
+    wd.create("items.csv", data);
+    wd.create("commented.csv", format!("# items\n{data}"));
+    wd.sh(&format!(
+        "qimport -q --url '{u}' --create items2 items.csv && \
+         {{ read -r _; qimport -q --url '{u}' --create items3; }} < commented.csv",
+        u = db.url
+    ))
+    .ok();
+    for t in ["items2", "items3"] {
+        assert_eq!(db.checksum(t), db.checksum("items"), "{t}");
+    }
     // A failed load drops the table it created.
     wd.cmd("qimport")
         .args(["--url", &db.url, "--create", "bad"])

@@ -130,10 +130,37 @@ impl TestCmd {
     }
 
     /// Start the command and return at once: stdin a pipe the test writes to, stderr a
-    /// pipe (read it with `wait_with_output`), stdout discarded.
-    pub fn spawn(mut self) -> std::process::Child {
-        self.cmd
-            .stdin(Stdio::piped())
+    /// pipe (read it with `wait_with_output`), stdout discarded. SIGHUP, SIGINT and SIGTERM
+    /// start with their default action whatever the test run inherited (a shell without
+    /// job control starts background commands with SIGINT ignored), by way of coreutils'
+    /// `env --default-signal`.
+    pub fn spawn(self) -> std::process::Child {
+        self.spawn_ignoring(&[])
+    }
+
+    /// As [`TestCmd::spawn`], with the signals `ignored` (`INT`, ...) ignored from the
+    /// start, as `nohup` ignores `HUP`.
+    pub fn spawn_ignoring(self, ignored: &[&str]) -> std::process::Child {
+        let default: Vec<&str> = ["HUP", "INT", "TERM"]
+            .into_iter()
+            .filter(|s| !ignored.contains(s))
+            .collect();
+        let mut c = Command::new("env");
+        c.arg(format!("--default-signal={}", default.join(",")));
+        if !ignored.is_empty() {
+            c.arg(format!("--ignore-signal={}", ignored.join(",")));
+        }
+        c.arg(self.cmd.get_program()).args(self.cmd.get_args());
+        for (k, v) in self.cmd.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        if let Some(d) = self.cmd.get_current_dir() {
+            c.current_dir(d);
+        }
+        c.stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -230,16 +257,21 @@ impl Run {
     }
 }
 
-/// Send `signal` (`INT` is Ctrl-C, `TERM` what `kill` and `timeout` send) to a running
-/// command, expect it to end by that very signal (so that a shell or a cron wrapper sees
-/// 130 or 143), and return its stderr.
-pub fn interrupt(child: std::process::Child, signal: &str) -> String {
-    use std::os::unix::process::ExitStatusExt as _;
+/// Send `signal` (`INT`, `TERM`, `HUP`) to a running command.
+pub fn send(child: &std::process::Child, signal: &str) {
     let sent = Command::new("kill")
         .args(["-s", signal, &child.id().to_string()])
         .status()
         .expect("running kill");
     assert!(sent.success(), "kill -s {signal} failed");
+}
+
+/// Send `signal` (`INT` is Ctrl-C, `TERM` what `kill` and `timeout` send) to a running
+/// command, expect it to end by that very signal (so that a shell or a cron wrapper sees
+/// 130 or 143), and return its stderr.
+pub fn interrupt(child: std::process::Child, signal: &str) -> String {
+    use std::os::unix::process::ExitStatusExt as _;
+    send(&child, signal);
     let out = child.wait_with_output().expect("waiting for the command");
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     let number = match signal {

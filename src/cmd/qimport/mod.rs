@@ -23,6 +23,7 @@ mod undo;
 pub mod validate;
 
 use std::fmt::Write as _;
+use std::io::Seek as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -307,17 +308,29 @@ fn prepare_table(
             .with_context(|| format!("--schema {}", file.display()))?;
         return Ok((open_all(&cfg.files)?, Some(guard)));
     }
-    // --create: read everything once to infer the types, then load it.
+    // --create: read everything once to infer the types, then load it. A regular file is
+    // read twice; anything else is spooled to a temporary file without a name (nothing is
+    // left behind, however the run ends).
     let mut spooled = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut cols: Vec<create::Inferred> = Vec::new();
     for input in open_all(&cfg.files)? {
-        let mut tmp = tempfile::NamedTempFile::new().context("--create: spooling the input")?;
-        let mut reader = input.reader;
-        std::io::copy(&mut reader, &mut tmp).with_context(|| format!("reading {}", input.name))?;
-        let file = tmp.reopen()?;
-        let (n, c) = create::infer(file, &cfg.dialect, cfg.columns.as_deref())
+        let (mut file, start) = match input.reader {
+            Source::File(mut f) => {
+                let start = f.stream_position()?;
+                (f, start)
+            }
+            Source::Stream(mut reader) => {
+                let mut tmp = tempfile::tempfile().context("--create: spooling the input")?;
+                std::io::copy(&mut reader, &mut tmp)
+                    .with_context(|| format!("reading {}", input.name))?;
+                tmp.rewind()?;
+                (tmp, 0)
+            }
+        };
+        let (n, c) = create::infer(file.try_clone()?, &cfg.dialect, cfg.columns.as_deref())
             .with_context(|| input.name.clone())?;
+        file.seek(std::io::SeekFrom::Start(start))?;
         for (name, inf) in n.into_iter().zip(c) {
             if let Some(i) = names.iter().position(|x| x.eq_ignore_ascii_case(&name)) {
                 cols[i].merge(&inf);
@@ -326,7 +339,10 @@ fn prepare_table(
                 cols.push(inf);
             }
         }
-        spooled.push((input.name, tmp));
+        spooled.push(Input {
+            name: input.name,
+            reader: Source::File(file),
+        });
     }
     let sql = create::create_sql(t, &names, &cols)?;
     if cfg.dry_run {
@@ -342,16 +358,7 @@ fn prepare_table(
             sql.replace('\n', " ").replace("  ", " ")
         );
     }
-    let inputs = spooled
-        .into_iter()
-        .map(|(name, tmp)| -> anyhow::Result<Input> {
-            Ok(Input {
-                name,
-                reader: Source::File(tmp.reopen()?),
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
-    Ok((inputs, Some(guard)))
+    Ok((spooled, Some(guard)))
 }
 
 fn import(
