@@ -1,6 +1,6 @@
 //! `--create` and `--schema FILE`: make the target table when it does not exist.
 //!
-//! `--create` infers conservative types from every value of the input (stdin is first
+//! `--create` infers conservative types from every value of the input (a pipe is first
 //! spooled to a temporary file, so memory stays flat): an integer type only for canonical
 //! integers (`007` stays text, its zeros kept), DECIMAL(p,s) sized to the data, DATE or
 //! DATETIME(fsp) when every value is a valid one, otherwise VARCHAR(n) or TEXT. Every

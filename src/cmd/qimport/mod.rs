@@ -278,7 +278,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
 }
 
 /// With `--create` or `--schema`, make a missing table; returns the inputs to load (for
-/// `--create`, spooled and reopened) and, if the table was created here, the guard that
+/// `--create`, read from the start again) and, if the table was created here, the guard that
 /// drops it on an interrupt.
 fn prepare_table(
     cfg: &Config,
