@@ -37,13 +37,13 @@ use crate::conn::{db_error, ConnConfig};
 use crate::dialect::Dialect;
 use crate::error::{main_with, DataError};
 use crate::input::{open_all, Input, Source};
-use crate::interrupt::Guard;
 use crate::out::Output;
 use crate::record::{Reader, Record};
 use crate::schema::{ColumnInfo, TableInfo};
 use crate::sql::TableName;
 
 use load::{Encoder, Inserter, Kind, Lines, Mode, Row};
+use undo::Undo;
 use validate::Check;
 
 const EXAMPLES: &str = "\
@@ -259,8 +259,10 @@ fn choose_method(cfg: &Config, conn: &mut Conn) -> anyhow::Result<(Method, Strin
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut conn = cfg.conn.connect(&[SESSION_SQL_MODE])?;
+    // What Ctrl-C or SIGTERM undoes: the tables this run makes, its sessions' work.
+    let (undo, _undo) = Undo::new(&cfg.conn, cfg.quiet, &conn);
     if let Some(dir) = &cfg.dir {
-        return restore::run(cfg, &mut conn, dir);
+        return restore::run(cfg, &mut conn, dir, &undo);
     }
     let Some(name) = &cfg.table else {
         bail!("give a TABLE or --dir DIR");
@@ -269,22 +271,23 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         database: Some(cfg.database.clone()),
         table: name.table.clone(),
     };
-    let (inputs, created) = prepare_table(cfg, &mut conn, &full)?;
-    let result = import(cfg, &mut conn, &full, inputs);
-    if created.is_some() && result.is_err() {
+    let (inputs, created) = prepare_table(cfg, &mut conn, &full, &undo)?;
+    let result = import(cfg, &mut conn, &full, inputs, &undo);
+    if created && result.is_err() {
         let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", full.quoted()));
     }
     result
 }
 
-/// With `--create` or `--schema`, make a missing table; returns the inputs to load (for
-/// `--create`, read from the start again) and, if the table was created here, the guard that
-/// drops it on an interrupt.
+/// With `--create` or `--schema`, make a missing table (for `undo` to drop on an
+/// interrupt); returns the inputs to load (for `--create`, read from the start again) and
+/// whether the table was created here.
 fn prepare_table(
     cfg: &Config,
     conn: &mut Conn,
     t: &TableName,
-) -> anyhow::Result<(Vec<Input>, Option<Guard>)> {
+    undo: &Undo,
+) -> anyhow::Result<(Vec<Input>, bool)> {
     let exists: Option<String> = conn
         .exec_first(
             "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
@@ -292,21 +295,16 @@ fn prepare_table(
         )
         .map_err(db_error)?;
     if exists.is_some() || !(cfg.create || cfg.schema.is_some()) {
-        return Ok((open_all(&cfg.files)?, None));
+        return Ok((open_all(&cfg.files)?, false));
     }
-    let made = |conn: &Conn| {
-        let (undo, guard) = undo::Undo::new(&cfg.conn, cfg.quiet, conn);
-        undo.table(t);
-        guard
-    };
     if let Some(file) = &cfg.schema {
         let sql =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        let guard = made(conn);
+        undo.table(t);
         conn.query_drop(sql.trim().trim_end_matches(';'))
             .map_err(db_error)
             .with_context(|| format!("--schema {}", file.display()))?;
-        return Ok((open_all(&cfg.files)?, Some(guard)));
+        return Ok((open_all(&cfg.files)?, true));
     }
     // --create: read everything once to infer the types, then load it. A regular file is
     // read twice; anything else is spooled to a temporary file without a name (nothing is
@@ -348,7 +346,7 @@ fn prepare_table(
     if cfg.dry_run {
         bail!("--dry-run with --create: the table would be created as:\n{sql}");
     }
-    let guard = made(conn);
+    undo.table(t);
     conn.query_drop(&sql)
         .map_err(db_error)
         .context("--create")?;
@@ -358,7 +356,7 @@ fn prepare_table(
             sql.replace('\n', " ").replace("  ", " ")
         );
     }
-    Ok((spooled, Some(guard)))
+    Ok((spooled, true))
 }
 
 fn import(
@@ -366,6 +364,7 @@ fn import(
     conn: &mut Conn,
     name: &TableName,
     inputs: Vec<Input>,
+    undo: &Undo,
 ) -> anyhow::Result<ExitCode> {
     let info = TableInfo::load(conn, &cfg.database, &name.table)?;
     if let Some(e) = info
@@ -384,9 +383,9 @@ fn import(
         eprintln!("qimport: --jobs needs LOAD DATA and no --swap or --dry-run: loading over one connection");
     }
     let summary = if parallel {
-        parallel::run(cfg, conn, &info, inputs)?
+        parallel::run(cfg, conn, &info, inputs, undo)?
     } else if cfg.swap {
-        load_swapped(cfg, conn, &info, method, inputs)?
+        load_swapped(cfg, conn, &info, method, inputs, undo)?
     } else {
         conn.query_drop("START TRANSACTION").map_err(db_error)?;
         if cfg.truncate && !cfg.dry_run {
@@ -399,7 +398,7 @@ fn import(
         if cfg.dry_run {
             conn.query_drop("ROLLBACK").map_err(db_error)?;
         } else {
-            conn.query_drop("COMMIT")
+            undo.disarmed(|| conn.query_drop("COMMIT"))
                 .map_err(db_error)
                 .context("committing the transaction")?;
         }
@@ -428,10 +427,10 @@ fn load_swapped(
     info: &TableInfo,
     method: Method,
     inputs: Vec<Input>,
+    undo: &Undo,
 ) -> anyhow::Result<Summary> {
     let t = &info.name;
     let fresh = work_table(cfg, conn, t, "new")?;
-    let (undo, _undo) = undo::Undo::new(&cfg.conn, cfg.quiet, conn);
     undo.table(&fresh);
     conn.query_drop(format!(
         "CREATE TABLE {} LIKE {}",

@@ -35,10 +35,10 @@ pub fn run(
     conn: &mut Conn,
     info: &TableInfo,
     inputs: Vec<Input>,
+    undo: &Undo,
 ) -> anyhow::Result<Summary> {
     let t = &info.name;
     let stage = super::work_table(cfg, conn, t, "stage")?;
-    let (undo, _undo) = Undo::new(&cfg.conn, cfg.quiet, conn);
     undo.table(&stage);
     conn.query_drop(format!(
         "CREATE TABLE {} LIKE {}",
@@ -47,7 +47,7 @@ pub fn run(
     ))
     .map_err(db_error)
     .context("--jobs: creating the staging table")?;
-    let result = load_and_publish(cfg, conn, info, &stage, inputs, &undo);
+    let result = load_and_publish(cfg, conn, info, &stage, inputs, undo);
     let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", stage.quoted()));
     result
 }

@@ -32,7 +32,7 @@ struct Entry {
     sha256: String,
 }
 
-pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Result<ExitCode> {
     let db = cfg.database.clone();
     let mpath = dir.join("manifest.json");
     let manifest: Json = serde_json::from_slice(
@@ -48,7 +48,6 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path) -> anyhow::Result<ExitCode
     check_before(conn, &db, dir, &entries)?;
     let schema = std::fs::read_to_string(dir.join("schema.sql")).context("reading schema.sql")?;
     let mut created = Vec::new();
-    let (undo, _undo) = Undo::new(&cfg.conn, cfg.quiet, conn);
     let result = (|| {
         conn.query_drop("SET SESSION foreign_key_checks = 0")
             .map_err(db_error)?;

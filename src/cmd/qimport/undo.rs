@@ -1,9 +1,10 @@
 //! What Ctrl-C or SIGTERM undoes on the server (see [`crate::interrupt`]).
 //!
-//! Rows sent in a transaction need nothing from us: the server rolls them back when the
-//! connection ends. Tables need dropping: the staging table of `--jobs`, the new copy of
-//! `--swap`, the tables a restore created. The undo ends the import's sessions with `KILL
-//! CONNECTION` (their transactions roll back, their locks go), then drops those tables from
+//! One undo per run. Rows sent in a transaction need nothing from us: the server rolls them
+//! back when the connection ends, and the undo only says so. Tables need dropping: the
+//! staging table of `--jobs`, the new copy of `--swap`, the table `--create` or `--schema`
+//! made, the tables a restore made. The undo then ends the import's sessions with `KILL
+//! CONNECTION` (their transactions roll back, their locks go) and drops those tables from
 //! a connection of its own, newest first, before the process ends by the signal.
 //!
 //! The statements that cannot be undone, the final `COMMIT` or `RENAME`, run
@@ -21,6 +22,8 @@ use crate::sql::TableName;
 
 #[derive(Default)]
 struct State {
+    /// False once the run is past the point of no return (or done).
+    armed: bool,
     sessions: Vec<u32>,
     tables: Vec<TableName>,
 }
@@ -33,6 +36,7 @@ impl Undo {
     /// Register the undo of an import whose work runs on `conn`.
     pub fn new(conn_cfg: &ConnConfig, quiet: bool, conn: &Conn) -> (Undo, Guard) {
         let undo = Undo(Arc::default());
+        undo.state().armed = true;
         undo.session(conn);
         let (run, cfg) = (undo.clone(), conn_cfg.clone());
         // The lock is held for the whole undo: a `disarmed` step waits for it to end
@@ -64,7 +68,13 @@ impl Undo {
 
     fn run(&self, cfg: &ConnConfig, quiet: bool) {
         let st = self.state();
+        if !st.armed {
+            return;
+        }
         if st.tables.is_empty() {
+            if !quiet {
+                eprintln!("qimport: interrupted: rolling back");
+            }
             return;
         }
         let names: Vec<String> = st.tables.iter().map(TableName::quoted).collect();
