@@ -193,11 +193,40 @@ impl ConnConfig {
 /// A driver error as one readable line: `Access denied for user ... (ERROR 1045)` rather
 /// than the driver's `MySqlError { ERROR 1045 (28000): ... }`.
 pub fn db_error(e: mysql::Error) -> anyhow::Error {
+    if let Some(io) = went_away(&e) {
+        return anyhow::anyhow!("lost the connection to the server ({io})");
+    }
     match e {
         mysql::Error::MySqlError(m) => anyhow::anyhow!("{} (ERROR {})", m.message, m.code),
         mysql::Error::IoError(io) => anyhow::Error::new(io),
         other => anyhow::Error::new(other),
     }
+}
+
+/// The socket error in `e`, if it says the server went away (a killed session, a restart,
+/// the network): such an error reads as words, not as the driver's `CodecError { IO
+/// error: ... }`, however deep the driver wrapped it (our LOCAL INFILE handler's writes
+/// come back as an I/O error around a driver error around an I/O error).
+fn went_away<'e>(mut e: &'e (dyn std::error::Error + 'static)) -> Option<&'e std::io::Error> {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    for _ in 0..8 {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                BrokenPipe | ConnectionReset | ConnectionAborted | UnexpectedEof
+            ) {
+                return Some(io);
+            }
+            e = io.get_ref()?;
+            continue;
+        }
+        e = match e.downcast_ref::<mysql::Error>() {
+            Some(mysql::Error::IoError(io)) => io,
+            Some(mysql::Error::CodecError(c)) => c,
+            _ => e.source()?,
+        };
+    }
+    None
 }
 
 fn option_files(args: &ConnArgs, home: Option<&Path>) -> Vec<PathBuf> {
@@ -356,6 +385,21 @@ fn percent_decode(s: &str) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_server_gone_away_reads_as_words_however_deep() {
+        use std::io::{Error, ErrorKind};
+        let pipe = || mysql::Error::IoError(Error::from(ErrorKind::BrokenPipe));
+        let lost = |e: mysql::Error| db_error(e).to_string();
+        assert!(lost(pipe()).starts_with("lost the connection to the server ("));
+        // Our LOCAL INFILE handler's write error, as the driver hands it back.
+        let wrapped = mysql::Error::IoError(Error::other(pipe()));
+        assert!(lost(wrapped).starts_with("lost the connection to the server ("));
+        // Other socket errors stay as they are.
+        let refused = mysql::Error::IoError(Error::from(ErrorKind::ConnectionRefused));
+        assert!(!lost(refused).contains("lost the connection"));
+    }
+
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

@@ -38,6 +38,27 @@ fn spawn_on_pipe(wd: &Workdir, args: &[&str]) -> (std::process::Child, std::proc
     (child, stdin)
 }
 
+/// qimport `flags` into `users`, started on a pipe with 20,000 new rows written to it; it
+/// sends them and waits for more input.
+fn importing(
+    wd: &Workdir,
+    db: &TestDb,
+    flags: &[&str],
+) -> (std::process::Child, std::process::ChildStdin) {
+    use std::io::Write as _;
+    let mut args = vec!["--url", db.url.as_str()];
+    args.extend(flags);
+    args.push("users");
+    let (child, mut stdin) = spawn_on_pipe(wd, &args);
+    let mut chunk = String::from("id,name,email\n");
+    for i in 1000..21_000 {
+        writeln!(chunk, "{i},n{i},e{i}@x").unwrap();
+    }
+    stdin.write_all(chunk.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    (child, stdin)
+}
+
 #[test]
 fn loads_stdin_matching_header_names() {
     let (wd, db) = setup("qimport_basic");
@@ -678,18 +699,10 @@ fn jobs_split_a_file_into_runs() {
 /// exactly as before: the open transaction dies with the connection.
 #[test]
 fn killed_client_leaves_the_table_unchanged() {
-    use std::io::Write as _;
     for method in ["load-data", "insert"] {
         let (wd, db) = setup(&format!("qimport_killed_{}", method.replace('-', "")));
         let before = db.checksum("users");
-        let (mut child, mut stdin) =
-            spawn_on_pipe(&wd, &["--url", &db.url, "--method", method, "users"]);
-        let mut chunk = String::from("id,name,email\n");
-        for i in 1000..21_000 {
-            writeln!(chunk, "{i},n{i},e{i}@x").unwrap();
-        }
-        stdin.write_all(chunk.as_bytes()).unwrap();
-        stdin.flush().unwrap();
+        let (mut child, stdin) = importing(&wd, &db, &["--method", method]);
         assert!(
             child.try_wait().unwrap().is_none(),
             "{method}: qimport must still be waiting for input"
@@ -730,25 +743,15 @@ fn sessions_end(db: &TestDb) {
 /// command.
 #[test]
 fn interrupted_import_leaves_the_table_and_no_work_table() {
-    use std::io::Write as _;
     let (wd, db) = setup("qimport_interrupted");
     let before = db.checksum("users");
-    let mut chunk = String::from("id,name,email\n");
-    for i in 1000..21_000 {
-        writeln!(chunk, "{i},n{i},e{i}@x").unwrap();
-    }
     for (flags, signal) in [
         (&["-j", "2"][..], "INT"),
         (&["--swap"][..], "TERM"),
         (&["--method", "insert", "--swap"][..], "INT"),
         (&[][..], "INT"),
     ] {
-        let mut args = vec!["--url", &db.url];
-        args.extend(flags);
-        args.push("users");
-        let (child, mut stdin) = spawn_on_pipe(&wd, &args);
-        stdin.write_all(chunk.as_bytes()).unwrap();
-        stdin.flush().unwrap();
+        let (child, stdin) = importing(&wd, &db, flags);
         let staged = !flags.is_empty();
         if staged {
             wait_for("the work table", &|| work_tables(&db).len() == 1);
@@ -769,6 +772,48 @@ fn interrupted_import_leaves_the_table_and_no_work_table() {
         sessions_end(&db);
         assert_eq!(db.checksum("users"), before, "{flags:?}");
         assert_eq!(db.count("users"), 1, "{flags:?}");
+    }
+}
+
+/// See: #4. The connection lost in the middle of a load (here: `KILL CONNECTION` of the
+/// import's first session, the one that holds its transaction or its work table): one
+/// line that says so, exit 2, the table as it was, and no work table left behind, dropped
+/// over a new connection.
+#[test]
+fn lost_connection_leaves_the_table_and_no_work_table() {
+    use mysql::prelude::Queryable as _;
+    let (wd, db) = setup("qimport_lost");
+    let before = db.checksum("users");
+    let sessions = || -> Vec<u64> {
+        db.query(
+            "SELECT ID FROM information_schema.PROCESSLIST \
+             WHERE DB = DATABASE() AND ID <> CONNECTION_ID() ORDER BY ID",
+        )
+    };
+    for (flags, connections) in [
+        (&[][..], 1),
+        (&["-j", "2"][..], 3),
+        (&["--swap"][..], 1),
+        (&["--method", "insert"][..], 1),
+    ] {
+        let (child, stdin) = importing(&wd, &db, flags);
+        wait_for("the import's sessions", &|| sessions().len() == connections);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        db.conn()
+            .query_drop(format!("KILL CONNECTION {}", sessions()[0]))
+            .unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flags:?}: {err}");
+        assert!(
+            err.contains("lost the connection to the server"),
+            "{flags:?}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{flags:?}: {err}");
+        assert_eq!(work_tables(&db), Vec::<String>::new(), "{flags:?}: {err}");
+        sessions_end(&db);
+        assert_eq!(db.checksum("users"), before, "{flags:?}");
     }
 }
 

@@ -274,7 +274,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let (inputs, created) = prepare_table(cfg, &mut conn, &full, &undo)?;
     let result = import(cfg, &mut conn, &full, inputs, &undo);
     if created && result.is_err() {
-        let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", full.quoted()));
+        undo::drop_tables(&cfg.conn, &mut conn, std::slice::from_ref(&full));
     }
     result
 }
@@ -455,8 +455,7 @@ fn load_swapped(
     match loaded {
         Ok(s) => Ok(s),
         Err(e) => {
-            let _ = conn.query_drop("ROLLBACK");
-            let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", fresh.quoted()));
+            undo::drop_tables(&cfg.conn, conn, std::slice::from_ref(&fresh));
             Err(e)
         }
     }

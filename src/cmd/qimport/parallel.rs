@@ -48,7 +48,8 @@ pub fn run(
     .map_err(db_error)
     .context("--jobs: creating the staging table")?;
     let result = load_and_publish(cfg, conn, info, &stage, inputs, undo);
-    let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", stage.quoted()));
+    // Gone already after a RENAME; after an INSERT ... SELECT or a failure, dropped here.
+    super::undo::drop_tables(&cfg.conn, conn, std::slice::from_ref(&stage));
     result
 }
 

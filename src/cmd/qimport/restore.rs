@@ -100,16 +100,14 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            let _ = conn.query_drop("ROLLBACK");
-            let _ = conn.query_drop("SET SESSION foreign_key_checks = 0");
-            for t in created.iter().rev() {
-                let name = TableName {
+            let created: Vec<TableName> = created
+                .into_iter()
+                .map(|table| TableName {
                     database: Some(db.clone()),
-                    table: t.clone(),
-                };
-                let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", name.quoted()));
-            }
-            let _ = conn.query_drop("SET SESSION foreign_key_checks = 1");
+                    table,
+                })
+                .collect();
+            super::undo::drop_tables(&cfg.conn, conn, &created);
             Err(e.context(format!(
                 "restoring {} (nothing was restored)",
                 dir.display()

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
-use crate::conn::ConnConfig;
+use crate::conn::{db_error, ConnConfig};
 use crate::interrupt::{self, Guard};
 use crate::sql::TableName;
 
@@ -90,14 +90,37 @@ impl Undo {
                 // A session that ended already is no error.
                 let _ = c.query_drop(format!("KILL CONNECTION {id}"));
             }
-            c.query_drop("SET SESSION foreign_key_checks = 0")?;
-            for t in st.tables.iter().rev() {
-                c.query_drop(format!("DROP TABLE IF EXISTS {}", t.quoted()))?;
-            }
-            Ok(())
+            drop_on(&mut c, &st.tables).map_err(db_error)
         });
         if let Err(e) = dropped {
             eprintln!("qimport: could not drop {names}: {e:#}");
         }
     }
+}
+
+/// After a failed import, drop the tables it made (newest last in `tables`): on `conn`,
+/// or, when that fails (the error may be a lost connection), on a new connection. If both
+/// fail, say so: a work table is dropped by the next import of its table anyway, a table
+/// a restore made is not.
+pub(super) fn drop_tables(cfg: &ConnConfig, conn: &mut Conn, tables: &[TableName]) {
+    let _ = conn.query_drop("ROLLBACK");
+    if drop_on(conn, tables).is_ok() {
+        return;
+    }
+    let again = cfg
+        .connect(&[])
+        .and_then(|mut c| drop_on(&mut c, tables).map_err(db_error));
+    if let Err(e) = again {
+        let names: Vec<String> = tables.iter().map(TableName::quoted).collect();
+        eprintln!("qimport: could not drop {}: {e:#}", names.join(", "));
+    }
+}
+
+/// Drop `tables`, newest first, with foreign-key checks off for the while.
+fn drop_on(c: &mut Conn, tables: &[TableName]) -> mysql::Result<()> {
+    c.query_drop("SET SESSION foreign_key_checks = 0")?;
+    for t in tables.iter().rev() {
+        c.query_drop(format!("DROP TABLE IF EXISTS {}", t.quoted()))?;
+    }
+    c.query_drop("SET SESSION foreign_key_checks = 1")
 }
