@@ -208,12 +208,11 @@ fn interrupted_backup_leaves_no_folder() {
     assert_eq!(names(wd.path()), Vec::<String>::new());
 }
 
-/// Ctrl-C during a restore, once its tables are made and while they load: the tables it
-/// made are dropped before it ends, and it says so.
-#[test]
-fn interrupted_restore_drops_the_tables_it_made() {
-    let wd = Workdir::new("backup_restore_interrupted");
-    let db = TestDb::new("backup_restore_interrupted");
+/// A restore of a backup with 100,000 rows, started and seen to have made its tables
+/// (it then loads them); returns the target database and the command.
+fn restoring(test: &str) -> (Workdir, TestDb, std::process::Child) {
+    let wd = Workdir::new(test);
+    let db = TestDb::new(test);
     db.exec(
         "CREATE TABLE big (id INT PRIMARY KEY, s VARCHAR(60));
          INSERT INTO big SELECT seq, REPEAT('x', 50) FROM seq_1_to_100000;
@@ -222,21 +221,28 @@ fn interrupted_restore_drops_the_tables_it_made() {
     wd.cmd("qexport")
         .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
         .ok();
-    let target = TestDb::new("backup_restore_interrupted_target");
-    let tables = || -> Vec<String> {
-        target.query(
-            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
-        )
-    };
+    let target = TestDb::new(&format!("{test}_target"));
     let child = wd
         .cmd("qimport")
         .args(["--url", &target.url, "--dir", "bk"])
         .spawn();
-    wait_for("the restored tables", &|| tables().len() == 2);
+    wait_for("the restored tables", &|| tables(&target).len() == 2);
+    (wd, target, child)
+}
+
+fn tables(db: &TestDb) -> Vec<String> {
+    db.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
+}
+
+/// Ctrl-C during a restore, once its tables are made and while they load: the tables it
+/// made are dropped before it ends, and it says so.
+#[test]
+fn interrupted_restore_drops_the_tables_it_made() {
+    let (_wd, target, child) = restoring("backup_restore_interrupted");
     let err = interrupt(child, "INT");
     assert!(
         err.contains("interrupted: rolling back and dropping"),
         "{err}"
     );
-    assert_eq!(tables(), Vec::<String>::new(), "{err}");
+    assert_eq!(tables(&target), Vec::<String>::new(), "{err}");
 }
