@@ -102,3 +102,25 @@ fn shell_head_ends_quietly() {
     .stdout_is("id,pad\n1,xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n")
     .stderr_empty();
 }
+
+/// Stdin left on the terminal (a forgotten `< file`): the tool says what it waits for, on
+/// stderr, and reads what is typed. `script` gives the command a terminal.
+#[test]
+fn a_terminal_on_stdin_gets_a_hint() {
+    let wd = Workdir::new("pipes_terminal");
+    let run = wd
+        .sh(r"printf 'a\n1\n2\n\004' | script -qec qcount /dev/null")
+        .ok();
+    let out = run.stdout();
+    assert!(
+        out.contains("qcount: reading CSV from the terminal; end it with Ctrl-D"),
+        "{}",
+        run.report()
+    );
+    assert_eq!(
+        out.lines().last().map(str::trim),
+        Some("2"),
+        "{}",
+        run.report()
+    );
+}
