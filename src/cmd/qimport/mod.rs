@@ -300,10 +300,10 @@ fn prepare_table(
     if let Some(file) = &cfg.schema {
         let sql =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        undo.table(t);
         conn.query_drop(sql.trim().trim_end_matches(';'))
             .map_err(db_error)
             .with_context(|| format!("--schema {}", file.display()))?;
+        undo.table(t);
         return Ok((open_all(&cfg.files)?, true));
     }
     // --create: read everything once to infer the types, then load it. A regular file is
@@ -346,10 +346,11 @@ fn prepare_table(
     if cfg.dry_run {
         bail!("--dry-run with --create: the table would be created as:\n{sql}");
     }
-    undo.table(t);
     conn.query_drop(&sql)
         .map_err(db_error)
         .context("--create")?;
+    // Registered once made: a table that was there first is never the undo's to drop.
+    undo.table(t);
     if !cfg.quiet {
         eprintln!(
             "qimport: created {t}: {}",

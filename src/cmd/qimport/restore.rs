@@ -52,17 +52,16 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         conn.query_drop("SET SESSION foreign_key_checks = 0")
             .map_err(db_error)?;
         for stmt in statements(&schema) {
-            let table = created_table(stmt);
-            if let Some(t) = &table {
+            conn.query_drop(stmt)
+                .map_err(db_error)
+                .context("schema.sql")?;
+            if let Some(t) = created_table(stmt) {
                 undo.table(&TableName {
                     database: Some(db.clone()),
                     table: t.clone(),
                 });
+                created.push(t);
             }
-            conn.query_drop(stmt)
-                .map_err(db_error)
-                .context("schema.sql")?;
-            created.extend(table);
         }
         let (method, _) = choose_method(&cfg, conn)?;
         conn.query_drop("START TRANSACTION").map_err(db_error)?;
