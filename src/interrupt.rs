@@ -6,8 +6,8 @@
 //! table) registers its undo with [`on_interrupt`] and keeps the [`Guard`] for as long as
 //! the undo applies. On the first signal, a thread of ours runs the registered undos, the
 //! latest first, while the work itself stops where it stands ([`crate::error::main_with`]
-//! prints no error for a run that was interrupted); a second signal ends the process at
-//! once. Nothing is installed until the first registration, a signal that finds no undo
+//! prints no error for a run that was interrupted, and [`made`] starts nothing new once
+//! the undos are taken); a second signal ends the process at once. Nothing is installed until the first registration, a signal that finds no undo
 //! registered ends the process as the default action would, and a signal ignored when the
 //! process started (`nohup`, background commands of a script) stays ignored.
 
@@ -52,6 +52,11 @@ pub fn made<T, E, U: FnOnce() + Send + 'static>(
     INSTALL.call_once(install);
     // The signal thread takes the undos under this lock: it waits for this to finish.
     let mut undos = undos();
+    if interrupted() {
+        // The undos have been taken: nothing new may start (it would outlive them).
+        drop(undos);
+        wait_for_the_end();
+    }
     let made = make()?;
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
     undos.push((id, Box::new(undo_of(&made))));

@@ -86,7 +86,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         || temp_dir_beside(dir),
         |t| {
             let doomed = t.path().to_owned();
-            move || drop(std::fs::remove_dir_all(doomed))
+            move || remove_folder(&doomed)
         },
     )?;
     let names = match tables {
@@ -164,6 +164,17 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         );
     }
     Ok(())
+}
+
+/// Remove a temporary folder the export may be writing a file into at this very moment
+/// (`schema.sql`, say): try again until it is gone, for a second at most.
+fn remove_folder(dir: &Path) {
+    for _ in 0..100 {
+        if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// A new temporary folder beside `dir`, which must not exist yet.
