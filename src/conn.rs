@@ -385,6 +385,7 @@ fn percent_decode(s: &str) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn a_server_gone_away_reads_as_words_however_deep() {
@@ -399,8 +400,6 @@ mod tests {
         let refused = mysql::Error::IoError(Error::from(ErrorKind::ConnectionRefused));
         assert!(!lost(refused).contains("lost the connection"));
     }
-
-    use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let m: HashMap<String, String> = pairs

@@ -7,9 +7,10 @@
 //! the undo applies. On the first signal, a thread of ours runs the registered undos, the
 //! latest first, while the work itself stops where it stands ([`crate::error::main_with`]
 //! prints no error for a run that was interrupted, and [`made`] starts nothing new once
-//! the undos are taken); a second signal ends the process at once. Nothing is installed until the first registration, a signal that finds no undo
-//! registered ends the process as the default action would, and a signal ignored when the
-//! process started (`nohup`, background commands of a script) stays ignored.
+//! the undos are taken); a second signal ends the process at once. Nothing is installed
+//! until the first registration, a signal that finds no undo registered ends the process
+//! as the default action would, and a signal ignored when the process started (`nohup`,
+//! background commands of a script) stays ignored.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -36,10 +37,8 @@ impl Drop for Guard {
 
 /// Run `undo` if the process is interrupted while the guard lives.
 pub fn on_interrupt(undo: impl FnOnce() + Send + 'static) -> Guard {
-    let made: Result<_, std::convert::Infallible> = made(|| Ok(()), |()| undo);
-    match made {
-        Ok(((), guard)) => guard,
-    }
+    let Ok(((), guard)) = made(|| Ok::<_, std::convert::Infallible>(()), |()| undo);
+    guard
 }
 
 /// Make something an interrupt must undo (a temporary file, say) and register `undo_of`

@@ -55,11 +55,12 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             conn.query_drop(stmt)
                 .map_err(db_error)
                 .context("schema.sql")?;
-            if let Some(t) = created_table(stmt) {
-                undo.table(&TableName {
+            if let Some(table) = created_table(stmt) {
+                let t = TableName {
                     database: Some(db.clone()),
-                    table: t.clone(),
-                });
+                    table,
+                };
+                undo.table(&t);
                 created.push(t);
             }
         }
@@ -99,13 +100,6 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            let created: Vec<TableName> = created
-                .into_iter()
-                .map(|table| TableName {
-                    database: Some(db.clone()),
-                    table,
-                })
-                .collect();
             super::undo::drop_tables(&cfg.conn, conn, &created);
             Err(e.context(format!(
                 "restoring {} (nothing was restored)",

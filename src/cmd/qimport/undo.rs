@@ -77,24 +77,14 @@ impl Undo {
             }
             return;
         }
-        let names: Vec<String> = st.tables.iter().map(TableName::quoted).collect();
-        let names = names.join(", ");
         if !quiet {
             eprintln!(
-                "qimport: interrupted: rolling back and dropping {names} \
-                 (interrupt again to leave that to the next import)"
+                "qimport: interrupted: rolling back and dropping {} \
+                 (interrupt again to leave that to the next import)",
+                listed(&st.tables)
             );
         }
-        let dropped = cfg.connect(&[]).and_then(|mut c| {
-            for id in &st.sessions {
-                // A session that ended already is no error.
-                let _ = c.query_drop(format!("KILL CONNECTION {id}"));
-            }
-            drop_on(&mut c, &st.tables).map_err(db_error)
-        });
-        if let Err(e) = dropped {
-            eprintln!("qimport: could not drop {names}: {e:#}");
-        }
+        drop_anew(cfg, &st.sessions, &st.tables);
     }
 }
 
@@ -104,16 +94,29 @@ impl Undo {
 /// a restore made is not.
 pub(super) fn drop_tables(cfg: &ConnConfig, conn: &mut Conn, tables: &[TableName]) {
     let _ = conn.query_drop("ROLLBACK");
-    if drop_on(conn, tables).is_ok() {
-        return;
+    if drop_on(conn, tables).is_err() {
+        drop_anew(cfg, &[], tables);
     }
-    let again = cfg
-        .connect(&[])
-        .and_then(|mut c| drop_on(&mut c, tables).map_err(db_error));
-    if let Err(e) = again {
-        let names: Vec<String> = tables.iter().map(TableName::quoted).collect();
-        eprintln!("qimport: could not drop {}: {e:#}", names.join(", "));
+}
+
+/// Drop `tables` from a new connection, after ending `sessions`; say so if that fails.
+fn drop_anew(cfg: &ConnConfig, sessions: &[u32], tables: &[TableName]) {
+    let dropped = cfg.connect(&[]).and_then(|mut c| {
+        for id in sessions {
+            // A session that ended already is no error.
+            let _ = c.query_drop(format!("KILL CONNECTION {id}"));
+        }
+        drop_on(&mut c, tables).map_err(db_error)
+    });
+    if let Err(e) = dropped {
+        eprintln!("qimport: could not drop {}: {e:#}", listed(tables));
     }
+}
+
+/// `` `db`.`a`, `db`.`b` ``
+fn listed(tables: &[TableName]) -> String {
+    let names: Vec<String> = tables.iter().map(TableName::quoted).collect();
+    names.join(", ")
 }
 
 /// Drop `tables`, newest first, with foreign-key checks off for the while.
