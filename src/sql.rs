@@ -1,4 +1,6 @@
-//! SQL text helpers: identifier quoting and `db.table` names.
+//! SQL text helpers: identifier quoting, `db.table` names, and the top-level structure of
+//! SQL text the user gives (`-e`, `--where`, `--order-by`, `--schema`, a backup's
+//! `schema.sql`): where its statements end, outside strings, quoted names and comments.
 
 use anyhow::bail;
 
@@ -84,9 +86,198 @@ fn split_ident_path(s: &str) -> anyhow::Result<Vec<String>> {
     Ok(parts)
 }
 
+/// Walk SQL text as the server's lexer would, calling `code` with the offset of every
+/// byte that stands outside strings (`'...'`, `"..."`, with backslash escapes and doubled
+/// quotes), quoted names (`` `...` ``) and comments (`#`, `-- `, `/* */`), and `token` at
+/// the start of each string or quoted name. The text of an executable comment (`/*! ...
+/// */`, `/*M! ... */`) is code to the server, and is walked as code. An unterminated
+/// string, name or comment is an error.
+fn walk(sql: &str, mut code: impl FnMut(usize, u8), mut token: impl FnMut()) -> anyhow::Result<()> {
+    let b = sql.as_bytes();
+    let mut exec_comment = false;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\'' | b'"' | b'`' => {
+                let mut j = i + 1;
+                loop {
+                    match b.get(j) {
+                        None => bail!("unterminated {} in SQL text", quote_word(c)),
+                        Some(&x) if x == b'\\' && c != b'`' => j += 2,
+                        Some(&x) if x == c && b.get(j + 1) == Some(&c) => j += 2,
+                        Some(&x) if x == c => break,
+                        Some(_) => j += 1,
+                    }
+                }
+                token();
+                i = j + 1;
+            }
+            b'#' => i = line_end(b, i),
+            b'-' if b.get(i + 1) == Some(&b'-')
+                && b.get(i + 2).is_none_or(u8::is_ascii_whitespace) =>
+            {
+                i = line_end(b, i);
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let rest = &b[i + 2..];
+                if rest.starts_with(b"!") || rest.starts_with(b"M!") {
+                    exec_comment = true;
+                    i += if rest[0] == b'!' { 3 } else { 4 };
+                    continue;
+                }
+                let Some(end) = memchr::memmem::find(rest, b"*/") else {
+                    bail!("unterminated /* comment in SQL text");
+                };
+                i += 2 + end + 2;
+            }
+            b'*' if exec_comment && b.get(i + 1) == Some(&b'/') => {
+                exec_comment = false;
+                i += 2;
+            }
+            c => {
+                code(i, c);
+                i += 1;
+            }
+        }
+    }
+    if exec_comment {
+        bail!("unterminated /*! comment in SQL text");
+    }
+    Ok(())
+}
+
+fn quote_word(q: u8) -> &'static str {
+    match q {
+        b'`' => "`quoted name`",
+        b'"' => "\"string\"",
+        _ => "'string'",
+    }
+}
+
+fn line_end(b: &[u8], i: usize) -> usize {
+    memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n + 1)
+}
+
+/// Cut SQL text into its statements at the `;` that [`walk`] finds in code. Statements
+/// that are only white space and comments are left out.
+pub fn statements(sql: &str) -> anyhow::Result<Vec<&str>> {
+    let has_code = std::cell::Cell::new(false);
+    let mut ends = Vec::new();
+    walk(
+        sql,
+        |i, c| match c {
+            b';' => ends.push((i, has_code.replace(false))),
+            c if !c.is_ascii_whitespace() => has_code.set(true),
+            _ => {}
+        },
+        || has_code.set(true),
+    )?;
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (end, code) in ends.into_iter().chain([(sql.len(), has_code.get())]) {
+        if code {
+            out.push(sql[start..end].trim());
+        }
+        start = end + 1;
+    }
+    Ok(out)
+}
+
+/// The one statement of `sql` (a trailing `;` allowed), or an error naming `what`: the
+/// tools never send several statements in one query, so nothing the user writes can end
+/// the statement qtools built and start another.
+pub fn single_statement<'s>(what: &str, sql: &'s str) -> anyhow::Result<&'s str> {
+    match statements(sql).map_err(|e| anyhow::anyhow!("{what}: {e}"))?[..] {
+        [one] => Ok(one),
+        [] => bail!("{what}: no SQL statement"),
+        _ => bail!("{what}: one SQL statement only (found a second after a ';')"),
+    }
+}
+
+/// Whether `sql` begins with these keywords (any case, any white space between them).
+pub fn starts_with_words(sql: &str, words: &[&str]) -> bool {
+    let mut it = sql.split_ascii_whitespace();
+    words
+        .iter()
+        .all(|w| it.next().is_some_and(|x| x.eq_ignore_ascii_case(w)))
+}
+
+/// Check a piece of SQL that qtools puts inside a statement of its own (`--where`,
+/// `--order-by`): something besides comments, no `;`, nothing left open, and parentheses
+/// balanced, so that it cannot end or reshape the statement around it.
+pub fn check_fragment(what: &str, sql: &str) -> anyhow::Result<()> {
+    let (mut semicolon, mut depth, mut below) = (false, 0i64, false);
+    let content = std::cell::Cell::new(false);
+    walk(
+        sql,
+        |_, c| match c {
+            b';' => semicolon = true,
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                below |= depth < 0;
+            }
+            c if !c.is_ascii_whitespace() => content.set(true),
+            _ => {}
+        },
+        || content.set(true),
+    )
+    .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    if semicolon {
+        bail!("{what}: a ';' is not allowed here (one condition or expression, not statements)");
+    }
+    if below {
+        bail!("{what}: a ')' closes a parenthesis it did not open");
+    }
+    if depth != 0 {
+        bail!("{what}: a '(' is never closed");
+    }
+    if !content.get() {
+        bail!("{what}: empty");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statements_end_only_outside_strings_names_and_comments() {
+        let s =
+            statements("SELECT ';' , `a;b`, \"x\\\";\" -- c;\n# d;\n/* e; */ FROM t; ").unwrap();
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(statements("SELECT 1; DROP TABLE x").unwrap().len(), 2);
+        assert_eq!(
+            statements("SELECT 1 /*! ; DROP TABLE x */").unwrap().len(),
+            2
+        );
+        assert_eq!(statements("SELECT 'it''s';;  -- done").unwrap().len(), 1);
+        assert_eq!(statements("SELECT 1--1; SELECT 2").unwrap().len(), 2);
+        assert!(statements("SELECT 'open").is_err());
+        assert!(statements("SELECT 1 /* open").is_err());
+        assert_eq!(single_statement("-e", "SELECT 1;").unwrap(), "SELECT 1");
+        assert!(single_statement("-e", "SELECT 1; DELETE FROM t").is_err());
+        assert!(single_statement("-e", " -- nothing\n").is_err());
+    }
+
+    #[test]
+    fn fragments_cannot_reshape_their_statement() {
+        assert!(check_fragment("--where", "a = ';' AND (b > 1)").is_ok());
+        assert!(check_fragment("--where", "name = ')'").is_ok());
+        for bad in [
+            "1) ORDER BY id; DROP TABLE db.victim; SELECT (1",
+            "1) UNION SELECT * FROM mysql.user WHERE (1",
+            "a = 1;",
+            "(a = 1",
+            "a = 'x",
+            "a /* open",
+            "",
+        ] {
+            assert!(check_fragment("--where", bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn names() {

@@ -11,3 +11,4 @@ mod qexport;
 mod qgrep;
 mod qimport;
 mod roundtrip;
+mod safety;

@@ -183,9 +183,15 @@ pub struct Config {
     quiet: bool,
 }
 
-/// Session settings for exporting: a slow consumer (`qexport t | slow-thing`) stalls our
-/// reads, and with the default 60 s `net_write_timeout` the server would give up on us.
-const EXPORT_INIT: &[&str] = &["SET SESSION net_write_timeout = 86400"];
+/// Session settings for exporting: every transaction of the session is read only, so an
+/// export never writes, whatever `-e` says (a write, DDL included, fails with ERROR 1792;
+/// and one statement per query, see [`crate::sql::single_statement`], keeps a `COMMIT;`
+/// from ending that). A slow consumer (`qexport t | slow-thing`) stalls our reads, and
+/// with the default 60 s `net_write_timeout` the server would give up on us.
+const EXPORT_INIT: &[&str] = &[
+    "SET SESSION TRANSACTION READ ONLY",
+    "SET SESSION net_write_timeout = 86400",
+];
 
 impl Config {
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
@@ -202,7 +208,7 @@ impl Config {
             if args.shard.is_some() {
                 bail!("--shard needs a TABLE (its key is what is split)");
             }
-            Mode::Query(q)
+            Mode::Query(crate::sql::single_statement("-e", &q)?.to_owned())
         } else if backup {
             if args.columns.is_some()
                 || args.filter.is_some()
@@ -255,6 +261,12 @@ impl Config {
             }
             if let (Some(_), Some(_)) = (&args.limit, &args.shard) {
                 bail!("--shard cannot be combined with --limit");
+            }
+            if let Some(w) = &args.filter {
+                crate::sql::check_fragment("--where", w)?;
+            }
+            if let Some(o) = &args.order_by {
+                crate::sql::check_fragment("--order-by", o)?;
             }
             Mode::Table {
                 name,

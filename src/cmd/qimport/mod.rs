@@ -298,9 +298,14 @@ fn prepare_table(
         return Ok((open_all(&cfg.files)?, false));
     }
     if let Some(file) = &cfg.schema {
-        let sql =
+        let text =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        conn.query_drop(sql.trim().trim_end_matches(';'))
+        let what = format!("--schema {}", file.display());
+        let sql = crate::sql::single_statement(&what, &text)?;
+        if !crate::sql::starts_with_words(sql, &["CREATE", "TABLE"]) {
+            bail!("{what}: expected one CREATE TABLE statement");
+        }
+        conn.query_drop(sql)
             .map_err(db_error)
             .with_context(|| format!("--schema {}", file.display()))?;
         undo.table(t);
