@@ -97,16 +97,16 @@ fn walk(sql: &str, mut code: impl FnMut(usize, u8), mut token: impl FnMut()) -> 
     let mut exec_comment = false;
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
-        match c {
+        let byte = b[i];
+        match byte {
             b'\'' | b'"' | b'`' => {
                 let mut j = i + 1;
                 loop {
                     match b.get(j) {
-                        None => bail!("unterminated {} in SQL text", quote_word(c)),
-                        Some(&x) if x == b'\\' && c != b'`' => j += 2,
-                        Some(&x) if x == c && b.get(j + 1) == Some(&c) => j += 2,
-                        Some(&x) if x == c => break,
+                        None => bail!("unterminated {} in SQL text", quote_word(byte)),
+                        Some(&x) if x == b'\\' && byte != b'`' => j += 2,
+                        Some(&x) if x == byte && b.get(j + 1) == Some(&byte) => j += 2,
+                        Some(&x) if x == byte => break,
                         Some(_) => j += 1,
                     }
                 }
@@ -135,8 +135,8 @@ fn walk(sql: &str, mut code: impl FnMut(usize, u8), mut token: impl FnMut()) -> 
                 exec_comment = false;
                 i += 2;
             }
-            c => {
-                code(i, c);
+            other => {
+                code(i, other);
                 i += 1;
             }
         }

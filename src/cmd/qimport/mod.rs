@@ -18,6 +18,7 @@
 mod create;
 mod load;
 mod parallel;
+mod relations;
 mod restore;
 mod undo;
 pub mod validate;
@@ -127,6 +128,14 @@ pub struct Args {
     #[arg(long)]
     swap: bool,
 
+    /// Let --truncate and --mode replace delete rows that other tables' foreign keys refer to
+    ///
+    /// Without it such an import is refused: the foreign key's ON DELETE action would run
+    /// and touch the other table (CASCADE deletes its rows, SET NULL clears them).
+    /// Example: qimport --truncate --cascade-deletes parent < parent.csv
+    #[arg(long)]
+    cascade_deletes: bool,
+
     /// Restore a backup folder written by qexport --all -o DIR
     #[arg(long, value_name = "DIR", conflicts_with_all = ["table", "files", "swap", "truncate", "columns", "rejects"])]
     dir: Option<PathBuf>,
@@ -188,6 +197,7 @@ pub struct Config {
     rejects: Option<PathBuf>,
     truncate: bool,
     swap: bool,
+    cascade_deletes: bool,
     dir: Option<PathBuf>,
     columns: Option<Vec<String>>,
     ignore_extra: bool,
@@ -212,6 +222,13 @@ impl Config {
         let Some(database) = conn.database.clone() else {
             bail!("no database selected: use DATABASE.TABLE, -D DATABASE or --url .../DATABASE");
         };
+        if args.jobs > 1 && args.mode != Mode::Insert && args.dir.is_none() {
+            bail!(
+                "-j {} with --mode {}: a key repeated in the input would be settled by whichever connection comes first, not by input order; load with -j 1",
+                args.jobs,
+                args.mode.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
+            );
+        }
         Ok(Config {
             table,
             database,
@@ -225,6 +242,7 @@ impl Config {
             rejects: args.rejects,
             truncate: args.truncate,
             swap: args.swap,
+            cascade_deletes: args.cascade_deletes,
             dir: args.dir,
             columns: args.columns,
             ignore_extra: args.ignore_extra,
@@ -383,6 +401,13 @@ fn import(
             info.name
         );
     }
+    relations::Relations::load(conn, &info.name)?.check(
+        &info.name,
+        cfg.truncate,
+        cfg.swap,
+        cfg.mode,
+        cfg.cascade_deletes,
+    )?;
     let (method, how) = choose_method(cfg, conn)?;
     let parallel = cfg.jobs > 1 && method == Method::LoadData && !cfg.dry_run && !cfg.swap;
     if cfg.jobs > 1 && !parallel {
@@ -556,6 +581,9 @@ fn rename_into_place(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyho
         .map_err(db_error)
         .context("dropping the old table")
 }
+
+/// The input-order column of the upsert staging table.
+const UPSERT_SEQ: &str = "`__qimport_seq`";
 
 /// What a load did, for the summary line.
 struct Summary {
@@ -989,11 +1017,17 @@ impl<'a> Job<'a> {
             database: None,
             table: format!("_qimport_stage_{}", std::process::id()),
         };
+        let cols: Vec<String> = layout.cols.iter().map(|c| c.name.clone()).collect();
         let into = if mode == Mode::Upsert {
+            // The loaded columns with their types but none of the table's keys (a file may
+            // repeat a key), numbered in input order so that the merge applies them in
+            // that order: the later record wins, as with --method insert.
             self.conn
                 .query_drop(format!(
-                    "CREATE TEMPORARY TABLE {} LIKE {}",
+                    "CREATE TEMPORARY TABLE {} ({UPSERT_SEQ} BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY) \
+                     SELECT {} FROM {} LIMIT 0",
                     stage.quoted(),
+                    load::column_list(&cols),
                     self.target.quoted()
                 ))
                 .map_err(db_error)?;
@@ -1031,13 +1065,12 @@ impl<'a> Job<'a> {
         self.skipped += loaded.skipped;
         self.replaced += loaded.deleted;
         if mode == Mode::Upsert {
-            let cols: Vec<String> = layout.cols.iter().map(|c| c.name.clone()).collect();
             let l = load::column_list(&cols);
             let sql = load::insert_sql(
                 Mode::Upsert,
                 &self.target,
                 &cols,
-                &format!("SELECT {l} FROM {}", stage.quoted()),
+                &format!("SELECT {l} FROM {} ORDER BY {UPSERT_SEQ}", stage.quoted()),
             );
             self.conn
                 .query_drop(sql)

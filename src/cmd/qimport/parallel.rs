@@ -239,24 +239,14 @@ fn publish(
     undo: &Undo,
 ) -> anyhow::Result<()> {
     let t = &info.name;
-    let db = t.database.clone().unwrap_or_default();
-    let involved: Option<u64> = conn
-        .exec_first(
-            "SELECT (SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS \
-                     WHERE (CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?) \
-                        OR (UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?)) \
-                  + (SELECT COUNT(*) FROM information_schema.TRIGGERS \
-                     WHERE EVENT_OBJECT_SCHEMA = ? AND EVENT_OBJECT_TABLE = ?)",
-            (&db, &t.table, &db, &t.table, &db, &t.table),
-        )
-        .map_err(db_error)?;
+    let involved = super::relations::Relations::load(conn, t)?.any();
     let empty: Option<u64> = conn
         .query_first(format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {} LIMIT 1) x",
             t.quoted()
         ))
         .map_err(db_error)?;
-    if involved == Some(0) && (empty == Some(0) || cfg.truncate) {
+    if !involved && (empty == Some(0) || cfg.truncate) {
         return undo
             .disarmed(|| rename_into_place(conn, t, stage))
             .context("--jobs");
