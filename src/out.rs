@@ -2,6 +2,14 @@
 //! same directory and renamed over FILE only when everything was written. A crashed cron
 //! job therefore never leaves a half file under the real name. Optional gzip or zstd
 //! compression; files also get a SHA-256 of the bytes on disk (for backup manifests).
+//!
+//! `-o` replaces only regular files: a device, FIFO or socket (`/dev/stdout`, a named
+//! pipe) is written in place, and a symbolic link is followed, so the file it points to
+//! is replaced (in that file's folder) and the link stays. A new file gets the mode the
+//! umask gives (as `>` would), a replaced one keeps its mode and, where permitted, its
+//! owner. What goes into a stream (stdout, a device or FIFO) cannot be taken back: when a
+//! run fails after writing some of it, [`Output::abort`] ends it with a record no CSV
+//! reader accepts as complete, so that the next tool in the pipe fails too.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -82,6 +90,14 @@ impl<W: Write> Encoder<W> {
         }
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoder::Plain(w) => w.flush(),
+            Encoder::Gzip(w) => w.flush(),
+            Encoder::Zstd(w) => w.flush(),
+        }
+    }
+
     fn finish(self) -> io::Result<W> {
         match self {
             Encoder::Plain(w) => Ok(w),
@@ -93,6 +109,11 @@ impl<W: Write> Encoder<W> {
 
 enum Sink {
     Stdout(Encoder<BufWriter<io::StdoutLock<'static>>>),
+    /// A device, FIFO or socket named by `-o`, written in place.
+    Direct {
+        w: Encoder<BufWriter<File>>,
+        path: PathBuf,
+    },
     File {
         w: Encoder<Hashing>,
         temp: tempfile::TempPath,
@@ -104,6 +125,8 @@ enum Sink {
 /// Where a tool writes its data.
 pub struct Output {
     sink: Sink,
+    /// Some bytes were written (a failure must then mark the stream as broken).
+    wrote: bool,
 }
 
 /// What [`Output::finish`] wrote to a file.
@@ -123,27 +146,55 @@ impl Output {
     pub fn open_compressed(path: Option<&Path>, c: Compression) -> anyhow::Result<Output> {
         match path {
             Some(p) if p.as_os_str() != "-" => Output::file(p, c),
-            _ => Ok(Output {
-                sink: Sink::Stdout(Encoder::new(
-                    BufWriter::with_capacity(BUF_SIZE, io::stdout().lock()),
-                    c,
-                )?),
-            }),
+            _ => Ok(Output::stdout_with(Encoder::new(
+                Output::stdout_writer(),
+                c,
+            )?)),
         }
     }
 
+    /// Buffered stdout, uncompressed.
     pub fn stdout() -> Output {
+        Output::stdout_with(Encoder::Plain(Output::stdout_writer()))
+    }
+
+    fn stdout_writer() -> BufWriter<io::StdoutLock<'static>> {
         #[cfg(target_os = "linux")]
         widen_pipe();
+        BufWriter::with_capacity(BUF_SIZE, io::stdout().lock())
+    }
+
+    fn stdout_with(w: Encoder<BufWriter<io::StdoutLock<'static>>>) -> Output {
         Output {
-            sink: Sink::Stdout(Encoder::Plain(BufWriter::with_capacity(
-                BUF_SIZE,
-                io::stdout().lock(),
-            ))),
+            sink: Sink::Stdout(w),
+            wrote: false,
         }
     }
 
     fn file(path: &Path, c: Compression) -> anyhow::Result<Output> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let existing = match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => {
+                anyhow::bail!("{}: is a folder (-o takes a file here)", path.display())
+            }
+            Ok(m) if !m.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(|| format!("opening {}", path.display()))?;
+                return Ok(Output {
+                    sink: Sink::Direct {
+                        w: Encoder::new(BufWriter::with_capacity(BUF_SIZE, file), c)?,
+                        path: path.to_owned(),
+                    },
+                    wrote: false,
+                });
+            }
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
+        };
+        let path = &link_target(path);
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -157,6 +208,8 @@ impl Output {
                 tempfile::Builder::new()
                     .prefix(&format!(".{}.", name.to_string_lossy()))
                     .suffix(".tmp")
+                    // What the umask leaves of rw-rw-rw-, as for any new file.
+                    .permissions(std::fs::Permissions::from_mode(0o666))
                     .tempfile_in(dir)
             },
             |t| {
@@ -166,6 +219,13 @@ impl Output {
         )
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
         let (file, temp) = temp.into_parts();
+        if let Some(m) = existing {
+            use std::os::unix::fs::MetadataExt as _;
+            file.set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o777))
+                .with_context(|| format!("setting the mode of {}", temp.display()))?;
+            // Keeping the owner needs the privilege to give files away: best effort.
+            let _ = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()));
+        }
         let hashing = Hashing {
             file: BufWriter::with_capacity(BUF_SIZE, file),
             hash: Sha256::new(),
@@ -178,16 +238,38 @@ impl Output {
                 path: path.to_owned(),
                 _undo: undo,
             },
+            wrote: false,
         })
     }
 
     /// Write bytes; a closed stdout pipe ends the process quietly right here.
     pub fn write_all(&mut self, buf: &[u8]) -> anyhow::Result<()> {
+        self.wrote |= !buf.is_empty();
         match &mut self.sink {
             Sink::Stdout(w) => exit_on_broken_pipe(w.write_all(buf)).context("writing to stdout"),
-            Sink::File { w, temp, .. } => w
+            Sink::Direct { w, path } => exit_on_broken_pipe(w.write_all(buf))
+                .with_context(|| format!("writing {}", path.display())),
+            Sink::File { w, path, .. } => w
                 .write_all(buf)
-                .with_context(|| format!("writing {}", temp.display())),
+                .with_context(|| format!("writing {}", path.display())),
+        }
+    }
+
+    /// The run failed after it began to write: a file is dropped (its temporary file
+    /// removed); a stream that already has bytes gets `"TOOL: failed: WHY` with no
+    /// closing quote, a field no CSV reader accepts as complete, so that a strict reader
+    /// down the pipe (qimport) refuses the input instead of taking a truncated table for
+    /// a whole one. The bytes before it are whole records.
+    pub fn abort(self, tool: &str, why: &str) {
+        let mark = format!("\"{tool}: failed: {}", why.replace(['"', '\r', '\n'], "'"));
+        match self.sink {
+            Sink::Stdout(mut w) if self.wrote => {
+                let _ = w.write_all(mark.as_bytes()).and_then(|()| w.flush());
+            }
+            Sink::Direct { mut w, .. } if self.wrote => {
+                let _ = w.write_all(mark.as_bytes()).and_then(|()| w.flush());
+            }
+            _ => {}
         }
     }
 
@@ -200,8 +282,14 @@ impl Output {
                 exit_on_broken_pipe(inner.flush()).context("writing to stdout")?;
                 Ok(None)
             }
+            Sink::Direct { w, path } => {
+                let ctx = || format!("writing {}", path.display());
+                let mut inner = exit_on_broken_pipe(w.finish()).with_context(ctx)?;
+                exit_on_broken_pipe(inner.flush()).with_context(ctx)?;
+                Ok(None)
+            }
             Sink::File { w, temp, path, .. } => {
-                let ctx = || format!("writing {}", temp.display());
+                let ctx = || format!("writing {}", path.display());
                 let mut h = w.finish().with_context(ctx)?;
                 h.flush().with_context(ctx)?;
                 let written = Written {
@@ -221,6 +309,20 @@ impl Output {
             }
         }
     }
+}
+
+/// Where `path` leads through symbolic links (a dangling one included): the file to
+/// replace, so that the link itself stays.
+fn link_target(path: &Path) -> PathBuf {
+    let mut p = path.to_owned();
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(t) if t.is_absolute() => p = t,
+            Ok(t) => p = p.parent().unwrap_or(Path::new("")).join(t),
+            Err(_) => break,
+        }
+    }
+    p
 }
 
 fn hex_lower(b: &[u8]) -> String {

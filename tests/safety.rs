@@ -235,3 +235,129 @@ fn swap_refuses_tables_with_foreign_keys_or_triggers() {
     assert_eq!(db.count("parent"), 2);
     assert_eq!(db.count("child"), 2);
 }
+
+/// A condition that fails with ERROR 1242 once the export passes id 30000 (the rows
+/// before it are already on their way).
+const FAILS_LATE: &str = "(SELECT t.seq FROM seq_1_to_2 t WHERE big.id > 30000 OR t.seq = 1) = 1";
+
+// See: #14 (5): an export that dies mid-stream ends its output with a record no CSV reader
+// takes as complete, so `qexport | qimport` fails and loads nothing.
+#[test]
+fn an_export_that_fails_midway_cannot_be_loaded_as_whole() {
+    let (wd, db) = setup(
+        "safety_truncated",
+        "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(10));
+         INSERT INTO big SELECT seq, 'x' FROM seq_1_to_40000;
+         CREATE TABLE copy LIKE big;",
+    );
+    let script = format!(
+        "qexport --url '{u}' --where '{FAILS_LATE}' big | qimport --url '{u}' copy",
+        u = db.url
+    );
+    let run = wd.sh(&script).fails(2);
+    let err = run.stderr();
+    assert!(err.contains("qexport: reading rows"), "{}", run.report());
+    assert!(
+        err.contains("qimport: stdin:") && err.contains("never closed"),
+        "{}",
+        run.report()
+    );
+    assert_eq!(db.count("copy"), 0);
+    // The stream's last bytes name the failure in an unterminated field.
+    let out = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "--where", FAILS_LATE, "big"])
+        .fails(2);
+    let tail = out.stdout();
+    let last = tail.lines().last().unwrap();
+    assert!(
+        last.starts_with("\"qexport: failed: ") && last.contains("ERROR 1242"),
+        "{last}"
+    );
+    assert!(tail.lines().count() > 1000);
+    // With -j 2 the key ranges are planned with the condition, which fails before a byte is
+    // written: nothing loaded either.
+    let script = script.replace("qexport ", "qexport -j 2 ");
+    wd.sh(&script).fails(2).stderr_has(&["empty input"]);
+    assert_eq!(db.count("copy"), 0);
+    // Nothing written yet: no mark (an empty stream is refused as such).
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "-e", "SELECT * FROM nowhere"])
+        .fails(2)
+        .stdout_is("");
+}
+
+fn mode_of(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+// See: #14 (6): -o replaces only regular files, follows links, and keeps modes.
+#[test]
+fn output_replaces_only_regular_files_and_keeps_their_mode() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let (wd, db) = setup(
+        "safety_output",
+        "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (2);",
+    );
+    let export = |o: &str| format!("qexport --url '{}' t -o {o}", db.url);
+    // A FIFO is written through, and stays a FIFO.
+    wd.sh(&format!(
+        "mkfifo fifo && (cat fifo > got &) && umask 077 && {} && wait && sleep 0.2",
+        export("fifo")
+    ))
+    .ok();
+    assert!(std::fs::metadata(wd.path().join("fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    wd::wait_file(&wd.path().join("got"), "id\n1\n2\n");
+    // A symbolic link stays; the file it points to gets the rows.
+    std::fs::create_dir(wd.path().join("real")).unwrap();
+    std::os::unix::fs::symlink("real/data.csv", wd.path().join("link.csv")).unwrap();
+    wd.sh(&export("link.csv")).ok();
+    assert!(std::fs::symlink_metadata(wd.path().join("link.csv"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(wd.path().join("real/data.csv")).unwrap(),
+        "id\n1\n2\n"
+    );
+    // A new file by the umask; an existing one keeps its mode.
+    wd.sh(&format!("umask 027 && {}", export("new.csv"))).ok();
+    assert_eq!(mode_of(&wd.path().join("new.csv")), 0o640);
+    wd.sh(&format!("umask 077 && {}", export("real/data.csv")))
+        .ok();
+    assert_eq!(mode_of(&wd.path().join("real/data.csv")), 0o644);
+    wd.sh(&format!(
+        "chmod 604 new.csv && umask 077 && {}",
+        export("new.csv")
+    ))
+    .ok();
+    assert_eq!(mode_of(&wd.path().join("new.csv")), 0o604);
+    // A folder is refused before anything is read.
+    wd.sh(&export("real"))
+        .fails(2)
+        .stderr_has(&["real: is a folder"]);
+    // A backup's files and folder follow the umask too; missing parents are made.
+    wd.sh(&format!(
+        "umask 022 && qexport --url '{}' --all -q -o backups/today",
+        db.url
+    ))
+    .ok();
+    for f in ["", "/t.csv", "/schema.sql", "/manifest.json"] {
+        let p = wd.path().join(format!("backups/today{f}"));
+        let want = if f.is_empty() { 0o755 } else { 0o644 };
+        assert_eq!(mode_of(&p), want, "{}", p.display());
+    }
+}
+
+mod wd {
+    /// Wait for a file written by a background command to hold `want`.
+    pub fn wait_file(p: &std::path::Path, want: &str) {
+        crate::util::wait_for("the FIFO's reader", &|| {
+            std::fs::read_to_string(p).is_ok_and(|s| s == want)
+        });
+    }
+}

@@ -140,7 +140,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     let locked: Vec<&TableName> = queries.iter().map(|q| &q.info.name).collect();
     execute(cfg, conn, &jobs, &locked, &mut files, &progress)?;
 
-    std::fs::write(tmp.path().join("schema.sql"), &schema).context("writing schema.sql")?;
+    write_file(&tmp.path().join("schema.sql"), schema.as_bytes())?;
     let about = About {
         db: &db,
         server: &server,
@@ -148,7 +148,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     };
     let (manifest, total_rows) = manifest(cfg, &about, &queries, &files)?;
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
-    std::fs::write(tmp.path().join("manifest.json"), text).context("writing manifest.json")?;
+    write_file(&tmp.path().join("manifest.json"), text.as_bytes())?;
 
     let tmp_path = tmp.keep();
     if let Err(e) = std::fs::rename(&tmp_path, dir) {
@@ -164,6 +164,13 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         );
     }
     Ok(())
+}
+
+/// One whole file of the backup, written as its tables' files are (mode, fsync).
+fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<Written> {
+    let mut out = Output::open(Some(path))?;
+    out.write_all(bytes)?;
+    out.finish()?.context("a backup file must be a file")
 }
 
 /// Remove a temporary folder the export may be writing a file into at this very moment
@@ -194,9 +201,13 @@ fn temp_dir_beside(dir: &Path) -> anyhow::Result<tempfile::TempDir> {
         .with_context(|| format!("{}: not a folder name", dir.display()))?
         .to_string_lossy()
         .into_owned();
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("creating the folder {}", parent.display()))?;
     tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
+        // What the umask leaves of rwxrwxrwx, as for mkdir.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777))
         .tempdir_in(parent)
         .with_context(|| format!("creating a temporary folder in {}", parent.display()))
 }

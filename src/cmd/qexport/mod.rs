@@ -299,6 +299,17 @@ impl Config {
 /// One output (stdout or `-o FILE`) for a single table or query.
 struct OneOutput(Option<Output>);
 
+impl OneOutput {
+    /// Pass on the export's result; a failure aborts the output (see [`Output::abort`]:
+    /// a stream that has records gets a last one no CSV reader accepts).
+    fn settle(mut self, result: anyhow::Result<()>) -> anyhow::Result<()> {
+        if let (Err(e), Some(o)) = (&result, self.0.take()) {
+            o.abort("qexport", &format!("{e:#}"));
+        }
+        result
+    }
+}
+
 impl Sinks for OneOutput {
     fn write(&mut self, _out: usize, bytes: &[u8]) -> anyhow::Result<()> {
         match &mut self.0 {
@@ -332,7 +343,8 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
                 sql: sql.clone(),
                 header: true,
             }];
-            engine::run_sequential(&mut conn, &jobs, &cfg.dialect, &mut sink, &progress)?;
+            let done = engine::run_sequential(&mut conn, &jobs, &cfg.dialect, &mut sink, &progress);
+            sink.settle(done)?;
             progress.finish();
         }
         Mode::Table {
@@ -421,7 +433,8 @@ fn export_table(
             }]
         }
     };
-    execute(cfg, conn, &jobs, &[&tq.info.name], &mut sink, &progress)?;
+    let done = execute(cfg, conn, &jobs, &[&tq.info.name], &mut sink, &progress);
+    sink.settle(done)?;
     progress.finish();
     Ok(())
 }
