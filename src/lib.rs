@@ -16,6 +16,7 @@
 //! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
 //! - [`progress`]: the progress bar on stderr (terminals only).
 //! - [`error`]: exit codes, broken pipes, errors that name file, line, column and value.
+//! - [`manifest`]: the backup folder's format, shared by qexport --all and qimport --dir.
 
 pub mod cli;
 pub mod cmd;
@@ -25,6 +26,7 @@ pub mod dialect;
 pub mod error;
 pub mod input;
 pub mod interrupt;
+pub mod manifest;
 pub mod out;
 pub mod pipeline;
 pub mod progress;

@@ -184,6 +184,81 @@ pub fn statements(sql: &str) -> anyhow::Result<Vec<&str>> {
     Ok(out)
 }
 
+/// The statements of a SQL script as the `mariadb` client reads it: separated by the
+/// current delimiter (`;`, changed by a `DELIMITER x` line, as mysqldump writes around
+/// routines and triggers) where it stands in code, not in a string, name or comment.
+/// Takes CRLF line ends and any text in names and strings.
+pub fn script(sql: &str) -> anyhow::Result<Vec<&str>> {
+    let mut out = Vec::new();
+    let mut delim = ";";
+    let mut start = 0; // where the current part of the script begins
+    let mut rest = sql;
+    loop {
+        // The next DELIMITER line, if any, ends this part.
+        let (part, next) = match find_delimiter_line(rest) {
+            Some((at, len, d)) => (&rest[..at], Some((at + len, d))),
+            None => (rest, None),
+        };
+        let base = start;
+        let mut cut = 0; // offset in `part` after the last delimiter
+        let mut ends = Vec::new();
+        let pb = part.as_bytes();
+        walk(
+            part,
+            |i, _| {
+                if i >= cut && pb[i..].starts_with(delim.as_bytes()) {
+                    ends.push(i);
+                    cut = i + delim.len();
+                }
+            },
+            || {},
+        )?;
+        let mut from = 0;
+        for e in ends {
+            push_statement(&mut out, &sql[base + from..base + e]);
+            from = e + delim.len();
+        }
+        push_statement(&mut out, &sql[base + from..base + part.len()]);
+        match next {
+            Some((skip, d)) => {
+                delim = d;
+                start += skip;
+                rest = &sql[start..];
+            }
+            None => return Ok(out),
+        }
+    }
+}
+
+/// A statement of a script, unless it is only white space and comments.
+fn push_statement<'s>(out: &mut Vec<&'s str>, stmt: &'s str) {
+    let has_code = std::cell::Cell::new(false);
+    let seen = walk(
+        stmt,
+        |_, c| has_code.set(has_code.get() || !c.is_ascii_whitespace()),
+        || has_code.set(true),
+    );
+    if seen.is_err() || has_code.get() {
+        out.push(stmt.trim());
+    }
+}
+
+/// The first `DELIMITER x` line of `sql`: its offset, its length (with its line end) and
+/// the new delimiter.
+fn find_delimiter_line(sql: &str) -> Option<(usize, usize, &str)> {
+    let mut at = 0;
+    for line in sql.split_inclusive('\n') {
+        let text = line.trim_end_matches(['\r', '\n']).trim_start();
+        if let Some((word, d)) = text.split_once(char::is_whitespace) {
+            if word.eq_ignore_ascii_case("DELIMITER") && !d.trim().is_empty() {
+                return Some((at, line.len(), d.trim()));
+            }
+        }
+        at += line.len();
+    }
+    None
+}
+
 /// The one statement of `sql` (a trailing `;` allowed), or an error naming `what`: the
 /// tools never send several statements in one query, so nothing the user writes can end
 /// the statement qtools built and start another.
@@ -260,6 +335,22 @@ mod tests {
         assert_eq!(single_statement("-e", "SELECT 1;").unwrap(), "SELECT 1");
         assert!(single_statement("-e", "SELECT 1; DELETE FROM t").is_err());
         assert!(single_statement("-e", " -- nothing\n").is_err());
+    }
+
+    #[test]
+    fn scripts_follow_delimiter_lines() {
+        let sql = "-- head\r\nSET x = 1;\r\nCREATE TABLE `é;` (a TEXT DEFAULT ';');\r\n\
+                   DELIMITER ;;\r\nCREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET @a = 1; SET @b = ';;'; END;;\r\n\
+                   DELIMITER ;\r\nCREATE VIEW v AS SELECT 1;\r\n";
+        assert_eq!(
+            script(sql).unwrap(),
+            [
+                "-- head\r\nSET x = 1",
+                "CREATE TABLE `é;` (a TEXT DEFAULT ';')",
+                "CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET @a = 1; SET @b = ';;'; END",
+                "CREATE VIEW v AS SELECT 1",
+            ]
+        );
     }
 
     #[test]

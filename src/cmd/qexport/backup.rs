@@ -1,7 +1,8 @@
 //! `qexport --all -o DIR`: a database as a folder that `qimport --dir` restores.
 //!
 //! ```text
-//! DIR/schema.sql      CREATE TABLE statements, in dependency order (referenced first)
+//! DIR/schema.sql      CREATE TABLE statements, in dependency order (referenced first),
+//!                     routines and views, then (after a marker line) triggers and events
 //! DIR/<table>.csv     one file per table (.csv.gz / .csv.zst when compressed)
 //! DIR/manifest.json   tables, row counts, column types, keys, SHA-256 of each file,
 //!                     the dialect, the server and the tool version
@@ -21,10 +22,12 @@ use mysql::Conn;
 use serde_json::json;
 
 use super::engine::{Job, Sinks};
+use super::objects::{self, Kind, Object};
 use super::plan::{KeyRange, TableQuery};
 use super::{chunk_rows, execute, Config};
 use crate::conn::db_error;
 use crate::dialect::NullMarker;
+use crate::manifest::AFTER_DATA;
 use crate::out::{Output, Written};
 use crate::progress::Progress;
 use crate::schema::{list_tables, TableInfo};
@@ -119,7 +122,9 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
             header: i == 0,
         }));
     }
-    let schema = schema_sql(conn, &queries)?;
+    let table_names: Vec<String> = queries.iter().map(|q| q.info.name.table.clone()).collect();
+    let objects = super::objects::list(conn, &db, &table_names, tables.is_none())?;
+    let schema = schema_sql(conn, &queries, &objects)?;
     let (server, created): (String, String) = conn
         .query_first("SELECT VERSION(), DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ')")
         .map_err(db_error)?
@@ -140,13 +145,14 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     let locked: Vec<&TableName> = queries.iter().map(|q| &q.info.name).collect();
     execute(cfg, conn, &jobs, &locked, &mut files, &progress)?;
 
-    write_file(&tmp.path().join("schema.sql"), schema.as_bytes())?;
+    let schema_file = write_file(&tmp.path().join("schema.sql"), schema.as_bytes())?;
     let about = About {
         db: &db,
         server: &server,
         created: &created,
+        schema_sha256: &schema_file.sha256,
     };
-    let (manifest, total_rows) = manifest(cfg, &about, &queries, &files)?;
+    let (manifest, total_rows) = manifest(cfg, &about, &queries, &objects, &files)?;
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
     write_file(&tmp.path().join("manifest.json"), text.as_bytes())?;
 
@@ -157,8 +163,22 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
             .with_context(|| format!("renaming the finished backup to {}", dir.display()));
     }
     if !cfg.quiet {
+        let mut others = String::new();
+        for kind in [
+            Kind::View,
+            Kind::Function,
+            Kind::Procedure,
+            Kind::Trigger,
+            Kind::Event,
+        ] {
+            let n = objects.iter().filter(|o| o.kind == kind).count();
+            if n > 0 {
+                let word = kind.word().to_lowercase();
+                let _ = write!(others, ", {n} {word}{}", if n == 1 { "" } else { "s" });
+            }
+        }
         eprintln!(
-            "qexport: {db}: {} tables, {total_rows} rows backed up to {}",
+            "qexport: {db}: {} tables{others}, {total_rows} rows backed up to {}",
             queries.len(),
             dir.display()
         );
@@ -212,8 +232,14 @@ fn temp_dir_beside(dir: &Path) -> anyhow::Result<tempfile::TempDir> {
         .with_context(|| format!("creating a temporary folder in {}", parent.display()))
 }
 
-/// `SHOW CREATE TABLE` of each table, in order, with foreign-key checks off.
-fn schema_sql(conn: &mut Conn, queries: &[TableQuery]) -> anyhow::Result<String> {
+/// `SHOW CREATE TABLE` of each table, in order, with foreign-key checks off; then the
+/// other objects (see [`super::objects`]), those created after the data behind
+/// [`AFTER_DATA`].
+fn schema_sql(
+    conn: &mut Conn,
+    queries: &[TableQuery],
+    objects: &[Object],
+) -> anyhow::Result<String> {
     let mut schema = String::from(
         "-- qexport backup schema: CREATE statements in dependency order\nSET FOREIGN_KEY_CHECKS = 0;\n\n",
     );
@@ -225,6 +251,10 @@ fn schema_sql(conn: &mut Conn, queries: &[TableQuery]) -> anyhow::Result<String>
         schema.push_str(&create);
         schema.push_str(";\n\n");
     }
+    schema.push_str(&objects::schema_part(objects, false));
+    schema.push_str(AFTER_DATA);
+    schema.push_str("\n\n");
+    schema.push_str(&objects::schema_part(objects, true));
     Ok(schema)
 }
 
@@ -233,6 +263,7 @@ struct About<'a> {
     db: &'a str,
     server: &'a str,
     created: &'a str,
+    schema_sha256: &'a str,
 }
 
 /// The manifest, and the total number of rows.
@@ -240,6 +271,7 @@ fn manifest(
     cfg: &Config,
     about: &About<'_>,
     queries: &[TableQuery],
+    objects: &[Object],
     files: &Files<'_>,
 ) -> anyhow::Result<(serde_json::Value, u64)> {
     let d = &cfg.dialect;
@@ -276,6 +308,7 @@ fn manifest(
         "database": about.db,
         "consistent": cfg.jobs == 1 || cfg.consistent,
         "schema": "schema.sql",
+        "schema_sha256": about.schema_sha256,
         "dialect": {
             "delimiter": char::from(d.delimiter).to_string(),
             "header": d.header,
@@ -284,6 +317,9 @@ fn manifest(
             "compression": format!("{:?}", cfg.compression).to_lowercase(),
         },
         "tables": tables,
+        "objects": objects.iter().map(|o| json!({
+            "type": o.kind.word().to_lowercase(), "name": o.name,
+        })).collect::<Vec<_>>(),
     });
     Ok((manifest, total_rows))
 }

@@ -20,6 +20,7 @@
 
 mod backup;
 mod engine;
+mod objects;
 mod plan;
 
 use std::path::PathBuf;

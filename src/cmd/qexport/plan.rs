@@ -83,7 +83,15 @@ impl TableQuery {
         limit: Option<u64>,
     ) -> anyhow::Result<TableQuery> {
         let columns = match columns {
-            None => info.columns.clone(),
+            // Generated columns are computed by the server: leaving them out makes the
+            // export load back into the same table as it is (as mysqldump and mydumper
+            // do). `--columns` or `-e` can still name them.
+            None => info
+                .columns
+                .iter()
+                .filter(|c| !c.is_generated())
+                .cloned()
+                .collect(),
             Some(names) => names
                 .iter()
                 .map(|n| {

@@ -22,8 +22,9 @@ use super::{choose_method, Config, Job};
 use crate::conn::db_error;
 use crate::dialect::{hex_encode, BinaryEncoding, NullMarker};
 use crate::input::{Input, Source};
+use crate::manifest::AFTER_DATA;
 use crate::schema::TableInfo;
-use crate::sql::TableName;
+use crate::sql::{quote_ident, TableName};
 
 struct Entry {
     name: String,
@@ -45,16 +46,36 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     let mut cfg = cfg.clone();
     apply_dialect(&mut cfg, &manifest["dialect"])?;
     let entries = entries(&manifest)?;
-    check_before(conn, &db, dir, &entries)?;
-    let schema = std::fs::read_to_string(dir.join("schema.sql")).context("reading schema.sql")?;
+    let objects = objects(&manifest)?;
+    let schema_path = dir.join("schema.sql");
+    let schema = std::fs::read_to_string(&schema_path)
+        .with_context(|| format!("reading {}", schema_path.display()))?;
+    check_before(conn, &db, dir, &entries, &objects)?;
+    if let Some(want) = manifest["schema_sha256"].as_str() {
+        check_sha256(&schema_path, want)?;
+    }
+    let (before, after) = match schema.find(&format!("\n{AFTER_DATA}")) {
+        Some(at) => schema.split_at(at),
+        None => (schema.as_str(), ""),
+    };
+    let what = |e: anyhow::Error| e.context(format!("{}", schema_path.display()));
+    let before = crate::sql::script(before).map_err(what)?;
+    let after = crate::sql::script(after).map_err(what)?;
+    let drops: Vec<String> = objects
+        .iter()
+        .map(|(kind, name)| drop_sql(kind, name))
+        .collect();
     let mut created = Vec::new();
     let result = (|| {
         conn.query_drop("SET SESSION foreign_key_checks = 0")
             .map_err(db_error)?;
-        for stmt in statements(&schema) {
+        for d in &drops {
+            undo.object(d.clone());
+        }
+        for stmt in before {
             conn.query_drop(stmt)
                 .map_err(db_error)
-                .context("schema.sql")?;
+                .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
             if let Some(table) = created_table(stmt) {
                 let t = TableName {
                     database: Some(db.clone()),
@@ -64,35 +85,28 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
                 created.push(t);
             }
         }
-        let (method, _) = choose_method(&cfg, conn)?;
-        conn.query_drop("START TRANSACTION").map_err(db_error)?;
-        let mut total = 0;
-        for e in &entries {
-            let info = TableInfo::load(conn, &db, &e.name)?;
-            let input = open(dir, &e.file)?;
-            let mut job = Job::new(&cfg, conn, &info, info.name.clone(), method)?;
-            let r = job.load_input(input);
-            let summary = job.finish(r)?;
-            if summary.rows != e.rows {
-                bail!(
-                    "{}: {} rows loaded, the manifest says {}",
-                    e.file,
-                    summary.rows,
-                    e.rows
-                );
-            }
-            total += summary.rows;
+        // The routines and views came with their own sql_mode: back to the import's.
+        conn.query_drop(super::SESSION_SQL_MODE).map_err(db_error)?;
+        let total = load_tables(&cfg, conn, dir, &entries)?;
+        // Triggers and events, once the data is in; a failure still undoes everything.
+        for stmt in after {
+            conn.query_drop(stmt)
+                .map_err(db_error)
+                .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
         }
-        undo.disarmed(|| conn.query_drop("COMMIT"))
-            .map_err(db_error)?;
-        Ok(total)
+        undo.disarmed(|| anyhow::Ok(total))
     })();
     let _ = conn.query_drop("SET SESSION foreign_key_checks = 1");
     match result {
         Ok(total) => {
             if !cfg.quiet {
+                let others = if objects.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and {} other objects", objects.len())
+                };
                 eprintln!(
-                    "qimport: {db}: {} tables, {total} rows restored from {}",
+                    "qimport: {db}: {} tables{others}, {total} rows restored from {}",
                     entries.len(),
                     dir.display()
                 );
@@ -100,6 +114,10 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
+            let _ = conn.query_drop("ROLLBACK");
+            if super::undo::drop_on(conn, &drops, &[]).is_err() {
+                super::undo::drop_anew(&cfg.conn, &[], &drops, &[]);
+            }
             super::undo::drop_tables(&cfg.conn, conn, &created);
             Err(e.context(format!(
                 "restoring {} (nothing was restored)",
@@ -109,21 +127,103 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     }
 }
 
-/// Nothing changes before the backup is known to be whole and its tables are new.
-fn check_before(conn: &mut Conn, db: &str, dir: &Path, entries: &[Entry]) -> anyhow::Result<()> {
+/// Load every table's file in one transaction, each count checked; returns the rows.
+fn load_tables(
+    cfg: &Config,
+    conn: &mut Conn,
+    dir: &Path,
+    entries: &[Entry],
+) -> anyhow::Result<u64> {
+    let (method, _) = choose_method(cfg, conn)?;
+    conn.query_drop("START TRANSACTION").map_err(db_error)?;
+    let mut total = 0;
     for e in entries {
-        let path = dir.join(&e.file);
-        let mut hash = Sha256::new();
-        let mut f = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        std::io::copy(&mut f, &mut hash).with_context(|| format!("reading {}", path.display()))?;
-        let mut got = Vec::new();
-        hex_encode(&hash.finalize(), &mut got);
-        if got != e.sha256.as_bytes() {
+        let info = TableInfo::load(conn, &cfg.database, &e.name)?;
+        let input = open(dir, &e.file)?;
+        let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
+        let r = job.load_input(input);
+        let summary = job.finish(r)?;
+        if summary.rows != e.rows {
             bail!(
-                "{}: SHA-256 differs from the manifest: the backup is damaged",
-                path.display()
+                "{}: {} rows loaded, the manifest says {}",
+                e.file,
+                summary.rows,
+                e.rows
             );
         }
+        total += summary.rows;
+    }
+    conn.query_drop("COMMIT").map_err(db_error)?;
+    Ok(total)
+}
+
+/// The first line of a statement, for messages.
+fn first_line(stmt: &str) -> &str {
+    let line = stmt
+        .lines()
+        .find(|l| !l.trim_start().starts_with("--"))
+        .unwrap_or(stmt);
+    line.char_indices()
+        .nth(80)
+        .map_or(line, |(i, _)| &line[..i])
+}
+
+/// The statement that drops a view, routine, trigger or event of the backup.
+fn drop_sql(kind: &str, name: &str) -> String {
+    format!(
+        "DROP {} IF EXISTS {}",
+        kind.to_uppercase(),
+        quote_ident(name)
+    )
+}
+
+/// The views, routines, triggers and events the manifest lists, as (type, name).
+fn objects(manifest: &Json) -> anyhow::Result<Vec<(String, String)>> {
+    let Some(list) = manifest["objects"].as_array() else {
+        return Ok(Vec::new());
+    };
+    list.iter()
+        .map(|o| {
+            let kind = o["type"].as_str().unwrap_or_default();
+            let name = o["name"].as_str().unwrap_or_default();
+            if !matches!(
+                kind,
+                "view" | "function" | "procedure" | "trigger" | "event"
+            ) || name.is_empty()
+            {
+                bail!("manifest: an object of unknown type {kind:?} or without a name");
+            }
+            Ok((kind.to_owned(), name.to_owned()))
+        })
+        .collect()
+}
+
+fn check_sha256(path: &Path, want: &str) -> anyhow::Result<()> {
+    let mut hash = Sha256::new();
+    let mut f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    std::io::copy(&mut f, &mut hash).with_context(|| format!("reading {}", path.display()))?;
+    let mut got = Vec::new();
+    hex_encode(&hash.finalize(), &mut got);
+    if got != want.as_bytes() {
+        bail!(
+            "{}: SHA-256 differs from the manifest: the backup is damaged",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Nothing changes before the backup is known to be whole and its tables and other
+/// objects are new.
+fn check_before(
+    conn: &mut Conn,
+    db: &str,
+    dir: &Path,
+    entries: &[Entry],
+    objects: &[(String, String)],
+) -> anyhow::Result<()> {
+    for e in entries {
+        check_sha256(&dir.join(&e.file), &e.sha256)?;
         let exists: Option<String> = conn
             .exec_first(
                 "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
@@ -134,6 +234,25 @@ fn check_before(conn: &mut Conn, db: &str, dir: &Path, entries: &[Entry]) -> any
             bail!(
                 "table {db}.{} exists: restore into a database without the backup's tables",
                 e.name
+            );
+        }
+    }
+    for (kind, name) in objects {
+        let sql = match kind.as_str() {
+            "view" => "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            "trigger" => "SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?",
+            "event" => "SELECT 1 FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?",
+            _ => "SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ? AND ROUTINE_TYPE = ?",
+        };
+        let found: Option<i64> = if sql.ends_with("ROUTINE_TYPE = ?") {
+            conn.exec_first(sql, (db, name, kind.to_uppercase()))
+        } else {
+            conn.exec_first(sql, (db, name))
+        }
+        .map_err(db_error)?;
+        if found.is_some() {
+            bail!(
+                "{kind} {db}.{name} exists: restore into a database without the backup's objects"
             );
         }
     }
@@ -208,23 +327,6 @@ fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
     })
 }
 
-/// The statements of schema.sql: separated by `;` at the end of a line, comments skipped.
-fn statements(sql: &str) -> Vec<&str> {
-    sql.split(";\n")
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            let body = s
-                .lines()
-                .skip_while(|l| l.trim_start().starts_with("--"))
-                .collect::<Vec<_>>();
-            let start = s.len() - body.join("\n").len();
-            s[start..].trim()
-        })
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
 /// `CREATE TABLE `name` (...` -> name.
 fn created_table(stmt: &str) -> Option<String> {
     let rest = stmt.strip_prefix("CREATE TABLE ")?;
@@ -249,18 +351,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn schema_statements() {
-        let sql = "-- comment\nSET FOREIGN_KEY_CHECKS = 0;\n\nCREATE TABLE `a``b` (\n  x int\n);\n\nCREATE TABLE `c` (y int);\n";
-        let s = statements(sql);
+    fn created_tables_are_named() {
         assert_eq!(
-            s,
-            vec![
-                "SET FOREIGN_KEY_CHECKS = 0",
-                "CREATE TABLE `a``b` (\n  x int\n)",
-                "CREATE TABLE `c` (y int)"
-            ]
+            created_table("CREATE TABLE `a``b` (\n  x int\n)").as_deref(),
+            Some("a`b")
         );
-        assert_eq!(created_table(s[1]).as_deref(), Some("a`b"));
-        assert_eq!(created_table(s[0]), None);
+        assert_eq!(
+            created_table("CREATE TABLE `表` (y int)").as_deref(),
+            Some("表")
+        );
+        assert_eq!(created_table("SET FOREIGN_KEY_CHECKS = 0"), None);
     }
 }

@@ -26,6 +26,8 @@ struct State {
     armed: bool,
     sessions: Vec<u32>,
     tables: Vec<TableName>,
+    /// `DROP ... IF EXISTS` of the views, routines and events a restore made.
+    objects: Vec<String>,
 }
 
 /// The sessions and tables of one import, undone on a signal while the guard lives.
@@ -55,6 +57,11 @@ impl Undo {
         self.state().tables.push(t.clone());
     }
 
+    /// A view, routine or event a restore made, by the statement that drops it.
+    pub fn object(&self, drop_sql: String) {
+        self.state().objects.push(drop_sql);
+    }
+
     /// Run `step` (a `COMMIT` or `RENAME` that publishes the import) with the undo taken
     /// back for good: from here on a signal ends the process at once.
     pub fn disarmed<T>(&self, step: impl FnOnce() -> T) -> T {
@@ -71,7 +78,7 @@ impl Undo {
         if !st.armed {
             return;
         }
-        if st.tables.is_empty() {
+        if st.tables.is_empty() && st.objects.is_empty() {
             if !quiet {
                 eprintln!("qimport: interrupted: rolling back");
             }
@@ -84,7 +91,7 @@ impl Undo {
                 listed(&st.tables)
             );
         }
-        drop_anew(cfg, &st.sessions, &st.tables);
+        drop_anew(cfg, &st.sessions, &st.objects, &st.tables);
     }
 }
 
@@ -94,19 +101,25 @@ impl Undo {
 /// a restore made is not.
 pub(super) fn drop_tables(cfg: &ConnConfig, conn: &mut Conn, tables: &[TableName]) {
     let _ = conn.query_drop("ROLLBACK");
-    if drop_on(conn, tables).is_err() {
-        drop_anew(cfg, &[], tables);
+    if drop_on(conn, &[], tables).is_err() {
+        drop_anew(cfg, &[], &[], tables);
     }
 }
 
-/// Drop `tables` from a new connection, after ending `sessions`; say so if that fails.
-fn drop_anew(cfg: &ConnConfig, sessions: &[u32], tables: &[TableName]) {
+/// Drop `objects` and `tables` from a new connection, after ending `sessions`; say so if
+/// that fails.
+pub(super) fn drop_anew(
+    cfg: &ConnConfig,
+    sessions: &[u32],
+    objects: &[String],
+    tables: &[TableName],
+) {
     let dropped = cfg.connect(&[]).and_then(|mut c| {
         for id in sessions {
             // A session that ended already is no error.
             let _ = c.query_drop(format!("KILL CONNECTION {id}"));
         }
-        drop_on(&mut c, tables).map_err(db_error)
+        drop_on(&mut c, objects, tables).map_err(db_error)
     });
     if let Err(e) = dropped {
         eprintln!("qimport: could not drop {}: {e:#}", listed(tables));
@@ -119,8 +132,12 @@ fn listed(tables: &[TableName]) -> String {
     names.join(", ")
 }
 
-/// Drop `tables`, newest first, with foreign-key checks off for the while.
-fn drop_on(c: &mut Conn, tables: &[TableName]) -> mysql::Result<()> {
+/// Drop `objects` (by their DROP statements), then `tables`, newest first, with
+/// foreign-key checks off for the while.
+pub(super) fn drop_on(c: &mut Conn, objects: &[String], tables: &[TableName]) -> mysql::Result<()> {
+    for sql in objects.iter().rev() {
+        c.query_drop(sql)?;
+    }
     c.query_drop("SET SESSION foreign_key_checks = 0")?;
     for t in tables.iter().rev() {
         c.query_drop(format!("DROP TABLE IF EXISTS {}", t.quoted()))?;
