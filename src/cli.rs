@@ -122,9 +122,37 @@ pub struct JobsArgs {
     /// Block size in bytes (for tests) [default: 1 MiB]
     #[arg(long, value_name = "BYTES", hide = true)]
     pub block_size: Option<usize>,
+
+    /// Read only the K-th of N byte ranges of FILE, cut where records end
+    ///
+    /// For fan-out over hosts or processes: the N runs together see every record once,
+    /// even with line breaks inside quoted fields (which `parallel --pipe` cuts through).
+    /// Needs one regular FILE. Example: parallel qcount --shard {}/4 big.csv ::: 1 2 3 4 |
+    /// qcount --merge
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+}
+
+/// `K/N` with 1 <= K <= N (`--shard`).
+pub fn parse_shard(s: &str) -> anyhow::Result<(u64, u64)> {
+    let parsed = s
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((k, n)) if k >= 1 && k <= n => Ok((k, n)),
+        _ => bail!("expected K/N with 1 <= K <= N, such as 2/4"),
+    }
 }
 
 impl JobsArgs {
+    /// `--shard` reads one regular file: refuse anything else before reading.
+    pub fn check_shard(&self, files: &[std::path::PathBuf]) -> anyhow::Result<()> {
+        if self.shard.is_some() && (files.len() != 1 || files[0].as_os_str() == "-") {
+            bail!("--shard needs exactly one FILE (a regular file: its byte ranges are what is split)");
+        }
+        Ok(())
+    }
+
     pub fn threads(&self) -> usize {
         self.jobs.map_or_else(
             || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),

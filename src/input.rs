@@ -20,6 +20,42 @@ pub enum Source {
     File(File),
     /// Anything else: a pipe, a terminal, a decompressor.
     Stream(Box<dyn Read + Send>),
+    /// A byte range of a regular file (`--shard`).
+    Region(Region),
+}
+
+/// The bytes `base..base + len` of a file, read as a file of their own: sequentially or
+/// at any offset.
+pub struct Region {
+    pub file: File,
+    pub base: u64,
+    pub len: u64,
+    pub pos: u64,
+}
+
+#[cfg(unix)]
+impl crate::pipeline::ReadAt for Region {
+    fn size(&self) -> std::io::Result<u64> {
+        Ok(self.len)
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let left = usize::try_from(self.len.saturating_sub(offset)).unwrap_or(usize::MAX);
+        let n = buf.len().min(left);
+        if n == 0 {
+            return Ok(0);
+        }
+        std::os::unix::fs::FileExt::read_at(&self.file, &mut buf[..n], self.base + offset)
+    }
+}
+
+#[cfg(unix)]
+impl Read for Region {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = crate::pipeline::ReadAt::read_at(self, buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 impl Read for Source {
@@ -27,6 +63,7 @@ impl Read for Source {
         match self {
             Source::File(f) => f.read(buf),
             Source::Stream(r) => r.read(buf),
+            Source::Region(r) => r.read(buf),
         }
     }
 }
@@ -36,6 +73,10 @@ impl crate::pipeline::Positioned for Source {
         match self {
             Source::File(f) => f.positioned(),
             Source::Stream(_) => None,
+            Source::Region(r) => {
+                let pos = r.pos;
+                Some((r, pos))
+            }
         }
     }
 }

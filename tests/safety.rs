@@ -463,3 +463,89 @@ fn backups_keep_views_routines_triggers_events_and_generated_columns() {
         .stderr_has(&["exists: restore into a database without the backup's objects"]);
     assert!(tables(&target).iter().all(|t| t.starts_with("v_")));
 }
+
+/// CSV whose records hold quoted line breaks, doubled quotes and CRLF, with a header.
+fn multiline_csv(records: usize) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("id,city,note\r\n");
+    for i in 0..records {
+        let city = ["Paris", "Lyon", "Nice", "Caen"][i % 4];
+        match i % 3 {
+            0 => writeln!(s, "{i},{city},\"line one\nline \"\"two\"\"\n{i},Paris,x\"").unwrap(),
+            1 => writeln!(s, "{i},{city},plain").unwrap(),
+            _ => write!(s, "{i},\"{city}\",\"a,b\"\r\n").unwrap(),
+        }
+    }
+    s
+}
+
+// See: #14 (10): the fan-out recipes give the whole file's answer on multi-line fields.
+#[test]
+fn shards_cut_at_record_ends_and_the_recipes_add_up() {
+    let wd = Workdir::new("safety_shards");
+    let f = wd.create("m.csv", multiline_csv(30_000));
+    let whole = wd.cmd("qcount").arg(&f).ok().stdout();
+    assert_eq!(whole, "30000\n");
+    let groups = wd.cmd("qcount").args(["-g", "city"]).arg(&f).ok().stdout();
+    let paris = wd
+        .cmd("qgrep")
+        .args(["-s", "city", "-x", "Paris"])
+        .arg(&f)
+        .ok()
+        .stdout();
+    for n in [1, 2, 3, 7] {
+        let ks = (1..=n).map(|k| k.to_string()).collect::<Vec<_>>().join(" ");
+        // The README's recipes, as written there.
+        wd.sh(&format!(
+            "parallel qcount --shard {{}}/{n} m.csv ::: {ks} | qcount --merge"
+        ))
+        .ok()
+        .stdout_is(&whole);
+        wd.sh(&format!(
+            "parallel qcount -g city --shard {{}}/{n} m.csv ::: {ks} | qcount --merge"
+        ))
+        .ok()
+        .stdout_is(&groups);
+        wd.sh(&format!(
+            "parallel -k qgrep --exit-zero -s city -x Paris --shard {{}}/{n} m.csv ::: {ks}"
+        ))
+        .ok()
+        .stdout_is(&paris);
+        // -j inside a shard changes nothing either.
+        let mut sum = 0;
+        for k in 1..=n {
+            let out = wd
+                .cmd("qcount")
+                .args([
+                    "-j",
+                    "2",
+                    "--block-size",
+                    "4096",
+                    "--shard",
+                    &format!("{k}/{n}"),
+                ])
+                .arg(&f)
+                .ok()
+                .stdout();
+            sum += out.trim().parse::<u64>().unwrap();
+        }
+        assert_eq!(sum, 30_000, "{n} shards");
+    }
+    // What parallel --pipe would do (cut at line feeds) goes wrong on this file; shards
+    // need a regular file, and refuse what cannot be merged.
+    wd.cmd("qcount")
+        .args(["--shard", "1/2"])
+        .stdin("a\n1\n")
+        .fails(2)
+        .stderr_has(&["--shard needs exactly one FILE"]);
+    wd.cmd("qcount")
+        .args(["--shard", "1/2", "--distinct", "city"])
+        .arg(&f)
+        .fails(2)
+        .stderr_has(&["--shard with --distinct"]);
+    wd.cmd("qgrep")
+        .args(["--shard", "3/2", "x"])
+        .arg(&f)
+        .fails(2)
+        .stderr_has(&["1 <= K <= N"]);
+}

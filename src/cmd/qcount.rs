@@ -5,7 +5,7 @@
 //! ```text
 //! qexport users | qgrep @gmail | qcount
 //! qcount -g city --top 10 users.csv
-//! parallel --pipe --header 1 qcount -g city < users.csv | qcount --merge
+//! parallel qcount -g city --shard {}/4 users.csv ::: 1 2 3 4 | qcount --merge
 //! ```
 
 use std::collections::HashMap;
@@ -33,8 +33,8 @@ Examples:
   qcount -g city users.csv                 # city,count sorted by count, then city
   qcount -g country,city --top 10 users.csv
   qcount --distinct email users.csv        # how many different e-mails
-  parallel --pipe --header 1 qcount -g city < users.csv | qcount --merge
-  parallel --pipe --header 1 qcount < users.csv | qcount --merge";
+  parallel qcount --shard {}/4 users.csv ::: 1 2 3 4 | qcount --merge
+  parallel qcount -g city --shard {}/4 users.csv ::: 1 2 3 4 | qcount --merge";
 
 /// Count the records of CSV input (the header row is not counted), or count them by group.
 #[derive(Parser, Debug)]
@@ -68,8 +68,8 @@ pub struct Args {
     ///
     /// The reduce step of a fan-out: plain numbers are added up; `-g` tables (repeated
     /// headers skipped, keys with commas, quotes and line breaks included) are summed by
-    /// key and sorted again. Example: parallel --pipe --header 1 qcount -g city < f.csv |
-    /// qcount --merge
+    /// key and sorted again. Example: parallel qcount -g city --shard {}/4 f.csv ::: 1 2 3 4
+    /// | qcount --merge
     #[arg(long)]
     merge: bool,
 
@@ -119,6 +119,15 @@ impl Config {
         if args.top.is_some() && !matches!(mode, Mode::Groups(_) | Mode::Merge) {
             bail!("--top needs -g (or --merge of -g tables)");
         }
+        if args.jobs.shard.is_some() {
+            match mode {
+                Mode::Merge => bail!("--shard splits a CSV file; --merge reads qcount outputs"),
+                Mode::Distinct(_) => bail!("--shard with --distinct: distinct counts of shards cannot be merged (a value may be in several); use -g and count the merged rows"),
+                Mode::Groups(_) if args.top.is_some() => bail!("--shard with --top: a shard's top groups are not the file's; use --top in the --merge step"),
+                _ => {}
+            }
+            args.jobs.check_shard(&args.files)?;
+        }
         Ok(Config {
             mode,
             top: args.top,
@@ -137,13 +146,17 @@ impl Config {
         input: &mut Input,
         name: &'a str,
     ) -> anyhow::Result<(pipeline::Start, pipeline::Walk<'a>)> {
-        pipeline::begin(
+        let (mut start, walk) = pipeline::begin(
             &mut input.reader,
             name,
             &self.dialect,
             self.strict,
             &self.jobs,
-        )
+        )?;
+        if let Some(shard) = self.jobs.shard {
+            crate::shard::apply(input, &mut start, shard)?;
+        }
+        Ok((start, walk))
     }
 }
 

@@ -46,8 +46,7 @@ Examples:
   qgrep -x -s status -f statuses.txt orders.csv
   qgrep --null-only -s email users.csv     # records whose email is NULL
   qgrep -j 4 -F @gmail big.csv > gmail.csv
-  (head -n 1 users.csv; parallel --pipe --header 1 -k \\
-      qgrep --header-out never --exit-zero @gmail < users.csv)";
+  parallel -k qgrep --exit-zero --shard {}/4 @gmail users.csv ::: 1 2 3 4 > gmail.csv";
 
 /// Keep the CSV records in which any field matches PATTERN (header always kept).
 #[derive(Parser, Debug)]
@@ -116,15 +115,14 @@ pub struct Args {
 
     /// Whether to write the header row
     ///
-    /// `never` suits fan-out, where each part gets the header and the output should not
-    /// repeat it: (head -n 1 f.csv; parallel --pipe --header 1 -k qgrep --header-out never
-    /// PAT < f.csv)
+    /// `never` suits output appended to a file that has the header already:
+    /// qgrep --header-out never PAT new.csv >> all.csv
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = HeaderOut::Always)]
     header_out: HeaderOut,
 
     /// Exit 0 when nothing matched too (for GNU parallel and `set -e`)
     ///
-    /// Example: parallel --pipe --header 1 qgrep --exit-zero @gmail < f.csv
+    /// Example: parallel -k qgrep --exit-zero --shard {}/4 @gmail f.csv ::: 1 2 3 4
     #[arg(long)]
     exit_zero: bool,
 
@@ -250,6 +248,7 @@ impl Config {
                 })?;
             Test::Regex(regex, prefilter(&joined, args.ignore_case))
         };
+        args.jobs.check_shard(&files)?;
         Ok(Config {
             test,
             invert: args.invert_match || args.not_null,
@@ -430,7 +429,13 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut header_written = cfg.header_out == HeaderOut::Never;
     for mut input in open_all(&cfg.files)? {
         let name = input.name.clone();
-        let (start, walk) = pipeline::begin(&mut input.reader, &name, d, cfg.strict, &cfg.jobs)?;
+        let (mut start, walk) =
+            pipeline::begin(&mut input.reader, &name, d, cfg.strict, &cfg.jobs)?;
+        if let Some(shard) = cfg.jobs.shard {
+            crate::shard::apply(&mut input, &mut start, shard)?;
+            // The shards, concatenated in order, are the whole output: one header.
+            header_written |= shard.0 > 1;
+        }
         if let Some(h) = &start.header {
             if !header_written {
                 let mut buf = Vec::new();

@@ -114,7 +114,7 @@ pub struct Args {
     ///
     /// The N shards, concatenated in order, are the whole table: every row once, in key
     /// order; only shard 1 has the header. Example: parallel -k qexport --shard {}/4 t ::: 1 2 3 4
-    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "K/N", value_parser = crate::cli::parse_shard)]
     shard: Option<(u64, u64)>,
 
     /// With -j: open all connections' snapshots at one instant (takes LOCK TABLES ... READ
@@ -141,16 +141,6 @@ pub struct Args {
 
     #[command(flatten)]
     common: ServerCsvArgs,
-}
-
-fn parse_shard(s: &str) -> anyhow::Result<(u64, u64)> {
-    let parsed = s
-        .split_once('/')
-        .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
-    match parsed {
-        Some((k, n)) if k >= 1 && k <= n => Ok((k, n)),
-        _ => bail!("expected K/N with 1 <= K <= N, such as 2/4"),
-    }
 }
 
 /// What to export.

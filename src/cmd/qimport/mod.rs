@@ -341,9 +341,9 @@ fn prepare_table(
                 let start = f.stream_position()?;
                 (f, start)
             }
-            Source::Stream(mut reader) => {
+            mut other => {
                 let mut tmp = tempfile::tempfile().context("--create: spooling the input")?;
-                std::io::copy(&mut reader, &mut tmp)
+                std::io::copy(&mut other, &mut tmp)
                     .with_context(|| format!("reading {}", input.name))?;
                 tmp.rewind()?;
                 (tmp, 0)
