@@ -38,20 +38,38 @@ pub struct CsvArgs {
 }
 
 impl CsvArgs {
-    pub fn dialect(&self) -> Dialect {
-        Dialect {
-            delimiter: if self.tsv {
-                b'\t'
-            } else {
-                self.delimiter.unwrap_or(b',')
-            },
+    /// The dialect these flags ask for; a NULL marker that would break the CSV (one that
+    /// holds the delimiter, a quote or a line break) is refused.
+    pub fn dialect(&self) -> anyhow::Result<Dialect> {
+        let delimiter = if self.tsv {
+            b'\t'
+        } else {
+            self.delimiter.unwrap_or(b',')
+        };
+        if let Some(m) = &self.null {
+            if let Some(c) = m
+                .bytes()
+                .find(|&b| matches!(b, b'"' | b'\r' | b'\n') || b == delimiter)
+            {
+                bail!(
+                    "--null {m:?}: a NULL marker cannot hold {} (it would be read as CSV structure)",
+                    match c {
+                        b'"' => "a quote".to_owned(),
+                        b'\r' | b'\n' => "a line break".to_owned(),
+                        _ => format!("the delimiter {:?}", char::from(c)),
+                    }
+                );
+            }
+        }
+        Ok(Dialect {
+            delimiter,
             header: !self.no_header,
             null: match &self.null {
                 Some(s) if !s.is_empty() => NullMarker::Text(s.as_bytes().to_vec()),
                 _ => NullMarker::Empty,
             },
             binary: BinaryEncoding::default(),
-        }
+        })
     }
 }
 
@@ -74,11 +92,11 @@ pub struct ServerCsvArgs {
 }
 
 impl ServerCsvArgs {
-    pub fn dialect(&self) -> Dialect {
-        Dialect {
+    pub fn dialect(&self) -> anyhow::Result<Dialect> {
+        Ok(Dialect {
             binary: self.binary.binary,
-            ..self.csv.dialect()
-        }
+            ..self.csv.dialect()?
+        })
     }
 }
 
@@ -280,8 +298,33 @@ mod tests {
             null: Some("\\N".into()),
             ..CsvArgs::default()
         };
-        let d = a.dialect();
+        let d = a.dialect().unwrap();
         assert_eq!(d.delimiter, b'\t');
         assert_eq!(d.null, NullMarker::Text(b"\\N".to_vec()));
+    }
+
+    // See: #14 (13): a NULL marker that is CSV structure would corrupt the output.
+    #[test]
+    fn null_markers_that_break_the_csv_are_refused() {
+        for (null, tsv) in [
+            ("x,y", false),
+            ("\"", false),
+            ("a\nb", false),
+            ("\r", false),
+            ("a\tb", true),
+        ] {
+            let a = CsvArgs {
+                tsv,
+                null: Some(null.into()),
+                ..CsvArgs::default()
+            };
+            let e = a.dialect().unwrap_err().to_string();
+            assert!(e.starts_with("--null"), "{e}");
+        }
+        let ok = CsvArgs {
+            null: Some("a\tb".into()),
+            ..CsvArgs::default()
+        };
+        assert!(ok.dialect().is_ok());
     }
 }

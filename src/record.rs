@@ -399,6 +399,14 @@ impl<R: Read> Reader<R> {
         self
     }
 
+    /// The records have `width` fields, known before the first is read (qimport -n knows
+    /// its columns): a one-column input's leading empty line is then a NULL too.
+    #[must_use]
+    pub fn expect_width(mut self, width: usize) -> Self {
+        self.width = Some(width);
+        self
+    }
+
     /// Fields in the first record, once read.
     pub fn width(&self) -> Option<usize> {
         self.width

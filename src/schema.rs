@@ -146,6 +146,14 @@ impl TableInfo {
         })
     }
 
+    /// Whether the table's engine rolls back (InnoDB): with any other (MyISAM, Aria,
+    /// MEMORY) the rows sent before a failure stay.
+    pub fn transactional(&self) -> bool {
+        self.engine
+            .as_deref()
+            .is_none_or(|e| e.eq_ignore_ascii_case("InnoDB"))
+    }
+
     pub fn column(&self, name: &str) -> Option<&ColumnInfo> {
         self.columns
             .iter()

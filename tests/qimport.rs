@@ -392,7 +392,10 @@ fn dry_run_changes_nothing() {
         .args(["--url", &db.url, "--dry-run", "users"])
         .stdin("id,name\n1,a\n2,b\n")
         .ok()
-        .stderr_has(&["dry run: 2 records are valid; nothing was changed"]);
+        .stderr_has(&[
+            "dry run: 2 records are valid and the server took them",
+            "rolled back, nothing was changed",
+        ]);
     wd.cmd("qimport")
         .args(["--url", &db.url, "--dry-run", "users"])
         .stdin("id,name\n1,a\nx,b\n")
@@ -859,7 +862,7 @@ fn staging_table_of_a_killed_import_is_dropped_by_the_next() {
         .args(args)
         .stdin("id,name,email\n5,x,y\n")
         .ok()
-        .stderr_has(&["1 rows loaded"]);
+        .stderr_has(&["1 row loaded"]);
     assert!(!run.stderr().contains("dropped"), "{}", run.report());
     assert_eq!(work(), live, "a live import's staging table is left alone");
     child.kill().unwrap();

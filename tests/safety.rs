@@ -549,3 +549,177 @@ fn shards_cut_at_record_ends_and_the_recipes_add_up() {
         .fails(2)
         .stderr_has(&["1 <= K <= N"]);
 }
+
+// See: #14 (11): a table that cannot roll back is not said to be unchanged.
+#[test]
+fn a_failed_load_into_myisam_says_what_stays() {
+    let (wd, db) = setup(
+        "safety_myisam",
+        "CREATE TABLE m (id INT PRIMARY KEY, n INT) ENGINE=MyISAM; INSERT INTO m VALUES (1, 1);
+         CREATE TABLE i (id INT PRIMARY KEY, n INT) ENGINE=InnoDB;",
+    );
+    let mut csv = String::from("id,n\n");
+    for k in 2..20_000 {
+        csv.push_str(&format!("{k},{k}\n"));
+    }
+    csv.push_str("5,dup\n");
+    let run = wd
+        .cmd("qimport")
+        .args(["--url", &db.url, "--method", "insert", "m"])
+        .stdin(&csv)
+        .fails(2);
+    let err = run.stderr();
+    assert!(!err.contains("is unchanged"), "{}", run.report());
+    let n = db.count("m");
+    assert!(n > 1, "{}", run.report());
+    assert!(
+        err.contains(&format!(
+            "cannot roll back (ENGINE=MyISAM): it now has {n} rows (1 before)"
+        )),
+        "{}",
+        run.report()
+    );
+    // InnoDB: the truth is that nothing changed.
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--method", "insert", "i"])
+        .stdin(&csv)
+        .fails(2)
+        .stderr_has(&["nothing was loaded: ", ".i is unchanged"]);
+}
+
+// See: #14 (12): -n into a one-column table: every empty line is a NULL, the first too.
+#[test]
+fn one_column_no_header_keeps_a_leading_null() {
+    let (wd, db) = setup("safety_onecol", "CREATE TABLE onecol (v VARCHAR(5) NULL);");
+    for jobs in ["1", "2"] {
+        db.exec("DELETE FROM onecol");
+        wd.cmd("qimport")
+            .args(["--url", &db.url, "-n", "-j", jobs, "onecol"])
+            .stdin("\n\"\"\nx\n\n")
+            .ok()
+            .stderr_has(&["4 rows loaded"]);
+        let got: Vec<Option<String>> = db.query("SELECT v FROM onecol ORDER BY v IS NULL, v");
+        assert_eq!(
+            got,
+            [Some(String::new()), Some("x".into()), None, None],
+            "-j {jobs}"
+        );
+    }
+    // And it is what qexport -n writes.
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            &db.url,
+            "-n",
+            "-e",
+            "SELECT v FROM onecol ORDER BY v IS NOT NULL, v",
+        ])
+        .ok()
+        .stdout_is("\n\n\"\"\nx\n");
+}
+
+// See: #14 (13): NULL markers that are CSV structure are refused by every tool.
+#[test]
+fn null_markers_that_break_the_csv_are_refused() {
+    let wd = Workdir::new("safety_null");
+    for tool in ["qgrep", "qcount", "qexport", "qimport"] {
+        for bad in ["x,y", "\"", "a\nb"] {
+            let mut c = wd.cmd(tool).args(["--null", bad]);
+            c = match tool {
+                "qgrep" => c.arg("x"),
+                "qexport" | "qimport" => c.args(["-D", "d", "t"]),
+                _ => c,
+            };
+            c.stdin("a\n")
+                .fails(2)
+                .stderr_has(&["--null", "a NULL marker cannot hold"]);
+        }
+    }
+}
+
+// See: #14 (14): --dry-run tries what the server would refuse, and changes nothing.
+#[test]
+fn dry_run_is_refused_what_the_load_would_be_refused() {
+    let (wd, db) = setup(
+        "safety_dryrun",
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT CHECK (n < 100)); INSERT INTO t VALUES (1, 1);",
+    );
+    for method in ["load-data", "insert"] {
+        for (csv, why) in [
+            ("id,n\n2,2\n1,5\n", "Duplicate"),
+            ("id,n\n2,200\n", "CONSTRAINT"),
+        ] {
+            wd.cmd("qimport")
+                .args(["--url", &db.url, "--dry-run", "--method", method, "t"])
+                .stdin(csv)
+                .fails(2)
+                .stderr_has(&[why, "is unchanged"]);
+        }
+        wd.cmd("qimport")
+            .args(["--url", &db.url, "--dry-run", "--method", method, "t"])
+            .stdin("id,n\n2,2\n3,3\n")
+            .ok()
+            .stderr_has(&[
+                "dry run: 2 records are valid and the server took them",
+                "rolled back",
+            ]);
+        // With --truncate (or --swap) the existing row is gone first, as in the real run.
+        for flag in ["--truncate", "--swap"] {
+            wd.cmd("qimport")
+                .args(["--url", &db.url, "--dry-run", flag, "--method", method, "t"])
+                .stdin("id,n\n1,2\n")
+                .ok();
+        }
+    }
+    let got: Vec<(i32, i32)> = db.query("SELECT id, n FROM t");
+    assert_eq!(got, [(1, 1)]);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--dry-run", "--dir", "bk"])
+        .fails(2)
+        .stderr_has(&["--dry-run with --dir"]);
+}
+
+// See: #14 (smaller ones): --rejects, --schema, --create and plural messages.
+#[test]
+fn rejects_schema_and_create_failures_say_what_is_true() {
+    let (wd, db) = setup(
+        "safety_small_qimport",
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT);",
+    );
+    let f = wd.create("in.csv", "id,n\n1,1\n");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--rejects"])
+        .arg(&f)
+        .arg("t")
+        .arg(&f)
+        .fails(2)
+        .stderr_has(&["is an input file: it would be overwritten"]);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "id,n\n1,1\n");
+    // A load that fails leaves no header-only rejects file.
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--rejects", "bad.csv", "t"])
+        .stdin("id,n\n1,1\n1,2\n")
+        .fails(2);
+    assert!(!wd.path().join("bad.csv").exists());
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin("id,n\n7,7\n")
+        .ok()
+        .stderr_has(&["t: 1 row loaded"]);
+    // --schema takes one CREATE TABLE.
+    wd.create("two.sql", "CREATE TABLE s (a INT); DROP TABLE t;");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--schema", "two.sql", "s"])
+        .stdin("a\n1\n")
+        .fails(2)
+        .stderr_has(&["one SQL statement only"]);
+    assert_eq!(tables(&db), ["t"]);
+    // A failed --create says the table it made was dropped.
+    wd.create("c.sql", "CREATE TABLE c (a INT PRIMARY KEY)");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--schema", "c.sql", "c"])
+        .stdin("a\n1\n1\n")
+        .fails(2)
+        .stderr_has(&["nothing was loaded, and ", ".c was dropped again"]);
+    assert_eq!(tables(&db), ["t"]);
+}

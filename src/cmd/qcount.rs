@@ -133,7 +133,7 @@ impl Config {
             top: args.top,
             strict: args.strict,
             files: args.files,
-            dialect: args.csv.dialect(),
+            dialect: args.csv.dialect()?,
             jobs: args.jobs,
         })
     }

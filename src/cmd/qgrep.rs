@@ -257,7 +257,7 @@ impl Config {
             exit_zero: args.exit_zero,
             strict: args.strict,
             files,
-            dialect: args.csv.dialect(),
+            dialect: args.csv.dialect()?,
             jobs: args.jobs,
         })
     }

@@ -270,7 +270,7 @@ impl Config {
         };
         Ok(Config {
             mode,
-            dialect: args.common.dialect(),
+            dialect: args.common.dialect()?,
             conn,
             output: args.output,
             jobs: usize::from(args.jobs),

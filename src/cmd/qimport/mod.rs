@@ -107,7 +107,11 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 10, hide_default_value = true, value_parser = clap::value_parser!(u64).range(1..))]
     max_errors: u64,
 
-    /// Check every value and change nothing
+    /// Check every value, load inside a transaction, roll back: change nothing
+    ///
+    /// The server takes the rows as the real run would (duplicate keys, CHECK constraints
+    /// and foreign keys are tried), then everything is rolled back. A table that cannot
+    /// roll back (MyISAM) only has its values checked, and the summary says so.
     #[arg(long)]
     dry_run: bool,
 
@@ -222,6 +226,23 @@ impl Config {
         let Some(database) = conn.database.clone() else {
             bail!("no database selected: use DATABASE.TABLE, -D DATABASE or --url .../DATABASE");
         };
+        if args.dry_run && args.dir.is_some() {
+            bail!("--dry-run with --dir: a restore creates tables, which no transaction can take back; restore into a scratch database instead");
+        }
+        if let Some(r) = &args.rejects {
+            let same = |f: &PathBuf| {
+                f.as_os_str() != "-"
+                    && std::fs::canonicalize(f)
+                        .ok()
+                        .is_some_and(|c| std::fs::canonicalize(r).is_ok_and(|rc| rc == c))
+            };
+            if let Some(f) = args.files.iter().find(|f| same(f)) {
+                bail!(
+                    "--rejects {} is an input file: it would be overwritten",
+                    f.display()
+                );
+            }
+        }
         if args.jobs > 1 && args.mode != Mode::Insert && args.dir.is_none() {
             bail!(
                 "-j {} with --mode {}: a key repeated in the input would be settled by whichever connection comes first, not by input order; load with -j 1",
@@ -233,7 +254,7 @@ impl Config {
             table,
             database,
             files: args.files,
-            dialect: args.common.dialect(),
+            dialect: args.common.dialect()?,
             conn,
             method: args.method,
             mode: args.mode,
@@ -290,7 +311,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         table: name.table.clone(),
     };
     let (inputs, created) = prepare_table(cfg, &mut conn, &full, &undo)?;
-    let result = import(cfg, &mut conn, &full, inputs, &undo);
+    let result = import(cfg, &mut conn, &full, inputs, &undo, created);
     if created && result.is_err() {
         undo::drop_tables(&cfg.conn, &mut conn, std::slice::from_ref(&full));
     }
@@ -389,17 +410,18 @@ fn import(
     name: &TableName,
     inputs: Vec<Input>,
     undo: &Undo,
+    created: bool,
 ) -> anyhow::Result<ExitCode> {
     let info = TableInfo::load(conn, &cfg.database, &name.table)?;
-    if let Some(e) = info
-        .engine
-        .as_deref()
-        .filter(|e| !e.eq_ignore_ascii_case("InnoDB"))
-    {
-        eprintln!(
-            "qimport: warning: {} uses ENGINE={e}, which cannot roll back: a failed import may leave some rows behind",
-            info.name
-        );
+    // Only a load straight into the table leaves rows behind (work tables are dropped).
+    let straight = !cfg.swap && cfg.jobs <= 1 && !cfg.dry_run;
+    if let Some(e) = info.engine.as_deref().filter(|_| !info.transactional()) {
+        if straight {
+            eprintln!(
+                "qimport: warning: {} uses ENGINE={e}, which cannot roll back: a failed import may leave some rows behind",
+                info.name
+            );
+        }
     }
     relations::Relations::load(conn, &info.name)?.check(
         &info.name,
@@ -415,15 +437,24 @@ fn import(
     }
     let summary = if parallel {
         parallel::run(cfg, conn, &info, inputs, undo)?
-    } else if cfg.swap {
+    } else if cfg.swap && !cfg.dry_run {
         load_swapped(cfg, conn, &info, method, inputs, undo)?
     } else {
-        conn.query_drop("START TRANSACTION").map_err(db_error)?;
-        if cfg.truncate && !cfg.dry_run {
-            conn.query_drop(format!("DELETE FROM {}", info.name.quoted()))
+        // A dry run loads as the real run would (a --swap's new copy holds only the new
+        // rows, as after --truncate) and rolls back; a table that cannot roll back only
+        // has its values checked.
+        let check_only = cfg.dry_run && !info.transactional();
+        let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
+        job.check_only = check_only;
+        if created {
+            job.failed_note = format!("nothing was loaded, and {} was dropped again", info.name);
+        }
+        job.conn.query_drop("START TRANSACTION").map_err(db_error)?;
+        if (cfg.truncate || cfg.swap) && !check_only {
+            job.conn
+                .query_drop(format!("DELETE FROM {}", info.name.quoted()))
                 .map_err(db_error)?;
         }
-        let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
         let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
         let summary = job.finish(result)?;
         if cfg.dry_run {
@@ -436,15 +467,25 @@ fn import(
         summary
     };
     if !cfg.quiet {
-        if cfg.dry_run {
+        if cfg.dry_run && !info.transactional() {
             eprintln!(
-                "qimport: {}: dry run: {} records are valid; nothing was changed",
-                info.name, summary.rows
+                "qimport: {}: dry run: {} are valid (values only: ENGINE={} cannot roll back, so keys and constraints were not tried); nothing was changed",
+                info.name,
+                plural(summary.rows, "record"),
+                info.engine.as_deref().unwrap_or_default()
+            );
+        } else if cfg.dry_run {
+            eprintln!(
+                "qimport: {}: dry run: {} are valid and the server took them ({how}); rolled back, nothing was changed",
+                info.name,
+                plural(summary.rows, "record")
             );
         } else {
             eprintln!(
-                "qimport: {}: {} rows loaded ({how}){}",
-                info.name, summary.rows, summary.note
+                "qimport: {}: {} loaded ({how}){}",
+                info.name,
+                plural(summary.rows, "row"),
+                summary.note
             );
         }
     }
@@ -580,6 +621,11 @@ fn rename_into_place(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyho
     conn.query_drop(format!("DROP TABLE {}", old.quoted()))
         .map_err(db_error)
         .context("dropping the old table")
+}
+
+/// `1 row`, `2 rows`.
+fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The input-order column of the upsert staging table.
@@ -798,6 +844,13 @@ struct Job<'a> {
     rows: u64,
     skipped: u64,
     replaced: u64,
+    /// `--dry-run` on a table that cannot roll back: check the values, send nothing.
+    check_only: bool,
+    /// What a failure leaves, for its message: by default, nothing changed.
+    failed_note: String,
+    /// The target's rows before the load, when it cannot roll back (to say what a
+    /// failure left in it).
+    rows_before: Option<u64>,
 }
 
 impl<'a> Job<'a> {
@@ -813,7 +866,16 @@ impl<'a> Job<'a> {
             .as_deref()
             .map(|p| Output::open(Some(p)))
             .transpose()?;
+        // Only a load straight into a table that cannot roll back leaves rows behind: a
+        // work table (--swap, -j) is dropped.
+        let rows_before = if target == info.name && !info.transactional() && !cfg.dry_run {
+            conn.query_first(format!("SELECT COUNT(*) FROM {}", target.quoted()))
+                .map_err(db_error)?
+        } else {
+            None
+        };
         Ok(Job {
+            failed_note: format!("nothing was loaded: {} is unchanged", info.name),
             checker: Checker {
                 rejects,
                 ..Checker::new(cfg)
@@ -825,6 +887,8 @@ impl<'a> Job<'a> {
             rows: 0,
             skipped: 0,
             replaced: 0,
+            check_only: false,
+            rows_before,
         })
     }
 
@@ -940,6 +1004,9 @@ impl<'a> Job<'a> {
             header = Some(rec);
         }
         let layout = self.layout(&name, header.as_ref())?;
+        if header.is_none() {
+            rdr = rdr.expect_width(layout.fields.len());
+        }
         if let (Some(r), Some(h)) = (&mut self.checker.rejects, &header) {
             let mut line = h.raw().trim_ascii_end().to_vec();
             line.push(d.delimiter);
@@ -955,7 +1022,7 @@ impl<'a> Job<'a> {
         }
         let (name, mut rdr, layout) = self.open_input(input)?;
         match self.method {
-            _ if self.checker.cfg.dry_run => {
+            _ if self.check_only => {
                 let mut n = 0;
                 self.checker
                     .read_records(&name, &mut rdr, &layout, &mut |_| {
@@ -1116,19 +1183,55 @@ impl<'a> Job<'a> {
         Ok(())
     }
 
+    /// What a failure left in the table, in words: nothing, or (for a table that cannot
+    /// roll back) the rows the server took before it.
+    fn after_failure(&mut self) -> String {
+        let _ = self.conn.query_drop("ROLLBACK");
+        let Some(before) = self.rows_before else {
+            return self.failed_note.clone();
+        };
+        let now: Option<u64> = self
+            .conn
+            .query_first(format!("SELECT COUNT(*) FROM {}", self.target.quoted()))
+            .ok()
+            .flatten();
+        let engine = self.info.engine.as_deref().unwrap_or_default();
+        let emptied = if self.checker.cfg.truncate {
+            "--truncate emptied it and "
+        } else {
+            ""
+        };
+        match now {
+            Some(n) if n == before && emptied.is_empty() => self.failed_note.clone(),
+            Some(n) => format!(
+                "{} cannot roll back (ENGINE={engine}): {emptied}it now has {} ({} before)",
+                self.info.name,
+                plural(n, "row"),
+                before
+            ),
+            None => format!(
+                "{} cannot roll back (ENGINE={engine}): rows sent before the error may remain",
+                self.info.name
+            ),
+        }
+    }
+
     fn finish(mut self, result: anyhow::Result<()>) -> anyhow::Result<Summary> {
-        let table = self.info.name.clone();
-        let unchanged = format!("nothing was loaded: {table} is unchanged");
         if let Some(r) = self.checker.rejects.take() {
-            r.finish()?;
+            if result.is_err() || !self.checker.errors.is_empty() {
+                // A failed load wrote no rejects worth keeping: no header-only file.
+                r.abort("qimport", "the load failed");
+            } else {
+                r.finish()?;
+            }
         }
         if let Err(e) = result {
-            let _ = self.conn.query_drop("ROLLBACK");
+            let unchanged = self.after_failure();
             return Err(anyhow!("{e:#} ({unchanged})"));
         }
         let errors = std::mem::take(&mut self.checker.errors);
         if let Some(last) = errors.last() {
-            let _ = self.conn.query_drop("ROLLBACK");
+            let unchanged = self.after_failure();
             if errors.len() == 1 {
                 return Err(anyhow!("{last} ({unchanged})"));
             }
@@ -1140,7 +1243,10 @@ impl<'a> Job<'a> {
             } else {
                 String::new()
             };
-            return Err(anyhow!("{} bad values{more}; {unchanged}", errors.len()));
+            return Err(anyhow!(
+                "{}{more}; {unchanged}",
+                plural(errors.len() as u64, "bad value")
+            ));
         }
         let mut note = String::new();
         if self.skipped > 0 {
