@@ -560,7 +560,8 @@ fn a_failed_load_into_myisam_says_what_stays() {
     );
     let mut csv = String::from("id,n\n");
     for k in 2..20_000 {
-        csv.push_str(&format!("{k},{k}\n"));
+        use std::fmt::Write as _;
+        writeln!(csv, "{k},{k}").unwrap();
     }
     csv.push_str("5,dup\n");
     let run = wd
