@@ -73,6 +73,12 @@ impl Selection {
                 },
             }
         }
+        if let (Some(w), Some(&past)) = (width, out.iter().find(|&&i| i >= width.unwrap_or(0))) {
+            bail!(
+                "column {} is past the last one (the records have {w} columns)",
+                past + 1
+            );
+        }
         Ok(out)
     }
 }
@@ -132,5 +138,12 @@ mod tests {
         assert!(r("a-b").is_err());
         let n = Selection::parse("2-").unwrap();
         assert_eq!(n.resolve(None, Some(3)).unwrap(), vec![1, 2]);
+        // See: #14: a column past the last is an error, not a silent non-match.
+        let e = r("99").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "column 99 is past the last one (the records have 4 columns)"
+        );
+        assert!(r("2-9").is_err());
     }
 }

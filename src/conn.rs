@@ -199,7 +199,11 @@ pub fn db_error(e: mysql::Error) -> anyhow::Error {
     match e {
         mysql::Error::MySqlError(m) => anyhow::anyhow!("{} (ERROR {})", m.message, m.code),
         mysql::Error::IoError(io) => anyhow::Error::new(io),
-        other => anyhow::Error::new(other),
+        // Their own words, without the driver's `DriverError { ... }` around them.
+        mysql::Error::DriverError(d) => anyhow::anyhow!("{d}"),
+        mysql::Error::CodecError(c) => anyhow::anyhow!("{c}"),
+        mysql::Error::UrlError(u) => anyhow::anyhow!("{u}"),
+        other => anyhow::anyhow!("{other}"),
     }
 }
 
@@ -399,6 +403,9 @@ mod tests {
         // Other socket errors stay as they are.
         let refused = mysql::Error::IoError(Error::from(ErrorKind::ConnectionRefused));
         assert!(!lost(refused).contains("lost the connection"));
+        // See: #14: the driver's own errors read as words, not as Rust debug text.
+        let driver = mysql::Error::DriverError(mysql::DriverError::ConnectTimeout);
+        assert!(!lost(driver).contains("DriverError"));
     }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

@@ -96,24 +96,37 @@ impl fmt::Display for DataError {
 
 impl std::error::Error for DataError {}
 
-/// A value as it can be shown in one line of an error message: escaped, and cut at 60
+/// A value as it can be shown in one line of an error message: escaped (a byte that is
+/// not UTF-8 as `\xFF`, so that the message says which byte is wrong), and cut at 60
 /// characters.
 pub fn show_value(v: &[u8]) -> String {
+    use std::fmt::Write as _;
     const MAX: usize = 60;
-    let s = String::from_utf8_lossy(v);
     let mut out = String::new();
-    for (n, c) in s.chars().enumerate() {
-        if n == MAX {
-            out.push_str("...");
-            break;
+    let mut n = 0;
+    for chunk in v.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if n == MAX {
+                out.push_str("...");
+                return out;
+            }
+            n += 1;
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '"' => out.push_str("\\\""),
+                c if c.is_control() => out.push_str(&c.escape_default().to_string()),
+                c => out.push(c),
+            }
         }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '"' => out.push_str("\\\""),
-            c if c.is_control() => out.push_str(&c.escape_default().to_string()),
-            c => out.push(c),
+        for b in chunk.invalid() {
+            if n == MAX {
+                out.push_str("...");
+                return out;
+            }
+            n += 1;
+            let _ = write!(out, "\\x{b:02X}");
         }
     }
     out
@@ -140,5 +153,11 @@ mod tests {
         let shown = show_value(v.as_bytes());
         assert_eq!(shown.chars().count(), 63);
         assert!(shown.ends_with("..."));
+    }
+
+    // See: #14: bytes that are not UTF-8 are shown as such, not as U+FFFD or raw.
+    #[test]
+    fn invalid_utf8_is_shown_escaped() {
+        assert_eq!(show_value(b"a\xff\xfeb\xc3\xa9"), "a\\xFF\\xFEb\u{e9}");
     }
 }

@@ -128,6 +128,9 @@ pub struct Start {
     pub width: Option<usize>,
     /// Line ends consumed with the header.
     pub lines: u64,
+    /// The input ended within what was read: read no more (at a terminal, one Ctrl-D
+    /// ends the input, not two).
+    pub eof: bool,
 }
 
 pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Start> {
@@ -163,6 +166,7 @@ pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Sta
                             rest,
                             width,
                             lines,
+                            eof,
                         });
                     }
                     let mut h = rec.clone();
@@ -174,6 +178,7 @@ pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Sta
                         rest,
                         width,
                         lines,
+                        eof,
                     });
                 }
                 Parsed::Incomplete if !eof => break,
@@ -183,6 +188,7 @@ pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Sta
                         rest: buf,
                         width: None,
                         lines: 0,
+                        eof,
                     })
                 }
             }
@@ -193,6 +199,7 @@ pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Sta
                 rest: Vec::new(),
                 width: None,
                 lines: 0,
+                eof: true,
             });
         }
         let start = buf.len();
@@ -282,7 +289,7 @@ where
     let cutter = Cutter {
         src,
         carry: start.rest,
-        eof: false,
+        eof: start.eof,
         block,
     };
     if walk.threads > 1 {

@@ -50,6 +50,7 @@ pub fn apply(input: &mut Input, start: &mut Start, (k, n): (u64, u64)) -> anyhow
         pos: 0,
     });
     start.rest.clear();
+    start.eof = false;
     start.lines = lines;
     Ok(())
 }

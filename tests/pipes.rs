@@ -124,3 +124,25 @@ fn a_terminal_on_stdin_gets_a_hint() {
         run.report()
     );
 }
+
+// See: #14: at a terminal one Ctrl-D ends the input of qcount and qgrep, not two. The
+// terminal stays open after it (the sleep), so a tool that waited for a second would time
+// out.
+#[test]
+fn one_ctrl_d_ends_the_input_at_a_terminal() {
+    let wd = Workdir::new("pipes_ctrl_d");
+    for (tool, want) in [("qcount", "2"), ("qgrep -j 2 1", "1")] {
+        let run = wd
+            .sh(&format!(
+                r"(printf 'a\n1\n2\n\004'; sleep 3) | timeout 2 script -qec '{tool}' /dev/null"
+            ))
+            .ok();
+        let out = run.stdout();
+        assert_eq!(
+            out.lines().last().map(str::trim),
+            Some(want),
+            "{}",
+            run.report()
+        );
+    }
+}

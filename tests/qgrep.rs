@@ -410,7 +410,7 @@ fn bad_pattern_lists_are_one_line_errors() {
         .args(["-e", "(", "-e", "x"])
         .stdin(CITIES)
         .fails(2)
-        .stderr_has(&["qgrep: invalid pattern in the patterns"]);
+        .stderr_has(&["qgrep: invalid pattern \"(\": unclosed group (at character 1)"]);
     wd.cmd("qgrep")
         .args(["-f", "missing.txt"])
         .stdin(CITIES)

@@ -373,14 +373,14 @@ fn every_bad_value_is_reported_up_to_max_errors() {
             "stdin:4: column \"m\": value \"1234.5\": out of range: more than 3 digits before the point",
             "stdin:5: column \"s\": value \"long\": 4 characters, longer than the column's 3",
             "stdin:6: column \"id\": value \"x\": not an integer",
-            "qimport: 5 bad values; nothing was loaded",
+            "qimport: 5 bad records; nothing was loaded",
         ]);
     assert_eq!(r.stderr().lines().count(), 6, "{}", r.report());
     wd.cmd("qimport")
         .args(["--url", &db.url, "--max-errors", "2", "t"])
         .stdin(data)
         .fails(2)
-        .stderr_has(&["2 bad values (stopped at --max-errors 2)"]);
+        .stderr_has(&["2 bad records (stopped at --max-errors 2)"]);
     assert_eq!(db.count("t"), 0);
 }
 

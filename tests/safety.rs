@@ -724,3 +724,76 @@ fn rejects_schema_and_create_failures_say_what_is_true() {
         .stderr_has(&["nothing was loaded, and ", ".c was dropped again"]);
     assert_eq!(tables(&db), ["t"]);
 }
+
+// See: #14 (smaller ones): qgrep, qcount and the messages of qimport.
+#[test]
+fn small_refusals_and_true_messages() {
+    let (wd, db) = setup(
+        "safety_small",
+        "CREATE TABLE t (id INT PRIMARY KEY, v LONGTEXT);
+         INSERT INTO t VALUES (1, 'old');",
+    );
+    wd.create("a.csv", "id,name\n1,x\n");
+    wd.create("b.csv", "name,id\ny,2\n");
+    wd.cmd("qgrep")
+        .args(["-v", "zzz", "a.csv", "b.csv"])
+        .fails(2)
+        .stderr_has(&["b.csv: its header differs from a.csv's"]);
+    wd.cmd("qgrep")
+        .args(["-s", "99", "x", "a.csv"])
+        .fails(2)
+        .stderr_has(&["column 99 is past the last one (the records have 2 columns)"]);
+    wd.cmd("qgrep")
+        .args(["-e", "ok", "-e", "ab[", "a.csv"])
+        .fails(2)
+        .stderr_has(&["invalid pattern \"ab[\": unclosed character class"]);
+    wd.cmd("qcount")
+        .arg("--merge")
+        .stdin("18446744073709551615\n1\n")
+        .fails(2)
+        .stderr_has(&["the counts add up past 18446744073709551615"]);
+    wd.cmd("qcount")
+        .arg("--merge")
+        .stdin("k,count\na,18446744073709551615\nk,count\na,1\n")
+        .fails(2)
+        .stderr_has(&["the counts add up past"]);
+    // --mode ignore says how many rows it loaded, not how many it read.
+    for method in ["load-data", "insert"] {
+        db.exec("DELETE FROM t WHERE id > 1");
+        wd.cmd("qimport")
+            .args([
+                "--url", &db.url, "--mode", "ignore", "--method", method, "t",
+            ])
+            .stdin("id,v\n1,new\n2,two\n2,deux\n")
+            .ok()
+            .stderr_has(&["t: 1 row loaded", "; 2 duplicates skipped"]);
+    }
+    // Ragged records are bad records, not "bad values".
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin("id,v\n5\n6\n")
+        .fails(2)
+        .stderr_has(&["2 bad records;"]);
+    // A value INSERT cannot send is named as such, not as a lost connection.
+    let big = format!("id,v\n7,{}\n", "x".repeat(17 << 20));
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--method", "insert", "t"])
+        .stdin(&big)
+        .fails(2)
+        .stderr_has(&[
+            "stdin:2: column \"v\"",
+            "more than the server's max_allowed_packet",
+        ]);
+    // A driver error reads as words.
+    let (host, _) = db.host_port();
+    wd.cmd("qexport")
+        .args(["-h", &host, "-P", "1", "-u", "root", "-D", "x", "t"])
+        .fails(2)
+        .stderr_has(&["Could not connect to address"]);
+    assert!(!wd
+        .cmd("qexport")
+        .args(["-h", &host, "-P", "1", "-u", "root", "-D", "x", "t"])
+        .fails(2)
+        .stderr()
+        .contains("DriverError"));
+}

@@ -414,7 +414,10 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
                 .unwrap_or("")
                 .parse::<u64>()
             {
-                merged.total += n;
+                merged.total = merged
+                    .total
+                    .checked_add(n)
+                    .ok_or_else(|| DataError::new(&name, rec.line(), OVERFLOW.to_owned()))?;
                 continue;
             }
         }
@@ -449,10 +452,17 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
         for (v, q) in key {
             push_key(&mut k, group_value(d, v, *q));
         }
-        groups.add(&k, n);
+        let sum = groups.counts.get(&k).map_or(Some(n), |c| c.checked_add(n));
+        let Some(sum) = sum else {
+            return Err(bad(OVERFLOW).into());
+        };
+        groups.counts.insert(k, sum);
     }
     Ok(())
 }
+
+/// A sum past u64: an error, never a count that wrapped around.
+const OVERFLOW: &str = "the counts add up past 18446744073709551615";
 
 pub fn main() -> ExitCode {
     main_with("qcount", || run(&Config::from_args(Args::parse())?))

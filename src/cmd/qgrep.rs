@@ -239,12 +239,33 @@ impl Config {
                 .case_insensitive(args.ignore_case)
                 .build()
                 .map_err(|e| {
-                    let shown = if patterns.len() == 1 {
-                        format!("{:?}", patterns[0])
-                    } else {
-                        "in the patterns".to_owned()
-                    };
-                    anyhow::anyhow!("invalid pattern {shown}: {e}")
+                    // Name the user's own pattern and what is wrong in it, on one line,
+                    // not the wrapped and joined regex qgrep built from them.
+                    let mut parser = regex_syntax::ParserBuilder::new()
+                        .case_insensitive(args.ignore_case)
+                        .build();
+                    let wrong = patterns.iter().find_map(|p| {
+                        let text = if args.fixed_strings {
+                            regex::escape(p)
+                        } else {
+                            p.clone()
+                        };
+                        let why = match parser.parse(&text) {
+                            Ok(_) => return None,
+                            Err(regex_syntax::Error::Parse(e)) => {
+                                format!("{} (at character {})", e.kind(), e.span().start.column)
+                            }
+                            Err(regex_syntax::Error::Translate(e)) => {
+                                format!("{} (at character {})", e.kind(), e.span().start.column)
+                            }
+                            Err(e) => e.to_string(),
+                        };
+                        Some((p, why))
+                    });
+                    match wrong {
+                        Some((p, why)) => anyhow::anyhow!("invalid pattern {p:?}: {why}"),
+                        None => anyhow::anyhow!("the patterns together: {e}"),
+                    }
                 })?;
             Test::Regex(regex, prefilter(&joined, args.ignore_case))
         };
@@ -427,6 +448,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let d = &cfg.dialect;
     let mut matched = 0u64;
     let mut header_written = cfg.header_out == HeaderOut::Never;
+    // The first input's header (and name): every other must have the same, since one
+    // header stands over all the records written.
+    let mut first_header: Option<(Vec<u8>, String)> = None;
     for mut input in open_all(&cfg.files)? {
         let name = input.name.clone();
         let (mut start, walk) =
@@ -437,6 +461,14 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             header_written |= shard.0 > 1;
         }
         if let Some(h) = &start.header {
+            let raw = crate::record::without_line_end(h.raw()).to_vec();
+            match &first_header {
+                Some((first, from)) if *first != raw => bail!(
+                    "{name}: its header differs from {from}'s: the records would stand under the wrong names (qgrep the files one by one)"
+                ),
+                Some(_) => {}
+                None => first_header = Some((raw, name.clone())),
+            }
             if !header_written {
                 let mut buf = Vec::new();
                 push_raw(&mut buf, h.raw());

@@ -514,6 +514,11 @@ pub struct Inserter<'c> {
     lines: Vec<u64>,
     bytes: usize,
     pub rows: u64,
+    /// Rows `--mode ignore` skipped (their key was there already).
+    pub skipped: u64,
+    /// The server's `max_allowed_packet`, read at the first row: no statement may be
+    /// larger (the server would drop the connection, which reads as a lost one).
+    max_packet: Option<usize>,
 }
 
 /// A server refusal of one row, found by retrying a failed batch row by row.
@@ -535,6 +540,8 @@ impl<'c> Inserter<'c> {
             lines: Vec::new(),
             bytes: 0,
             rows: 0,
+            skipped: 0,
+            max_packet: None,
         }
     }
 
@@ -543,6 +550,36 @@ impl<'c> Inserter<'c> {
     }
 
     pub fn row(&mut self, values: &[Option<&[u8]>], line: u64) -> Result<(), Refused> {
+        let max_packet = *self.max_packet.get_or_insert_with(|| {
+            let max: Option<u64> = self
+                .conn
+                .query_first("SELECT @@max_allowed_packet")
+                .ok()
+                .flatten();
+            max.map_or(16 << 20, |m| usize::try_from(m).unwrap_or(usize::MAX))
+        });
+        // Room for the statement and the other values of the row.
+        let room = max_packet.saturating_sub(64 << 10);
+        for (v, c) in values.iter().zip(&self.cols) {
+            if let Some(v) = v.filter(|v| v.len() > room) {
+                return Err(Refused {
+                    line,
+                    column: Some(c.name.clone()),
+                    value: Some(v[..v.len().min(61)].to_vec()),
+                    message: format!(
+                        "a value of {} bytes, more than the server's max_allowed_packet ({max_packet} bytes) lets INSERT send (LOAD DATA, --method load-data, has no such limit)",
+                        v.len()
+                    ),
+                });
+            }
+        }
+        // A batch stays under half the packet: send what is pending before this row
+        // would take it past that.
+        let limit = MAX_BATCH_BYTES.min(room / 2);
+        let row_bytes: usize = values.iter().flatten().map(|v| v.len()).sum();
+        if !self.lines.is_empty() && self.bytes + row_bytes > limit {
+            self.flush()?;
+        }
         for (v, c) in values.iter().zip(&self.cols) {
             self.bytes += v.as_ref().map_or(0, |v| v.len());
             self.values.push(match (v, Kind::of(c)) {
@@ -557,7 +594,7 @@ impl<'c> Inserter<'c> {
             });
         }
         self.lines.push(line);
-        if self.lines.len() >= self.max_rows() || self.bytes >= MAX_BATCH_BYTES {
+        if self.lines.len() >= self.max_rows() || self.bytes >= limit {
             self.flush()?;
         }
         Ok(())
@@ -581,7 +618,11 @@ impl<'c> Inserter<'c> {
             Ok(()) if self.mode == Mode::Insert && self.conn.warnings() > 0 => {
                 return Err(self.locate(&values, "the server reported warnings".into()));
             }
-            Ok(()) => {}
+            Ok(()) => {
+                if self.mode == Mode::Ignore {
+                    self.skipped += (rows as u64).saturating_sub(self.conn.affected_rows());
+                }
+            }
             Err(e) => {
                 let msg = format!("{:#}", db_error(e));
                 return Err(self.locate(&values, msg));
@@ -681,16 +722,16 @@ pub fn verify(loaded: &Loaded, sent: u64, mode: Mode, lines: &Lines) -> anyhow::
             if loaded.skipped > 0 || loaded.warnings > 0 =>
         {
             bail!(
-                "the server skipped {} of {sent} records ({} warnings){} \
+                "the server skipped {} of {sent} records ({}){} \
              (LOAD DATA does not say on which line; --method insert does)",
                 loaded.skipped,
-                loaded.warnings,
+                super::plural(loaded.warnings, "warning"),
                 explain()
             )
         }
         Mode::Ignore if loaded.warnings > loaded.skipped => bail!(
-            "the server reported {} warnings for {} skipped duplicates{}",
-            loaded.warnings,
+            "the server reported {} for {} skipped duplicates{}",
+            super::plural(loaded.warnings, "warning"),
             loaded.skipped,
             explain()
         ),

@@ -103,7 +103,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Mode::Insert, hide_default_value = true)]
     mode: Mode,
 
-    /// Stop after N bad values, reporting each [default: 10]
+    /// Stop after N bad records, reporting each [default: 10]
     #[arg(long, value_name = "N", default_value_t = 10, hide_default_value = true, value_parser = clap::value_parser!(u64).range(1..))]
     max_errors: u64,
 
@@ -1058,7 +1058,7 @@ impl<'a> Job<'a> {
                 Ok(())
             }
         });
-        let sent = ins.rows;
+        let (sent, skipped) = (ins.rows, ins.skipped);
         if let Some(r) = refused {
             let mut e = DataError::new(name, r.line, r.message);
             if let Some(c) = &r.column {
@@ -1069,6 +1069,7 @@ impl<'a> Job<'a> {
         }
         res?;
         self.rows += sent;
+        self.skipped += skipped;
         Ok(())
     }
 
@@ -1245,7 +1246,7 @@ impl<'a> Job<'a> {
             };
             return Err(anyhow!(
                 "{}{more}; {unchanged}",
-                plural(errors.len() as u64, "bad value")
+                plural(errors.len() as u64, "bad record")
             ));
         }
         let mut note = String::new();
@@ -1269,7 +1270,8 @@ impl<'a> Job<'a> {
             );
         }
         Ok(Summary {
-            rows: self.rows,
+            // Rows in the table now: a skipped duplicate is not loaded.
+            rows: self.rows - self.skipped,
             note,
         })
     }
