@@ -25,6 +25,9 @@ pub const SESSION_INIT: &[&str] = &["SET NAMES utf8mb4", "SET time_zone = '+00:0
 
 const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
 
+/// The largest packet the client takes: 1 GiB, the protocol's maximum.
+const MAX_PACKET: usize = 1 << 30;
+
 /// Where and as whom to connect, fully resolved.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct ConnConfig {
@@ -162,6 +165,11 @@ impl ConnConfig {
     pub fn opts(&self, extra_init: &[&str]) -> OptsBuilder {
         let mut b = OptsBuilder::new()
             .prefer_socket(false)
+            // The client's limit on one packet, as mariadb-dump sets it: a row of any
+            // size the server holds (a LONGBLOB reaches 4 GiB; the protocol's own limit
+            // per row is 1 GiB) can be read. The server's own limit still bounds what
+            // is sent to it.
+            .max_allowed_packet(Some(MAX_PACKET))
             .user(self.user.clone())
             .pass(self.password.clone())
             .db_name(self.database.clone())

@@ -227,6 +227,9 @@ impl Dialect {
         special
             || value.is_empty()
             || matches!(&self.null, NullMarker::Text(m) if value == m.as_slice())
+            // A value that starts with a byte-order mark: at the start of a file a reader
+            // would take it for the file's BOM and drop it (a column named "\u{FEFF}id").
+            || value.starts_with(b"\xEF\xBB\xBF")
     }
 
     /// Append one whole record and its `\n` terminator.

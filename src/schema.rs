@@ -55,6 +55,12 @@ const BINARY_TYPES: &[&str] = &[
 const INTEGER_TYPES: &[&str] = &["tinyint", "smallint", "mediumint", "int", "bigint"];
 
 impl ColumnInfo {
+    /// A type the server parses from its text form and stores otherwise (MariaDB's UUID,
+    /// INET4, INET6): its value must reach the server as text, never as raw bytes.
+    pub fn parsed_from_text(&self) -> bool {
+        matches!(self.data_type.as_str(), "uuid" | "inet4" | "inet6")
+    }
+
     pub fn is_binary(&self) -> bool {
         BINARY_TYPES.contains(&self.data_type.as_str())
     }

@@ -27,6 +27,7 @@ use super::plan::{KeyRange, TableQuery};
 use super::{chunk_rows, execute, Config};
 use crate::conn::db_error;
 use crate::dialect::NullMarker;
+use sha2::{Digest, Sha256};
 use crate::manifest::AFTER_DATA;
 use crate::out::{Output, Written};
 use crate::progress::Progress;
@@ -66,8 +67,13 @@ impl Sinks for Files<'_> {
     }
 }
 
-/// A file name for a table: safe characters kept, anything else percent-encoded.
-pub fn file_name(table: &str, suffix: &str) -> String {
+/// A file name for a table: safe characters kept, anything else percent-encoded. A name
+/// that would make a long file name (a table name of 64 CJK characters is 576 bytes
+/// encoded; file systems take 255) is cut and given a hash of the whole name, and so is
+/// a name that differs from another of the backup only in case (`tied`), which would
+/// share its file on a case-insensitive file system. The manifest maps tables to files.
+pub fn file_name(table: &str, suffix: &str, tied: bool) -> String {
+    const KEEP: usize = 120;
     let mut s = String::new();
     for (i, b) in table.bytes().enumerate() {
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || (b == b'.' && i > 0) {
@@ -76,7 +82,33 @@ pub fn file_name(table: &str, suffix: &str) -> String {
             let _ = write!(s, "%{b:02X}");
         }
     }
+    if s.len() > KEEP || tied {
+        // Cut between escapes, never inside one.
+        let mut cut = s.len().min(KEEP);
+        while s[..cut].rfind('%').is_some_and(|p| p + 3 > cut) {
+            cut -= 1;
+        }
+        s.truncate(cut);
+        let hash = Sha256::digest(table.as_bytes());
+        let _ = write!(s, "~{:02x}{:02x}{:02x}{:02x}", hash[0], hash[1], hash[2], hash[3]);
+    }
     format!("{s}.csv{suffix}")
+}
+
+/// The file names of `tables`, none shared even where case does not count.
+fn file_names(tables: &[&str], suffix: &str) -> Vec<String> {
+    tables
+        .iter()
+        .map(|t| {
+            let lower = t.to_lowercase();
+            let tied = tables
+                .iter()
+                .filter(|o| o.to_lowercase() == lower)
+                .count()
+                > 1;
+            file_name(t, suffix, tied)
+        })
+        .collect()
 }
 
 pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::Result<()> {
@@ -118,6 +150,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         };
         jobs.extend(ranges.iter().enumerate().map(|(i, r)| Job {
             out,
+            what: format!("table {}", tq.info.name.quoted()),
             sql: tq.sql(r),
             header: i == 0,
         }));
@@ -132,10 +165,13 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
 
     let mut files = Files {
         dir: tmp.path(),
-        names: queries
-            .iter()
-            .map(|tq| file_name(&tq.info.name.table, cfg.compression.suffix()))
-            .collect(),
+        names: file_names(
+            &queries
+                .iter()
+                .map(|tq| tq.info.name.table.as_str())
+                .collect::<Vec<_>>(),
+            cfg.compression.suffix(),
+        ),
         cfg,
         open: queries.iter().map(|_| None).collect(),
         done: queries.iter().map(|_| None).collect(),
@@ -156,12 +192,20 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
     write_file(&tmp.path().join("manifest.json"), text.as_bytes())?;
 
+    // Every file was synced as it was finished; now the folder's entries, so that a
+    // power loss cannot leave a folder named like a finished backup with files missing,
+    // and after the rename the parent's, so that the name itself is on disk.
+    sync_dir(tmp.path())?;
     let tmp_path = tmp.keep();
     if let Err(e) = std::fs::rename(&tmp_path, dir) {
         let _ = std::fs::remove_dir_all(&tmp_path);
         return Err(e)
             .with_context(|| format!("renaming the finished backup to {}", dir.display()));
     }
+    sync_dir(match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    })?;
     if !cfg.quiet {
         let mut others = String::new();
         for kind in [
@@ -184,6 +228,13 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         );
     }
     Ok(())
+}
+
+/// Flush a folder's entries to disk.
+fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing the folder {}", dir.display()))
 }
 
 /// One whole file of the backup, written as its tables' files are (mode, fsync).
@@ -373,9 +424,23 @@ mod tests {
 
     #[test]
     fn file_names_are_safe() {
-        assert_eq!(file_name("users", ""), "users.csv");
-        assert_eq!(file_name("a/b c", ".gz"), "a%2Fb%20c.csv.gz");
-        assert_eq!(file_name(".hidden", ""), "%2Ehidden.csv");
-        assert_eq!(file_name("é", ".zst"), "%C3%A9.csv.zst");
+        assert_eq!(file_name("users", "", false), "users.csv");
+        assert_eq!(file_name("a/b c", ".gz", false), "a%2Fb%20c.csv.gz");
+        assert_eq!(file_name(".hidden", "", false), "%2Ehidden.csv");
+        assert_eq!(file_name("é", ".zst", false), "%C3%A9.csv.zst");
+    }
+
+    // See: #17 (9): file names stay short for any table name, and apart where case does
+    // not count.
+    #[test]
+    fn file_names_are_short_and_apart() {
+        let long = "表".repeat(64);
+        let f = file_name(&long, ".csv.zst", false);
+        assert!(f.len() < 160, "{f}");
+        assert!(f.contains('~') && !f.contains("%E8%A1~"), "{f}");
+        assert_ne!(file_name(&long, "", false), file_name(&"表".repeat(63), "", false));
+        let names = file_names(&["Users", "users", "orders"], "");
+        assert_eq!(names[2], "orders.csv");
+        assert_ne!(names[0].to_lowercase(), names[1].to_lowercase());
     }
 }

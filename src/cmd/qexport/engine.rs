@@ -27,6 +27,8 @@ use crate::progress::Progress;
 #[derive(Debug, Clone)]
 pub struct Job {
     pub out: usize,
+    /// What is read, for messages: `` table `db`.`t` `` or `the query`.
+    pub what: String,
     pub sql: String,
     /// Write the header row before this job's rows (the first job of each output).
     pub header: bool,
@@ -140,7 +142,7 @@ fn run_job(
     let mut result = conn
         .query_iter(&job.sql)
         .map_err(db_error)
-        .context("running the export query")?;
+        .with_context(|| format!("reading {}", job.what))?;
     let cols = result.columns().as_ref().to_vec();
     if cols.is_empty() {
         bail!("the query returned no result set (was it a SELECT?)");
@@ -153,7 +155,7 @@ fn run_job(
     for row in result.by_ref() {
         let row = row
             .map_err(db_error)
-            .context("reading rows from the server")?;
+            .with_context(|| format!("reading rows of {} from the server", job.what))?;
         fmt.row(&row, buf)?;
         rows += 1;
         pending += 1;

@@ -331,6 +331,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             let progress = Progress::new("query", None, cfg.quiet);
             let jobs = [Job {
                 out: 0,
+                what: "the query".into(),
                 sql: sql.clone(),
                 header: true,
             }];
@@ -409,6 +410,7 @@ fn export_table(
             .enumerate()
             .map(|(i, r)| Job {
                 out: 0,
+                what: format!("table {}", tq.info.name.quoted()),
                 sql: tq.sql(r),
                 header: header && i == 0,
             })
@@ -419,6 +421,7 @@ fn export_table(
             }
             vec![Job {
                 out: 0,
+                what: format!("table {}", tq.info.name.quoted()),
                 sql: tq.sql(&range),
                 header,
             }]

@@ -899,7 +899,7 @@ impl<'a> Job<'a> {
             (Some(c), _) => c.clone(),
             (None, Some(h)) => h
                 .iter()
-                .map(|(v, _)| String::from_utf8_lossy(v).trim().to_owned())
+                .map(|(v, _)| String::from_utf8_lossy(v).into_owned())
                 .collect(),
             (None, None) => self
                 .info
@@ -914,7 +914,13 @@ impl<'a> Job<'a> {
         let mut fields = Vec::with_capacity(names.len());
         let mut cols: Vec<ColumnInfo> = Vec::new();
         for (i, n) in names.iter().enumerate() {
-            let col = self.info.column(n).filter(|c| !c.is_generated());
+            // The name as it is (a column may be named " id"), else without the white
+            // space around it (a CSV written as "id, name").
+            let col = self
+                .info
+                .column(n)
+                .or_else(|| self.info.column(n.trim()))
+                .filter(|c| !c.is_generated());
             match col {
                 Some(c) if cols.iter().any(|x| x.name == c.name) => {
                     bail!(
