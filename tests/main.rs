@@ -4,6 +4,7 @@
 mod util;
 
 mod backup;
+mod backup_trust;
 mod parallel;
 mod pipes;
 mod qcount;

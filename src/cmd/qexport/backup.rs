@@ -27,12 +27,12 @@ use super::plan::{KeyRange, TableQuery};
 use super::{chunk_rows, execute, Config};
 use crate::conn::db_error;
 use crate::dialect::NullMarker;
-use sha2::{Digest, Sha256};
 use crate::manifest::AFTER_DATA;
 use crate::out::{Output, Written};
 use crate::progress::Progress;
 use crate::schema::{list_tables, TableInfo};
 use crate::sql::TableName;
+use sha2::{Digest, Sha256};
 
 /// One output file per table, opened when its first bytes arrive.
 struct Files<'a> {
@@ -90,7 +90,11 @@ pub fn file_name(table: &str, suffix: &str, tied: bool) -> String {
         }
         s.truncate(cut);
         let hash = Sha256::digest(table.as_bytes());
-        let _ = write!(s, "~{:02x}{:02x}{:02x}{:02x}", hash[0], hash[1], hash[2], hash[3]);
+        let _ = write!(
+            s,
+            "~{:02x}{:02x}{:02x}{:02x}",
+            hash[0], hash[1], hash[2], hash[3]
+        );
     }
     format!("{s}.csv{suffix}")
 }
@@ -101,11 +105,7 @@ fn file_names(tables: &[&str], suffix: &str) -> Vec<String> {
         .iter()
         .map(|t| {
             let lower = t.to_lowercase();
-            let tied = tables
-                .iter()
-                .filter(|o| o.to_lowercase() == lower)
-                .count()
-                > 1;
+            let tied = tables.iter().filter(|o| o.to_lowercase() == lower).count() > 1;
             file_name(t, suffix, tied)
         })
         .collect()
@@ -192,9 +192,42 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
     write_file(&tmp.path().join("manifest.json"), text.as_bytes())?;
 
-    // Every file was synced as it was finished; now the folder's entries, so that a
-    // power loss cannot leave a folder named like a finished backup with files missing,
-    // and after the rename the parent's, so that the name itself is on disk.
+    publish(tmp, dir)?;
+    if !cfg.quiet {
+        eprintln!(
+            "qexport: {db}: {} tables{}, {total_rows} rows backed up to {}",
+            queries.len(),
+            counted(&objects),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// `, 2 views, 1 trigger`: how many objects of each kind, for the summary.
+fn counted(objects: &[Object]) -> String {
+    let mut others = String::new();
+    for kind in [
+        Kind::View,
+        Kind::Function,
+        Kind::Procedure,
+        Kind::Trigger,
+        Kind::Event,
+    ] {
+        let n = objects.iter().filter(|o| o.kind == kind).count();
+        if n > 0 {
+            let word = kind.word().to_lowercase();
+            let _ = write!(others, ", {n} {word}{}", if n == 1 { "" } else { "s" });
+        }
+    }
+    others
+}
+
+/// Move the finished folder to `dir`. Every file was synced as it was finished; now the
+/// folder's entries, so that a power loss cannot leave a folder named like a finished
+/// backup with files missing, and after the rename the parent's, so that the name itself
+/// is on disk.
+fn publish(tmp: tempfile::TempDir, dir: &Path) -> anyhow::Result<()> {
     sync_dir(tmp.path())?;
     let tmp_path = tmp.keep();
     if let Err(e) = std::fs::rename(&tmp_path, dir) {
@@ -205,29 +238,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     sync_dir(match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
-    })?;
-    if !cfg.quiet {
-        let mut others = String::new();
-        for kind in [
-            Kind::View,
-            Kind::Function,
-            Kind::Procedure,
-            Kind::Trigger,
-            Kind::Event,
-        ] {
-            let n = objects.iter().filter(|o| o.kind == kind).count();
-            if n > 0 {
-                let word = kind.word().to_lowercase();
-                let _ = write!(others, ", {n} {word}{}", if n == 1 { "" } else { "s" });
-            }
-        }
-        eprintln!(
-            "qexport: {db}: {} tables{others}, {total_rows} rows backed up to {}",
-            queries.len(),
-            dir.display()
-        );
-    }
-    Ok(())
+    })
 }
 
 /// Flush a folder's entries to disk.
@@ -438,7 +449,10 @@ mod tests {
         let f = file_name(&long, ".csv.zst", false);
         assert!(f.len() < 160, "{f}");
         assert!(f.contains('~') && !f.contains("%E8%A1~"), "{f}");
-        assert_ne!(file_name(&long, "", false), file_name(&"表".repeat(63), "", false));
+        assert_ne!(
+            file_name(&long, "", false),
+            file_name(&"表".repeat(63), "", false)
+        );
         let names = file_names(&["Users", "users", "orders"], "");
         assert_eq!(names[2], "orders.csv");
         assert_ne!(names[0].to_lowercase(), names[1].to_lowercase());
