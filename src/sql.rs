@@ -9,6 +9,24 @@ pub fn quote_ident(name: &str) -> String {
     format!("`{}`", name.replace('`', "``"))
 }
 
+/// Quote a string literal (`'it''s'`), for the few places the server takes no parameter
+/// (a table COMMENT): backslashes doubled (the sessions run without NO_BACKSLASH_ESCAPES),
+/// quotes doubled, NUL escaped.
+pub fn quote_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// A table named on the command line: `table`, `db.table`, or either part backquoted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableName {
@@ -368,6 +386,11 @@ mod tests {
         ] {
             assert!(check_fragment("--where", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn string_literals() {
+        assert_eq!(quote_string("it's a \\ \0"), "'it''s a \\\\ \\0'");
     }
 
     #[test]

@@ -100,3 +100,36 @@ fn odd_column_and_table_names_survive() {
     files.dedup();
     assert_eq!(files.len(), 5, "{files:?}");
 }
+
+// See: #17 (13): only tables qimport marked as its own are dropped as left-over work tables;
+// a --swap or -j publish keeps the table's comment.
+#[test]
+fn a_users_table_named_like_a_work_table_is_never_dropped() {
+    let wd = Workdir::new("trust_worknames");
+    let db = TestDb::new("trust_worknames");
+    db.exec(
+        "CREATE TABLE users (id INT PRIMARY KEY) COMMENT 'the users, it''s \\\\ here';
+         CREATE TABLE users__qimport_stage_987654321 (mine INT); INSERT INTO users__qimport_stage_987654321 VALUES (1);
+         CREATE TABLE users__qimport_new_987654322 (mine INT);",
+    );
+    let comment = || -> String {
+        db.query::<String>(&format!(
+            "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}' AND TABLE_NAME = 'users'",
+            db.name
+        ))[0]
+            .clone()
+    };
+    let before = comment();
+    for flags in [&["-j", "2", "--truncate"][..], &["--swap"]] {
+        wd.cmd("qimport")
+            .args(["--url", &db.url])
+            .args(flags)
+            .arg("users")
+            .stdin("id\n1\n2\n")
+            .ok()
+            .stderr_has(&["2 rows loaded"]);
+        assert_eq!(comment(), before, "{flags:?}");
+    }
+    assert_eq!(db.count("users__qimport_stage_987654321"), 1);
+    assert_eq!(db.count("users__qimport_new_987654322"), 0);
+}

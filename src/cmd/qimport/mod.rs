@@ -504,13 +504,7 @@ fn load_swapped(
     let t = &info.name;
     let fresh = work_table(cfg, conn, t, "new")?;
     undo.table(&fresh);
-    conn.query_drop(format!(
-        "CREATE TABLE {} LIKE {}",
-        fresh.quoted(),
-        t.quoted()
-    ))
-    .map_err(db_error)
-    .context("--swap: creating the new copy of the table")?;
+    create_work_table(conn, &fresh, t).context("--swap: creating the new copy of the table")?;
     let loaded = (|| {
         conn.query_drop("START TRANSACTION").map_err(db_error)?;
         let mut job = Job::new(cfg, conn, info, fresh.clone(), method)?;
@@ -520,6 +514,7 @@ fn load_swapped(
             bail!("--dry-run with --swap: nothing to swap");
         }
         conn.query_drop("COMMIT").map_err(db_error)?;
+        unmark(conn, t, &fresh)?;
         undo.disarmed(|| rename_into_place(conn, t, &fresh))
             .context("--swap")?;
         Ok(summary)
@@ -564,11 +559,13 @@ fn work_table(
         })
         .collect();
     let like = format!("{literal}%");
+    // Only tables qimport marked as its own: a user's table that merely looks like a
+    // work table by its name is never dropped.
     let names: Vec<String> = conn
         .exec(
             "SELECT TABLE_NAME FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ?",
-            (&db, &like),
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? AND TABLE_COMMENT = ?",
+            (&db, &like, WORK_MARK),
         )
         .map_err(db_error)?;
     for name in names {
@@ -599,6 +596,27 @@ fn work_table(
     Ok(work_name(t, &format!("{kind}_{}", conn.connection_id())))
 }
 
+/// The comment that marks a table as a work table of qimport (set once the copy is made,
+/// and put back to the original's before the copy is renamed into place).
+const WORK_MARK: &str = "qimport work table: dropped by the next import if left behind";
+
+/// Make `work` (a `CREATE TABLE ... LIKE` copy of a table) a work table: named and marked
+/// as qimport's own.
+fn create_work_table(conn: &mut Conn, work: &TableName, like: &TableName) -> anyhow::Result<()> {
+    conn.query_drop(format!(
+        "CREATE TABLE {} LIKE {}",
+        work.quoted(),
+        like.quoted()
+    ))
+    .map_err(db_error)?;
+    conn.query_drop(format!(
+        "ALTER TABLE {} COMMENT = {}",
+        work.quoted(),
+        crate::sql::quote_string(WORK_MARK)
+    ))
+    .map_err(db_error)
+}
+
 /// `T__qimport_TAG`, beside `t`.
 fn work_name(t: &TableName, tag: &str) -> TableName {
     TableName {
@@ -621,6 +639,25 @@ fn rename_into_place(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyho
     conn.query_drop(format!("DROP TABLE {}", old.quoted()))
         .map_err(db_error)
         .context("dropping the old table")
+}
+
+/// Before a work table is renamed into the place of `t`: it takes `t`'s own comment back
+/// (a metadata change, instant). Not in the disarmed step: an interrupt here still drops
+/// the work table.
+fn unmark(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyhow::Result<()> {
+    let comment: Option<String> = conn
+        .exec_first(
+            "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (t.database.clone().unwrap_or_default(), &t.table),
+        )
+        .map_err(db_error)?;
+    conn.query_drop(format!(
+        "ALTER TABLE {} COMMENT = {}",
+        fresh.quoted(),
+        crate::sql::quote_string(&comment.unwrap_or_default())
+    ))
+    .map_err(db_error)
+    .context("giving the loaded table its comment")
 }
 
 /// `1 row`, `2 rows`.

@@ -40,13 +40,7 @@ pub fn run(
     let t = &info.name;
     let stage = super::work_table(cfg, conn, t, "stage")?;
     undo.table(&stage);
-    conn.query_drop(format!(
-        "CREATE TABLE {} LIKE {}",
-        stage.quoted(),
-        t.quoted()
-    ))
-    .map_err(db_error)
-    .context("--jobs: creating the staging table")?;
+    super::create_work_table(conn, &stage, t).context("--jobs: creating the staging table")?;
     let result = load_and_publish(cfg, conn, info, &stage, inputs, undo);
     // Gone already after a RENAME; after an INSERT ... SELECT or a failure, dropped here.
     super::undo::drop_tables(&cfg.conn, conn, std::slice::from_ref(&stage));
@@ -247,6 +241,7 @@ fn publish(
         ))
         .map_err(db_error)?;
     if !involved && (empty == Some(0) || cfg.truncate) {
+        super::unmark(conn, t, stage)?;
         return undo
             .disarmed(|| rename_into_place(conn, t, stage))
             .context("--jobs");
