@@ -133,3 +133,60 @@ fn a_users_table_named_like_a_work_table_is_never_dropped() {
     assert_eq!(db.count("users__qimport_stage_987654321"), 1);
     assert_eq!(db.count("users__qimport_new_987654322"), 0);
 }
+
+// See: #17 (4): a MERGE table's rows belong to its underlying tables: definition only.
+#[test]
+fn merge_tables_are_backed_up_as_definitions() {
+    let wd = Workdir::new("trust_merge");
+    let db = TestDb::new("trust_merge");
+    db.exec(
+        "CREATE TABLE p1 (id INT NOT NULL, KEY (id)) ENGINE=MyISAM; INSERT INTO p1 VALUES (1);
+         CREATE TABLE p2 (id INT NOT NULL, KEY (id)) ENGINE=MyISAM; INSERT INTO p2 VALUES (2), (3);
+         CREATE TABLE allp (id INT NOT NULL, KEY (id)) ENGINE=MERGE UNION=(p1, p2) INSERT_METHOD=LAST;",
+    );
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "--all", "-o", "bk"])
+        .ok()
+        .stderr_has(&[
+            "allp: ENGINE=MRG_MyISAM keeps its rows in other tables",
+            "3 rows backed up",
+        ]);
+    let target = TestDb::new("trust_merge_r");
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .ok();
+    assert_eq!(target.count("allp"), 3);
+    assert_eq!(target.count("p2"), 2);
+}
+
+// See: #17 (14): the database's defaults are recorded, and an empty target takes them.
+#[test]
+fn the_database_defaults_come_back() {
+    let wd = Workdir::new("trust_defaults");
+    let db = TestDb::new("trust_defaults");
+    db.exec(&format!(
+        "ALTER DATABASE `{}` CHARACTER SET latin1 COLLATE latin1_swedish_ci;
+         CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(5));
+         INSERT INTO t VALUES (1, 'é');",
+        db.name
+    ));
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(wd.path().join("bk/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["charset"], "latin1");
+    assert_eq!(m["collation"], "latin1_swedish_ci");
+    let target = TestDb::new("trust_defaults_r");
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "bk"])
+        .ok()
+        .stderr_has(&["(empty) takes the backup's defaults: CHARACTER SET latin1"]);
+    let coll: Vec<String> = target.query(&format!(
+        "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{}'",
+        target.name
+    ));
+    assert_eq!(coll, ["latin1_swedish_ci"]);
+    same_tables(&db, &target, &["t"]);
+}

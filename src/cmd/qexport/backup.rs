@@ -143,6 +143,15 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     // Plan the reads before any snapshot, as for a single table.
     let mut jobs = Vec::new();
     for (out, tq) in queries.iter().enumerate() {
+        if let Some(e) = rows_elsewhere(&tq.info) {
+            if !cfg.quiet {
+                eprintln!(
+                    "qexport: {}: ENGINE={e} keeps its rows in other tables or servers: its definition is backed up, not its rows",
+                    tq.info.name
+                );
+            }
+            continue;
+        }
         let ranges = if cfg.jobs > 1 && tq.unsplittable().is_none() {
             tq.chunks(conn, &KeyRange::default(), chunk_rows(&tq.info), 1)?
         } else {
@@ -155,9 +164,24 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
             header: i == 0,
         }));
     }
+    // What the server's SHOW CREATE gives depends on the session's sql_mode (ANSI_QUOTES
+    // quotes names with "): dump under the plain mode, as mysqldump does, and record the
+    // source's own mode and the database's defaults in the manifest.
+    let (source_mode, charset, collation): (String, String, String) = conn
+        .exec_first(
+            "SELECT @@SESSION.sql_mode, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME \
+             FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            (&db,),
+        )
+        .map_err(db_error)?
+        .with_context(|| format!("database {db} not found"))?;
+    conn.query_drop("SET SESSION sql_mode = ''")
+        .map_err(db_error)?;
     let table_names: Vec<String> = queries.iter().map(|q| q.info.name.table.clone()).collect();
     let objects = super::objects::list(conn, &db, &table_names, tables.is_none())?;
-    let schema = schema_sql(conn, &queries, &objects)?;
+    let mut schema =
+        format!("-- qexport backup of {db}: default CHARACTER SET {charset} COLLATE {collation}\n");
+    schema.push_str(&schema_sql(conn, &queries, &objects)?);
     let (server, created): (String, String) = conn
         .query_first("SELECT VERSION(), DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ')")
         .map_err(db_error)?
@@ -187,6 +211,9 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         server: &server,
         created: &created,
         schema_sha256: &schema_file.sha256,
+        sql_mode: &source_mode,
+        charset: &charset,
+        collation: &collation,
     };
     let (manifest, total_rows) = manifest(cfg, &about, &queries, &objects, &files)?;
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
@@ -238,6 +265,17 @@ fn publish(tmp: tempfile::TempDir, dir: &Path) -> anyhow::Result<()> {
     sync_dir(match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
+    })
+}
+
+/// The engine of a table whose rows live elsewhere (MERGE: in its underlying tables;
+/// FEDERATED, CONNECT, SPIDER: on other servers or in other files): only its definition is
+/// backed up; loading its rows back would copy them into the tables they came from.
+fn rows_elsewhere(info: &TableInfo) -> Option<&str> {
+    info.engine.as_deref().filter(|e| {
+        ["MRG_MyISAM", "MERGE", "FEDERATED", "CONNECT", "SPIDER"]
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(e))
     })
 }
 
@@ -326,6 +364,9 @@ struct About<'a> {
     server: &'a str,
     created: &'a str,
     schema_sha256: &'a str,
+    sql_mode: &'a str,
+    charset: &'a str,
+    collation: &'a str,
 }
 
 /// The manifest, and the total number of rows.
@@ -340,6 +381,16 @@ fn manifest(
     let mut tables = Vec::new();
     let mut total_rows = 0;
     for (i, tq) in queries.iter().enumerate() {
+        if let Some(engine) = rows_elsewhere(&tq.info) {
+            tables.push(json!({
+                "name": tq.info.name.table,
+                "file": null,
+                "rows": null,
+                "engine": engine,
+                "data": "definition only: the rows live in other tables or servers",
+            }));
+            continue;
+        }
         let Some((rows, written)) = &files.done[i] else {
             bail!("{} was not written", tq.info.name);
         };
@@ -371,6 +422,9 @@ fn manifest(
         "consistent": cfg.jobs == 1 || cfg.consistent,
         "schema": "schema.sql",
         "schema_sha256": about.schema_sha256,
+        "sql_mode": about.sql_mode,
+        "charset": about.charset,
+        "collation": about.collation,
         "dialect": {
             "delimiter": char::from(d.delimiter).to_string(),
             "header": d.header,

@@ -28,7 +28,8 @@ use crate::sql::{quote_ident, TableName};
 
 struct Entry {
     name: String,
-    file: String,
+    /// None: a table whose rows live elsewhere (MERGE, FEDERATED...): definition only.
+    file: Option<String>,
     rows: u64,
     sha256: String,
 }
@@ -65,6 +66,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         .iter()
         .map(|(kind, name)| drop_sql(kind, name))
         .collect();
+    let defaults = adopt_defaults(conn, &db, &manifest, cfg.quiet)?;
     let mut created = Vec::new();
     let result = (|| {
         conn.query_drop("SET SESSION foreign_key_checks = 0")
@@ -119,6 +121,9 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
                 super::undo::drop_anew(&cfg.conn, &[], &drops, &[]);
             }
             super::undo::drop_tables(&cfg.conn, conn, &created);
+            if let Some(before) = defaults {
+                let _ = conn.query_drop(before);
+            }
             Err(e.context(format!(
                 "restoring {} (nothing was restored)",
                 dir.display()
@@ -138,15 +143,15 @@ fn load_tables(
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let mut total = 0;
     for e in entries {
+        let Some(file) = &e.file else { continue };
         let info = TableInfo::load(conn, &cfg.database, &e.name)?;
-        let input = open(dir, &e.file)?;
+        let input = open(dir, file)?;
         let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
         let r = job.load_input(input);
         let summary = job.finish(r)?;
         if summary.rows != e.rows {
             bail!(
-                "{}: {} rows loaded, the manifest says {}",
-                e.file,
+                "{file}: {} rows loaded, the manifest says {}",
                 summary.rows,
                 e.rows
             );
@@ -155,6 +160,61 @@ fn load_tables(
     }
     conn.query_drop("COMMIT").map_err(db_error)?;
     Ok(total)
+}
+
+/// A database that holds nothing yet takes the backup's default character set and
+/// collation (so that routines and views come back as they were); one that holds tables
+/// or other objects keeps its own, and qimport says so. Returns the statement that puts
+/// the old defaults back, for a failed restore.
+fn adopt_defaults(
+    conn: &mut Conn,
+    db: &str,
+    manifest: &Json,
+    quiet: bool,
+) -> anyhow::Result<Option<String>> {
+    let (Some(cs), Some(coll)) = (manifest["charset"].as_str(), manifest["collation"].as_str())
+    else {
+        return Ok(None);
+    };
+    let word = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !word(cs) || !word(coll) {
+        bail!("manifest: a character set or collation that is not a name: {cs:?} {coll:?}");
+    }
+    let (now_cs, now_coll, things): (String, String, u64) = conn
+        .exec_first(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME, \
+               (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?) \
+             + (SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?) \
+             + (SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?) \
+             FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
+            (db, db, db, db),
+        )
+        .map_err(db_error)?
+        .with_context(|| format!("database {db} not found"))?;
+    if now_coll == coll {
+        return Ok(None);
+    }
+    if things > 0 {
+        if !quiet {
+            eprintln!(
+                "qimport: note: {db}'s default collation is {now_coll}, the backup's {coll}: the tables keep theirs (their CREATE TABLE names it); routines and views come back under {now_coll}"
+            );
+        }
+        return Ok(None);
+    }
+    let alter = |cs: &str, coll: &str| {
+        format!(
+            "ALTER DATABASE {} CHARACTER SET {cs} COLLATE {coll}",
+            quote_ident(db)
+        )
+    };
+    conn.query_drop(alter(cs, coll)).map_err(db_error)?;
+    if !quiet {
+        eprintln!(
+            "qimport: {db} (empty) takes the backup's defaults: CHARACTER SET {cs} COLLATE {coll}"
+        );
+    }
+    Ok(Some(alter(&now_cs, &now_coll)))
 }
 
 /// The first line of a statement, for messages.
@@ -223,7 +283,9 @@ fn check_before(
     objects: &[(String, String)],
 ) -> anyhow::Result<()> {
     for e in entries {
-        check_sha256(&dir.join(&e.file), &e.sha256)?;
+        if let Some(file) = &e.file {
+            check_sha256(&dir.join(file), &e.sha256)?;
+        }
         let exists: Option<String> = conn
             .exec_first(
                 "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
@@ -293,11 +355,18 @@ fn entries(manifest: &Json) -> anyhow::Result<Vec<Entry>> {
                     .as_str()
                     .context("manifest: table without a name")?
                     .to_owned(),
-                file: t["file"]
-                    .as_str()
-                    .context("manifest: table without a file")?
-                    .to_owned(),
-                rows: t["rows"].as_u64().context("manifest: table without rows")?,
+                file: match &t["file"] {
+                    Json::Null => None,
+                    f => Some(
+                        f.as_str()
+                            .context("manifest: a file name that is not text")?
+                            .to_owned(),
+                    ),
+                },
+                rows: match &t["rows"] {
+                    Json::Null if t["file"].is_null() => 0,
+                    r => r.as_u64().context("manifest: table without rows")?,
+                },
                 sha256: t["sha256"].as_str().unwrap_or_default().to_owned(),
             })
         })
