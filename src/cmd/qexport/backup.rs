@@ -141,29 +141,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         .collect::<anyhow::Result<_>>()?;
 
     // Plan the reads before any snapshot, as for a single table.
-    let mut jobs = Vec::new();
-    for (out, tq) in queries.iter().enumerate() {
-        if let Some(e) = rows_elsewhere(&tq.info) {
-            if !cfg.quiet {
-                eprintln!(
-                    "qexport: {}: ENGINE={e} keeps its rows in other tables or servers: its definition is backed up, not its rows",
-                    tq.info.name
-                );
-            }
-            continue;
-        }
-        let ranges = if cfg.jobs > 1 && tq.unsplittable().is_none() {
-            tq.chunks(conn, &KeyRange::default(), chunk_rows(&tq.info), 1)?
-        } else {
-            vec![KeyRange::default()]
-        };
-        jobs.extend(ranges.iter().enumerate().map(|(i, r)| Job {
-            out,
-            what: format!("table {}", tq.info.name.quoted()),
-            sql: tq.sql(r),
-            header: i == 0,
-        }));
-    }
+    let jobs = plan_jobs(cfg, conn, &queries)?;
     // What the server's SHOW CREATE gives depends on the session's sql_mode (ANSI_QUOTES
     // quotes names with "): dump under the plain mode, as mysqldump does, and record the
     // source's own mode and the database's defaults in the manifest.
@@ -277,6 +255,35 @@ fn rows_elsewhere(info: &TableInfo) -> Option<&str> {
             .iter()
             .any(|x| x.eq_ignore_ascii_case(e))
     })
+}
+
+/// The reads of every table whose rows are here (key-range chunks with `-j N`), each
+/// table's first one with the header.
+fn plan_jobs(cfg: &Config, conn: &mut Conn, queries: &[TableQuery]) -> anyhow::Result<Vec<Job>> {
+    let mut jobs = Vec::new();
+    for (out, tq) in queries.iter().enumerate() {
+        if let Some(e) = rows_elsewhere(&tq.info) {
+            if !cfg.quiet {
+                eprintln!(
+                    "qexport: {}: ENGINE={e} keeps its rows in other tables or servers: its definition is backed up, not its rows",
+                    tq.info.name
+                );
+            }
+            continue;
+        }
+        let ranges = if cfg.jobs > 1 && tq.unsplittable().is_none() {
+            tq.chunks(conn, &KeyRange::default(), chunk_rows(&tq.info), 1)?
+        } else {
+            vec![KeyRange::default()]
+        };
+        jobs.extend(ranges.iter().enumerate().map(|(i, r)| Job {
+            out,
+            what: format!("table {}", tq.info.name.quoted()),
+            sql: tq.sql(r),
+            header: i == 0,
+        }));
+    }
+    Ok(jobs)
 }
 
 /// Flush a folder's entries to disk.
