@@ -109,6 +109,9 @@ pub struct TableInfo {
     pub estimated_rows: u64,
     /// `AVG_ROW_LENGTH` in bytes: an estimate.
     pub avg_row_length: u64,
+    /// A system-versioned table: its row start and row end columns (`row_start` and
+    /// `row_end` when the table does not name them), which hold each row's history.
+    pub period: Option<[String; 2]>,
 }
 
 impl TableInfo {
@@ -131,14 +134,38 @@ impl TableInfo {
         }
         let columns = rows.into_iter().map(column_from_row).collect();
         let key = find_key(conn, db, table)?;
-        let (engine, estimated_rows, avg_row_length): (Option<String>, Option<u64>, Option<u64>) =
-            conn.exec_first(
-                "SELECT ENGINE, TABLE_ROWS, AVG_ROW_LENGTH FROM information_schema.TABLES \
+        let (engine, estimated_rows, avg_row_length, kind): (
+            Option<String>,
+            Option<u64>,
+            Option<u64>,
+            Option<String>,
+        ) = conn
+            .exec_first(
+                "SELECT ENGINE, TABLE_ROWS, AVG_ROW_LENGTH, TABLE_TYPE FROM information_schema.TABLES \
                  WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
                 (db, table),
             )
             .map_err(db_error)?
-            .unwrap_or((None, None, None));
+            .unwrap_or((None, None, None, None));
+        let period = if kind.as_deref() == Some("SYSTEM VERSIONED") {
+            let named: Vec<(String, String)> = conn
+                .exec(
+                    "SELECT GENERATION_EXPRESSION, COLUMN_NAME FROM information_schema.COLUMNS \
+                     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+                       AND GENERATION_EXPRESSION IN ('ROW START', 'ROW END')",
+                    (db, table),
+                )
+                .map_err(db_error)?;
+            let find = |what: &str, default: &str| {
+                named
+                    .iter()
+                    .find(|(g, _)| g == what)
+                    .map_or_else(|| default.to_owned(), |(_, c)| c.clone())
+            };
+            Some([find("ROW START", "row_start"), find("ROW END", "row_end")])
+        } else {
+            None
+        };
         Ok(TableInfo {
             name: TableName {
                 database: Some(db.to_owned()),
@@ -149,7 +176,30 @@ impl TableInfo {
             engine,
             estimated_rows: estimated_rows.unwrap_or(0),
             avg_row_length: avg_row_length.unwrap_or(0),
+            period,
         })
+    }
+
+    /// The table with its history columns as plain `TIMESTAMP(6)` columns at the end, to
+    /// read every version of every row (`FOR SYSTEM_TIME ALL`) and to load them back
+    /// (under `system_versioning_insert_history`). Unchanged for a table without history.
+    #[must_use]
+    pub fn with_history(mut self) -> TableInfo {
+        let Some(period) = self.period.clone() else {
+            return self;
+        };
+        self.columns.retain(|c| !period.contains(&c.name));
+        for name in period {
+            self.columns.push(ColumnInfo {
+                name,
+                data_type: "timestamp".into(),
+                column_type: "timestamp(6)".into(),
+                datetime_precision: Some(6),
+                has_default: true,
+                ..ColumnInfo::default()
+            });
+        }
+        self
     }
 
     /// Whether the table's engine rolls back (InnoDB): with any other (MyISAM, Aria,
@@ -225,7 +275,8 @@ fn find_key(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Vec<String
 pub fn list_tables(conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
     conn.exec(
         "SELECT TABLE_NAME FROM information_schema.TABLES \
-         WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+         WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') \
+         ORDER BY TABLE_NAME",
         (db,),
     )
     .map_err(db_error)

@@ -190,3 +190,60 @@ fn the_database_defaults_come_back() {
     assert_eq!(coll, ["latin1_swedish_ci"]);
     same_tables(&db, &target, &["t"]);
 }
+
+// See: #17 (1): sequences (with their state) and system-versioned tables (with their
+// history) are in --all, and a column default draws from the restored sequence.
+#[test]
+fn sequences_and_history_are_backed_up() {
+    let wd = Workdir::new("trust_history");
+    let db = TestDb::new("trust_history");
+    db.exec(
+        "CREATE SEQUENCE s START WITH 100 INCREMENT BY 5 CACHE 0;
+         SELECT NEXTVAL(s);
+         CREATE TABLE uses (id INT PRIMARY KEY DEFAULT NEXTVAL(s), x INT);
+         INSERT INTO uses (x) VALUES (1);
+         CREATE TABLE vt (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING;
+         INSERT INTO vt VALUES (1, 1), (2, 2);
+         UPDATE vt SET v = 10 WHERE id = 1;
+         DELETE FROM vt WHERE id = 2;
+         CREATE TABLE vx (id INT PRIMARY KEY, v INT,
+           s TIMESTAMP(6) GENERATED ALWAYS AS ROW START INVISIBLE,
+           e TIMESTAMP(6) GENERATED ALWAYS AS ROW END INVISIBLE,
+           PERIOD FOR SYSTEM_TIME (s, e)) WITH SYSTEM VERSIONING;
+         INSERT INTO vx (id, v) VALUES (1, 1); UPDATE vx SET v = 2;",
+    );
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "--all", "-o", "bk"])
+        .ok()
+        .stderr_has(&["3 tables, 1 sequence, 6 rows backed up"]);
+    let target = TestDb::new("trust_history_r");
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .ok();
+    let history = |d: &TestDb, t: &str, cols: &str| -> Vec<(i32, i32, String, String)> {
+        d.query(&format!(
+            "SELECT id, v, CAST({cols} AS CHAR) FROM {t} FOR SYSTEM_TIME ALL ORDER BY 1, 4"
+        ))
+    };
+    for (t, cols) in [
+        ("vt", "row_start AS CHAR), CAST(row_end"),
+        ("vx", "s AS CHAR), CAST(e"),
+    ] {
+        let h = history(&db, t, cols);
+        assert!(h.len() >= 2, "{h:?}");
+        assert_eq!(history(&target, t, cols), h, "{t}");
+    }
+    // The sequence goes on where it was, and the table draws from the restored one.
+    let next = |d: &TestDb| d.query::<i64>("SELECT NEXTVAL(s)")[0];
+    assert_eq!(next(&target), next(&db));
+    target.exec("INSERT INTO uses (x) VALUES (2)");
+    let ids: Vec<i64> = target.query("SELECT id FROM uses ORDER BY id");
+    assert_eq!(ids, [105, 115]);
+    let create: String = target.query::<(String, String)>("SHOW CREATE TABLE uses")[0]
+        .1
+        .clone();
+    assert!(
+        create.contains(&format!("nextval(`{}`.`s`)", target.name)),
+        "{create}"
+    );
+}

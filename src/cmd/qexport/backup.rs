@@ -137,7 +137,9 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         .collect::<anyhow::Result<_>>()?;
     let queries: Vec<TableQuery> = dependency_order(conn, &db, &names)?
         .into_iter()
-        .map(|i| TableQuery::new(infos[i].clone(), None, None, None, None))
+        .map(|i| {
+            TableQuery::new(infos[i].clone(), None, None, None, None).map(TableQuery::with_history)
+        })
         .collect::<anyhow::Result<_>>()?;
 
     // Plan the reads before any snapshot, as for a single table.
@@ -213,6 +215,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
 fn counted(objects: &[Object]) -> String {
     let mut others = String::new();
     for kind in [
+        Kind::Sequence,
         Kind::View,
         Kind::Function,
         Kind::Procedure,
@@ -350,11 +353,18 @@ fn schema_sql(
     let mut schema = String::from(
         "-- qexport backup schema: CREATE statements in dependency order\nSET FOREIGN_KEY_CHECKS = 0;\n\n",
     );
+    schema.push_str(&objects::schema_sequences(objects));
     for tq in queries {
         let row: Option<(String, String)> = conn
             .query_first(format!("SHOW CREATE TABLE {}", tq.info.name.quoted()))
             .map_err(db_error)?;
         let (_, create) = row.with_context(|| format!("SHOW CREATE TABLE {}", tq.info.name))?;
+        // The server names a sequence of a column default with its database; the
+        // restored table draws from the restored sequence.
+        let db = crate::sql::quote_ident(tq.info.name.database.as_deref().unwrap_or_default());
+        let create = ["nextval(", "lastval("]
+            .iter()
+            .fold(create, |c, f| c.replace(&format!("{f}{db}."), f));
         schema.push_str(&create);
         schema.push_str(";\n\n");
     }
@@ -409,6 +419,7 @@ fn manifest(
             "bytes": written.bytes,
             "sha256": written.sha256,
             "key": tq.info.key,
+            "history": tq.history,
             "columns": tq.info.columns.iter().map(|c| json!({
                 "name": c.name, "type": c.column_type, "nullable": c.nullable,
             })).collect::<Vec<_>>(),

@@ -20,6 +20,8 @@ use crate::sql::quote_ident;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Created before the tables (a column default may draw from it), with its state.
+    Sequence,
     Function,
     Procedure,
     View,
@@ -31,6 +33,7 @@ impl Kind {
     /// The SQL word: `SHOW CREATE {word}`, `DROP {word}`.
     pub fn word(self) -> &'static str {
         match self {
+            Kind::Sequence => "SEQUENCE",
             Kind::Function => "FUNCTION",
             Kind::Procedure => "PROCEDURE",
             Kind::View => "VIEW",
@@ -47,6 +50,7 @@ impl Kind {
     /// The column of `SHOW CREATE` that holds the statement.
     fn column(self) -> &'static str {
         match self {
+            Kind::Sequence => "Create Table",
             Kind::Function => "Create Function",
             Kind::Procedure => "Create Procedure",
             Kind::View => "Create View",
@@ -61,6 +65,8 @@ pub struct Object {
     pub name: String,
     sql_mode: Option<String>,
     create: String,
+    /// What follows the CREATE: a sequence's state (`DO SETVAL(...)`).
+    state: Option<String>,
 }
 
 /// The objects to back up with `tables`: their triggers always; with `all`, also every
@@ -73,6 +79,14 @@ pub fn list(
 ) -> anyhow::Result<Vec<Object>> {
     let mut named: Vec<(Kind, String)> = Vec::new();
     if all {
+        let sequences: Vec<String> = conn
+            .exec(
+                "SELECT TABLE_NAME FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'SEQUENCE' ORDER BY 1",
+                (db,),
+            )
+            .map_err(db_error)?;
+        named.extend(sequences.into_iter().map(|s| (Kind::Sequence, s)));
         let routines: Vec<(String, String)> = conn
             .exec(
                 "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES \
@@ -126,10 +140,10 @@ pub fn list(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (views, mut others): (Vec<Object>, Vec<Object>) =
         objects.into_iter().partition(|o| o.kind == Kind::View);
-    // Routines stand first in `others`, then triggers and events.
+    // Sequences and routines stand first in `others`, then triggers and events.
     let routines = others
         .iter()
-        .take_while(|o| matches!(o.kind, Kind::Function | Kind::Procedure))
+        .take_while(|o| matches!(o.kind, Kind::Sequence | Kind::Function | Kind::Procedure))
         .count();
     let rest = others.split_off(routines);
     others.extend(order_views(views));
@@ -156,11 +170,30 @@ fn show_create(conn: &mut Conn, kind: Kind, name: String) -> anyhow::Result<Obje
     let Some(create) = text(kind.column()) else {
         bail!("cannot back up the {what}: the server shows no definition (the backup user needs SHOW CREATE ROUTINE, SELECT or the object's privileges)");
     };
+    // A sequence goes on from where it is: its next value not yet handed out to a cache
+    // (values a session had cached are skipped, as after a restart), and its cycles.
+    let state = if kind == Kind::Sequence {
+        let (next, cycles): (i64, i64) = conn
+            .query_first(format!(
+                "SELECT next_not_cached_value, cycle_count FROM {}",
+                quote_ident(&name)
+            ))
+            .map_err(db_error)
+            .with_context(|| format!("reading the state of the {what}"))?
+            .with_context(|| format!("the {what} has no state"))?;
+        Some(format!(
+            "DO SETVAL({}, {next}, 0, {cycles})",
+            quote_ident(&name)
+        ))
+    } else {
+        None
+    };
     Ok(Object {
         kind,
         sql_mode: text("sql_mode"),
         name,
         create,
+        state,
     })
 }
 
@@ -183,6 +216,20 @@ fn order_views(mut views: Vec<Object>) -> Vec<Object> {
     ordered
 }
 
+/// The sequences' part of `schema.sql`, before the tables: each CREATE SEQUENCE and the
+/// SETVAL that puts it where it was.
+pub fn schema_sequences(objects: &[Object]) -> String {
+    let mut s = String::new();
+    for o in objects.iter().filter(|o| o.kind == Kind::Sequence) {
+        let _ = writeln!(s, "{};", o.create);
+        if let Some(state) = &o.state {
+            let _ = writeln!(s, "{state};");
+        }
+        s.push('\n');
+    }
+    s
+}
+
 /// The objects' part of `schema.sql`, before the data (`after` false) or after it: each
 /// statement after its `sql_mode`, between `DELIMITER ;;` lines as mysqldump writes
 /// them, so that the `mariadb` client reads the file too.
@@ -190,7 +237,7 @@ pub fn schema_part(objects: &[Object], after: bool) -> String {
     let mut s = String::new();
     let part: Vec<&Object> = objects
         .iter()
-        .filter(|o| o.kind.after_data() == after)
+        .filter(|o| o.kind != Kind::Sequence && o.kind.after_data() == after)
         .collect();
     if part.is_empty() {
         return s;

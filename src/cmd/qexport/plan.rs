@@ -29,6 +29,9 @@ pub struct TableQuery {
     pub filter: Option<String>,
     pub order_by: Option<String>,
     pub limit: Option<u64>,
+    /// Every version of every row of a system-versioned table (`FOR SYSTEM_TIME ALL`),
+    /// with its row start and end: what a backup keeps.
+    pub history: bool,
 }
 
 /// A half-open key range: `lower <= key < upper`; `None` is unbounded.
@@ -112,7 +115,24 @@ impl TableQuery {
             filter,
             order_by,
             limit,
+            history: false,
         })
+    }
+
+    /// Read the history too, when the table keeps one (see [`TableQuery::history`]). The
+    /// key no longer orders the rows alone: the row end follows it.
+    #[must_use]
+    pub fn with_history(mut self) -> TableQuery {
+        if self.info.period.is_some() {
+            self.info = self.info.with_history();
+            self.columns
+                .retain(|c| !self.info.period.iter().flatten().any(|p| *p == c.name));
+            let n = self.info.columns.len();
+            self.columns
+                .extend(self.info.columns[n - 2..].iter().cloned());
+            self.history = true;
+        }
+        self
     }
 
     /// Why this export cannot be cut into key ranges, if it cannot.
@@ -173,17 +193,25 @@ impl TableQuery {
     pub fn sql(&self, range: &KeyRange) -> String {
         let list: Vec<String> = self.columns.iter().map(ColumnInfo::select_expr).collect();
         let mut sql = format!(
-            "SELECT {} FROM {}{}",
+            "SELECT {} FROM {}{}{}",
             list.join(", "),
             self.info.name.quoted(),
+            if self.history {
+                " FOR SYSTEM_TIME ALL"
+            } else {
+                ""
+            },
             self.where_clause(range)
         );
-        match &self.order_by {
-            Some(o) => sql = format!("{sql} ORDER BY {o}"),
-            None if !self.info.key.is_empty() => {
+        match (&self.order_by, &self.info.period) {
+            (Some(o), _) => sql = format!("{sql} ORDER BY {o}"),
+            (None, Some([_, end])) if self.history && !self.info.key.is_empty() => {
+                sql = format!("{sql} ORDER BY {}, {}", self.key_list(), quote_ident(end));
+            }
+            (None, _) if !self.info.key.is_empty() => {
                 sql = format!("{sql} ORDER BY {}", self.key_list());
             }
-            None => {}
+            (None, _) => {}
         }
         if let Some(n) = self.limit {
             sql = format!("{sql} LIMIT {n}");

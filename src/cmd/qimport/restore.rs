@@ -32,6 +32,8 @@ struct Entry {
     file: Option<String>,
     rows: u64,
     sha256: String,
+    /// The file holds every version of a system-versioned table's rows.
+    history: bool,
 }
 
 pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Result<ExitCode> {
@@ -140,11 +142,20 @@ fn load_tables(
     entries: &[Entry],
 ) -> anyhow::Result<u64> {
     let (method, _) = choose_method(cfg, conn)?;
+    if entries.iter().any(|e| e.history) {
+        // History rows keep their own row start and end (MariaDB 10.11 and later).
+        conn.query_drop("SET SESSION system_versioning_insert_history = 1")
+            .map_err(db_error)
+            .context("restoring the history of system-versioned tables needs MariaDB 10.11 or later (system_versioning_insert_history)")?;
+    }
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let mut total = 0;
     for e in entries {
         let Some(file) = &e.file else { continue };
-        let info = TableInfo::load(conn, &cfg.database, &e.name)?;
+        let mut info = TableInfo::load(conn, &cfg.database, &e.name)?;
+        if e.history {
+            info = info.with_history();
+        }
         let input = open(dir, file)?;
         let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
         let r = job.load_input(input);
@@ -248,7 +259,7 @@ fn objects(manifest: &Json) -> anyhow::Result<Vec<(String, String)>> {
             let name = o["name"].as_str().unwrap_or_default();
             if !matches!(
                 kind,
-                "view" | "function" | "procedure" | "trigger" | "event"
+                "sequence" | "view" | "function" | "procedure" | "trigger" | "event"
             ) || name.is_empty()
             {
                 bail!("manifest: an object of unknown type {kind:?} or without a name");
@@ -301,7 +312,7 @@ fn check_before(
     }
     for (kind, name) in objects {
         let sql = match kind.as_str() {
-            "view" => "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            "view" | "sequence" => "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
             "trigger" => "SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?",
             "event" => "SELECT 1 FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?",
             _ => "SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ? AND ROUTINE_TYPE = ?",
@@ -368,6 +379,7 @@ fn entries(manifest: &Json) -> anyhow::Result<Vec<Entry>> {
                     r => r.as_u64().context("manifest: table without rows")?,
                 },
                 sha256: t["sha256"].as_str().unwrap_or_default().to_owned(),
+                history: t["history"].as_bool().unwrap_or(false),
             })
         })
         .collect()
