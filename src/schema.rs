@@ -272,6 +272,33 @@ fn find_key(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Vec<String
 }
 
 /// The base tables of a database, by name.
+/// The privileges (`SELECT`, `CREATE`, ...) the current user holds on every table of
+/// `db`: granted globally or on the database (a pattern such as `shop\_%` included), to
+/// the user or to an enabled role. Privileges on single tables are not among them: they
+/// say nothing of the tables information_schema does not show.
+pub fn database_privileges(
+    conn: &mut Conn,
+    db: &str,
+) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    const ME: &str = "(SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', \
+        SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') UNION \
+        SELECT CONCAT('''', ROLE_NAME, '''') FROM information_schema.ENABLED_ROLES \
+        WHERE ROLE_NAME IS NOT NULL)";
+    let privileges: Vec<String> = conn
+        .exec(
+            format!(
+                "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES \
+                 WHERE GRANTEE IN {ME} \
+                 UNION SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES \
+                 WHERE GRANTEE IN {ME} AND ? LIKE TABLE_SCHEMA"
+            ),
+            (db,),
+        )
+        .map_err(db_error)
+        .context("reading the user's privileges")?;
+    Ok(privileges.into_iter().collect())
+}
+
 pub fn list_tables(conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
     conn.exec(
         "SELECT TABLE_NAME FROM information_schema.TABLES \

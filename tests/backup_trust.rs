@@ -247,3 +247,97 @@ fn sequences_and_history_are_backed_up() {
         "{create}"
     );
 }
+
+/// A user of the test server with `grants` (statements with `{user}`), dropped at the end.
+struct User<'d> {
+    db: &'d TestDb,
+    name: String,
+}
+
+impl<'d> User<'d> {
+    fn new(db: &'d TestDb, tag: &str, grants: &[String]) -> User<'d> {
+        let name = format!("qt_{tag}_{}", std::process::id());
+        db.exec(&format!(
+            "DROP USER IF EXISTS '{name}'@'%';\nCREATE USER '{name}'@'%' IDENTIFIED BY 'pw';"
+        ));
+        for g in grants {
+            db.exec(&format!(
+                "{};",
+                g.replace("{user}", &format!("'{name}'@'%'"))
+            ));
+        }
+        User { db, name }
+    }
+
+    /// The URL of `target` as this user.
+    fn url(&self, target: &TestDb) -> String {
+        let (host, port) = target.host_port();
+        format!("mysql://{}:pw@{host}:{port}/{}", self.name, target.name)
+    }
+}
+
+impl Drop for User<'_> {
+    fn drop(&mut self) {
+        self.db
+            .exec(&format!("DROP USER IF EXISTS '{}'@'%';", self.name));
+    }
+}
+
+// See: #17 (2) and (12): --all refuses when grants hide tables (or says partial), and a
+// restore checks its privileges before it changes anything.
+#[test]
+fn grants_that_hide_tables_or_forbid_the_restore_are_said() {
+    let wd = Workdir::new("trust_grants");
+    let db = TestDb::new("trust_grants");
+    db.exec(
+        "CREATE TABLE a (id INT PRIMARY KEY); INSERT INTO a VALUES (1);
+         CREATE TABLE b (id INT PRIMARY KEY); INSERT INTO b VALUES (2);
+         CREATE TABLE c (id INT PRIMARY KEY);",
+    );
+    let reader = User::new(
+        &db,
+        "part",
+        &[
+            format!("GRANT SELECT ON `{}`.a TO {{user}}", db.name),
+            format!("GRANT SELECT ON `{}`.b TO {{user}}", db.name),
+        ],
+    );
+    wd.cmd("qexport")
+        .args(["--url", &reader.url(&db), "--all", "-o", "bk"])
+        .fails(2)
+        .stderr_has(&["--all: this user has no SELECT on", "--partial", "(a, b)"]);
+    assert!(!wd.path().join("bk").exists());
+    wd.cmd("qexport")
+        .args(["--url", &reader.url(&db), "--all", "--partial", "-o", "bk"])
+        .ok()
+        .stderr_has(&["2 tables, 2 rows backed up"]);
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(wd.path().join("bk/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["partial"], true);
+    // A restore user without DROP (needed to take a failed restore back) is refused first.
+    let target = TestDb::new("trust_grants_r");
+    let loader = User::new(
+        &db,
+        "load",
+        &[format!(
+            "GRANT CREATE, INSERT, SELECT ON `{}`.* TO {{user}}",
+            target.name
+        )],
+    );
+    wd.cmd("qimport")
+        .args(["--url", &loader.url(&target), "--dir", "bk"])
+        .fails(2)
+        .stderr_has(&["needs DROP on", "nothing was changed"]);
+    assert_eq!(
+        target.query::<u64>(&format!(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}'",
+            target.name
+        )),
+        [0]
+    );
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "bk"])
+        .ok()
+        .stderr_has(&["is a partial backup"]);
+}

@@ -30,7 +30,7 @@ use crate::dialect::NullMarker;
 use crate::manifest::AFTER_DATA;
 use crate::out::{Output, Written};
 use crate::progress::Progress;
-use crate::schema::{list_tables, TableInfo};
+use crate::schema::{database_privileges, list_tables, TableInfo};
 use crate::sql::TableName;
 use sha2::{Digest, Sha256};
 
@@ -126,7 +126,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     )?;
     let names = match tables {
         Some(t) => t.to_vec(),
-        None => list_tables(conn, &db)?,
+        None => all_tables(cfg, conn, &db)?,
     };
     if names.is_empty() {
         bail!("database {db} has no tables to back up");
@@ -258,6 +258,22 @@ fn rows_elsewhere(info: &TableInfo) -> Option<&str> {
             .iter()
             .any(|x| x.eq_ignore_ascii_case(e))
     })
+}
+
+/// Every table of `db`, when this user may read every table: information_schema shows a
+/// user with SELECT on single tables only those, so without SELECT on the database (or
+/// globally) `--all` could not tell what it misses, and refuses unless `--partial`.
+fn all_tables(cfg: &Config, conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
+    let names = list_tables(conn, db)?;
+    if !cfg.partial && !database_privileges(conn, db)?.contains("SELECT") {
+        bail!(
+            "--all: this user has no SELECT on {db}.* (only on some of its tables, which hides the others): grant SELECT ON {}.*, or add --partial to back up the {} tables it can see ({}); the manifest then says partial",
+            crate::sql::quote_ident(db),
+            names.len(),
+            names.join(", ")
+        );
+    }
+    Ok(names)
 }
 
 /// The reads of every table whose rows are here (key-range chunks with `-j N`), each
@@ -438,6 +454,7 @@ fn manifest(
         "server": about.server,
         "database": about.db,
         "consistent": cfg.jobs == 1 || cfg.consistent,
+        "partial": cfg.partial,
         "schema": "schema.sql",
         "schema_sha256": about.schema_sha256,
         "sql_mode": about.sql_mode,

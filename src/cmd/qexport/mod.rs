@@ -85,6 +85,14 @@ pub struct Args {
     #[arg(long, requires = "output")]
     all: bool,
 
+    /// With --all: back up the tables this user may read even when it may not read all
+    ///
+    /// A user granted SELECT on single tables sees only those: without --partial, --all
+    /// then refuses, since it cannot tell what it would miss. The manifest records a
+    /// partial backup. Example: qexport --all --partial -o backup/mine
+    #[arg(long, requires = "all")]
+    partial: bool,
+
     /// Export only these columns, in this order (comma-separated names)
     #[arg(long, value_name = "COLS", value_delimiter = ',')]
     columns: Option<Vec<String>>,
@@ -172,6 +180,7 @@ pub struct Config {
     consistent: bool,
     compression: Compression,
     quiet: bool,
+    partial: bool,
 }
 
 /// Session settings for exporting: every transaction of the session is read only, so an
@@ -283,6 +292,7 @@ impl Config {
                 Compression::None
             },
             quiet: args.quiet,
+            partial: args.partial,
         })
     }
 }

@@ -54,6 +54,10 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     let schema = std::fs::read_to_string(&schema_path)
         .with_context(|| format!("reading {}", schema_path.display()))?;
     check_before(conn, &db, dir, &entries, &objects)?;
+    check_privileges(conn, &db, &objects)?;
+    if manifest["partial"].as_bool() == Some(true) && !cfg.quiet {
+        eprintln!("qimport: note: {} is a partial backup (qexport --partial): it holds only the tables its user could read", dir.display());
+    }
     if let Some(want) = manifest["schema_sha256"].as_str() {
         check_sha256(&schema_path, want)?;
     }
@@ -226,6 +230,34 @@ fn adopt_defaults(
         );
     }
     Ok(Some(alter(&now_cs, &now_coll)))
+}
+
+/// What the restore will need, held before anything changes: CREATE and INSERT for the
+/// tables, DROP to take them away again if it fails, and the privilege of each kind of
+/// object the backup has.
+fn check_privileges(conn: &mut Conn, db: &str, objects: &[(String, String)]) -> anyhow::Result<()> {
+    let held = crate::schema::database_privileges(conn, db)?;
+    let mut needed = vec!["CREATE", "DROP", "INSERT"];
+    for (kind, _) in objects {
+        needed.push(match kind.as_str() {
+            "view" => "CREATE VIEW",
+            "function" | "procedure" => "CREATE ROUTINE",
+            "trigger" => "TRIGGER",
+            "event" => "EVENT",
+            _ => "CREATE",
+        });
+    }
+    needed.sort_unstable();
+    needed.dedup();
+    let missing: Vec<&str> = needed.into_iter().filter(|p| !held.contains(*p)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "restoring into {db} needs {} on {}.* (granted to the user or a role), which this user lacks; nothing was changed",
+            missing.join(", "),
+            quote_ident(db)
+        );
+    }
+    Ok(())
 }
 
 /// The first line of a statement, for messages.
