@@ -182,8 +182,13 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     };
     let total: u64 = queries.iter().map(|q| q.info.estimated_rows).sum();
     let progress = Progress::new(&db, Some(total), cfg.quiet);
-    let locked: Vec<&TableName> = queries.iter().map(|q| &q.info.name).collect();
-    execute(cfg, conn, &jobs, &locked, &mut files, &progress)?;
+    let read: Vec<&TableName> = queries
+        .iter()
+        .filter(|q| rows_elsewhere(&q.info).is_none())
+        .map(|q| &q.info.name)
+        .collect();
+    let _frozen = freeze(cfg, &queries)?;
+    execute(cfg, conn, &jobs, &read, &mut files, &progress)?;
 
     let schema_file = write_file(&tmp.path().join("schema.sql"), schema.as_bytes())?;
     let about = About {
@@ -247,6 +252,27 @@ fn publish(tmp: tempfile::TempDir, dir: &Path) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     })
+}
+
+/// Tables that cannot be in a snapshot (MyISAM, Aria, MEMORY: no transactions) are kept
+/// still instead, for a consistent backup (`-j 1`, or `--consistent`): `LOCK TABLES ...
+/// READ` on a connection of its own, taken before the snapshot opens and held until the
+/// backup ends (dropping the connection releases it). Writers to those tables wait that
+/// long, as with `mysqldump --lock-tables`.
+fn freeze(cfg: &Config, queries: &[TableQuery]) -> anyhow::Result<Option<Conn>> {
+    let still: Vec<String> = queries
+        .iter()
+        .filter(|q| !q.info.transactional() && rows_elsewhere(&q.info).is_none())
+        .map(|q| format!("{} READ", q.info.name.quoted()))
+        .collect();
+    if still.is_empty() || !(cfg.jobs == 1 || cfg.consistent) {
+        return Ok(None);
+    }
+    let mut conn = cfg.conn.connect(super::EXPORT_INIT)?;
+    conn.query_drop(format!("LOCK TABLES {}", still.join(", ")))
+        .map_err(db_error)
+        .context("locking the tables that have no transactions (MyISAM, Aria, MEMORY) for a consistent backup")?;
+    Ok(Some(conn))
 }
 
 /// The engine of a table whose rows live elsewhere (MERGE: in its underlying tables;
@@ -436,6 +462,10 @@ fn manifest(
             "sha256": written.sha256,
             "key": tq.info.key,
             "history": tq.history,
+            "engine": tq.info.engine,
+            // One point in time with the other tables: InnoDB by the snapshot, tables
+            // without transactions by a lock held for the whole backup.
+            "consistent": cfg.jobs == 1 || cfg.consistent,
             "columns": tq.info.columns.iter().map(|c| json!({
                 "name": c.name, "type": c.column_type, "nullable": c.nullable,
             })).collect::<Vec<_>>(),

@@ -22,6 +22,7 @@ use mysql::{Column, Conn, Row, Value};
 use crate::conn::{db_error, ConnConfig};
 use crate::dialect::{bit_to_decimal, Dialect};
 use crate::progress::Progress;
+use crate::sql::TableName;
 
 /// One query whose rows go, in order, to output number `out`.
 #[derive(Debug, Clone)]
@@ -222,6 +223,30 @@ pub struct Parallel<'a> {
     pub conn: &'a ConnConfig,
     pub init: &'a [&'a str],
     pub workers: usize,
+    /// The tables every worker holds (see [`hold`]) once its snapshot is open.
+    pub hold: &'a [&'a TableName],
+}
+
+/// Take a shared metadata lock on each of `tables` in the open transaction, reading one
+/// row of each: until the transaction ends, DDL on them (TRUNCATE, ALTER, DROP) waits,
+/// while reads and writes of rows go on. A snapshot then stays one point in time for the
+/// whole export. A table whose definition changed between the snapshot and this lock
+/// fails here, at once, with the server's "Table definition has changed".
+pub fn hold(conn: &mut Conn, tables: &[&TableName]) -> anyhow::Result<()> {
+    for t in tables {
+        conn.query_drop(format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {} LIMIT 1) AS held",
+            t.quoted()
+        ))
+        .map_err(db_error)
+        .with_context(|| {
+            format!(
+                "holding {} for the snapshot (run the export again)",
+                t.quoted()
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Run the jobs over `p.workers` connections, each in its own consistent snapshot.
@@ -285,6 +310,7 @@ fn worker(
     let mut conn = p.conn.connect(p.init)?;
     conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         .map_err(db_error)?;
+    hold(&mut conn, p.hold)?;
     if tx.send(Msg::Started).is_err() {
         return Ok(());
     }

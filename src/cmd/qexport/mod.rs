@@ -457,6 +457,7 @@ fn execute(
     if cfg.jobs == 1 || jobs.len() == 1 {
         conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
             .map_err(db_error)?;
+        engine::hold(conn, tables)?;
         engine::run_sequential(conn, jobs, &cfg.dialect, sinks, progress)?;
     } else {
         if cfg.consistent {
@@ -472,6 +473,8 @@ fn execute(
             conn: &cfg.conn,
             init: EXPORT_INIT,
             workers: cfg.jobs.min(jobs.len()),
+            // Without --consistent the snapshots are apart anyway: nothing to hold.
+            hold: if cfg.consistent { tables } else { &[] },
         };
         let mut unlock = || -> anyhow::Result<()> {
             if cfg.consistent {
