@@ -405,3 +405,51 @@ fn a_backup_holds_one_point_in_time() {
         assert_eq!(t["consistent"], true, "{t}");
     }
 }
+
+// See: #17 (6): values the server accepted earlier (an ENUM's error value, a date under
+// ALLOW_INVALID_DATES, rows that break a CHECK added later) are restored as they are;
+// a plain import stays strict.
+#[test]
+fn values_the_server_accepted_earlier_are_restored() {
+    let wd = Workdir::new("trust_laxer");
+    let db = TestDb::new("trust_laxer");
+    db.exec(
+        "CREATE TABLE t (id INT PRIMARY KEY, e ENUM('a','b') NOT NULL, d DATE, dt DATETIME, n INT);
+         SET SESSION sql_mode = 'ALLOW_INVALID_DATES';
+         INSERT INTO t VALUES (1, 'x', '2024-02-30', '2023-04-31 10:00:00', 5), (2, 'a', '2024-01-01', NULL, 500);
+         SET SESSION check_constraint_checks = 0;
+         ALTER TABLE t ADD CONSTRAINT small CHECK (n < 100);",
+    );
+    type Row = (i32, String, Option<String>, Option<String>, i32);
+    let got = |d: &TestDb| -> Vec<Row> {
+        d.query("SELECT id, e, CAST(d AS CHAR), CAST(dt AS CHAR), n FROM t ORDER BY id")
+    };
+    assert_eq!(got(&db)[0].1, "", "the ENUM error value");
+    // A backup taken under ALLOW_INVALID_DATES records it; the test's sessions run under
+    // the server's mode, so record it as a source running with it would.
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let path = wd.path().join("bk/manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    m["sql_mode"] = "STRICT_TRANS_TABLES,ALLOW_INVALID_DATES".into();
+    std::fs::write(&path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    let target = TestDb::new("trust_laxer_r");
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .ok();
+    assert_eq!(got(&target), got(&db));
+    assert_eq!(target.checksum("t"), db.checksum("t"));
+    // A plain import of the same rows keeps today's strictness.
+    let csv = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "t"])
+        .ok()
+        .stdout();
+    target.exec("DELETE FROM t");
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--max-errors", "5", "t"])
+        .stdin(&csv)
+        .fails(2)
+        .stderr_has(&["not one of the ENUM values"]);
+}

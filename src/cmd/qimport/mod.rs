@@ -209,6 +209,8 @@ pub struct Config {
     schema: Option<PathBuf>,
     jobs: usize,
     quiet: bool,
+    /// What a restore accepts beyond a plain import (none for a plain import).
+    lenient: validate::Lenience,
 }
 
 /// Session settings for loading: strict (bad values are errors, not warnings), an explicit
@@ -271,6 +273,7 @@ impl Config {
             schema: args.schema,
             jobs: usize::from(args.jobs),
             quiet: args.quiet,
+            lenient: validate::Lenience::default(),
         })
     }
 }
@@ -660,6 +663,37 @@ fn unmark(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyhow::Result<(
     .context("giving the loaded table its comment")
 }
 
+/// The columns of `layout` (by index) that may take an ENUM's error value `''` in this
+/// run: ENUMs without a member `''`, in a restore.
+fn error_value_enums(cfg: &Config, layout: &Layout) -> Vec<usize> {
+    if !cfg.lenient.enum_error_value {
+        return Vec::new();
+    }
+    layout
+        .cols
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.data_type == "enum"
+                && !validate::members(&c.column_type)
+                    .iter()
+                    .any(String::is_empty)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The import's sql_mode without strictness (for the one statement that stores ENUM
+/// error values), keeping ALLOW_INVALID_DATES when the restore takes it.
+fn lax_sql_mode(cfg: &Config) -> String {
+    let mut mode = String::from("'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION");
+    if cfg.lenient.invalid_dates {
+        mode.push_str(",ALLOW_INVALID_DATES");
+    }
+    mode.push('\'');
+    mode
+}
+
 /// `1 row`, `2 rows`.
 fn plural(n: u64, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
@@ -1017,7 +1051,7 @@ impl<'a> Job<'a> {
                     let c = &cols[col];
                     Field {
                         col,
-                        check: Check::for_column(c),
+                        check: Check::for_column(c).lenient(cfg.lenient),
                         binary: Kind::of(c) == Kind::Binary,
                         null_ok: c.nullable || c.is_auto_increment() || c.data_type == "timestamp",
                     }
@@ -1147,7 +1181,7 @@ impl<'a> Job<'a> {
             self.target.clone()
         };
         let stream = format!("qimport-{}-{}", std::process::id(), self.rows);
-        let sql = load::load_data_sql(
+        let mut sql = load::load_data_sql(
             &stream,
             &into,
             &layout.cols,
@@ -1157,13 +1191,27 @@ impl<'a> Job<'a> {
                 mode
             },
         );
+        // A restore may hold an ENUM's error value '', which only a non-strict statement
+        // stores (with a warning each: counted below, and nothing else may warn).
+        let error_enums = error_value_enums(self.checker.cfg, layout);
+        if !error_enums.is_empty() {
+            sql = format!(
+                "SET STATEMENT sql_mode = {} FOR {sql}",
+                lax_sql_mode(self.checker.cfg)
+            );
+        }
         let mut lines = Lines::default();
+        let mut empties = 0u64;
         let checker = &mut self.checker;
         let (res, loaded) = load::load_stream(self.conn, &stream, &sql, |send| {
             let mut enc = Encoder::new(send, &layout.cols);
             checker
                 .read_records(name, rdr, layout, &mut |row| {
                     lines.push(row.line);
+                    empties += error_enums
+                        .iter()
+                        .filter(|&&i| row.values[i] == Some(&b""[..]))
+                        .count() as u64;
                     enc.row(row)
                 })
                 .and_then(|()| enc.flush())
@@ -1171,6 +1219,10 @@ impl<'a> Job<'a> {
         let () = res;
         if !self.checker.errors.is_empty() {
             return Ok(());
+        }
+        let mut loaded = loaded;
+        if empties > 0 {
+            loaded.expect_enum_error_values(empties);
         }
         load::verify(&loaded, lines.rows(), mode, &lines).map_err(|e| anyhow!("{name}: {e}"))?;
         self.skipped += loaded.skipped;

@@ -48,6 +48,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     }
     let mut cfg = cfg.clone();
     apply_dialect(&mut cfg, &manifest["dialect"])?;
+    apply_lenience(&mut cfg, &manifest);
     let entries = entries(&manifest)?;
     let objects = objects(&manifest)?;
     let schema_path = dir.join("schema.sql");
@@ -151,6 +152,17 @@ fn load_tables(
         conn.query_drop("SET SESSION system_versioning_insert_history = 1")
             .map_err(db_error)
             .context("restoring the history of system-versioned tables needs MariaDB 10.11 or later (system_versioning_insert_history)")?;
+    }
+    // Rows the source holds break no rule now: CHECK constraints are off as foreign keys
+    // are (a constraint added later, or rows inserted with the checks off), and dates
+    // follow the source's ALLOW_INVALID_DATES.
+    conn.query_drop("SET SESSION check_constraint_checks = 0")
+        .map_err(db_error)?;
+    if cfg.lenient.invalid_dates {
+        conn.query_drop(
+            "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ALLOW_INVALID_DATES')",
+        )
+        .map_err(db_error)?;
     }
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let mut total = 0;
@@ -384,6 +396,16 @@ fn apply_dialect(cfg: &mut Config, d: &Json) -> anyhow::Result<()> {
     cfg.columns = None;
     cfg.rejects = None;
     Ok(())
+}
+
+/// What the source's server accepted, the restore accepts too: dates under its
+/// `ALLOW_INVALID_DATES`, and ENUM error values `''` (stored under a non-strict mode).
+fn apply_lenience(cfg: &mut Config, manifest: &Json) {
+    let mode = manifest["sql_mode"].as_str().unwrap_or_default();
+    cfg.lenient = super::validate::Lenience {
+        invalid_dates: mode.split(',').any(|m| m == "ALLOW_INVALID_DATES"),
+        enum_error_value: true,
+    };
 }
 
 fn entries(manifest: &Json) -> anyhow::Result<Vec<Entry>> {

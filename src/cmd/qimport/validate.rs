@@ -44,6 +44,13 @@ pub enum Check {
         fsp: usize,
         timestamp: bool,
     },
+    /// DATE under `ALLOW_INVALID_DATES` (a restore of a backup taken under it): any day
+    /// from 1 to 31 in any month.
+    DateAnyDay,
+    /// DATETIME under `ALLOW_INVALID_DATES`.
+    DateTimeAnyDay {
+        fsp: usize,
+    },
     Time {
         fsp: usize,
     },
@@ -58,6 +65,38 @@ pub enum Check {
     },
     /// A type qimport does not know: the server judges.
     Any,
+}
+
+/// What a restore accepts beyond a plain import: what the server accepted from the source
+/// under its own `sql_mode` (see [`Check::lenient`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lenience {
+    /// The source ran with `ALLOW_INVALID_DATES`: February 30 is a date.
+    pub invalid_dates: bool,
+    /// An ENUM's error value `''`, which the server stores for an invalid value under a
+    /// non-strict `sql_mode`.
+    pub enum_error_value: bool,
+}
+
+impl Check {
+    /// This check, taking what `l` allows too.
+    #[must_use]
+    pub fn lenient(self, l: Lenience) -> Check {
+        match self {
+            Check::Date if l.invalid_dates => Check::DateAnyDay,
+            Check::DateTime {
+                fsp,
+                timestamp: false,
+            } if l.invalid_dates => Check::DateTimeAnyDay { fsp },
+            Check::Enum { mut members, ci } if l.enum_error_value => {
+                if !members.iter().any(String::is_empty) {
+                    members.push(String::new());
+                }
+                Check::Enum { members, ci }
+            }
+            other => other,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,9 +290,13 @@ impl Check {
                 }
             }
             Check::Date => {
-                check_date(v).map_err(|e| format!("not a valid date (YYYY-MM-DD): {e}"))?;
+                check_date(v, false).map_err(|e| format!("not a valid date (YYYY-MM-DD): {e}"))?;
             }
-            Check::DateTime { fsp, timestamp } => check_datetime(v, *fsp, *timestamp)?,
+            Check::DateTime { fsp, timestamp } => check_datetime(v, *fsp, *timestamp, false)?,
+            Check::DateAnyDay => {
+                check_date(v, true).map_err(|e| format!("not a valid date (YYYY-MM-DD): {e}"))?;
+            }
+            Check::DateTimeAnyDay { fsp } => check_datetime(v, *fsp, false, true)?,
             Check::Time { fsp } => check_time(v, *fsp)?,
             Check::Year => {
                 let n = parse_int(v).ok_or("not a year")?;
@@ -434,7 +477,8 @@ fn num(v: &[u8]) -> Option<u32> {
     })
 }
 
-fn check_date(v: &[u8]) -> Result<(), &'static str> {
+/// `any_day`: `ALLOW_INVALID_DATES` (a day from 1 to 31 whatever the month).
+fn check_date(v: &[u8], any_day: bool) -> Result<(), &'static str> {
     if v.len() != 10 || v[4] != b'-' || v[7] != b'-' {
         return Err("wrong format");
     }
@@ -446,7 +490,7 @@ fn check_date(v: &[u8]) -> Result<(), &'static str> {
     if m > 12 || d > 31 {
         return Err("no such month or day");
     }
-    if m > 0 && d > 0 {
+    if m > 0 && d > 0 && !any_day {
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
         let days = [
             31,
@@ -510,13 +554,13 @@ fn check_clock(v: &[u8], fsp: usize, hours_max: u32) -> Result<(), String> {
     }
 }
 
-fn check_datetime(v: &[u8], fsp: usize, timestamp: bool) -> Result<(), String> {
+fn check_datetime(v: &[u8], fsp: usize, timestamp: bool, any_day: bool) -> Result<(), String> {
     let what = if timestamp { "TIMESTAMP" } else { "DATETIME" };
     let err = |e: &str| format!("not a valid {what} (YYYY-MM-DD HH:MM:SS[.ffffff]): {e}");
     if v.len() < 10 {
         return Err(err("wrong format"));
     }
-    check_date(&v[..10]).map_err(err)?;
+    check_date(&v[..10], any_day).map_err(err)?;
     if v.len() > 10 {
         if !matches!(v[10], b' ' | b'T') || v.len() < 19 {
             return Err(err("wrong format"));
@@ -696,5 +740,35 @@ mod tests {
             ..col("bit", "bit(64)")
         });
         assert!(ok(&b64, "18446744073709551615") && !ok(&b64, "18446744073709551616"));
+    }
+
+    // See: #17 (6): a restore takes what the source's sql_mode took; an import does not.
+    #[test]
+    fn lenience_takes_invalid_dates_and_enum_error_values() {
+        let l = Lenience {
+            invalid_dates: true,
+            enum_error_value: true,
+        };
+        assert!(Check::Date.check(b"2024-02-30").is_err());
+        assert!(Check::Date.lenient(l).check(b"2024-02-30").is_ok());
+        assert!(Check::Date.lenient(l).check(b"2024-02-32").is_err());
+        let dt = Check::DateTime {
+            fsp: 0,
+            timestamp: false,
+        };
+        assert!(dt.clone().lenient(l).check(b"2023-04-31 10:00:00").is_ok());
+        // TIMESTAMP has no invalid dates, whatever the mode.
+        let ts = Check::DateTime {
+            fsp: 0,
+            timestamp: true,
+        };
+        assert!(ts.lenient(l).check(b"2023-04-31 10:00:00").is_err());
+        let e = Check::Enum {
+            members: vec!["a".into()],
+            ci: true,
+        };
+        assert!(e.check(b"").is_err());
+        assert!(e.clone().lenient(l).check(b"").is_ok());
+        assert!(e.lenient(l).check(b"z").is_err());
     }
 }
