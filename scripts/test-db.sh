@@ -7,7 +7,8 @@
 #
 # DIR defaults to target/test-db. QTOOLS_DB_BUFFER_POOL sets the InnoDB buffer pool (256M) and
 # QTOOLS_DB_LOG_SIZE its redo log (256M);
-# QTOOLS_DB_LOCAL_INFILE=0 starts it with local_infile off (to test the INSERT fallback). The socket is DIR/mysqld.sock; the URL is also in DIR/url.
+# QTOOLS_DB_LOCAL_INFILE=0 starts it with local_infile off (to test the INSERT fallback);
+# QTOOLS_DB_EXTRA adds server options (e.g. --sql-mode=ANSI_QUOTES, for one test). The socket is DIR/mysqld.sock; the URL is also in DIR/url.
 # To point the test suite at it: export QTOOLS_TEST_MYSQL_URL=$(cat target/test-db/url)
 set -euo pipefail
 
@@ -57,7 +58,7 @@ start() {
             --pid-file="$dir/mariadbd.pid" --log-error="$dir/error.log" --tmpdir="$dir" \
             --local-infile="${QTOOLS_DB_LOCAL_INFILE:-1}" --skip-name-resolve --skip-log-bin --max-connections=300 \
             --innodb-buffer-pool-size="${QTOOLS_DB_BUFFER_POOL:-256M}" --innodb-log-file-size="${QTOOLS_DB_LOG_SIZE:-256M}" \
-            --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 \
+            --innodb-flush-log-at-trx-commit=2 --sync-binlog=0 ${QTOOLS_DB_EXTRA:-} \
             >/dev/null 2>&1 </dev/null &
         local pid=$!
         local i
