@@ -79,13 +79,12 @@ pub fn list(
 ) -> anyhow::Result<Vec<Object>> {
     let mut named: Vec<(Kind, String)> = Vec::new();
     if all {
-        let sequences: Vec<String> = conn
-            .exec(
-                "SELECT TABLE_NAME FROM information_schema.TABLES \
-                 WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'SEQUENCE' ORDER BY 1",
-                (db,),
-            )
-            .map_err(db_error)?;
+        let sequences = names(
+            conn,
+            "SELECT TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'SEQUENCE' ORDER BY 1",
+            db,
+        )?;
         named.extend(sequences.into_iter().map(|s| (Kind::Sequence, s)));
         let routines: Vec<(String, String)> = conn
             .exec(
@@ -104,12 +103,11 @@ pub fn list(
             };
             named.push((kind, name));
         }
-        let views: Vec<String> = conn
-            .exec(
-                "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY 1",
-                (db,),
-            )
-            .map_err(db_error)?;
+        let views = names(
+            conn,
+            "SELECT TABLE_NAME FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? ORDER BY 1",
+            db,
+        )?;
         named.extend(views.into_iter().map(|v| (Kind::View, v)));
     }
     let triggers: Vec<(String, String)> = conn
@@ -126,12 +124,11 @@ pub fn list(
             .map(|(_, name)| (Kind::Trigger, name)),
     );
     if all {
-        let events: Vec<String> = conn
-            .exec(
-                "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1",
-                (db,),
-            )
-            .map_err(db_error)?;
+        let events = names(
+            conn,
+            "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1",
+            db,
+        )?;
         named.extend(events.into_iter().map(|e| (Kind::Event, e)));
     }
     let objects = named
@@ -149,6 +146,11 @@ pub fn list(
     others.extend(order_views(views));
     others.extend(rest);
     Ok(others)
+}
+
+/// The names a query of information_schema gives for the database `db` (its one `?`).
+fn names(conn: &mut Conn, sql: &str, db: &str) -> anyhow::Result<Vec<String>> {
+    conn.exec(sql, (db,)).map_err(db_error)
 }
 
 fn show_create(conn: &mut Conn, kind: Kind, name: String) -> anyhow::Result<Object> {
