@@ -178,6 +178,11 @@ impl JobsArgs {
         )
     }
 
+    /// The block size and the thread count, as the block engine takes them.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.block(), self.threads())
+    }
+
     pub fn block(&self) -> usize {
         self.block_size.unwrap_or(crate::pipeline::BLOCK).max(1)
     }

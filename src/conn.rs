@@ -94,7 +94,21 @@ impl ConnConfig {
         }];
         if !args.no_defaults {
             let groups = ["client", "client-mariadb", tool];
-            for file in option_files(args, home) {
+            for (file, named) in option_files(args, home) {
+                // A file named on the command line must be there, as the mysql client
+                // insists (else the tool would fail later with an unrelated "Access
+                // denied"); the default files may be missing.
+                if named && !file.exists() {
+                    bail!(
+                        "{}: option file {} not found",
+                        if args.defaults_file.is_some() {
+                            "--defaults-file"
+                        } else {
+                            "--defaults-extra-file"
+                        },
+                        file.display()
+                    );
+                }
                 layers.push(read_option_file(&file, &groups)?);
             }
         }
@@ -241,19 +255,21 @@ fn went_away<'e>(mut e: &'e (dyn std::error::Error + 'static)) -> Option<&'e std
     None
 }
 
-fn option_files(args: &ConnArgs, home: Option<&Path>) -> Vec<PathBuf> {
+/// The option files to read, in order, each with whether it was named on the command
+/// line.
+fn option_files(args: &ConnArgs, home: Option<&Path>) -> Vec<(PathBuf, bool)> {
     if let Some(f) = &args.defaults_file {
-        return vec![PathBuf::from(f)];
+        return vec![(PathBuf::from(f), true)];
     }
     let mut files = vec![
-        PathBuf::from("/etc/my.cnf"),
-        PathBuf::from("/etc/mysql/my.cnf"),
+        (PathBuf::from("/etc/my.cnf"), false),
+        (PathBuf::from("/etc/mysql/my.cnf"), false),
     ];
     if let Some(h) = home {
-        files.push(h.join(".my.cnf"));
+        files.push((h.join(".my.cnf"), false));
     }
     if let Some(f) = &args.defaults_extra_file {
-        files.push(PathBuf::from(f));
+        files.push((PathBuf::from(f), true));
     }
     files
 }
@@ -510,6 +526,32 @@ mod tests {
         };
         let err = ConnConfig::resolve_with(&bad, "qexport", env_of(&[]), None).unwrap_err();
         assert!(!format!("{err:#}").contains("s3cr3t"));
+    }
+
+    // See: #15: a named option file that is missing is an error naming it; a missing
+    // ~/.my.cnf is not.
+    #[test]
+    fn a_named_option_file_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        for (file, extra) in [(true, false), (false, true)] {
+            let missing = dir.path().join("nope.cnf").to_string_lossy().into_owned();
+            let args = ConnArgs {
+                defaults_file: file.then(|| missing.clone()),
+                defaults_extra_file: extra.then(|| missing.clone()),
+                ..ConnArgs::default()
+            };
+            let e = ConnConfig::resolve_with(&args, "qexport", env_of(&[]), Some(dir.path()))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("nope.cnf not found"), "{e}");
+        }
+        assert!(ConnConfig::resolve_with(
+            &ConnArgs::default(),
+            "qexport",
+            env_of(&[]),
+            Some(dir.path())
+        )
+        .is_ok());
     }
 
     #[test]

@@ -45,7 +45,7 @@ impl BinaryEncoding {
     /// Append the encoding of `bytes`.
     pub fn encode(self, bytes: &[u8], out: &mut Vec<u8>) {
         match self {
-            BinaryEncoding::Hex => hex_encode(bytes, out),
+            BinaryEncoding::Hex => crate::bytes::hex_encode(bytes, out),
             BinaryEncoding::Base64 => {
                 let start = out.len();
                 out.resize(
@@ -82,16 +82,6 @@ impl BinaryEncoding {
                 Ok(())
             }
         }
-    }
-}
-
-/// Append lower-case hex.
-pub fn hex_encode(bytes: &[u8], out: &mut Vec<u8>) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 15)]);
     }
 }
 

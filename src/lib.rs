@@ -4,6 +4,7 @@
 //! `cmd::<tool>::main()`, and each tool's logic lives in one file under `cmd/`, reading as
 //! args -> `Config` -> `run`. What the tools share lives once, here:
 //!
+//! - [`bytes`]: byte helpers every parser and writer shares (a leaf: it imports nothing).
 //! - [`dialect`]: the CSV dialect and the writing side of RFC 4180 (NULL convention).
 //! - [`record`]: the quote-aware record parser and streaming reader.
 //! - [`cli`]: flag groups every tool flattens (CSV dialect, connection).
@@ -19,6 +20,7 @@
 //! - [`error`]: exit codes, broken pipes, errors that name file, line, column and value.
 //! - [`manifest`]: the backup folder's format, shared by qexport --all and qimport --dir.
 
+pub mod bytes;
 pub mod cli;
 pub mod cmd;
 pub mod columns;

@@ -61,6 +61,17 @@ pub struct Walked {
     pub stop: Option<(Stop, usize)>,
 }
 
+/// What the structural scan found: all of the block, with no stop.
+impl From<crate::scan::Scanned> for Walked {
+    fn from(s: crate::scan::Scanned) -> Self {
+        Walked {
+            records: s.records,
+            lines: s.lines,
+            stop: None,
+        }
+    }
+}
+
 /// Walk the records of a block (whole records, as the pipeline cuts them), calling `f` with
 /// each record and its raw bytes. Empty lines are skipped unless the stream has one column,
 /// as [`crate::record::Reader`] does.
@@ -235,7 +246,7 @@ pub fn begin<'a>(
     name: &'a str,
     dialect: &crate::dialect::Dialect,
     strict: bool,
-    jobs: &crate::cli::JobsArgs,
+    (block, threads): (usize, usize),
 ) -> anyhow::Result<(Start, Walk<'a>)> {
     let start = start(src, dialect.delimiter, dialect.header)
         .map_err(|e| e.context(format!("reading {name}")))?;
@@ -246,8 +257,8 @@ pub fn begin<'a>(
             width: start.width,
             strict,
         },
-        block: jobs.block(),
-        threads: jobs.threads(),
+        block,
+        threads,
     };
     Ok((start, walk))
 }

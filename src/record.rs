@@ -251,7 +251,7 @@ pub fn parse_record(input: &[u8], eof: bool, delim: u8, strict: bool, rec: &mut 
 /// before `memchr3` has set up: measured, a third of the parser's instructions went to
 /// `memchr3` calls); longer fields go on with `memchr3`.
 fn find_field_end(s: &[u8], delim: u8) -> Option<usize> {
-    use crate::scan::{zero_bytes, LO};
+    use crate::bytes::{zero_bytes, LO};
     let (d, lf, cr) = (
         LO * u64::from(delim),
         LO * u64::from(b'\n'),

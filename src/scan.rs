@@ -18,15 +18,9 @@
 //! ends, against 0.7 GB/s for the full parse).
 #![allow(clippy::inline_always)] // measured: the mask helpers must inline into the loop
 
-/// Each byte 1: times a byte, that byte in all eight lanes of a word.
-pub(crate) const LO: u64 = 0x0101_0101_0101_0101;
-const HI7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-
-/// The high bit of each zero byte of `t`, exactly (no false positives from borrows).
-#[inline(always)]
-pub(crate) fn zero_bytes(t: u64) -> u64 {
-    !(((t & HI7).wrapping_add(HI7)) | t | HI7)
-}
+// The portable masks (SWAR) use them; x86-64 builds take SSE2 or AVX2 instead.
+#[cfg_attr(target_arch = "x86_64", allow(unused_imports))]
+use crate::bytes::{zero_bytes, LO};
 
 /// The 8 high bits of [`zero_bytes`] gathered into the low byte, byte 0 first.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
@@ -127,25 +121,14 @@ pub struct Scanned {
     pub lines: u64,
 }
 
-impl From<Scanned> for crate::pipeline::Walked {
-    fn from(s: Scanned) -> Self {
-        crate::pipeline::Walked {
-            records: s.records,
-            lines: s.lines,
-            stop: None,
-        }
-    }
-}
-
 /// Scan `block`, which starts at a record boundary, as [`crate::pipeline::walk_block`]
 /// would walk it: the number of records and lines, and (when `ends` is given) the end
 /// offset (exclusive) of each record, pushed in order. `None` when the block needs the
 /// full parser (see the module doc); `ends` is then left in an unspecified state.
 pub fn scan(block: &[u8], delim: u8, ends: Option<&mut Vec<usize>>) -> Option<Scanned> {
     #[cfg(target_arch = "x86_64")]
-    if avx2::available() {
-        return avx2::scan(block, delim, ends);
-    }
+    return avx2::scan(block, delim, ends);
+    #[cfg(not(target_arch = "x86_64"))]
     scan_with::<Chunk>(block, delim, ends)
 }
 
@@ -333,15 +316,14 @@ mod avx2 {
 
     use super::{Masks, Scanned};
 
-    /// Whether this CPU has what [`scan`] needs (std caches the answer).
-    #[inline]
-    pub fn available() -> bool {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("pclmulqdq")
-    }
-
+    /// The scan with AVX2 masks, or with the SSE2 ones of the x86-64 baseline when this
+    /// CPU lacks AVX2 or PCLMULQDQ. It checks the features itself (std caches the
+    /// answer), so it is safe to call from anywhere, whatever the caller knows.
     pub fn scan(block: &[u8], delim: u8, ends: Option<&mut Vec<usize>>) -> Option<Scanned> {
-        debug_assert!(available());
-        // SAFETY: the caller checked `available()`: the CPU has AVX2 and PCLMULQDQ.
+        if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("pclmulqdq")) {
+            return super::scan_with::<super::Chunk>(block, delim, ends);
+        }
+        // SAFETY: just checked: the CPU has AVX2 and PCLMULQDQ.
         unsafe { scan_avx2(block, delim, ends) }
     }
 

@@ -151,7 +151,7 @@ impl Config {
             name,
             &self.dialect,
             self.strict,
-            &self.jobs,
+            self.jobs.counts(),
         )?;
         if let Some(shard) = self.jobs.shard {
             crate::shard::apply(input, &mut start, shard)?;

@@ -454,7 +454,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     for mut input in open_all(&cfg.files)? {
         let name = input.name.clone();
         let (mut start, walk) =
-            pipeline::begin(&mut input.reader, &name, d, cfg.strict, &cfg.jobs)?;
+            pipeline::begin(&mut input.reader, &name, d, cfg.strict, cfg.jobs.counts())?;
         if let Some(shard) = cfg.jobs.shard {
             crate::shard::apply(&mut input, &mut start, shard)?;
             // The shards, concatenated in order, are the whole output: one header.

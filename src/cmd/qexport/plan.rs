@@ -16,8 +16,8 @@ use anyhow::{bail, Context};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row, Value};
 
+use crate::bytes::hex_encode;
 use crate::conn::db_error;
-use crate::dialect::hex_encode;
 use crate::schema::{ColumnInfo, TableInfo};
 use crate::sql::quote_ident;
 

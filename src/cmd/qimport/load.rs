@@ -158,7 +158,7 @@ fn special(word: [u8; 8]) -> bool {
 }
 
 fn special_bits(x: u64) -> u64 {
-    use crate::scan::LO;
+    use crate::bytes::LO;
     let less = |x: u64, n: u64| x.wrapping_sub(LO * n) & !x & (LO << 7);
     less(x, 14) | less(x ^ (LO * u64::from(b'\\')), 1)
 }

@@ -19,8 +19,9 @@ use sha2::{Digest, Sha256};
 
 use super::undo::Undo;
 use super::{choose_method, Config, Job};
+use crate::bytes::hex_encode;
 use crate::conn::db_error;
-use crate::dialect::{hex_encode, BinaryEncoding, NullMarker};
+use crate::dialect::{BinaryEncoding, NullMarker};
 use crate::input::{Input, Source};
 use crate::manifest::AFTER_DATA;
 use crate::schema::TableInfo;
