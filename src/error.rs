@@ -132,6 +132,11 @@ pub fn show_value(v: &[u8]) -> String {
     out
 }
 
+/// `1 row`, `2 rows`.
+pub fn plural(n: u64, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

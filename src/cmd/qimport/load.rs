@@ -744,13 +744,13 @@ pub fn verify(loaded: &Loaded, sent: u64, mode: Mode, lines: &Lines) -> anyhow::
                 "the server skipped {} of {sent} records ({}){} \
              (LOAD DATA does not say on which line; --method insert does)",
                 loaded.skipped,
-                super::plural(loaded.warnings, "warning"),
+                crate::error::plural(loaded.warnings, "warning"),
                 explain()
             )
         }
         Mode::Ignore if loaded.warnings > loaded.skipped => bail!(
             "the server reported {} for {} skipped duplicates{}",
-            super::plural(loaded.warnings, "warning"),
+            crate::error::plural(loaded.warnings, "warning"),
             loaded.skipped,
             explain()
         ),

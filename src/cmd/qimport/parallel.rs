@@ -19,9 +19,12 @@ use mysql::Conn;
 use std::fs::File;
 use std::io::Seek;
 
+use super::args::{Config, SESSION_SQL_MODE};
+use super::check::{Checker, CsvReader, Layout};
+use super::job::{Job, Summary};
 use super::load::{self, Encoder, Lines, Loaded, Mode};
+use super::table::{create_work_table, rename_into_place, unmark, work_table};
 use super::undo::Undo;
-use super::{rename_into_place, Checker, Config, CsvReader, Job, Summary, SESSION_SQL_MODE};
 use crate::conn::db_error;
 use crate::error::DataError;
 use crate::input::{Input, Source};
@@ -38,9 +41,9 @@ pub fn run(
     undo: &Undo,
 ) -> anyhow::Result<Summary> {
     let t = &info.name;
-    let stage = super::work_table(cfg, conn, t, "stage")?;
+    let stage = work_table(cfg, conn, t, "stage")?;
     undo.table(&stage);
-    super::create_work_table(conn, &stage, t).context("--jobs: creating the staging table")?;
+    create_work_table(conn, &stage, t).context("--jobs: creating the staging table")?;
     let result = load_and_publish(cfg, conn, info, &stage, inputs, undo);
     // Gone already after a RENAME; after an INSERT ... SELECT or a failure, dropped here.
     super::undo::drop_tables(&cfg.conn, conn, std::slice::from_ref(&stage));
@@ -64,7 +67,7 @@ fn load_and_publish(
     let mut loaded_cols: BTreeSet<String> = BTreeSet::new();
     // The job on the main connection maps headers, checks values and reports errors; the
     // rows themselves go over the worker connections.
-    let mut job = Job::new(cfg, conn, info, stage.clone(), super::Method::LoadData)?;
+    let mut job = Job::new(cfg, conn, info, stage.clone(), super::args::Method::LoadData)?;
     let mode = match cfg.mode {
         Mode::Upsert => Mode::Insert,
         m => m,
@@ -81,7 +84,7 @@ fn load_and_publish(
         if job.checker.rejects.is_none() {
             if let Some(split) = Split::of(&rdr, cfg.jobs, cfg.dialect.delimiter)? {
                 let parts = split.load(cfg, &name, &layout, &mut workers, &base, &sql_for)?;
-                if let Err(e) = job.take_parts(&name, &parts, mode) {
+                if let Err(e) = take_parts(&mut job, &name, &parts, mode) {
                     result = Err(e);
                     break;
                 }
@@ -171,7 +174,7 @@ impl<'f> Split<'f> {
         &self,
         cfg: &Config,
         name: &str,
-        layout: &super::Layout,
+        layout: &Layout,
         workers: &mut [Conn],
         base: &str,
         sql_for: &(dyn Fn(&str) -> String + Sync),
@@ -241,7 +244,7 @@ fn publish(
         ))
         .map_err(db_error)?;
     if !involved && (empty == Some(0) || cfg.truncate) {
-        super::unmark(conn, t, stage)?;
+        unmark(conn, t, stage)?;
         return undo
             .disarmed(|| rename_into_place(conn, t, stage))
             .context("--jobs");
@@ -271,4 +274,30 @@ fn publish(
         let _ = conn.query_drop("ROLLBACK");
     }
     done
+}
+
+/// Take what the runs of one split input gave (see `parallel::Split`): their bad
+/// values in input order, as one reader would have met them (none past a run that
+/// could not be read on), or else their rows, once each run's count checks.
+fn take_parts(job: &mut Job<'_>, name: &str, parts: &[Part], mode: Mode) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for p in parts {
+        errors.extend(p.errors.iter().cloned());
+        if p.broken {
+            break;
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    errors.truncate(usize::try_from(job.checker.cfg.max_errors).unwrap_or(usize::MAX));
+    if !errors.is_empty() {
+        job.checker.errors.extend(errors);
+        return Ok(());
+    }
+    for p in parts {
+        load::verify(&p.loaded, p.rows, mode, &Lines::default())
+            .map_err(|e| anyhow!("{name}: {e}"))?;
+        job.rows += p.rows;
+        job.skipped += p.loaded.skipped;
+    }
+    Ok(())
 }

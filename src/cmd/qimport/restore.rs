@@ -17,8 +17,9 @@ use mysql::Conn;
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
+use super::args::Config;
+use super::job::{choose_method, Job};
 use super::undo::Undo;
-use super::{choose_method, Config, Job};
 use crate::bytes::hex_encode;
 use crate::conn::db_error;
 use crate::dialect::{BinaryEncoding, NullMarker};
@@ -96,7 +97,8 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             }
         }
         // The routines and views came with their own sql_mode: back to the import's.
-        conn.query_drop(super::SESSION_SQL_MODE).map_err(db_error)?;
+        conn.query_drop(super::args::SESSION_SQL_MODE)
+            .map_err(db_error)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
         for stmt in after {

@@ -1,0 +1,281 @@
+//! The tables an import makes and publishes: the table `--create` or `--schema` makes,
+//! the work tables of `--swap` and `-j` (named, marked, and cleaned up after killed
+//! imports), and the RENAME that puts a loaded copy in place.
+
+use std::io::Seek as _;
+
+use anyhow::{bail, Context};
+use mysql::prelude::Queryable;
+use mysql::Conn;
+
+use crate::conn::db_error;
+use crate::input::{open_all, Input, Source};
+use crate::schema::TableInfo;
+use crate::sql::TableName;
+
+use super::args::{Config, Method};
+use super::create;
+use super::job::{Job, Summary};
+use super::undo::{self, Undo};
+
+/// With `--create` or `--schema`, make a missing table (for `undo` to drop on an
+/// interrupt); returns the inputs to load (for `--create`, read from the start again) and
+/// whether the table was created here.
+pub(super) fn prepare_table(
+    cfg: &Config,
+    conn: &mut Conn,
+    t: &TableName,
+    undo: &Undo,
+) -> anyhow::Result<(Vec<Input>, bool)> {
+    let exists: Option<String> = conn
+        .exec_first(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (&cfg.database, &t.table),
+        )
+        .map_err(db_error)?;
+    if exists.is_some() || !(cfg.create || cfg.schema.is_some()) {
+        return Ok((open_all(&cfg.files)?, false));
+    }
+    if let Some(file) = &cfg.schema {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let what = format!("--schema {}", file.display());
+        let sql = crate::sql::single_statement(&what, &text)?;
+        if !crate::sql::starts_with_words(sql, &["CREATE", "TABLE"]) {
+            bail!("{what}: expected one CREATE TABLE statement");
+        }
+        conn.query_drop(sql)
+            .map_err(db_error)
+            .with_context(|| format!("--schema {}", file.display()))?;
+        undo.table(t);
+        return Ok((open_all(&cfg.files)?, true));
+    }
+    // --create: read everything once to infer the types, then load it. A regular file is
+    // read twice; anything else is spooled to a temporary file without a name (nothing is
+    // left behind, however the run ends).
+    let mut spooled = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut cols: Vec<create::Inferred> = Vec::new();
+    for input in open_all(&cfg.files)? {
+        let (mut file, start) = match input.reader {
+            Source::File(mut f) => {
+                let start = f.stream_position()?;
+                (f, start)
+            }
+            mut other => {
+                let mut tmp = tempfile::tempfile().context("--create: spooling the input")?;
+                std::io::copy(&mut other, &mut tmp)
+                    .with_context(|| format!("reading {}", input.name))?;
+                tmp.rewind()?;
+                (tmp, 0)
+            }
+        };
+        let (n, c) = create::infer(file.try_clone()?, &cfg.dialect, cfg.columns.as_deref())
+            .with_context(|| input.name.clone())?;
+        file.seek(std::io::SeekFrom::Start(start))?;
+        for (name, inf) in n.into_iter().zip(c) {
+            if let Some(i) = names.iter().position(|x| x.eq_ignore_ascii_case(&name)) {
+                cols[i].merge(&inf);
+            } else {
+                names.push(name);
+                cols.push(inf);
+            }
+        }
+        spooled.push(Input {
+            name: input.name,
+            reader: Source::File(file),
+        });
+    }
+    let sql = create::create_sql(t, &names, &cols)?;
+    if cfg.dry_run {
+        bail!("--dry-run with --create: the table would be created as:\n{sql}");
+    }
+    conn.query_drop(&sql)
+        .map_err(db_error)
+        .context("--create")?;
+    // Registered once made: a table that was there first is never the undo's to drop.
+    undo.table(t);
+    if !cfg.quiet {
+        eprintln!(
+            "qimport: created {t}: {}",
+            sql.replace('\n', " ").replace("  ", " ")
+        );
+    }
+    Ok((spooled, true))
+}
+
+/// `--swap`: load into a new copy, then swap it in with one atomic RENAME.
+pub(super) fn load_swapped(
+    cfg: &Config,
+    conn: &mut Conn,
+    info: &TableInfo,
+    method: Method,
+    inputs: Vec<Input>,
+    undo: &Undo,
+) -> anyhow::Result<Summary> {
+    let t = &info.name;
+    let fresh = work_table(cfg, conn, t, "new")?;
+    undo.table(&fresh);
+    create_work_table(conn, &fresh, t).context("--swap: creating the new copy of the table")?;
+    let loaded = (|| {
+        conn.query_drop("START TRANSACTION").map_err(db_error)?;
+        let mut job = Job::new(cfg, conn, info, fresh.clone(), method)?;
+        let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
+        let summary = job.finish(result)?;
+        if cfg.dry_run {
+            bail!("--dry-run with --swap: nothing to swap");
+        }
+        conn.query_drop("COMMIT").map_err(db_error)?;
+        unmark(conn, t, &fresh)?;
+        undo.disarmed(|| rename_into_place(conn, t, &fresh))
+            .context("--swap")?;
+        Ok(summary)
+    })();
+    match loaded {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            undo::drop_tables(&cfg.conn, conn, std::slice::from_ref(&fresh));
+            Err(e)
+        }
+    }
+}
+
+/// The name of a work table of this import beside `t` (`T__qimport_KIND_ID`: the new copy
+/// of `--swap`, the staging table of `--jobs`, the old table between RENAME and DROP),
+/// after dropping those that killed imports left behind. ID is the connection's id, and
+/// the connection holds the server lock `qimport_work_ID` for as long as it lives (the
+/// server frees it when the client dies, even by SIGKILL): a work table whose lock is
+/// free has no import left to finish it. Nothing is dropped whose owner may be alive.
+pub(super) fn work_table(
+    cfg: &Config,
+    conn: &mut Conn,
+    t: &TableName,
+    kind: &str,
+) -> anyhow::Result<TableName> {
+    let lock = |id: &str| format!("qimport_work_{id}");
+    let mine = lock(&conn.connection_id().to_string());
+    let held: Option<Option<i64>> = conn
+        .exec_first("SELECT GET_LOCK(?, 0)", (&mine,))
+        .map_err(db_error)?;
+    if held != Some(Some(1)) {
+        bail!("could not take the server lock {mine}");
+    }
+    let db = t.database.clone().unwrap_or_default();
+    let prefix = work_name(t, "").table;
+    // LIKE's wildcards in the name, taken literally.
+    let literal: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '_' | '%' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let like = format!("{literal}%");
+    // Only tables qimport marked as its own: a user's table that merely looks like a
+    // work table by its name is never dropped.
+    let names: Vec<String> = conn
+        .exec(
+            "SELECT TABLE_NAME FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? AND TABLE_COMMENT = ?",
+            (&db, &like, WORK_MARK),
+        )
+        .map_err(db_error)?;
+    for name in names {
+        let Some((_, owner)) = name.rsplit_once('_') else {
+            continue;
+        };
+        if owner.is_empty() || !owner.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let free: Option<Option<i64>> = conn
+            .exec_first("SELECT IS_FREE_LOCK(?)", (lock(owner),))
+            .map_err(db_error)?;
+        if free == Some(Some(1)) {
+            let stale = TableName {
+                database: t.database.clone(),
+                table: name,
+            };
+            conn.query_drop(format!("DROP TABLE IF EXISTS {}", stale.quoted()))
+                .map_err(db_error)?;
+            if !cfg.quiet {
+                eprintln!(
+                    "qimport: dropped {}, left behind by an import that was killed",
+                    stale.quoted()
+                );
+            }
+        }
+    }
+    Ok(work_name(t, &format!("{kind}_{}", conn.connection_id())))
+}
+
+/// The comment that marks a table as a work table of qimport (set once the copy is made,
+/// and put back to the original's before the copy is renamed into place).
+pub(super) const WORK_MARK: &str = "qimport work table: dropped by the next import if left behind";
+
+/// Make `work` (a `CREATE TABLE ... LIKE` copy of a table) a work table: named and marked
+/// as qimport's own.
+pub(super) fn create_work_table(
+    conn: &mut Conn,
+    work: &TableName,
+    like: &TableName,
+) -> anyhow::Result<()> {
+    conn.query_drop(format!(
+        "CREATE TABLE {} LIKE {}",
+        work.quoted(),
+        like.quoted()
+    ))
+    .map_err(db_error)?;
+    conn.query_drop(format!(
+        "ALTER TABLE {} COMMENT = {}",
+        work.quoted(),
+        crate::sql::quote_string(WORK_MARK)
+    ))
+    .map_err(db_error)
+}
+
+/// `T__qimport_TAG`, beside `t`.
+pub(super) fn work_name(t: &TableName, tag: &str) -> TableName {
+    TableName {
+        database: t.database.clone(),
+        table: format!("{}__qimport_{tag}", t.table),
+    }
+}
+
+/// Put `fresh` in the place of `t` with one atomic RENAME, then drop the old table.
+pub(super) fn rename_into_place(
+    conn: &mut Conn,
+    t: &TableName,
+    fresh: &TableName,
+) -> anyhow::Result<()> {
+    let old = work_name(t, &format!("old_{}", conn.connection_id()));
+    conn.query_drop(format!(
+        "RENAME TABLE {t} TO {o}, {f} TO {t}",
+        t = t.quoted(),
+        o = old.quoted(),
+        f = fresh.quoted()
+    ))
+    .map_err(db_error)
+    .context("renaming the loaded table into place")?;
+    conn.query_drop(format!("DROP TABLE {}", old.quoted()))
+        .map_err(db_error)
+        .context("dropping the old table")
+}
+
+/// Before a work table is renamed into the place of `t`: it takes `t`'s own comment back
+/// (a metadata change, instant). Not in the disarmed step: an interrupt here still drops
+/// the work table.
+pub(super) fn unmark(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyhow::Result<()> {
+    let comment: Option<String> = conn
+        .exec_first(
+            "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (t.database.clone().unwrap_or_default(), &t.table),
+        )
+        .map_err(db_error)?;
+    conn.query_drop(format!(
+        "ALTER TABLE {} COMMENT = {}",
+        fresh.quoted(),
+        crate::sql::quote_string(&comment.unwrap_or_default())
+    ))
+    .map_err(db_error)
+    .context("giving the loaded table its comment")
+}
