@@ -67,7 +67,13 @@ fn load_and_publish(
     let mut loaded_cols: BTreeSet<String> = BTreeSet::new();
     // The job on the main connection maps headers, checks values and reports errors; the
     // rows themselves go over the worker connections.
-    let mut job = Job::new(cfg, conn, info, stage.clone(), super::args::Method::LoadData)?;
+    let mut job = Job::new(
+        cfg,
+        conn,
+        info,
+        stage.clone(),
+        super::args::Method::LoadData,
+    )?;
     let mode = match cfg.mode {
         Mode::Upsert => Mode::Insert,
         m => m,
