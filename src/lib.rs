@@ -14,6 +14,7 @@
 //! - [`columns`]: column selections such as `-s email,2`.
 //! - [`pipeline`]: quote-aware blocks processed in parallel, results in input order.
 //! - [`scan`]: the fast structural scan of a block (record ends by bit masks).
+//! - [`split`]: where qimport -j cuts a file into runs of records.
 //! - [`shard`]: `--shard K/N`, the K-th of N byte ranges of a file cut at record ends.
 //! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
 //! - [`progress`]: the progress bar on stderr (terminals only).
@@ -37,4 +38,5 @@ pub mod record;
 pub mod scan;
 pub mod schema;
 pub mod shard;
+pub mod split;
 pub mod sql;

@@ -678,61 +678,6 @@ fn fill(
     Ok(n)
 }
 
-/// Where to cut the bytes `[from, end)` of `src`, which start at a record boundary on line
-/// `line`, into `parts` runs of about equal size: the offset and line of each run's first
-/// record (the first is `(from, line)`). `None` when the structural scan cannot vouch for
-/// every record end before the last cut (malformed quotes, a blank line, a lone CR): quote
-/// parity, which the cuts rest on, is then not the parser's answer. One pass over the
-/// input before the last cut, one block at a time.
-pub fn split_at_records(
-    src: &dyn ReadAt,
-    (from, end): (u64, u64),
-    line: u64,
-    parts: usize,
-    delim: u8,
-) -> std::io::Result<Option<Vec<(u64, u64)>>> {
-    let mut cuts = vec![(from, line)];
-    let size = end.saturating_sub(from);
-    let mut targets = (1..parts as u64).map(|k| from + size * k / parts as u64);
-    let Some(mut target) = targets.next() else {
-        return Ok(Some(cuts));
-    };
-    let (mut at, mut line) = (from, line);
-    // Blocks cut by parity, as from a pipe.
-    let mut blocks = Cutter {
-        src: Span { src, at, end },
-        carry: Vec::new(),
-        eof: false,
-        block: BLOCK,
-    };
-    let mut buf = Vec::new();
-    let mut ends = Vec::new();
-    loop {
-        let Some(block) = blocks.next(buf)? else {
-            return Ok(Some(cuts)); // the input ended (or shrank) first
-        };
-        buf = block;
-        ends.clear();
-        // Only a block that reaches the next target needs its record ends listed.
-        let near = at + buf.len() as u64 > target;
-        let Some(scanned) = crate::scan::scan(&buf, delim, near.then_some(&mut ends)) else {
-            return Ok(None);
-        };
-        for &e in &ends {
-            if at + e as u64 >= target && at + (e as u64) < end {
-                let lines = memchr::memchr_iter(b'\n', &buf[..e]).count() as u64;
-                cuts.push((at + e as u64, line + lines));
-                match targets.next() {
-                    Some(t) => target = t.max(at + e as u64 + 1),
-                    None => return Ok(Some(cuts)),
-                }
-            }
-        }
-        at += buf.len() as u64;
-        line += scanned.lines;
-    }
-}
-
 /// The bytes `[at, end)` of an input, read as a stream with positioned reads.
 pub struct Span<'a> {
     pub src: &'a dyn ReadAt,
@@ -774,7 +719,7 @@ fn pool(threads: usize) -> anyhow::Result<Arc<rayon::ThreadPool>> {
 }
 
 /// Reads `src` in blocks cut where a record probably ends (see the module doc).
-struct Cutter<R> {
+pub(crate) struct Cutter<R> {
     src: R,
     carry: Vec<u8>,
     eof: bool,
@@ -782,8 +727,18 @@ struct Cutter<R> {
 }
 
 impl<R: Read> Cutter<R> {
+    /// Blocks of `src` cut where a line feed has an even number of quotes before it.
+    pub(crate) fn new(src: R) -> Self {
+        Cutter {
+            src,
+            carry: Vec::new(),
+            eof: false,
+            block: BLOCK,
+        }
+    }
+
     /// The next block, in `buf` (reused); `None` at the end of the input.
-    fn next(&mut self, mut buf: Vec<u8>) -> std::io::Result<Option<Vec<u8>>> {
+    pub(crate) fn next(&mut self, mut buf: Vec<u8>) -> std::io::Result<Option<Vec<u8>>> {
         buf.clear();
         buf.append(&mut self.carry);
         loop {
@@ -1018,33 +973,6 @@ mod tests {
         assert_eq!(block_start(b"x\ny\",c\nd,e\n", b','), Some(7));
         assert_eq!(block_start(b"x,\"a\nb\"\nc", b','), Some(8));
         assert_eq!(block_start(b"ab\",c", b','), None);
-    }
-
-    #[test]
-    fn splits_at_record_ends_with_their_lines() {
-        let data: Vec<u8> = (0..100)
-            .flat_map(|i| format!("{i},\"a\nb\"\n").into_bytes())
-            .collect();
-        let src = data.clone();
-        let end = data.len() as u64;
-        let cuts = split_at_records(&src, (0, end), 2, 3, b',')
-            .unwrap()
-            .unwrap();
-        assert_eq!(cuts.len(), 3);
-        assert_eq!(cuts[0], (0, 2));
-        for &(at, line) in &cuts[1..] {
-            let before = &data[..at as usize];
-            assert!(before.ends_with(b"\"\n"), "{at}");
-            assert_eq!(line, 2 + memchr::memchr_iter(b'\n', before).count() as u64);
-        }
-        // More parts than records: as many as there are.
-        let cuts = split_at_records(&src, (0, 16), 2, 8, b',')
-            .unwrap()
-            .unwrap();
-        assert_eq!(cuts, vec![(0, 2), (8, 4)]);
-        // A bare quote: parity is no guide, no cuts.
-        let bad = b"1,a\"b\n2,c\n3,d\n".to_vec();
-        assert_eq!(split_at_records(&bad, (0, 15), 1, 2, b',').unwrap(), None);
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl<'f> Split<'f> {
             return Ok(None);
         };
         Ok(
-            crate::pipeline::split_at_records(file, (from, end), rdr.line(), parts, delim)?
+            crate::split::split_at_records(file, (from, end), rdr.line(), parts, delim)?
                 .filter(|cuts| cuts.len() > 1)
                 .map(|cuts| Split {
                     file,
