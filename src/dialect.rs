@@ -85,6 +85,18 @@ impl BinaryEncoding {
     }
 }
 
+/// How a value travels in CSV: as text, as bytes encoded by `--binary`, or (BIT) as a
+/// number. qexport decides it from the result's wire types, qimport from the column's
+/// [`crate::schema::SqlType`]; both write and read the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    Text,
+    /// Bytes: encoded by `--binary`.
+    Binary,
+    /// BIT(n): a number.
+    Bit,
+}
+
 /// The value of each byte as a hex digit, or 0xFF.
 const HEX: [u8; 256] = {
     let mut t = [0xFF; 256];

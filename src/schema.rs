@@ -7,15 +7,196 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::db_error;
+use crate::dialect::ValueKind;
 use crate::sql::{quote_ident, TableName};
+
+/// A column's SQL type with what the tools need of its parameters, parsed once from
+/// `information_schema.COLUMNS` ([`SqlType::parse`]): validation, loading, key ranges and
+/// the export match on it, so that a new type is taught in one place.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum SqlType {
+    /// TINYINT to BIGINT, `bits` wide.
+    Int {
+        bits: u32,
+        unsigned: bool,
+    },
+    /// DECIMAL(precision, scale).
+    Decimal {
+        precision: u64,
+        scale: u64,
+        unsigned: bool,
+    },
+    /// FLOAT (`double` false) or DOUBLE.
+    Float {
+        double: bool,
+        unsigned: bool,
+    },
+    /// BIT(width).
+    Bit {
+        width: u32,
+    },
+    /// CHAR, VARCHAR: limited in characters.
+    Char,
+    /// TINYTEXT to LONGTEXT (JSON too): limited in bytes.
+    Text,
+    /// BINARY, VARBINARY and the BLOBs.
+    Binary,
+    /// The spatial types (bytes, WKB).
+    Geometry,
+    Date,
+    DateTime {
+        fsp: u32,
+    },
+    Timestamp {
+        fsp: u32,
+    },
+    Time {
+        fsp: u32,
+    },
+    Year,
+    Enum(Vec<String>),
+    Set(Vec<String>),
+    /// A type the server parses from its text form and stores otherwise (MariaDB's UUID,
+    /// INET4, INET6): its value must reach the server as text, never as raw bytes.
+    FromText,
+    /// Anything else: the server judges its values.
+    #[default]
+    Other,
+}
+
+impl SqlType {
+    /// From `DATA_TYPE` (any case), `COLUMN_TYPE`, `NUMERIC_PRECISION`, `NUMERIC_SCALE`
+    /// and `DATETIME_PRECISION`.
+    pub fn parse(
+        data_type: &str,
+        column_type: &str,
+        precision: Option<u64>,
+        scale: Option<u64>,
+        fsp: Option<u64>,
+    ) -> SqlType {
+        let unsigned = column_type.contains("unsigned");
+        let fsp = u32::try_from(fsp.unwrap_or(0)).unwrap_or(6);
+        let int = |bits| SqlType::Int { bits, unsigned };
+        match data_type.to_ascii_lowercase().as_str() {
+            "tinyint" => int(8),
+            "smallint" => int(16),
+            "mediumint" => int(24),
+            "int" | "integer" => int(32),
+            "bigint" => int(64),
+            "decimal" | "numeric" => SqlType::Decimal {
+                precision: precision.unwrap_or(65),
+                scale: scale.unwrap_or(0),
+                unsigned,
+            },
+            "float" => SqlType::Float {
+                double: false,
+                unsigned,
+            },
+            "double" | "real" => SqlType::Float {
+                double: true,
+                unsigned,
+            },
+            "bit" => SqlType::Bit {
+                width: u32::try_from(precision.unwrap_or(1)).unwrap_or(64),
+            },
+            "char" | "varchar" => SqlType::Char,
+            "tinytext" | "text" | "mediumtext" | "longtext" | "json" => SqlType::Text,
+            "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
+                SqlType::Binary
+            }
+            "geometry" | "point" | "linestring" | "polygon" | "multipoint" | "multilinestring"
+            | "multipolygon" | "geometrycollection" => SqlType::Geometry,
+            "date" => SqlType::Date,
+            "datetime" => SqlType::DateTime { fsp },
+            "timestamp" => SqlType::Timestamp { fsp },
+            "time" => SqlType::Time { fsp },
+            "year" => SqlType::Year,
+            "enum" => SqlType::Enum(members(column_type)),
+            "set" => SqlType::Set(members(column_type)),
+            "uuid" | "inet4" | "inet6" => SqlType::FromText,
+            _ => SqlType::Other,
+        }
+    }
+
+    /// How its values travel in CSV.
+    pub fn value_kind(&self) -> ValueKind {
+        match self {
+            SqlType::Binary | SqlType::Geometry => ValueKind::Binary,
+            SqlType::Bit { .. } => ValueKind::Bit,
+            _ => ValueKind::Text,
+        }
+    }
+
+    /// Bytes rather than text.
+    pub fn is_binary(&self) -> bool {
+        matches!(self, SqlType::Binary | SqlType::Geometry)
+    }
+
+    /// A number in the text protocol (a key value is written back as it is).
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self,
+            SqlType::Int { .. } | SqlType::Decimal { .. } | SqlType::Float { .. } | SqlType::Year
+        )
+    }
+
+    /// Key ranges can be computed for a key of this type. (ENUM sorts by its index but
+    /// compares as text, and BIT or spatial keys are rare: those tables use one
+    /// connection.)
+    pub fn ranges(&self) -> bool {
+        self.is_numeric()
+            || matches!(
+                self,
+                SqlType::Char
+                    | SqlType::Binary
+                    | SqlType::Date
+                    | SqlType::DateTime { .. }
+                    | SqlType::Timestamp { .. }
+                    | SqlType::Time { .. }
+            )
+    }
+}
+
+/// The members of `enum('a','b''c')` or `set(...)`.
+pub fn members(column_type: &str) -> Vec<String> {
+    let Some(start) = column_type.find('(') else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut chars = column_type[start + 1..].chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut m = String::new();
+        loop {
+            match chars.next() {
+                Some('\'') if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    m.push('\'');
+                }
+                Some('\\') => {
+                    if let Some(e) = chars.next() {
+                        m.push(e);
+                    }
+                }
+                Some('\'') | None => break,
+                Some(c) => m.push(c),
+            }
+        }
+        out.push(m);
+    }
+    out
+}
 
 /// One column of a table.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ColumnInfo {
     pub name: String,
-    /// `DATA_TYPE`, lower case: `int`, `varchar`, `float`, `bit`, `blob`...
-    pub data_type: String,
-    /// `COLUMN_TYPE`: the full declaration, such as `int(10) unsigned`.
+    /// The type, parsed (see [`SqlType`]).
+    pub ty: SqlType,
+    /// `COLUMN_TYPE`: the full declaration, such as `int(10) unsigned`, for messages and
+    /// the backup manifest.
     pub column_type: String,
     pub nullable: bool,
     /// `CHARACTER_SET_NAME` and `COLLATION_NAME` of text columns.
@@ -33,44 +214,37 @@ pub struct ColumnInfo {
     pub has_default: bool,
 }
 
-/// Data types that hold bytes rather than text (a `CHARACTER SET binary` column reports
-/// one of these too).
-const BINARY_TYPES: &[&str] = &[
-    "binary",
-    "varbinary",
-    "tinyblob",
-    "blob",
-    "mediumblob",
-    "longblob",
-    "geometry",
-    "point",
-    "linestring",
-    "polygon",
-    "multipoint",
-    "multilinestring",
-    "multipolygon",
-    "geometrycollection",
-];
-
-const INTEGER_TYPES: &[&str] = &["tinyint", "smallint", "mediumint", "int", "bigint"];
-
 impl ColumnInfo {
-    /// A type the server parses from its text form and stores otherwise (MariaDB's UUID,
-    /// INET4, INET6): its value must reach the server as text, never as raw bytes.
-    pub fn parsed_from_text(&self) -> bool {
-        matches!(self.data_type.as_str(), "uuid" | "inet4" | "inet6")
+    /// A column of `name` declared `column_type` (tests and synthetic columns).
+    /// Its parameters come from the declaration, as the server would report them:
+    /// `decimal(5,2)`, `bit(10)`, `datetime(6)`.
+    pub fn typed(name: &str, data_type: &str, column_type: &str) -> ColumnInfo {
+        let numbers: Vec<u64> = column_type
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split_once(')'))
+            .map(|(args, _)| {
+                args.split(',')
+                    .filter_map(|n| n.trim().parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (precision, scale, fsp) = match data_type {
+            "datetime" | "timestamp" | "time" => (None, None, numbers.first().copied()),
+            _ => (numbers.first().copied(), numbers.get(1).copied(), None),
+        };
+        ColumnInfo {
+            name: name.to_owned(),
+            ty: SqlType::parse(data_type, column_type, precision, scale, fsp),
+            column_type: column_type.to_owned(),
+            precision,
+            scale,
+            datetime_precision: fsp,
+            ..ColumnInfo::default()
+        }
     }
 
     pub fn is_binary(&self) -> bool {
-        BINARY_TYPES.contains(&self.data_type.as_str())
-    }
-
-    pub fn is_integer(&self) -> bool {
-        INTEGER_TYPES.contains(&self.data_type.as_str())
-    }
-
-    pub fn is_unsigned(&self) -> bool {
-        self.column_type.contains("unsigned")
+        self.ty.is_binary()
     }
 
     pub fn is_generated(&self) -> bool {
@@ -88,7 +262,7 @@ impl ColumnInfo {
     /// converts back to the identical FLOAT.
     pub fn select_expr(&self) -> String {
         let q = quote_ident(&self.name);
-        if self.data_type == "float" {
+        if let SqlType::Float { double: false, .. } = self.ty {
             format!("CAST({q} AS DOUBLE) AS {q}")
         } else {
             q
@@ -191,12 +365,10 @@ impl TableInfo {
         self.columns.retain(|c| !period.contains(&c.name));
         for name in period {
             self.columns.push(ColumnInfo {
-                name,
-                data_type: "timestamp".into(),
-                column_type: "timestamp(6)".into(),
+                ty: SqlType::Timestamp { fsp: 6 },
                 datetime_precision: Some(6),
                 has_default: true,
-                ..ColumnInfo::default()
+                ..ColumnInfo::typed(&name, "timestamp", "timestamp(6)")
             });
         }
         self
@@ -225,17 +397,28 @@ impl TableInfo {
 /// One row of the `information_schema.COLUMNS` query in [`TableInfo::load`].
 fn column_from_row(mut r: mysql::Row) -> ColumnInfo {
     let nullable = r.take::<String, _>(3).unwrap_or_default() == "YES";
+    let data_type: String = r.take(1).unwrap_or_default();
+    let column_type: String = r.take(2).unwrap_or_default();
+    let precision = r.take(7).unwrap_or_default();
+    let scale = r.take(8).unwrap_or_default();
+    let datetime_precision = r.take(9).unwrap_or_default();
     ColumnInfo {
         name: r.take(0).unwrap_or_default(),
-        data_type: r.take(1).unwrap_or_default(),
-        column_type: r.take(2).unwrap_or_default(),
+        ty: SqlType::parse(
+            &data_type,
+            &column_type,
+            precision,
+            scale,
+            datetime_precision,
+        ),
+        column_type,
         nullable,
         charset: r.take(4).unwrap_or_default(),
         collation: r.take(5).unwrap_or_default(),
         max_length: r.take(6).unwrap_or_default(),
-        precision: r.take(7).unwrap_or_default(),
-        scale: r.take(8).unwrap_or_default(),
-        datetime_precision: r.take(9).unwrap_or_default(),
+        precision,
+        scale,
+        datetime_precision,
         extra: r.take(10).unwrap_or_default(),
         has_default: nullable || r.take::<i64, _>(11).unwrap_or(0) == 1,
     }

@@ -20,6 +20,7 @@ use mysql::prelude::Queryable;
 use mysql::{Column, Conn, Row, Value};
 
 use crate::conn::{db_error, ConnConfig};
+use crate::dialect::ValueKind;
 use crate::dialect::{bit_to_decimal, Dialect};
 use crate::progress::Progress;
 use crate::sql::TableName;
@@ -42,17 +43,7 @@ pub trait Sinks {
     fn finish(&mut self, out: usize, rows: u64) -> anyhow::Result<()>;
 }
 
-/// How a result column is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Text,
-    /// Bytes: encoded by `--binary`.
-    Binary,
-    /// BIT(n): the server sends big-endian bytes; written as a number.
-    Bit,
-}
-
-fn kind(c: &Column) -> Kind {
+fn kind(c: &Column) -> ValueKind {
     use ColumnType::{
         MYSQL_TYPE_BIT, MYSQL_TYPE_BLOB, MYSQL_TYPE_GEOMETRY, MYSQL_TYPE_LONG_BLOB,
         MYSQL_TYPE_MEDIUM_BLOB, MYSQL_TYPE_STRING, MYSQL_TYPE_TINY_BLOB, MYSQL_TYPE_VARCHAR,
@@ -61,7 +52,7 @@ fn kind(c: &Column) -> Kind {
     /// The `binary` pseudo-charset; numbers and dates report it too, hence the type check.
     const BINARY_CHARSET: u16 = 63;
     match c.column_type() {
-        MYSQL_TYPE_BIT => Kind::Bit,
+        MYSQL_TYPE_BIT => ValueKind::Bit,
         MYSQL_TYPE_STRING
         | MYSQL_TYPE_VAR_STRING
         | MYSQL_TYPE_VARCHAR
@@ -72,15 +63,15 @@ fn kind(c: &Column) -> Kind {
         | MYSQL_TYPE_GEOMETRY
             if c.character_set() == BINARY_CHARSET =>
         {
-            Kind::Binary
+            ValueKind::Binary
         }
-        _ => Kind::Text,
+        _ => ValueKind::Text,
     }
 }
 
 /// Writes rows of one result set as CSV records.
 struct RowFormat<'a> {
-    kinds: Vec<Kind>,
+    kinds: Vec<ValueKind>,
     d: &'a Dialect,
     scratch: Vec<u8>,
 }
@@ -106,13 +97,13 @@ impl<'a> RowFormat<'a> {
             }
             match row.as_ref(i) {
                 Some(Value::Bytes(b)) => match k {
-                    Kind::Text => self.d.write_value(buf, b),
-                    Kind::Binary => {
+                    ValueKind::Text => self.d.write_value(buf, b),
+                    ValueKind::Binary => {
                         self.scratch.clear();
                         self.d.binary.encode(b, &mut self.scratch);
                         self.d.write_value(buf, &self.scratch);
                     }
-                    Kind::Bit => {
+                    ValueKind::Bit => {
                         self.scratch.clear();
                         bit_to_decimal(b, &mut self.scratch);
                         self.d.write_value(buf, &self.scratch);

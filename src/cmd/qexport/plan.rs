@@ -18,7 +18,7 @@ use mysql::{Conn, Row, Value};
 
 use crate::bytes::hex_encode;
 use crate::conn::db_error;
-use crate::schema::{ColumnInfo, TableInfo};
+use crate::schema::{ColumnInfo, SqlType, TableInfo};
 use crate::sql::quote_ident;
 
 /// A table export: which columns, which rows, in which order.
@@ -42,40 +42,6 @@ pub struct KeyRange {
     /// Holds no row at all (a shard of a table with fewer keys than shards).
     pub nothing: bool,
 }
-
-/// Key column types that ranges can be computed for. (ENUM sorts by its index but compares
-/// as text, and BIT or spatial keys are rare: those tables use one connection.)
-const RANGE_TYPES: &[&str] = &[
-    "tinyint",
-    "smallint",
-    "mediumint",
-    "int",
-    "bigint",
-    "decimal",
-    "float",
-    "double",
-    "char",
-    "varchar",
-    "binary",
-    "varbinary",
-    "date",
-    "datetime",
-    "timestamp",
-    "time",
-    "year",
-];
-
-const NUMERIC_TYPES: &[&str] = &[
-    "tinyint",
-    "smallint",
-    "mediumint",
-    "int",
-    "bigint",
-    "decimal",
-    "float",
-    "double",
-    "year",
-];
 
 impl TableQuery {
     pub fn new(
@@ -143,15 +109,10 @@ impl TableQuery {
                 self.info.name
             ));
         }
-        if let Some(c) = self
-            .info
-            .key_columns()
-            .iter()
-            .find(|c| !RANGE_TYPES.contains(&c.data_type.as_str()))
-        {
+        if let Some(c) = self.info.key_columns().iter().find(|c| !c.ty.ranges()) {
             return Some(format!(
                 "the key column {} of {} is of type {}",
-                c.name, self.info.name, c.data_type
+                c.name, self.info.name, c.column_type
             ));
         }
         if self.order_by.is_some() {
@@ -230,7 +191,7 @@ impl TableQuery {
         if n <= 1 {
             return Ok(vec![within.clone()]);
         }
-        if key.len() == 1 && key[0].is_integer() {
+        if key.len() == 1 && matches!(key[0].ty, SqlType::Int { .. }) {
             return self.split_integer(conn, within, n, false);
         }
         let count: u64 = conn
@@ -266,7 +227,7 @@ impl TableQuery {
         min_chunks: usize,
     ) -> anyhow::Result<Vec<KeyRange>> {
         let key = self.info.key_columns();
-        if key.len() == 1 && key[0].is_integer() {
+        if key.len() == 1 && matches!(key[0].ty, SqlType::Int { .. }) {
             let est = self.info.estimated_rows / rows.max(1);
             let n = usize::try_from(est)
                 .unwrap_or(usize::MAX)
@@ -399,7 +360,7 @@ fn tuple_cmp(key: &[String], vals: &[String], op: &str) -> String {
 
 /// A key value, as read in the text protocol, as an SQL literal of the column's type.
 fn literal(col: &ColumnInfo, text: &[u8]) -> anyhow::Result<String> {
-    if NUMERIC_TYPES.contains(&col.data_type.as_str()) {
+    if col.ty.is_numeric() {
         if text.is_empty()
             || !text
                 .iter()
@@ -459,13 +420,10 @@ mod tests {
     #[test]
     fn literals_by_type() {
         let col = |t: &str, cs: Option<&str>| ColumnInfo {
-            name: "k".into(),
-            data_type: t.into(),
-            column_type: t.into(),
             nullable: false,
             charset: cs.map(Into::into),
             collation: cs.map(|c| format!("{c}_general_ci")),
-            ..ColumnInfo::default()
+            ..ColumnInfo::typed("k", t, t)
         };
         assert_eq!(literal(&col("int", None), b"-42").unwrap(), "-42");
         assert!(literal(&col("int", None), b"1; DROP").is_err());

@@ -9,17 +9,18 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::db_error;
+use crate::dialect::ValueKind;
 use crate::error::DataError;
 use crate::input::Input;
 use crate::out::Output;
 use crate::record::{Reader, Record};
-use crate::schema::{ColumnInfo, TableInfo};
+use crate::schema::{ColumnInfo, SqlType, TableInfo};
 use crate::sql::TableName;
 
 use super::args::{Config, Method};
 use super::check::{Checker, CsvReader, Field, Layout};
-use super::load::{self, Encoder, Inserter, Kind, Lines, Mode};
-use super::validate::{self, Check};
+use super::load::{self, Encoder, Inserter, Lines, Mode};
+use super::validate::Check;
 
 /// The method that will run, and why (for the summary line).
 pub(super) fn choose_method(cfg: &Config, conn: &mut Conn) -> anyhow::Result<(Method, String)> {
@@ -53,10 +54,7 @@ pub(super) fn error_value_enums(cfg: &Config, layout: &Layout) -> Vec<usize> {
         .iter()
         .enumerate()
         .filter(|(_, c)| {
-            c.data_type == "enum"
-                && !validate::members(&c.column_type)
-                    .iter()
-                    .any(String::is_empty)
+            matches!(&c.ty, SqlType::Enum(members) if !members.iter().any(String::is_empty))
         })
         .map(|(i, _)| i)
         .collect()
@@ -211,7 +209,7 @@ impl<'a> Job<'a> {
                 !c.has_default
                     && !c.is_auto_increment()
                     && !c.is_generated()
-                    && c.data_type != "timestamp"
+                    && !matches!(c.ty, SqlType::Timestamp { .. })
             })
             .filter(|c| !cols.iter().any(|x| x.name == c.name))
             .map(|c| c.name.as_str())
@@ -230,8 +228,10 @@ impl<'a> Job<'a> {
                     Field {
                         col,
                         check: Check::for_column(c).lenient(cfg.lenient),
-                        binary: Kind::of(c) == Kind::Binary,
-                        null_ok: c.nullable || c.is_auto_increment() || c.data_type == "timestamp",
+                        binary: c.ty.value_kind() == ValueKind::Binary,
+                        null_ok: c.nullable
+                            || c.is_auto_increment()
+                            || matches!(c.ty, SqlType::Timestamp { .. }),
                     }
                 })
             })

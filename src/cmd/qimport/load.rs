@@ -20,7 +20,8 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, LocalInfileHandler, Value};
 
 use crate::conn::db_error;
-use crate::schema::ColumnInfo;
+use crate::dialect::ValueKind;
+use crate::schema::{ColumnInfo, SqlType};
 use crate::sql::{quote_ident, TableName};
 
 /// What to do with a row whose key exists already.
@@ -71,28 +72,6 @@ pub fn insert_sql(mode: Mode, table: &TableName, cols: &[String], source: &str) 
         sql = format!("{sql} ON DUPLICATE KEY UPDATE {}", upd.join(", "));
     }
     sql
-}
-
-/// How a column's value travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Text,
-    /// Decoded bytes.
-    Binary,
-    /// A number.
-    Bit,
-}
-
-impl Kind {
-    pub fn of(c: &ColumnInfo) -> Kind {
-        if c.is_binary() {
-            Kind::Binary
-        } else if c.data_type == "bit" {
-            Kind::Bit
-        } else {
-            Kind::Text
-        }
-    }
 }
 
 /// The row number (1-based, within one statement) to input line map, kept sparse: only
@@ -238,18 +217,18 @@ pub fn load_data_sql(stream: &str, table: &TableName, cols: &[ColumnInfo], mode:
     let mut set = Vec::new();
     for (i, c) in cols.iter().enumerate() {
         let q = quote_ident(&c.name);
-        match Kind::of(c) {
+        match c.ty.value_kind() {
             // Binary values go as their escaped bytes: a binary column takes the bytes
             // as they are, whatever the stream's character set (and an UNHEX() per row
             // cost the server about 15% of a load).
             // Types the server parses from text (UUID, INET4, INET6) would take the bytes
             // of a `binary` stream as their raw value: they go through utf8mb4.
-            Kind::Text if c.parsed_from_text() => {
+            ValueKind::Text if c.ty == SqlType::FromText => {
                 list.push(format!("@v{i}"));
                 set.push(format!("{q} = CONVERT(@v{i} USING utf8mb4)"));
             }
-            Kind::Text | Kind::Binary => list.push(q),
-            Kind::Bit => {
+            ValueKind::Text | ValueKind::Binary => list.push(q),
+            ValueKind::Bit => {
                 list.push(format!("@v{i}"));
                 set.push(format!("{q} = CAST(@v{i} AS UNSIGNED)"));
             }
@@ -490,7 +469,10 @@ impl<'a> Encoder<'a> {
         Encoder {
             buf: Vec::with_capacity(300 * 1024),
             send,
-            verbatim: cols.iter().map(|c| Kind::of(c) != Kind::Binary).collect(),
+            verbatim: cols
+                .iter()
+                .map(|c| c.ty.value_kind() != ValueKind::Binary)
+                .collect(),
         }
     }
 
@@ -601,9 +583,9 @@ impl<'c> Inserter<'c> {
         }
         for (v, c) in values.iter().zip(&self.cols) {
             self.bytes += v.as_ref().map_or(0, |v| v.len());
-            self.values.push(match (v, Kind::of(c)) {
+            self.values.push(match (v, c.ty.value_kind()) {
                 (None, _) => Value::NULL,
-                (Some(v), Kind::Bit) => Value::UInt(
+                (Some(v), ValueKind::Bit) => Value::UInt(
                     std::str::from_utf8(v)
                         .ok()
                         .and_then(|s| s.parse().ok())
@@ -805,11 +787,7 @@ mod tests {
             sent.extend_from_slice(&b);
             Ok(())
         };
-        let col = |t: &str| ColumnInfo {
-            name: "c".into(),
-            data_type: t.into(),
-            ..ColumnInfo::default()
-        };
+        let col = |t: &str| ColumnInfo::typed("c", t, t);
         let mut enc = Encoder::new(&mut send, &[col("text"), col("text")]);
         for (raw, values) in [
             (&b"a,b\r\n"[..], [Some(&b"a"[..]), Some(b"b")]),
@@ -860,11 +838,7 @@ mod tests {
 
     #[test]
     fn load_statement() {
-        let c = |n: &str, t: &str| ColumnInfo {
-            name: n.into(),
-            data_type: t.into(),
-            ..ColumnInfo::default()
-        };
+        let c = |n: &str, t: &str| ColumnInfo::typed(n, t, t);
         let t = TableName {
             database: Some("d".into()),
             table: "t".into(),

@@ -7,7 +7,7 @@
 //! column, before any row is sent. The rules accept what `qexport` writes and the server's
 //! canonical formats; they are deliberately no looser than the server's strict mode.
 
-use crate::schema::ColumnInfo;
+use crate::schema::{ColumnInfo, SqlType};
 
 /// What a column accepts.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,8 +113,7 @@ const CP1252_EXTRA: &str = "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–
 
 impl Check {
     pub fn for_column(c: &ColumnInfo) -> Check {
-        let unsigned = c.is_unsigned();
-        let int = |bits: u32| {
+        let int = |bits: u32, unsigned: bool| {
             if unsigned {
                 Check::Int {
                     min: 0,
@@ -127,40 +126,36 @@ impl Check {
                 }
             }
         };
-        let fsp = usize::try_from(c.datetime_precision.unwrap_or(0)).unwrap_or(6);
         let ci = c
             .collation
             .as_deref()
             .is_none_or(|k| !k.ends_with("_bin") && !k.ends_with("_cs"));
-        match c.data_type.as_str() {
-            "tinyint" => int(8),
-            "smallint" => int(16),
-            "mediumint" => int(24),
-            "int" | "integer" => int(32),
-            "bigint" => int(64),
-            "decimal" | "numeric" => {
-                let p = c.precision.unwrap_or(65);
-                let s = c.scale.unwrap_or(0);
-                Check::Decimal {
-                    int_digits: p.saturating_sub(s),
-                    scale: s,
-                    unsigned,
-                }
-            }
-            "float" => Check::Float {
-                max: f64::from(f32::MAX),
+        let fsp = |f: u32| usize::try_from(f).unwrap_or(6);
+        match &c.ty {
+            SqlType::Int { bits, unsigned } => int(*bits, *unsigned),
+            SqlType::Decimal {
+                precision,
+                scale,
                 unsigned,
+            } => Check::Decimal {
+                int_digits: precision.saturating_sub(*scale),
+                scale: *scale,
+                unsigned: *unsigned,
             },
-            "double" | "real" => Check::Float {
-                max: f64::MAX,
-                unsigned,
+            SqlType::Float { double, unsigned } => Check::Float {
+                max: if *double {
+                    f64::MAX
+                } else {
+                    f64::from(f32::MAX)
+                },
+                unsigned: *unsigned,
             },
-            "char" | "varchar" => Check::Text {
+            SqlType::Char => Check::Text {
                 max_chars: c.max_length,
                 max_bytes: None,
                 charset: charset(c),
             },
-            "tinytext" | "text" | "mediumtext" | "longtext" => {
+            SqlType::Text => {
                 let cs = charset(c);
                 // The limit is in bytes of the column's character set.
                 if matches!(cs, Charset::Latin1 | Charset::Ascii) {
@@ -177,34 +172,30 @@ impl Check {
                     }
                 }
             }
-            "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => {
-                Check::Binary {
-                    max_bytes: c.max_length,
-                }
-            }
-            "bit" => Check::Bit {
-                bits: u32::try_from(c.precision.unwrap_or(1)).unwrap_or(64),
+            SqlType::Binary => Check::Binary {
+                max_bytes: c.max_length,
             },
-            "date" => Check::Date,
-            "datetime" => Check::DateTime {
-                fsp,
+            SqlType::Bit { width } => Check::Bit { bits: *width },
+            SqlType::Date => Check::Date,
+            SqlType::DateTime { fsp: f } => Check::DateTime {
+                fsp: fsp(*f),
                 timestamp: false,
             },
-            "timestamp" => Check::DateTime {
-                fsp,
+            SqlType::Timestamp { fsp: f } => Check::DateTime {
+                fsp: fsp(*f),
                 timestamp: true,
             },
-            "time" => Check::Time { fsp },
-            "year" => Check::Year,
-            "enum" => Check::Enum {
-                members: members(&c.column_type),
+            SqlType::Time { fsp: f } => Check::Time { fsp: fsp(*f) },
+            SqlType::Year => Check::Year,
+            SqlType::Enum(members) => Check::Enum {
+                members: members.clone(),
                 ci,
             },
-            "set" => Check::Set {
-                members: members(&c.column_type),
+            SqlType::Set(members) => Check::Set {
+                members: members.clone(),
                 ci,
             },
-            _ => Check::Any,
+            SqlType::Geometry | SqlType::FromText | SqlType::Other => Check::Any,
         }
     }
 
@@ -367,38 +358,6 @@ fn is_member(s: &str, members: &[String], ci: bool) -> bool {
             m == s
         }
     })
-}
-
-/// The members of `enum('a','b''c')` or `set(...)`.
-pub fn members(column_type: &str) -> Vec<String> {
-    let Some(start) = column_type.find('(') else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut chars = column_type[start + 1..].chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\'' {
-            continue;
-        }
-        let mut m = String::new();
-        loop {
-            match chars.next() {
-                Some('\'') if chars.peek() == Some(&'\'') => {
-                    chars.next();
-                    m.push('\'');
-                }
-                Some('\\') => {
-                    if let Some(e) = chars.next() {
-                        m.push(e);
-                    }
-                }
-                Some('\'') | None => break,
-                Some(c) => m.push(c),
-            }
-        }
-        out.push(m);
-    }
-    out
 }
 
 fn parse_int(v: &[u8]) -> Option<i128> {
@@ -601,12 +560,7 @@ mod tests {
     use super::*;
 
     fn col(data_type: &str, column_type: &str) -> ColumnInfo {
-        ColumnInfo {
-            name: "c".into(),
-            data_type: data_type.into(),
-            column_type: column_type.into(),
-            ..ColumnInfo::default()
-        }
+        ColumnInfo::typed("c", data_type, column_type)
     }
 
     fn ok(c: &Check, v: &str) -> bool {
@@ -729,7 +683,10 @@ mod tests {
         assert!(ok(&e, "a,b") && ok(&e, "C\"D") && ok(&e, "it's") && !ok(&e, "") && !ok(&e, "x"));
         let s = Check::for_column(&col("set", "set('x y','z')"));
         assert!(ok(&s, "") && ok(&s, "x y,z") && !ok(&s, "x y,w"));
-        assert_eq!(members("enum('','a''b','c\\\\d')"), vec!["", "a'b", "c\\d"]);
+        assert_eq!(
+            crate::schema::members("enum('','a''b','c\\\\d')"),
+            vec!["", "a'b", "c\\d"]
+        );
         let b = Check::for_column(&ColumnInfo {
             precision: Some(10),
             ..col("bit", "bit(10)")
