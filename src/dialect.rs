@@ -21,8 +21,11 @@ pub enum NullMarker {
     Text(Vec<u8>),
 }
 
-/// How binary column values are spelled in CSV.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+/// How binary column values are spelled in CSV (and, by name, in a backup manifest).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum BinaryEncoding {
     /// Lower-case hex digits, two per byte (the default): `deadbeef`.
     #[default]

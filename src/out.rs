@@ -23,8 +23,11 @@ use crate::error::exit_on_broken_pipe;
 
 const BUF_SIZE: usize = 256 * 1024;
 
-/// Compression of the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+/// Compression of the output (by name in a backup manifest).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Compression {
     #[default]
     None,

@@ -5,6 +5,7 @@ mod util;
 
 mod backup;
 mod backup_trust;
+mod house;
 mod parallel;
 mod pipes;
 mod qcount;

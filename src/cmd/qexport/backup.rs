@@ -19,7 +19,6 @@ use std::path::Path;
 use anyhow::{bail, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
-use serde_json::json;
 
 use super::engine::{Job, Sinks};
 use super::objects::{self, Kind, Object};
@@ -27,7 +26,10 @@ use super::plan::{KeyRange, TableQuery};
 use super::{chunk_rows, execute, Config};
 use crate::conn::db_error;
 use crate::dialect::NullMarker;
-use crate::manifest::AFTER_DATA;
+use crate::manifest::{
+    ColumnEntry, DialectEntry, Manifest, ObjectEntry, TableEntry, AFTER_DATA, FORMAT,
+    FORMAT_VERSION,
+};
 use crate::out::{Output, Written};
 use crate::progress::Progress;
 use crate::schema::{database_privileges, list_tables, TableInfo};
@@ -435,73 +437,85 @@ fn manifest(
     queries: &[TableQuery],
     objects: &[Object],
     files: &Files<'_>,
-) -> anyhow::Result<(serde_json::Value, u64)> {
+) -> anyhow::Result<(Manifest, u64)> {
     let d = &cfg.dialect;
+    // One point in time with the other tables: InnoDB by the snapshot, tables without
+    // transactions by a lock held for the whole backup.
+    let consistent = cfg.jobs == 1 || cfg.consistent;
     let mut tables = Vec::new();
     let mut total_rows = 0;
     for (i, tq) in queries.iter().enumerate() {
-        if let Some(engine) = rows_elsewhere(&tq.info) {
-            tables.push(json!({
-                "name": tq.info.name.table,
-                "file": null,
-                "rows": null,
-                "engine": engine,
-                "data": "definition only: the rows live in other tables or servers",
-            }));
-            continue;
-        }
-        let Some((rows, written)) = &files.done[i] else {
-            bail!("{} was not written", tq.info.name);
+        let mut entry = TableEntry {
+            name: tq.info.name.table.clone(),
+            file: None,
+            rows: None,
+            bytes: None,
+            sha256: None,
+            key: tq.info.key.clone(),
+            history: tq.history,
+            engine: tq.info.engine.clone(),
+            consistent: None,
+            columns: tq
+                .info
+                .columns
+                .iter()
+                .map(|c| ColumnEntry {
+                    name: c.name.clone(),
+                    column_type: c.column_type.clone(),
+                    nullable: c.nullable,
+                })
+                .collect(),
+            data: None,
         };
-        total_rows += rows;
-        tables.push(json!({
-            "name": tq.info.name.table,
-            "file": files.names[i],
-            "rows": rows,
-            "bytes": written.bytes,
-            "sha256": written.sha256,
-            "key": tq.info.key,
-            "history": tq.history,
-            "engine": tq.info.engine,
-            // One point in time with the other tables: InnoDB by the snapshot, tables
-            // without transactions by a lock held for the whole backup.
-            "consistent": cfg.jobs == 1 || cfg.consistent,
-            "columns": tq.info.columns.iter().map(|c| json!({
-                "name": c.name, "type": c.column_type, "nullable": c.nullable,
-            })).collect::<Vec<_>>(),
-        }));
+        if rows_elsewhere(&tq.info).is_some() {
+            entry.data = Some("definition only: the rows live in other tables or servers".into());
+        } else {
+            let Some((rows, written)) = &files.done[i] else {
+                bail!("{} was not written", tq.info.name);
+            };
+            total_rows += rows;
+            entry.file = Some(files.names[i].clone());
+            entry.rows = Some(*rows);
+            entry.bytes = Some(written.bytes);
+            entry.sha256 = Some(written.sha256.clone());
+            entry.consistent = Some(consistent);
+        }
+        tables.push(entry);
     }
-    let null_marker = match &d.null {
-        NullMarker::Empty => String::new(),
-        NullMarker::Text(t) => String::from_utf8_lossy(t).into_owned(),
-    };
-    let manifest = json!({
-        "format": "qtools-backup",
-        "format_version": 1,
-        "tool": "qexport",
-        "version": env!("CARGO_PKG_VERSION"),
-        "created": about.created,
-        "server": about.server,
-        "database": about.db,
-        "consistent": cfg.jobs == 1 || cfg.consistent,
-        "partial": cfg.partial,
-        "schema": "schema.sql",
-        "schema_sha256": about.schema_sha256,
-        "sql_mode": about.sql_mode,
-        "charset": about.charset,
-        "collation": about.collation,
-        "dialect": {
-            "delimiter": char::from(d.delimiter).to_string(),
-            "header": d.header,
-            "null": null_marker,
-            "binary": d.binary.name(),
-            "compression": format!("{:?}", cfg.compression).to_lowercase(),
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool: "qexport".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        created: about.created.into(),
+        server: about.server.into(),
+        database: about.db.into(),
+        consistent,
+        partial: cfg.partial,
+        schema: "schema.sql".into(),
+        schema_sha256: Some(about.schema_sha256.into()),
+        sql_mode: Some(about.sql_mode.into()),
+        charset: Some(about.charset.into()),
+        collation: Some(about.collation.into()),
+        dialect: DialectEntry {
+            delimiter: char::from(d.delimiter).to_string(),
+            header: d.header,
+            null: match &d.null {
+                NullMarker::Empty => String::new(),
+                NullMarker::Text(t) => String::from_utf8_lossy(t).into_owned(),
+            },
+            binary: d.binary,
+            compression: cfg.compression,
         },
-        "tables": tables,
-        "objects": objects.iter().map(|o| json!({
-            "type": o.kind.word().to_lowercase(), "name": o.name,
-        })).collect::<Vec<_>>(),
-    });
+        tables,
+        objects: objects
+            .iter()
+            .map(|o| ObjectEntry {
+                kind: o.kind,
+                name: o.name.clone(),
+            })
+            .collect(),
+    };
     Ok((manifest, total_rows))
 }
 

@@ -18,45 +18,17 @@ use mysql::{Conn, Row};
 use crate::conn::db_error;
 use crate::sql::quote_ident;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Created before the tables (a column default may draw from it), with its state.
-    Sequence,
-    Function,
-    Procedure,
-    View,
-    Trigger,
-    Event,
-}
+pub use crate::manifest::ObjectKind as Kind;
 
-impl Kind {
-    /// The SQL word: `SHOW CREATE {word}`, `DROP {word}`.
-    pub fn word(self) -> &'static str {
-        match self {
-            Kind::Sequence => "SEQUENCE",
-            Kind::Function => "FUNCTION",
-            Kind::Procedure => "PROCEDURE",
-            Kind::View => "VIEW",
-            Kind::Trigger => "TRIGGER",
-            Kind::Event => "EVENT",
-        }
-    }
-
-    /// Created once the data is loaded.
-    pub fn after_data(self) -> bool {
-        matches!(self, Kind::Trigger | Kind::Event)
-    }
-
-    /// The column of `SHOW CREATE` that holds the statement.
-    fn column(self) -> &'static str {
-        match self {
-            Kind::Sequence => "Create Table",
-            Kind::Function => "Create Function",
-            Kind::Procedure => "Create Procedure",
-            Kind::View => "Create View",
-            Kind::Trigger => "SQL Original Statement",
-            Kind::Event => "Create Event",
-        }
+/// The column of `SHOW CREATE` that holds the statement.
+fn create_column(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Sequence => "Create Table",
+        Kind::Function => "Create Function",
+        Kind::Procedure => "Create Procedure",
+        Kind::View => "Create View",
+        Kind::Trigger => "SQL Original Statement",
+        Kind::Event => "Create Event",
     }
 }
 
@@ -169,7 +141,7 @@ fn show_create(conn: &mut Conn, kind: Kind, name: String) -> anyhow::Result<Obje
             .and_then(Result::ok)
             .flatten()
     };
-    let Some(create) = text(kind.column()) else {
+    let Some(create) = text(create_column(kind)) else {
         bail!("cannot back up the {what}: the server shows no definition (the backup user needs SHOW CREATE ROUTINE, SELECT or the object's privileges)");
     };
     // A sequence goes on from where it is: its next value not yet handed out to a cache

@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
-use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use super::args::Config;
@@ -22,12 +21,13 @@ use super::job::{choose_method, Job};
 use super::undo::Undo;
 use crate::bytes::hex_encode;
 use crate::conn::db_error;
-use crate::dialect::{BinaryEncoding, NullMarker};
+use crate::dialect::NullMarker;
 use crate::input::{Input, Source};
-use crate::manifest::AFTER_DATA;
+use crate::manifest::{DialectEntry, Manifest, ObjectEntry, ObjectKind, AFTER_DATA};
 use crate::schema::TableInfo;
 use crate::sql::{quote_ident, TableName};
 
+/// One table of the manifest, checked: a file comes with its row count and SHA-256.
 struct Entry {
     name: String,
     /// None: a table whose rows live elsewhere (MERGE, FEDERATED...): definition only.
@@ -41,27 +41,24 @@ struct Entry {
 pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Result<ExitCode> {
     let db = cfg.database.clone();
     let mpath = dir.join("manifest.json");
-    let manifest: Json = serde_json::from_slice(
+    let manifest = Manifest::parse(
         &std::fs::read(&mpath).with_context(|| format!("reading {}", mpath.display()))?,
     )
-    .with_context(|| format!("{}: not valid JSON", mpath.display()))?;
-    if manifest["format"] != "qtools-backup" {
-        bail!("{}: not a qexport backup manifest", mpath.display());
-    }
+    .with_context(|| mpath.display().to_string())?;
     let mut cfg = cfg.clone();
-    apply_dialect(&mut cfg, &manifest["dialect"])?;
-    apply_lenience(&mut cfg, &manifest);
+    apply_dialect(&mut cfg, &manifest.dialect)?;
+    apply_lenience(&mut cfg, manifest.sql_mode.as_deref().unwrap_or_default());
     let entries = entries(&manifest)?;
-    let objects = objects(&manifest)?;
+    let objects = &manifest.objects;
     let schema_path = dir.join("schema.sql");
     let schema = std::fs::read_to_string(&schema_path)
         .with_context(|| format!("reading {}", schema_path.display()))?;
-    check_before(conn, &db, dir, &entries, &objects)?;
-    check_privileges(conn, &db, &objects)?;
-    if manifest["partial"].as_bool() == Some(true) && !cfg.quiet {
+    check_before(conn, &db, dir, &entries, objects)?;
+    check_privileges(conn, &db, objects)?;
+    if manifest.partial && !cfg.quiet {
         eprintln!("qimport: note: {} is a partial backup (qexport --partial): it holds only the tables its user could read", dir.display());
     }
-    if let Some(want) = manifest["schema_sha256"].as_str() {
+    if let Some(want) = &manifest.schema_sha256 {
         check_sha256(&schema_path, want)?;
     }
     let (before, after) = match schema.find(&format!("\n{AFTER_DATA}")) {
@@ -71,10 +68,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     let what = |e: anyhow::Error| e.context(format!("{}", schema_path.display()));
     let before = crate::sql::script(before).map_err(what)?;
     let after = crate::sql::script(after).map_err(what)?;
-    let drops: Vec<String> = objects
-        .iter()
-        .map(|(kind, name)| drop_sql(kind, name))
-        .collect();
+    let drops: Vec<String> = objects.iter().map(|o| drop_sql(o.kind, &o.name)).collect();
     let defaults = adopt_defaults(conn, &db, &manifest, cfg.quiet)?;
     let mut created = Vec::new();
     let result = (|| {
@@ -199,10 +193,10 @@ fn load_tables(
 fn adopt_defaults(
     conn: &mut Conn,
     db: &str,
-    manifest: &Json,
+    manifest: &Manifest,
     quiet: bool,
 ) -> anyhow::Result<Option<String>> {
-    let (Some(cs), Some(coll)) = (manifest["charset"].as_str(), manifest["collation"].as_str())
+    let (Some(cs), Some(coll)) = (manifest.charset.as_deref(), manifest.collation.as_deref())
     else {
         return Ok(None);
     };
@@ -250,16 +244,16 @@ fn adopt_defaults(
 /// What the restore will need, held before anything changes: CREATE and INSERT for the
 /// tables, DROP to take them away again if it fails, and the privilege of each kind of
 /// object the backup has.
-fn check_privileges(conn: &mut Conn, db: &str, objects: &[(String, String)]) -> anyhow::Result<()> {
+fn check_privileges(conn: &mut Conn, db: &str, objects: &[ObjectEntry]) -> anyhow::Result<()> {
     let held = crate::schema::database_privileges(conn, db)?;
     let mut needed = vec!["CREATE", "DROP", "INSERT"];
-    for (kind, _) in objects {
-        needed.push(match kind.as_str() {
-            "view" => "CREATE VIEW",
-            "function" | "procedure" => "CREATE ROUTINE",
-            "trigger" => "TRIGGER",
-            "event" => "EVENT",
-            _ => "CREATE",
+    for o in objects {
+        needed.push(match o.kind {
+            ObjectKind::View => "CREATE VIEW",
+            ObjectKind::Function | ObjectKind::Procedure => "CREATE ROUTINE",
+            ObjectKind::Trigger => "TRIGGER",
+            ObjectKind::Event => "EVENT",
+            ObjectKind::Sequence => "CREATE",
         });
     }
     needed.sort_unstable();
@@ -286,34 +280,9 @@ fn first_line(stmt: &str) -> &str {
         .map_or(line, |(i, _)| &line[..i])
 }
 
-/// The statement that drops a view, routine, trigger or event of the backup.
-fn drop_sql(kind: &str, name: &str) -> String {
-    format!(
-        "DROP {} IF EXISTS {}",
-        kind.to_uppercase(),
-        quote_ident(name)
-    )
-}
-
-/// The views, routines, triggers and events the manifest lists, as (type, name).
-fn objects(manifest: &Json) -> anyhow::Result<Vec<(String, String)>> {
-    let Some(list) = manifest["objects"].as_array() else {
-        return Ok(Vec::new());
-    };
-    list.iter()
-        .map(|o| {
-            let kind = o["type"].as_str().unwrap_or_default();
-            let name = o["name"].as_str().unwrap_or_default();
-            if !matches!(
-                kind,
-                "sequence" | "view" | "function" | "procedure" | "trigger" | "event"
-            ) || name.is_empty()
-            {
-                bail!("manifest: an object of unknown type {kind:?} or without a name");
-            }
-            Ok((kind.to_owned(), name.to_owned()))
-        })
-        .collect()
+/// The statement that drops a view, routine, trigger, event or sequence of the backup.
+fn drop_sql(kind: ObjectKind, name: &str) -> String {
+    format!("DROP {} IF EXISTS {}", kind.word(), quote_ident(name))
 }
 
 fn check_sha256(path: &Path, want: &str) -> anyhow::Result<()> {
@@ -338,7 +307,7 @@ fn check_before(
     db: &str,
     dir: &Path,
     entries: &[Entry],
-    objects: &[(String, String)],
+    objects: &[ObjectEntry],
 ) -> anyhow::Result<()> {
     for e in entries {
         if let Some(file) = &e.file {
@@ -357,45 +326,49 @@ fn check_before(
             );
         }
     }
-    for (kind, name) in objects {
-        let sql = match kind.as_str() {
-            "view" | "sequence" => "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-            "trigger" => "SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?",
-            "event" => "SELECT 1 FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?",
-            _ => "SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ? AND ROUTINE_TYPE = ?",
-        };
-        let found: Option<i64> = if sql.ends_with("ROUTINE_TYPE = ?") {
-            conn.exec_first(sql, (db, name, kind.to_uppercase()))
-        } else {
-            conn.exec_first(sql, (db, name))
+    for o in objects {
+        let (kind, name) = (o.kind, &o.name);
+        let found: Option<i64> = match kind {
+            ObjectKind::View | ObjectKind::Sequence => conn.exec_first(
+                "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                (db, name),
+            ),
+            ObjectKind::Trigger => conn.exec_first(
+                "SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?",
+                (db, name),
+            ),
+            ObjectKind::Event => conn.exec_first(
+                "SELECT 1 FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?",
+                (db, name),
+            ),
+            ObjectKind::Function | ObjectKind::Procedure => conn.exec_first(
+                "SELECT 1 FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ? AND ROUTINE_TYPE = ?",
+                (db, name, kind.word()),
+            ),
         }
         .map_err(db_error)?;
         if found.is_some() {
             bail!(
-                "{kind} {db}.{name} exists: restore into a database without the backup's objects"
+                "{} {db}.{name} exists: restore into a database without the backup's objects",
+                kind.word().to_lowercase()
             );
         }
     }
     Ok(())
 }
 
-fn apply_dialect(cfg: &mut Config, d: &Json) -> anyhow::Result<()> {
-    let delim = d["delimiter"].as_str().unwrap_or(",");
-    cfg.dialect.delimiter = *delim
+fn apply_dialect(cfg: &mut Config, d: &DialectEntry) -> anyhow::Result<()> {
+    cfg.dialect.delimiter = *d
+        .delimiter
         .as_bytes()
         .first()
         .context("manifest: empty delimiter")?;
-    cfg.dialect.header = d["header"].as_bool().unwrap_or(true);
-    cfg.dialect.null = match d["null"].as_str().unwrap_or("") {
+    cfg.dialect.header = d.header;
+    cfg.dialect.null = match d.null.as_str() {
         "" => NullMarker::Empty,
         t => NullMarker::Text(t.as_bytes().to_vec()),
     };
-    cfg.dialect.binary = match d["binary"].as_str().unwrap_or("hex") {
-        "hex" => BinaryEncoding::Hex,
-        "base64" => BinaryEncoding::Base64,
-        "raw" => BinaryEncoding::Raw,
-        other => bail!("manifest: unknown binary encoding {other:?}"),
-    };
+    cfg.dialect.binary = d.binary;
     cfg.columns = None;
     cfg.rejects = None;
     Ok(())
@@ -403,40 +376,34 @@ fn apply_dialect(cfg: &mut Config, d: &Json) -> anyhow::Result<()> {
 
 /// What the source's server accepted, the restore accepts too: dates under its
 /// `ALLOW_INVALID_DATES`, and ENUM error values `''` (stored under a non-strict mode).
-fn apply_lenience(cfg: &mut Config, manifest: &Json) {
-    let mode = manifest["sql_mode"].as_str().unwrap_or_default();
+fn apply_lenience(cfg: &mut Config, mode: &str) {
     cfg.lenient = super::validate::Lenience {
         invalid_dates: mode.split(',').any(|m| m == "ALLOW_INVALID_DATES"),
         enum_error_value: true,
     };
 }
 
-fn entries(manifest: &Json) -> anyhow::Result<Vec<Entry>> {
-    let tables = manifest["tables"]
-        .as_array()
-        .context("manifest: no tables")?;
-    tables
+fn entries(manifest: &Manifest) -> anyhow::Result<Vec<Entry>> {
+    manifest
+        .tables
         .iter()
         .map(|t| {
+            let (rows, sha256) = match &t.file {
+                None => (0, String::new()),
+                Some(f) => (
+                    t.rows
+                        .with_context(|| format!("manifest: {f} without a row count"))?,
+                    t.sha256
+                        .clone()
+                        .with_context(|| format!("manifest: {f} without a SHA-256"))?,
+                ),
+            };
             Ok(Entry {
-                name: t["name"]
-                    .as_str()
-                    .context("manifest: table without a name")?
-                    .to_owned(),
-                file: match &t["file"] {
-                    Json::Null => None,
-                    f => Some(
-                        f.as_str()
-                            .context("manifest: a file name that is not text")?
-                            .to_owned(),
-                    ),
-                },
-                rows: match &t["rows"] {
-                    Json::Null if t["file"].is_null() => 0,
-                    r => r.as_u64().context("manifest: table without rows")?,
-                },
-                sha256: t["sha256"].as_str().unwrap_or_default().to_owned(),
-                history: t["history"].as_bool().unwrap_or(false),
+                name: t.name.clone(),
+                file: t.file.clone(),
+                rows,
+                sha256,
+                history: t.history,
             })
         })
         .collect()

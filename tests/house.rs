@@ -1,0 +1,130 @@
+//! Regression tests of #15's defects, and checks of the code against someone else's: the
+//! `csv` crate reads what qexport writes as the same values.
+
+use crate::util::db::TestDb;
+use crate::util::Workdir;
+
+fn backed_up(test: &str) -> (Workdir, TestDb) {
+    let wd = Workdir::new(test);
+    let db = TestDb::new(test);
+    db.exec(
+        "CREATE TABLE `café; x` (id INT PRIMARY KEY, note VARCHAR(20) DEFAULT 'a;b');
+         INSERT INTO `café; x` VALUES (1, 'é'), (2, NULL);",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    (wd, db)
+}
+
+fn tables(db: &TestDb) -> u64 {
+    db.query::<u64>(&format!(
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}'",
+        db.name
+    ))[0]
+}
+
+// See: #15: a schema.sql that differs from its manifest hash is refused before anything
+// changes; one with CRLF line ends (and a manifest that says so) restores, non-ASCII names
+// and ';' in strings included.
+#[test]
+fn schema_sql_is_checked_and_read_as_sql() {
+    let (wd, db) = backed_up("house_schema");
+    let schema = wd.path().join("bk/schema.sql");
+    let text = std::fs::read_to_string(&schema).unwrap();
+    std::fs::write(&schema, text.replace("DEFAULT 'a;b'", "DEFAULT 'a;c'")).unwrap();
+    let target = TestDb::new("house_schema_r");
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "bk"])
+        .fails(2)
+        .stderr_has(&["schema.sql: SHA-256 differs from the manifest"]);
+    assert_eq!(tables(&target), 0);
+    // CRLF throughout, with the manifest's hash made to match.
+    let crlf = text.replace('\n', "\r\n");
+    std::fs::write(&schema, &crlf).unwrap();
+    let path = wd.path().join("bk/manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let digest = wd
+        .sh("sha256sum bk/schema.sql | cut -d' ' -f1")
+        .ok()
+        .stdout();
+    m["schema_sha256"] = digest.trim().into();
+    std::fs::write(&path, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .ok();
+    assert_eq!(target.checksum("café; x"), db.checksum("café; x"));
+}
+
+// See: #15: a named option file that is missing is an error naming it.
+#[test]
+fn a_missing_defaults_file_is_named() {
+    let wd = Workdir::new("house_defaults");
+    for flag in ["--defaults-file", "--defaults-extra-file"] {
+        wd.cmd("qexport")
+            .args([&format!("{flag}=nope.cnf"), "-D", "d", "t"])
+            .fails(2)
+            .stderr_has(&[flag, "nope.cnf not found"]);
+    }
+}
+
+// See: #15: qexport widens a pipe on stdout, as the other tools do.
+#[test]
+fn qexport_widens_its_pipe() {
+    let wd = Workdir::new("house_pipe");
+    let db = TestDb::new("house_pipe");
+    let run = wd
+        .sh(&format!(
+            "qexport --url '{}' -e 'SELECT SLEEP(1) AS s' | python3 -c 'import fcntl, time; time.sleep(0.5); print(fcntl.fcntl(0, 1032))'",
+            db.url
+        ))
+        .ok();
+    assert_eq!(run.stdout().trim(), "1048576", "{}", run.report());
+}
+
+// See: #15: what qexport writes, an independent reader (the `csv` crate) reads back as the
+// same values the server holds (a NULL reads as an empty field there: `csv` has no NULL).
+#[test]
+fn qexport_output_reads_back_with_the_csv_crate() {
+    let wd = Workdir::new("house_csv");
+    let db = TestDb::new("house_csv");
+    db.exec(
+        "CREATE TABLE t (id INT PRIMARY KEY, s TEXT, d DECIMAL(30,10), dt DATETIME(6));
+         INSERT INTO t VALUES (1, 'plain', 1.5, '2026-12-03 10:00:00.000001'),
+           (2, 'a,b \"quoted\" ''x''', -0.0000000001, NULL),
+           (3, CONCAT('line1', CHAR(10), 'line2', CHAR(13), CHAR(10), 'end'), NULL, '1000-01-01 00:00:00'),
+           (4, '', 12345678901234567890.1234567890, NULL),
+           (5, NULL, 0, NULL),
+           (6, 'ünï ☃ 𝄞 ,\"', 1, NULL);",
+    );
+    for flags in ["", "--tsv", "-j 2"] {
+        let out = wd
+            .sh(&format!("qexport --url '{}' {flags} t", db.url))
+            .ok()
+            .out
+            .stdout;
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(if flags == "--tsv" { b'\t' } else { b',' })
+            .from_reader(&out[..]);
+        let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+        assert_eq!(header, ["id", "s", "d", "dt"]);
+        let got: Vec<Vec<String>> = r
+            .records()
+            .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
+            .collect();
+        let want: Vec<(i32, Option<String>, Option<String>, Option<String>)> =
+            db.query("SELECT id, s, CAST(d AS CHAR), CAST(dt AS CHAR) FROM t ORDER BY id");
+        let want: Vec<Vec<String>> = want
+            .into_iter()
+            .map(|(id, s, d, dt)| {
+                vec![
+                    id.to_string(),
+                    s.unwrap_or_default(),
+                    d.unwrap_or_default(),
+                    dt.unwrap_or_default(),
+                ]
+            })
+            .collect();
+        assert_eq!(got, want, "{flags}");
+    }
+}
