@@ -82,6 +82,9 @@ fn qexport_widens_its_pipe() {
     assert_eq!(run.stdout().trim(), "1048576", "{}", run.report());
 }
 
+/// id, then text, DECIMAL and DATETIME as the server prints them.
+type ExportedRow = (i32, Option<String>, Option<String>, Option<String>);
+
 // See: #15: what qexport writes, an independent reader (the `csv` crate) reads back as the
 // same values the server holds (a NULL reads as an empty field there: `csv` has no NULL).
 #[test]
@@ -112,7 +115,7 @@ fn qexport_output_reads_back_with_the_csv_crate() {
             .records()
             .map(|rec| rec.unwrap().iter().map(str::to_owned).collect())
             .collect();
-        let want: Vec<(i32, Option<String>, Option<String>, Option<String>)> =
+        let want: Vec<ExportedRow> =
             db.query("SELECT id, s, CAST(d AS CHAR), CAST(dt AS CHAR) FROM t ORDER BY id");
         let want: Vec<Vec<String>> = want
             .into_iter()
