@@ -20,10 +20,11 @@ use anyhow::{bail, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
+use super::args::Config;
 use super::engine::{Job, Sinks};
 use super::objects::{self, Kind, Object};
 use super::plan::{KeyRange, TableQuery};
-use super::{chunk_rows, execute, Config};
+use super::read::{chunk_rows, execute, EXPORT_INIT};
 use crate::conn::db_error;
 use crate::dialect::NullMarker;
 use crate::manifest::{
@@ -270,7 +271,7 @@ fn freeze(cfg: &Config, queries: &[TableQuery]) -> anyhow::Result<Option<Conn>> 
     if still.is_empty() || !(cfg.jobs == 1 || cfg.consistent) {
         return Ok(None);
     }
-    let mut conn = cfg.conn.connect(super::EXPORT_INIT)?;
+    let mut conn = cfg.conn.connect(EXPORT_INIT)?;
     conn.query_drop(format!("LOCK TABLES {}", still.join(", ")))
         .map_err(db_error)
         .context("locking the tables that have no transactions (MyISAM, Aria, MEMORY) for a consistent backup")?;
