@@ -125,6 +125,24 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
     Ok(b)
 }
 
+/// What the tools that read CSV for themselves (qgrep, qcount) both take: the dialect,
+/// strictness and the block engine's parallelism.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReadArgs {
+    /// Ragged records and text after a closing quote are errors
+    ///
+    /// A ragged record has another number of fields than the first (the header). Without
+    /// --strict both are accepted as they are. Example: --strict
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub csv: CsvArgs,
+
+    #[command(flatten)]
+    pub jobs: JobsArgs,
+}
+
 /// Parallelism of the CSV-reading tools (qgrep, qcount).
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Parallelism")]

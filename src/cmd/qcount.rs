@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Parser;
 
-use crate::cli::{CsvArgs, JobsArgs};
+use crate::cli::{JobsArgs, ReadArgs};
 use crate::columns::Selection;
 use crate::dialect::Dialect;
 use crate::error::{main_with, DataError};
@@ -73,18 +73,8 @@ pub struct Args {
     #[arg(long)]
     merge: bool,
 
-    /// Ragged records and text after a closing quote are errors
-    ///
-    /// A ragged record has another number of fields than the first (the header). Without
-    /// --strict both are accepted as they are. Example: --strict
-    #[arg(long)]
-    strict: bool,
-
     #[command(flatten)]
-    csv: CsvArgs,
-
-    #[command(flatten)]
-    jobs: JobsArgs,
+    read: ReadArgs,
 }
 
 /// What to count.
@@ -119,22 +109,22 @@ impl Config {
         if args.top.is_some() && !matches!(mode, Mode::Groups(_) | Mode::Merge) {
             bail!("--top needs -g (or --merge of -g tables)");
         }
-        if args.jobs.shard.is_some() {
+        if args.read.jobs.shard.is_some() {
             match mode {
                 Mode::Merge => bail!("--shard splits a CSV file; --merge reads qcount outputs"),
                 Mode::Distinct(_) => bail!("--shard with --distinct: distinct counts of shards cannot be merged (a value may be in several); use -g and count the merged rows"),
                 Mode::Groups(_) if args.top.is_some() => bail!("--shard with --top: a shard's top groups are not the file's; use --top in the --merge step"),
                 _ => {}
             }
-            args.jobs.check_shard(&args.files)?;
+            args.read.jobs.check_shard(&args.files)?;
         }
         Ok(Config {
             mode,
             top: args.top,
-            strict: args.strict,
+            strict: args.read.strict,
             files: args.files,
-            dialect: args.csv.dialect()?,
-            jobs: args.jobs,
+            dialect: args.read.csv.dialect()?,
+            jobs: args.read.jobs,
         })
     }
 }

@@ -26,7 +26,7 @@ use clap::{Parser, ValueEnum};
 use memchr::memmem;
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::cli::{CsvArgs, JobsArgs};
+use crate::cli::{JobsArgs, ReadArgs};
 use crate::columns::Selection;
 use crate::dialect::Dialect;
 use crate::error::{main_with, EXIT_NO_MATCH};
@@ -126,18 +126,8 @@ pub struct Args {
     #[arg(long)]
     exit_zero: bool,
 
-    /// Ragged records and text after a closing quote are errors
-    ///
-    /// A ragged record has another number of fields than the first (the header). Without
-    /// --strict both are accepted as they are. Example: --strict
-    #[arg(long)]
-    strict: bool,
-
     #[command(flatten)]
-    csv: CsvArgs,
-
-    #[command(flatten)]
-    jobs: JobsArgs,
+    read: ReadArgs,
 }
 
 /// When to write the header row.
@@ -269,17 +259,17 @@ impl Config {
                 })?;
             Test::Regex(regex, prefilter(&joined, args.ignore_case))
         };
-        args.jobs.check_shard(&files)?;
+        args.read.jobs.check_shard(&files)?;
         Ok(Config {
             test,
             invert: args.invert_match || args.not_null,
             select: args.select.as_deref().map(Selection::parse).transpose()?,
             header_out: args.header_out,
             exit_zero: args.exit_zero,
-            strict: args.strict,
+            strict: args.read.strict,
             files,
-            dialect: args.csv.dialect()?,
-            jobs: args.jobs,
+            dialect: args.read.csv.dialect()?,
+            jobs: args.read.jobs,
         })
     }
 

@@ -142,7 +142,7 @@ pub struct Args {
     /// and no foreign key or trigger involves it, else by one INSERT ... SELECT
     /// transaction. The staging table of an import killed outright (SIGKILL) is dropped by
     /// the next -j or --swap import of the table. Example: qimport -j 2 shop.users users.csv
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub(super) jobs: u16,
 
     /// Print nothing on success (by default one summary line goes to stderr)
