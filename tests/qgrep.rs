@@ -53,10 +53,12 @@ fn matches_unquoted_values() {
         .arg(fixture("csv/embedded.csv"))
         .ok()
         .stdout_is("id,name,email\n1,\"Doe, John\",\"say \"\"hi\"\" @gmail\"\n");
+    // A delimiter inside a quoted value is part of the value, matched whole.
     wd.cmd("qgrep")
         .arg("^a,b$")
         .arg(fixture("csv/embedded.csv"))
-        .ok();
+        .ok()
+        .stdout_is("id,name,email\n2,\"a,b\",\"c,d\"\n");
 }
 
 #[test]
@@ -300,7 +302,12 @@ fn header_out_never_and_exit_zero() {
 fn strict_rejects_ragged_records() {
     let wd = Workdir::new("qgrep_strict");
     let data = "a,b\n1,2\n3\n4,5\n";
-    wd.cmd("qgrep").arg("4").stdin(data).ok();
+    // Without --strict the ragged record is kept as it is, and the others searched.
+    wd.cmd("qgrep")
+        .arg("4")
+        .stdin(data)
+        .ok()
+        .stdout_is("a,b\n4,5\n");
     for j in ["1", "2"] {
         wd.cmd("qgrep")
             .args(["--strict", "-j", j, "4"])

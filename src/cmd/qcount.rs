@@ -457,3 +457,50 @@ const OVERFLOW: &str = "the counts add up past 18446744073709551615";
 pub fn main() -> ExitCode {
     main_with("qcount", || run(&Config::from_args(Args::parse())?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn merged(parts: &[&str]) -> anyhow::Result<Merged> {
+        let cfg = Config::from_args(Args::parse_from(["qcount", "--merge"]))?;
+        let mut m = Merged::default();
+        for (i, p) in parts.iter().enumerate() {
+            let input = Input {
+                name: format!("part{i}"),
+                reader: crate::input::Source::Stream(Box::new(std::io::Cursor::new(
+                    p.as_bytes().to_vec(),
+                ))),
+            };
+            merge(&cfg, input, &mut m)?;
+        }
+        Ok(m)
+    }
+
+    fn count(m: &Merged, key: &[Option<&[u8]>]) -> Option<u64> {
+        let mut k = Vec::new();
+        for v in key {
+            push_key(&mut k, *v);
+        }
+        m.groups.as_ref()?.counts.get(&k).copied()
+    }
+
+    // See: #15: the reduce step: numbers add up, -g tables sum by key (NULL apart from
+    // the empty string, keys with commas and line breaks), repeated headers skipped.
+    #[test]
+    fn merge_sums_counts_and_groups() {
+        assert_eq!(merged(&["3\n", "4\n5\n"]).unwrap().total, 12);
+        let m = merged(&[
+            "city,count\nParis,2\n,1\n\"\",4\n",
+            "city,count\nParis,3\n\"a,\nb\",1\n",
+        ])
+        .unwrap();
+        assert_eq!(count(&m, &[Some(b"Paris")]), Some(5));
+        assert_eq!(count(&m, &[None]), Some(1));
+        assert_eq!(count(&m, &[Some(b"")]), Some(4));
+        assert_eq!(count(&m, &[Some(b"a,\nb")]), Some(1));
+        assert_eq!(m.groups.as_ref().unwrap().counts.len(), 4);
+        assert!(merged(&["city,count\nParis,x\n"]).is_err());
+        assert!(merged(&["5\n", "city,count\nParis,1\n"]).is_err());
+    }
+}

@@ -20,8 +20,7 @@ use mysql::prelude::Queryable;
 use mysql::{Column, Conn, Row, Value};
 
 use crate::conn::{db_error, ConnConfig};
-use crate::dialect::ValueKind;
-use crate::dialect::{bit_to_decimal, Dialect};
+use crate::dialect::{bit_to_decimal, Dialect, ValueKind};
 use crate::progress::Progress;
 use crate::sql::TableName;
 
@@ -387,4 +386,69 @@ fn write_in_order(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::*;
+    use crate::dialect::BinaryEncoding;
+    use mysql::consts::ColumnType::{
+        MYSQL_TYPE_BIT, MYSQL_TYPE_BLOB, MYSQL_TYPE_LONG, MYSQL_TYPE_VAR_STRING,
+    };
+
+    // See: #15: one row as the text protocol hands it, formatted: text quoted where
+    // needed, NULL unquoted, the empty string quoted, binary by --binary, BIT a number.
+    #[test]
+    fn rows_are_formatted_losslessly() {
+        let cols: std::sync::Arc<[Column]> = vec![
+            Column::new(MYSQL_TYPE_LONG).with_name(b"id"),
+            Column::new(MYSQL_TYPE_VAR_STRING)
+                .with_name(b"s")
+                .with_character_set(45),
+            Column::new(MYSQL_TYPE_VAR_STRING)
+                .with_name(b"e")
+                .with_character_set(45),
+            Column::new(MYSQL_TYPE_BLOB)
+                .with_name(b"b")
+                .with_character_set(63),
+            Column::new(MYSQL_TYPE_BIT)
+                .with_name(b"f")
+                .with_character_set(63),
+        ]
+        .into();
+        let row = mysql_common::row::new_row(
+            vec![
+                Value::Bytes(b"7".to_vec()),
+                Value::Bytes(b"a,\"b\"\nc".to_vec()),
+                Value::Bytes(Vec::new()),
+                Value::Bytes(vec![0, 0xff]),
+                Value::Bytes(vec![0x02, 0xaa]),
+            ],
+            cols.clone(),
+        );
+        let nulls = mysql_common::row::new_row(vec![Value::NULL; 5], cols.clone());
+        for (binary, want) in [
+            (
+                BinaryEncoding::Hex,
+                "7,\"a,\"\"b\"\"\nc\",\"\",00ff,682\n,,,,\n",
+            ),
+            (
+                BinaryEncoding::Base64,
+                "7,\"a,\"\"b\"\"\nc\",\"\",AP8=,682\n,,,,\n",
+            ),
+        ] {
+            let d = Dialect {
+                binary,
+                ..Dialect::default()
+            };
+            let mut fmt = RowFormat::new(&cols, &d);
+            let mut buf = Vec::new();
+            fmt.row(&row, &mut buf).unwrap();
+            fmt.row(&nulls, &mut buf).unwrap();
+            assert_eq!(String::from_utf8_lossy(&buf), want);
+            let mut head = Vec::new();
+            fmt.header(&cols, &mut head);
+            assert_eq!(head, b"id,s,e,b,f\n");
+        }
+    }
 }

@@ -7,7 +7,10 @@ use crate::error::DataError;
 use crate::input::Source;
 use crate::out::Output;
 use crate::record::{Reader, Record};
-use crate::schema::ColumnInfo;
+use anyhow::bail;
+
+use crate::dialect::ValueKind;
+use crate::schema::{ColumnInfo, SqlType, TableInfo};
 
 use super::args::Config;
 use super::load::Row;
@@ -206,5 +209,199 @@ impl<'a> Checker<'a> {
         out.write_all(&line)?;
         self.rejected += 1;
         Ok(())
+    }
+}
+
+/// Map the header (or --columns, or the table's columns) to the table.
+pub(super) fn layout(
+    cfg: &Config,
+    info: &TableInfo,
+    name: &str,
+    header: Option<&Record>,
+) -> anyhow::Result<Layout> {
+    let names: Vec<String> = match (&cfg.columns, header) {
+        (Some(c), _) => c.clone(),
+        (None, Some(h)) => h
+            .iter()
+            .map(|(v, _)| String::from_utf8_lossy(v).into_owned())
+            .collect(),
+        (None, None) => info
+            .columns
+            .iter()
+            .filter(|c| !c.is_generated())
+            .map(|c| c.name.clone())
+            .collect(),
+    };
+    let line = header.map_or(1, Record::line);
+    let all: Vec<&str> = info.columns.iter().map(|c| c.name.as_str()).collect();
+    let mut fields = Vec::with_capacity(names.len());
+    let mut cols: Vec<ColumnInfo> = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        // The name as it is (a column may be named " id"), else without the white
+        // space around it (a CSV written as "id, name").
+        let col = info
+            .column(n)
+            .or_else(|| info.column(n.trim()))
+            .filter(|c| !c.is_generated());
+        match col {
+            Some(c) if cols.iter().any(|x| x.name == c.name) => {
+                bail!(
+                    "{name}:{line}: column {:?} appears twice in the header",
+                    c.name
+                )
+            }
+            Some(c) => {
+                fields.push(Some(cols.len()));
+                cols.push(c.clone());
+            }
+            None if cfg.ignore_extra => fields.push(None),
+            None => {
+                let why = if info.column(n).is_some() {
+                    "is a generated column"
+                } else {
+                    "is not a column of"
+                };
+                bail!(
+                    "{name}:{line}: header field {} {n:?} {why} {} (its columns: {}; --ignore-extra skips such fields)",
+                    i + 1,
+                    info.name,
+                    all.join(", ")
+                );
+            }
+        }
+    }
+    if cols.is_empty() {
+        bail!(
+            "{name}:{line}: no field of the header is a column of {}",
+            info.name
+        );
+    }
+    let missing: Vec<&str> = info
+        .columns
+        .iter()
+        .filter(|c| {
+            !c.has_default
+                && !c.is_auto_increment()
+                && !c.is_generated()
+                && !matches!(c.ty, SqlType::Timestamp { .. })
+        })
+        .filter(|c| !cols.iter().any(|x| x.name == c.name))
+        .map(|c| c.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "{name}:{line}: the table's NOT NULL column(s) without a default are missing from the header: {}",
+            missing.join(", ")
+        );
+    }
+    let fields = fields
+        .into_iter()
+        .map(|j| {
+            j.map(|col| {
+                let c = &cols[col];
+                Field {
+                    col,
+                    check: Check::for_column(c).lenient(cfg.lenient),
+                    binary: c.ty.value_kind() == ValueKind::Binary,
+                    null_ok: c.nullable
+                        || c.is_auto_increment()
+                        || matches!(c.ty, SqlType::Timestamp { .. }),
+                }
+            })
+        })
+        .collect::<Vec<_>>();
+    let binary = fields.iter().flatten().any(|f| f.binary);
+    Ok(Layout {
+        fields,
+        cols,
+        binary,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn config(flags: &[&str]) -> Config {
+        let mut argv = vec!["qimport", "--no-defaults", "-D", "d"];
+        argv.extend(flags);
+        argv.push("t");
+        Config::from_args(super::super::args::Args::parse_from(argv)).unwrap()
+    }
+
+    fn table() -> TableInfo {
+        let mut id = ColumnInfo::typed("id", "int", "int(11)");
+        id.extra = "auto_increment".into();
+        let mut name = ColumnInfo::typed(" name", "varchar", "varchar(20)");
+        name.nullable = true;
+        name.has_default = true;
+        let mut total = ColumnInfo::typed("total", "int", "int(11)");
+        total.extra = "VIRTUAL GENERATED".into();
+        let mut email = ColumnInfo::typed("email", "varchar", "varchar(50)");
+        email.nullable = true;
+        email.has_default = true;
+        TableInfo {
+            name: crate::sql::TableName::parse("d.t").unwrap(),
+            columns: vec![id, name, total, email],
+            key: vec!["id".into()],
+            engine: Some("InnoDB".into()),
+            estimated_rows: 0,
+            avg_row_length: 0,
+            period: None,
+        }
+    }
+
+    fn header(line: &[u8]) -> Record {
+        let mut r = Reader::new(line, b',');
+        let mut h = Record::default();
+        r.read(&mut h).unwrap();
+        h
+    }
+
+    fn mapped(cfg: &Config, line: &[u8]) -> anyhow::Result<Vec<Option<String>>> {
+        let l = layout(cfg, &table(), "f.csv", Some(&header(line)))?;
+        Ok(l.fields
+            .iter()
+            .map(|f| f.as_ref().map(|f| l.cols[f.col].name.clone()))
+            .collect())
+    }
+
+    // See: #15: header mapping: any order and case, exact names before trimmed ones,
+    // generated columns, unknown and repeated names.
+    #[test]
+    fn header_fields_map_to_columns() {
+        let cfg = config(&[]);
+        assert_eq!(
+            mapped(&cfg, b"EMAIL, name,Id\n").unwrap(),
+            [
+                Some("email".into()),
+                Some(" name".into()),
+                Some("id".into())
+            ]
+        );
+        // Trimmed only when no column has the name as it is.
+        assert_eq!(
+            mapped(&cfg, b"id , email\n").unwrap()[1],
+            Some("email".into())
+        );
+        let e = mapped(&cfg, b"id,total\n").unwrap_err().to_string();
+        assert!(e.contains("is a generated column"), "{e}");
+        let e = mapped(&cfg, b"id,nope\n").unwrap_err().to_string();
+        assert!(
+            e.contains("\"nope\" is not a column of d.t") && e.contains("--ignore-extra"),
+            "{e}"
+        );
+        let e = mapped(&cfg, b"id,ID\n").unwrap_err().to_string();
+        assert!(e.contains("appears twice"), "{e}");
+        let lax = config(&["--ignore-extra"]);
+        assert_eq!(
+            mapped(&lax, b"nope,id\n").unwrap(),
+            [None, Some("id".into())]
+        );
+        // No header: the table's columns in order, generated ones left out.
+        let l = layout(&config(&["-n"]), &table(), "f.csv", None).unwrap();
+        let names: Vec<&str> = l.cols.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["id", " name", "email"]);
     }
 }

@@ -9,18 +9,16 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::db_error;
-use crate::dialect::ValueKind;
 use crate::error::DataError;
 use crate::input::Input;
 use crate::out::Output;
 use crate::record::{Reader, Record};
-use crate::schema::{ColumnInfo, SqlType, TableInfo};
+use crate::schema::{SqlType, TableInfo};
 use crate::sql::TableName;
 
 use super::args::{Config, Method};
-use super::check::{Checker, CsvReader, Field, Layout};
+use super::check::{layout, Checker, CsvReader, Layout};
 use super::load::{self, Encoder, Inserter, Lines, Mode};
-use super::validate::Check;
 
 /// The method that will run, and why (for the summary line).
 pub(super) fn choose_method(cfg: &Config, conn: &mut Conn) -> anyhow::Result<(Method, String)> {
@@ -139,111 +137,6 @@ impl<'a> Job<'a> {
         })
     }
 
-    /// Map the header (or --columns, or the table's columns) to the table.
-    pub(super) fn layout(&self, name: &str, header: Option<&Record>) -> anyhow::Result<Layout> {
-        let cfg = self.checker.cfg;
-        let names: Vec<String> = match (&cfg.columns, header) {
-            (Some(c), _) => c.clone(),
-            (None, Some(h)) => h
-                .iter()
-                .map(|(v, _)| String::from_utf8_lossy(v).into_owned())
-                .collect(),
-            (None, None) => self
-                .info
-                .columns
-                .iter()
-                .filter(|c| !c.is_generated())
-                .map(|c| c.name.clone())
-                .collect(),
-        };
-        let line = header.map_or(1, Record::line);
-        let all: Vec<&str> = self.info.columns.iter().map(|c| c.name.as_str()).collect();
-        let mut fields = Vec::with_capacity(names.len());
-        let mut cols: Vec<ColumnInfo> = Vec::new();
-        for (i, n) in names.iter().enumerate() {
-            // The name as it is (a column may be named " id"), else without the white
-            // space around it (a CSV written as "id, name").
-            let col = self
-                .info
-                .column(n)
-                .or_else(|| self.info.column(n.trim()))
-                .filter(|c| !c.is_generated());
-            match col {
-                Some(c) if cols.iter().any(|x| x.name == c.name) => {
-                    bail!(
-                        "{name}:{line}: column {:?} appears twice in the header",
-                        c.name
-                    )
-                }
-                Some(c) => {
-                    fields.push(Some(cols.len()));
-                    cols.push(c.clone());
-                }
-                None if cfg.ignore_extra => fields.push(None),
-                None => {
-                    let why = if self.info.column(n).is_some() {
-                        "is a generated column"
-                    } else {
-                        "is not a column of"
-                    };
-                    bail!(
-                        "{name}:{line}: header field {} {n:?} {why} {} (its columns: {}; --ignore-extra skips such fields)",
-                        i + 1,
-                        self.info.name,
-                        all.join(", ")
-                    );
-                }
-            }
-        }
-        if cols.is_empty() {
-            bail!(
-                "{name}:{line}: no field of the header is a column of {}",
-                self.info.name
-            );
-        }
-        let missing: Vec<&str> = self
-            .info
-            .columns
-            .iter()
-            .filter(|c| {
-                !c.has_default
-                    && !c.is_auto_increment()
-                    && !c.is_generated()
-                    && !matches!(c.ty, SqlType::Timestamp { .. })
-            })
-            .filter(|c| !cols.iter().any(|x| x.name == c.name))
-            .map(|c| c.name.as_str())
-            .collect();
-        if !missing.is_empty() {
-            bail!(
-                "{name}:{line}: the table's NOT NULL column(s) without a default are missing from the header: {}",
-                missing.join(", ")
-            );
-        }
-        let fields = fields
-            .into_iter()
-            .map(|j| {
-                j.map(|col| {
-                    let c = &cols[col];
-                    Field {
-                        col,
-                        check: Check::for_column(c).lenient(cfg.lenient),
-                        binary: c.ty.value_kind() == ValueKind::Binary,
-                        null_ok: c.nullable
-                            || c.is_auto_increment()
-                            || matches!(c.ty, SqlType::Timestamp { .. }),
-                    }
-                })
-            })
-            .collect::<Vec<_>>();
-        let binary = fields.iter().flatten().any(|f| f.binary);
-        Ok(Layout {
-            fields,
-            cols,
-            binary,
-        })
-    }
-
     /// Open one input: its reader, past the header, and how its fields map to the table
     /// (writing the header line of --rejects).
     pub(super) fn open_input(
@@ -261,7 +154,7 @@ impl<'a> Job<'a> {
             }
             header = Some(rec);
         }
-        let layout = self.layout(&name, header.as_ref())?;
+        let layout = layout(self.checker.cfg, self.info, &name, header.as_ref())?;
         if header.is_none() {
             rdr = rdr.expect_width(layout.fields.len());
         }
