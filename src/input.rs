@@ -34,7 +34,7 @@ pub struct Region {
 }
 
 #[cfg(unix)]
-impl crate::pipeline::ReadAt for Region {
+impl crate::positioned::ReadAt for Region {
     fn size(&self) -> std::io::Result<u64> {
         Ok(self.len)
     }
@@ -52,7 +52,7 @@ impl crate::pipeline::ReadAt for Region {
 #[cfg(unix)]
 impl Read for Region {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = crate::pipeline::ReadAt::read_at(self, buf, self.pos)?;
+        let n = crate::positioned::ReadAt::read_at(self, buf, self.pos)?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -68,8 +68,8 @@ impl Read for Source {
     }
 }
 
-impl crate::pipeline::Positioned for Source {
-    fn positioned(&mut self) -> Option<(&dyn crate::pipeline::ReadAt, u64)> {
+impl crate::positioned::Positioned for Source {
+    fn positioned(&mut self) -> Option<(&dyn crate::positioned::ReadAt, u64)> {
         match self {
             Source::File(f) => f.positioned(),
             Source::Stream(_) => None,

@@ -13,6 +13,7 @@
 //! - [`schema`]: a table's columns, types, key and size, from `information_schema`.
 //! - [`columns`]: column selections such as `-s email,2`.
 //! - [`pipeline`]: quote-aware blocks processed in parallel, results in input order.
+//! - [`positioned`]: inputs read at any offset too (files, byte ranges); a leaf.
 //! - [`scan`]: the fast structural scan of a block (record ends by bit masks).
 //! - [`split`]: where qimport -j cuts a file into runs of records.
 //! - [`shard`]: `--shard K/N`, the K-th of N byte ranges of a file cut at record ends.
@@ -33,6 +34,7 @@ pub mod interrupt;
 pub mod manifest;
 pub mod out;
 pub mod pipeline;
+pub mod positioned;
 pub mod progress;
 pub mod record;
 pub mod scan;

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::{mpsc, Arc, Mutex};
 
+use crate::positioned::{left, Positioned, ReadAt};
 use crate::record::{parse_record, Parsed, ReadError, Record};
 
 /// Default block size: large enough that per-block overhead vanishes, small enough that
@@ -423,75 +424,6 @@ where
     walked
 }
 
-/// An input the pipeline can also read at any offset: a regular file (or, in tests, bytes
-/// in memory).
-pub trait ReadAt: Sync {
-    /// The input's size now.
-    fn size(&self) -> std::io::Result<u64>;
-    /// Read into `buf` from `offset`, as `pread` does: 0 at the end.
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
-}
-
-/// What [`walk_input`] reads: a stream, and when it is backed by something it can read at
-/// any offset, that too.
-pub trait Positioned: Read + Send + 'static {
-    /// Positioned access to the same bytes, and the offset the stream has reached.
-    fn positioned(&mut self) -> Option<(&dyn ReadAt, u64)> {
-        None
-    }
-}
-
-#[cfg(unix)]
-impl ReadAt for std::fs::File {
-    fn size(&self) -> std::io::Result<u64> {
-        Ok(self.metadata()?.len())
-    }
-
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-        std::os::unix::fs::FileExt::read_at(self, buf, offset)
-    }
-}
-
-impl Positioned for std::fs::File {
-    #[cfg(unix)]
-    fn positioned(&mut self) -> Option<(&dyn ReadAt, u64)> {
-        use std::io::Seek;
-        let pos = self.stream_position().ok()?;
-        Some((self, pos))
-    }
-}
-
-impl ReadAt for Vec<u8> {
-    fn size(&self) -> std::io::Result<u64> {
-        Ok(self.len() as u64)
-    }
-
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-        let from = usize::try_from(offset).map_or(self.len(), |o| o.min(self.len()));
-        let n = buf.len().min(self.len() - from);
-        buf[..n].copy_from_slice(&self[from..from + n]);
-        Ok(n)
-    }
-}
-
-impl Positioned for std::io::Cursor<Vec<u8>> {
-    fn positioned(&mut self) -> Option<(&dyn ReadAt, u64)> {
-        let pos = self.position();
-        Some((self.get_ref(), pos))
-    }
-}
-
-/// A stream read as a stream only (the pipeline's path for pipes), whatever is behind it.
-pub struct Stream<R>(pub R);
-
-impl<R: Read> Read for Stream<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
-    }
-}
-
-impl<R: Read + Send + 'static> Positioned for Stream<R> {}
-
 /// `-j N` on a regular file: each worker reads its own block with a positioned read, so
 /// the copy out of the page cache runs on every core (a reader thread copying for all of
 /// them was the limit), and there is no reader thread to feed.
@@ -676,26 +608,6 @@ fn fill(
         }
     }
     Ok(n)
-}
-
-/// The bytes `[at, end)` of an input, read as a stream with positioned reads.
-pub struct Span<'a> {
-    pub src: &'a dyn ReadAt,
-    pub at: u64,
-    pub end: u64,
-}
-
-impl Read for Span<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let want = buf.len().min(left(self.end, self.at));
-        let n = self.src.read_at(&mut buf[..want], self.at)?;
-        self.at += n as u64;
-        Ok(n)
-    }
-}
-
-fn left(end: u64, at: u64) -> usize {
-    usize::try_from(end.saturating_sub(at)).unwrap_or(usize::MAX)
 }
 
 /// The process's pool of `threads` workers, built on first use: a run over many files
@@ -885,7 +797,11 @@ mod tests {
     /// must give the same.
     fn walk(data: &[u8], block: usize, threads: usize) -> anyhow::Result<Vec<u8>> {
         let positioned = walk_from(std::io::Cursor::new(data.to_vec()), block, threads);
-        let streamed = walk_from(Stream(std::io::Cursor::new(data.to_vec())), block, threads);
+        let streamed = walk_from(
+            crate::positioned::Stream(std::io::Cursor::new(data.to_vec())),
+            block,
+            threads,
+        );
         match (&positioned, &streamed) {
             (Ok(a), Ok(b)) => assert_eq!(a, b),
             (Err(a), Err(b)) => assert_eq!(format!("{a:#}"), format!("{b:#}")),

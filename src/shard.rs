@@ -17,7 +17,8 @@ use std::io::Seek as _;
 use anyhow::{bail, Context};
 
 use crate::input::{Input, Region, Source};
-use crate::pipeline::{ReadAt, Start};
+use crate::pipeline::Start;
+use crate::positioned::ReadAt;
 
 /// Make `input` (past its header, as `start` read it) the K-th of N ranges of its records.
 pub fn apply(input: &mut Input, start: &mut Start, (k, n): (u64, u64)) -> anyhow::Result<()> {

@@ -4,7 +4,8 @@
 //! reading; this module only finds the cuts, and only where the structural scan vouches
 //! for every record end before them.
 
-use crate::pipeline::{Cutter, ReadAt, Span};
+use crate::pipeline::Cutter;
+use crate::positioned::{ReadAt, Span};
 
 /// Where to cut the bytes `[from, end)` of `src`, which start at a record boundary on line
 /// `line`, into `parts` runs of about equal size: the offset and line of each run's first

@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     if !seq_err {
         assert_eq!(par, seq);
     }
-    let mut stream = pipeline::Stream(std::io::Cursor::new(input.to_vec()));
+    let mut stream = qtools::positioned::Stream(std::io::Cursor::new(input.to_vec()));
     let Ok(start) = pipeline::start(&mut stream, b',', false) else { return };
     assert_eq!(start.rest, rest);
     let (streamed, res) = walk_all(stream, start, &walk);
@@ -68,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-fn walk_all(src: impl pipeline::Positioned, start: pipeline::Start, walk: &Walk) -> (Rows, Result<(), ()>) {
+fn walk_all(src: impl qtools::positioned::Positioned, start: pipeline::Start, walk: &Walk) -> (Rows, Result<(), ()>) {
     let mut rows: Rows = Vec::new();
     let res = pipeline::walk_input(
         src,

@@ -27,15 +27,9 @@ fuzz_target!(|data: &[u8]| {
     let Some((&k, value)) = data.split_first() else { return };
     let (t, ct) = TYPES[usize::from(k) % TYPES.len()];
     let col = ColumnInfo {
-        name: "c".into(),
-        data_type: t.into(),
-        column_type: ct.into(),
-        precision: Some(10),
-        scale: Some(3),
-        datetime_precision: Some(3),
         max_length: Some(5),
         charset: Some("latin1".into()),
-        ..ColumnInfo::default()
+        ..ColumnInfo::typed("c", t, ct)
     };
     let check = Check::for_column(&col);
     if check.check(value).is_ok() && t == "int" {

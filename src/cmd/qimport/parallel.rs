@@ -28,7 +28,7 @@ use super::undo::Undo;
 use crate::conn::db_error;
 use crate::error::DataError;
 use crate::input::{Input, Source};
-use crate::pipeline::Span;
+use crate::positioned::Span;
 use crate::record::Reader;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
