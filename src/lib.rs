@@ -15,6 +15,7 @@
 //! - [`pipeline`]: quote-aware blocks processed in parallel, results in input order.
 //! - [`positioned`]: inputs read at any offset too (files, byte ranges); a leaf.
 //! - [`scan`]: the fast structural scan of a block (record ends by bit masks).
+//! - [`guess`]: the quote state in the middle of CSV, guessed where blocks are cut.
 //! - [`split`]: where qimport -j cuts a file into runs of records.
 //! - [`shard`]: `--shard K/N`, the K-th of N byte ranges of a file cut at record ends.
 //! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
@@ -29,6 +30,7 @@ pub mod columns;
 pub mod conn;
 pub mod dialect;
 pub mod error;
+pub mod guess;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;

@@ -18,7 +18,8 @@ use crate::sql::TableName;
 
 use super::args::{Config, Method};
 use super::check::{layout, Checker, CsvReader, Layout};
-use super::load::{self, Encoder, Inserter, Lines, Mode};
+use super::insert::Inserter;
+use super::load::{self, Encoder, Lines, Mode};
 
 /// The method that will run, and why (for the summary line).
 pub(super) fn choose_method(cfg: &Config, conn: &mut Conn) -> anyhow::Result<(Method, String)> {

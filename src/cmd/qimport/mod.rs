@@ -18,6 +18,7 @@
 mod args;
 mod check;
 mod create;
+mod insert;
 mod job;
 mod load;
 mod parallel;
