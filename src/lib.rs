@@ -1,16 +1,20 @@
 //! qtools: move data between MySQL/MariaDB and CSV in Unix pipelines.
 //!
 //! The four binaries (`qexport`, `qimport`, `qgrep`, `qcount`) are thin: each calls
-//! `cmd::<tool>::main()`, and each tool's logic lives in one file under `cmd/`, reading as
-//! args -> `Config` -> `run`. What the tools share lives once, here:
+//! `cmd::<tool>::main()`, and each tool's logic lives under `cmd/` (one file for qgrep and
+//! qcount, a folder split by job for qexport and qimport), reading as args -> `Config` ->
+//! `run`. What the tools share lives once, here, and imports only downward (no cycle):
 //!
 //! - [`bytes`]: byte helpers every parser and writer shares (a leaf: it imports nothing).
 //! - [`dialect`]: the CSV dialect and the writing side of RFC 4180 (NULL convention).
 //! - [`record`]: the quote-aware record parser and streaming reader.
-//! - [`cli`]: flag groups every tool flattens (CSV dialect, connection).
+//! - [`cli`]: flag groups the tools flatten (CSV dialect, connection, what qgrep and
+//!   qcount both read with).
 //! - [`conn`]: connection settings (flags, `--url`, option files, `MYSQL_*`) to a session.
-//! - [`sql`]: identifier quoting and `db.table` names.
-//! - [`schema`]: a table's columns, types, key and size, from `information_schema`.
+//! - [`sql`]: identifier quoting, `db.table` names, and a lexer for the statements of SQL
+//!   text (one statement per query, `schema.sql`'s DELIMITER blocks).
+//! - [`schema`]: a table's columns and their [`schema::SqlType`] (parsed once), key, engine
+//!   and size, from `information_schema`; the user's privileges on a database.
 //! - [`columns`]: column selections such as `-s email,2`.
 //! - [`pipeline`]: quote-aware blocks processed in parallel, results in input order.
 //! - [`positioned`]: inputs read at any offset too (files, byte ranges); a leaf.
@@ -21,7 +25,8 @@
 //! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
 //! - [`progress`]: the progress bar on stderr (terminals only).
 //! - [`error`]: exit codes, broken pipes, errors that name file, line, column and value.
-//! - [`manifest`]: the backup folder's format, shared by qexport --all and qimport --dir.
+//! - [`manifest`]: the backup folder's format (one serde type), shared by qexport --all
+//!   and qimport --dir.
 
 pub mod bytes;
 pub mod cli;
