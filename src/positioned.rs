@@ -14,7 +14,7 @@ pub trait ReadAt: Sync {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize>;
 }
 
-/// What [`walk_input`] reads: a stream, and when it is backed by something it can read at
+/// What [`crate::pipeline::walk_input`] reads: a stream, and when it is backed by something it can read at
 /// any offset, that too.
 pub trait Positioned: Read + Send + 'static {
     /// Positioned access to the same bytes, and the offset the stream has reached.

@@ -177,7 +177,7 @@ fn line_end(b: &[u8], i: usize) -> usize {
     memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |n| i + n + 1)
 }
 
-/// Cut SQL text into its statements at the `;` that [`walk`] finds in code. Statements
+/// Cut SQL text into its statements at the `;` that `walk` finds in code. Statements
 /// that are only white space and comments are left out.
 pub fn statements(sql: &str) -> anyhow::Result<Vec<&str>> {
     let has_code = std::cell::Cell::new(false);
