@@ -205,16 +205,11 @@ impl<'a> Job<'a> {
                 anyhow!("refused")
             })
         });
-        let res = res.and_then(|()| {
-            if refused.is_none() {
-                ins.flush().map_err(|r| {
-                    refused = Some(r);
-                    anyhow!("refused")
-                })
-            } else {
-                Ok(())
+        if res.is_ok() {
+            if let Err(r) = ins.flush() {
+                refused = Some(r);
             }
-        });
+        }
         let (sent, skipped) = (ins.rows, ins.skipped);
         if let Some(r) = refused {
             let mut e = DataError::new(name, r.line, r.message);
