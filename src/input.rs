@@ -81,21 +81,23 @@ impl crate::positioned::Positioned for Source {
     }
 }
 
-/// Open every input in order (stdin alone when `files` is empty).
+/// Open every input in order (stdin alone when `files` is empty). Input compressed with
+/// gzip or zstd (as `qexport --gzip`/`--zstd` writes it) is decompressed on the way in,
+/// whatever its name: it is known by its first bytes.
 pub fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     if files.is_empty() {
-        return Ok(vec![stdin()]);
+        return Ok(vec![decompressed(stdin())?]);
     }
     files
         .iter()
         .map(|p| {
             if p.as_os_str() == "-" {
-                return Ok(stdin());
+                return decompressed(stdin());
             }
             let name = p.display().to_string();
             let f = File::open(p).with_context(|| format!("opening {name}"))?;
             let regular = f.metadata().is_ok_and(|m| m.is_file());
-            Ok(Input {
+            decompressed(Input {
                 name,
                 reader: if regular {
                     Source::File(f)
@@ -105,6 +107,95 @@ pub fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
             })
         })
         .collect()
+}
+
+/// What the first bytes of a stream say it is compressed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Packed {
+    Gzip,
+    Zstd,
+}
+
+fn packed(head: &[u8]) -> Option<Packed> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Some(Packed::Gzip)
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Some(Packed::Zstd)
+    } else {
+        None
+    }
+}
+
+/// `input`, decompressed when its first bytes say gzip or zstd. A regular file is looked
+/// at with a positioned read (it stays a file, for the block engine, when it is plain); a
+/// stream's first bytes are read and put back in front of it. A terminal is not looked
+/// at (nobody types gzip, and the look would wait for a line).
+fn decompressed(input: Input) -> anyhow::Result<Input> {
+    use std::io::IsTerminal as _;
+    let Input { name, reader } = input;
+    let ctx = || format!("reading {name}");
+    let (kind, stream): (Option<Packed>, Box<dyn Read + Send>) = match reader {
+        Source::File(f) => {
+            let mut head = [0u8; 4];
+            let at = std::io::Seek::stream_position(&mut &f).with_context(ctx)?;
+            let n = read_at_least(&f, &mut head, at).with_context(ctx)?;
+            match packed(&head[..n]) {
+                None => {
+                    return Ok(Input {
+                        name,
+                        reader: Source::File(f),
+                    })
+                }
+                kind => (kind, Box::new(f)),
+            }
+        }
+        Source::Stream(r) if name == "stdin" && std::io::stdin().is_terminal() => {
+            return Ok(Input {
+                name,
+                reader: Source::Stream(r),
+            })
+        }
+        Source::Stream(mut r) => {
+            let mut head = Vec::with_capacity(4);
+            while head.len() < 4 {
+                let mut b = [0u8; 4];
+                let n = r.read(&mut b[..4 - head.len()]).with_context(ctx)?;
+                if n == 0 {
+                    break;
+                }
+                head.extend_from_slice(&b[..n]);
+            }
+            let kind = packed(&head);
+            (kind, Box::new(std::io::Cursor::new(head).chain(r)))
+        }
+        other @ Source::Region(_) => {
+            return Ok(Input {
+                name,
+                reader: other,
+            })
+        }
+    };
+    let reader: Box<dyn Read + Send> = match kind {
+        Some(Packed::Gzip) => Box::new(flate2::read::MultiGzDecoder::new(stream)),
+        Some(Packed::Zstd) => Box::new(zstd::stream::read::Decoder::new(stream).with_context(ctx)?),
+        None => stream,
+    };
+    Ok(Input {
+        name,
+        reader: Source::Stream(reader),
+    })
+}
+
+/// Read into `buf` from `at` until it is full or the file ends: how many bytes there were.
+fn read_at_least(f: &File, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match std::os::unix::fs::FileExt::read_at(f, &mut buf[n..], at + n as u64)? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
 }
 
 fn stdin() -> Input {

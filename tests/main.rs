@@ -6,6 +6,7 @@ mod util;
 mod backup;
 mod backup_trust;
 mod house;
+mod inputs;
 mod parallel;
 mod pipes;
 mod qcount;

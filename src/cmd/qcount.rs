@@ -41,6 +41,9 @@ Examples:
 #[command(name = "qcount", version, after_help = EXAMPLES)]
 pub struct Args {
     /// CSV files to count, together [default: stdin]
+    ///
+    /// gzip and zstd input (files or stdin, known by their first bytes) is decompressed.
+    /// Example: qcount users.csv.gz
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
 

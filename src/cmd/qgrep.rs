@@ -60,6 +60,9 @@ pub struct Args {
     pattern: Option<String>,
 
     /// CSV files to read [default: stdin]
+    ///
+    /// gzip and zstd input (files or stdin, known by their first bytes) is decompressed.
+    /// Example: qgrep @gmail users.csv.zst
     #[arg(value_name = "FILE")]
     files: Vec<PathBuf>,
 

@@ -53,7 +53,8 @@ pub struct Args {
 
     /// CSV files to load, each with its own header row [default: stdin]
     ///
-    /// `-` is stdin. All files load in the same transaction.
+    /// `-` is stdin. All files load in the same transaction. gzip and zstd input (files or
+    /// stdin, known by their first bytes) is decompressed: qimport users users.csv.zst
     #[arg(value_name = "FILE")]
     pub(super) files: Vec<PathBuf>,
 
