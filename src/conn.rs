@@ -336,23 +336,65 @@ fn collect_options(
             continue;
         }
         let (key, value) = match line.split_once('=') {
-            Some((k, v)) => (k.trim(), unquote(v.trim())),
+            Some((k, v)) => (k.trim(), option_value(v)),
             None => (line, String::new()),
         };
-        let key = key.replace('_', "-");
+        // `loose-` only tells a program to ignore an option it does not know.
+        let key = key.strip_prefix("loose-").unwrap_or(key).replace('_', "-");
         values.insert(key, value);
     }
     Ok(())
 }
 
-fn unquote(v: &str) -> String {
-    for q in ['"', '\''] {
-        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
-            return v[1..v.len() - 1].to_owned();
+/// An option's value as the mysql and mariadb clients read it (their `my_default.c`): a
+/// comment starts at the first `#` outside quotes; white space around what is left goes;
+/// one pair of quotes goes when the value starts and ends with the same one (so `'o''k'`
+/// is `o''k`, as the client has it); then `\b \t \n \r \s` are a backspace, tab, line
+/// feed, carriage return and space, and a backslash takes any other character as it is.
+fn option_value(raw: &str) -> String {
+    let mut quote: Option<char> = None;
+    let mut end = raw.len();
+    let mut escaped = false;
+    for (i, c) in raw.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            // A backslash protects the next character inside quotes only.
+            '\\' if quote.is_some() => escaped = true,
+            '"' | '\'' if quote == Some(c) => quote = None,
+            '"' | '\'' if quote.is_none() => quote = Some(c),
+            '#' if quote.is_none() => {
+                end = i;
+                break;
+            }
+            _ => {}
         }
     }
-    // An unquoted value ends at a comment.
-    v.split(" #").next().unwrap_or(v).trim().to_owned()
+    let mut v = raw[..end].trim();
+    for q in ['"', '\''] {
+        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
+            v = &v[1..v.len() - 1];
+            break;
+        }
+    }
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next() {
+            Some('b') => '\u{8}',
+            Some('t') => '\t',
+            Some('n') => '\n',
+            Some('r') => '\r',
+            Some('s') => ' ',
+            Some(other) => other,
+            // A backslash at the very end stays.
+            None => '\\',
+        });
+    }
+    out
 }
 
 /// `mysql://user:pass@host:port/db?socket=/path`; errors never quote the URL.
@@ -552,6 +594,45 @@ mod tests {
             Some(dir.path())
         )
         .is_ok());
+    }
+
+    // See: #16: option files read as the mariadb client reads them (each case checked
+    // against `mariadb --print-defaults` on the same file; tests/house.rs does so live).
+    #[test]
+    fn option_values_follow_the_client() {
+        for (raw, want) in [
+            (r#""a\"b""#, "a\"b"),
+            (r#" "simple" # comment"#, "simple"),
+            ("a#b", "a"),
+            ("x;y", "x;y"),
+            ("3307  # trailing", "3307"),
+            (r"with\sspace\\back", "with space\\back"),
+            (r#"'single "q"'"#, "single \"q\""),
+            ("  plain  ", "plain"),
+            (r"'a\'b'", "a'b"),
+            ("'o''k'", "o''k"),
+            (r"x\#y", "x\\"),
+            (r#""ab"cd"#, r#""ab"cd"#),
+            ("", ""),
+        ] {
+            assert_eq!(option_value(raw), want, "{raw}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("my.cnf");
+        std::fs::write(
+            &f,
+            "[client]\nloose-socket = /tmp/s.sock\nunknown-key = 1\nssl\n; c\n# c\npassword = \"p#w\" # c\n[mysqld]\nuser = no\n",
+        )
+        .unwrap();
+        let args = ConnArgs {
+            defaults_file: Some(f.to_string_lossy().into()),
+            ..ConnArgs::default()
+        };
+        let c =
+            ConnConfig::resolve_with(&args, "qexport", env_of(&[("USER", "me")]), None).unwrap();
+        assert_eq!(c.socket.as_deref(), Some("/tmp/s.sock"));
+        assert_eq!(c.password.as_deref(), Some("p#w"));
+        assert_eq!(c.user.as_deref(), Some("me"));
     }
 
     #[test]

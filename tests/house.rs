@@ -131,3 +131,36 @@ fn qexport_output_reads_back_with_the_csv_crate() {
         assert_eq!(got, want, "{flags}");
     }
 }
+
+// See: #16: the option file is read as the mariadb client reads it: quotes and escapes,
+// comments after a value, `#` ending an unquoted one, `loose-` prefixes, other groups.
+#[test]
+fn option_files_read_as_the_mariadb_client_reads_them() {
+    let wd = Workdir::new("house_cnf");
+    let cnf = wd.create(
+        "my.cnf",
+        "[client]\npassword=\"a\\\"b#c\" # comment\nuser = 'o''k'\nhost=h\\#ost\ndatabase = x;y\nloose-socket = /tmp/s.sock\nport = 3307  # trailing\n; comment\n# comment\nunknown-key = 1\n[mysqld]\nuser = server\n",
+    );
+    let out = std::process::Command::new("mariadb")
+        .arg(format!("--defaults-file={}", cnf.display()))
+        .arg("--print-defaults")
+        .output()
+        .expect("running mariadb --print-defaults (scripts/deps.sh installs mariadb-client)");
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let client = |key: &str| -> Option<String> {
+        shown
+            .split_whitespace()
+            .find_map(|a| a.strip_prefix(&format!("--{key}=")).map(str::to_owned))
+    };
+    let args = qtools::cli::ConnArgs {
+        defaults_file: Some(cnf.to_string_lossy().into_owned()),
+        ..qtools::cli::ConnArgs::default()
+    };
+    let ours = qtools::conn::ConnConfig::resolve_with(&args, "qexport", |_| None, None).unwrap();
+    assert_eq!(ours.password, client("password"), "{shown}");
+    assert_eq!(ours.user, client("user"), "{shown}");
+    assert_eq!(ours.host, client("host"), "{shown}");
+    assert_eq!(ours.database, client("database"), "{shown}");
+    assert_eq!(ours.socket, client("loose-socket"), "{shown}");
+    assert_eq!(ours.port.map(|p| p.to_string()), client("port"), "{shown}");
+}
