@@ -9,6 +9,10 @@ use clap::Args;
 
 use crate::dialect::{BinaryEncoding, Dialect, NullMarker};
 
+/// What `--version` says: the package version and the git commit it was built from (see
+/// build.rs), `+changes` when the tree had uncommitted changes.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("QTOOLS_COMMIT"), ")");
+
 /// CSV dialect flags, shared by all four tools.
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "CSV dialect")]

@@ -164,3 +164,54 @@ fn option_files_read_as_the_mariadb_client_reads_them() {
     assert_eq!(ours.socket, client("loose-socket"), "{shown}");
     assert_eq!(ours.port.map(|p| p.to_string()), client("port"), "{shown}");
 }
+
+/// Each flag `--help` of `tool` lists, with its short form when it has one.
+fn help_flags(wd: &Workdir, tool: &str) -> Vec<(Option<String>, String)> {
+    let help = wd.cmd(tool).arg("--help").ok().stdout();
+    help.lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let (short, rest) = match l.strip_prefix('-') {
+                Some(r) if !r.starts_with('-') => {
+                    let (s, rest) = r.split_once(", ")?;
+                    (Some(format!("-{s}")), rest)
+                }
+                _ => (None, l),
+            };
+            let long: String = rest
+                .strip_prefix("--")?
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            Some((short, format!("--{long}")))
+        })
+        .collect()
+}
+
+// See: #16: every flag of every tool's --help is in the README (by its long or its short
+// form), --help ends with examples, and --version names the commit.
+#[test]
+fn help_and_readme_agree() {
+    let wd = Workdir::new("house_help");
+    let readme = std::fs::read_to_string(crate::util::root().join("README.md")).unwrap();
+    let mentioned = |f: &str| {
+        [format!("`{f}"), format!(" {f} "), format!("{f}=")]
+            .iter()
+            .any(|p| readme.contains(p.as_str()))
+    };
+    for tool in ["qexport", "qimport", "qgrep", "qcount"] {
+        let flags = help_flags(&wd, tool);
+        assert!(flags.len() > 5, "{tool}: {flags:?}");
+        for (short, long) in flags {
+            assert!(
+                mentioned(&long) || short.as_deref().is_some_and(mentioned),
+                "{tool} {long} is in --help but not in README.md"
+            );
+        }
+        let help = wd.cmd(tool).arg("--help").ok().stdout();
+        assert!(help.contains("Examples:"), "{tool}");
+        let version = wd.cmd(tool).arg("--version").ok().stdout();
+        let rest = version.trim().strip_prefix(&format!("{tool} ")).unwrap();
+        assert!(rest.contains(" (") && rest.ends_with(')'), "{version}");
+    }
+}

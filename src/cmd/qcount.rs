@@ -38,7 +38,7 @@ Examples:
 
 /// Count the records of CSV input (the header row is not counted), or count them by group.
 #[derive(Parser, Debug)]
-#[command(name = "qcount", version, after_help = EXAMPLES)]
+#[command(name = "qcount", version = crate::cli::VERSION, after_help = EXAMPLES)]
 pub struct Args {
     /// CSV files to count, together [default: stdin]
     ///

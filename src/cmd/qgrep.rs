@@ -50,7 +50,7 @@ Examples:
 
 /// Keep the CSV records in which any field matches PATTERN (header always kept).
 #[derive(Parser, Debug)]
-#[command(name = "qgrep", version, after_help = EXAMPLES)]
+#[command(name = "qgrep", version = crate::cli::VERSION, after_help = EXAMPLES)]
 pub struct Args {
     /// Regular expression (Rust regex syntax), or a plain string with -F
     ///

@@ -45,7 +45,7 @@ pub enum Method {
 
 /// Load CSV into a MySQL/MariaDB table: every value checked first, then all rows or none.
 #[derive(Parser, Debug)]
-#[command(name = "qimport", version, disable_help_flag = true, after_help = EXAMPLES)]
+#[command(name = "qimport", version = crate::cli::VERSION, disable_help_flag = true, after_help = EXAMPLES)]
 pub struct Args {
     /// Target table: TABLE or DATABASE.TABLE
     #[arg(value_name = "TABLE", required_unless_present = "dir")]
