@@ -18,6 +18,8 @@ have mariadb || have mysql || missing+=(mariadb-client)
 have mariadb-admin || have mysqladmin || missing+=(mariadb-client)
 # GNU parallel: the tests run the fan-out recipes of the README with it.
 have parallel || missing+=(parallel)
+# man: the tests render the installed man pages (scripts/install.sh).
+have man || missing+=(man-db)
 
 if [ ${#missing[@]} -gt 0 ]; then
     pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -24,6 +24,7 @@
 //! - [`shard`]: `--shard K/N`, the K-th of N byte ranges of a file cut at record ends.
 //! - [`input`], [`out`]: opening inputs; the one stdout/file writer (atomic `-o`).
 //! - [`progress`]: the progress bar on stderr (terminals only).
+//! - [`docs`]: man pages and shell completions from the clap definitions.
 //! - [`error`]: exit codes, broken pipes, errors that name file, line, column and value.
 //! - [`manifest`]: the backup folder's format (one serde type), shared by qexport --all
 //!   and qimport --dir.
@@ -34,6 +35,7 @@ pub mod cmd;
 pub mod columns;
 pub mod conn;
 pub mod dialect;
+pub mod docs;
 pub mod error;
 pub mod guess;
 pub mod input;

@@ -215,3 +215,56 @@ fn help_and_readme_agree() {
         assert!(rest.contains(" (") && rest.ends_with(')'), "{version}");
     }
 }
+
+// See: #16: scripts/install.sh puts the binaries, man pages and completions under a
+// prefix; each page renders with man, each bash completion parses.
+#[test]
+fn install_puts_binaries_man_pages_and_completions() {
+    let wd = Workdir::new("house_install");
+    let bins = std::path::Path::new(env!("CARGO_BIN_EXE_qexport"))
+        .parent()
+        .unwrap();
+    let prefix = wd.path().join("prefix");
+    let run = std::process::Command::new("bash")
+        .arg(crate::util::root().join("scripts/install.sh"))
+        .arg(&prefix)
+        .env("QTOOLS_BIN_DIR", bins)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for tool in ["qexport", "qimport", "qgrep", "qcount"] {
+        assert!(prefix.join("bin").join(tool).exists());
+        let page = prefix.join(format!("share/man/man1/{tool}.1"));
+        let man = std::process::Command::new("man")
+            .arg("-l")
+            .arg(&page)
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .expect("running man (scripts/deps.sh installs man-db)");
+        let text = String::from_utf8_lossy(&man.stdout);
+        assert!(
+            man.status.success(),
+            "{}",
+            String::from_utf8_lossy(&man.stderr)
+        );
+        assert!(text.contains(tool) && text.contains("Examples:"), "{text}");
+        let bash = prefix.join(format!("share/bash-completion/completions/{tool}"));
+        let check = std::process::Command::new("bash")
+            .arg("-n")
+            .arg(&bash)
+            .status()
+            .unwrap();
+        assert!(check.success(), "bash -n {}", bash.display());
+        assert!(prefix
+            .join(format!("share/zsh/site-functions/_{tool}"))
+            .exists());
+        assert!(prefix
+            .join(format!("share/fish/vendor_completions.d/{tool}.fish"))
+            .exists());
+    }
+}

@@ -458,6 +458,9 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
 const OVERFLOW: &str = "the counts add up past 18446744073709551615";
 
 pub fn main() -> ExitCode {
+    if let Some(done) = crate::docs::generate_if_asked::<Args>() {
+        return done;
+    }
     main_with("qcount", || run(&Config::from_args(Args::parse())?))
 }
 

@@ -518,6 +518,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
 }
 
 pub fn main() -> ExitCode {
+    if let Some(done) = crate::docs::generate_if_asked::<Args>() {
+        return done;
+    }
     main_with("qgrep", || run(&Config::from_args(Args::parse())?))
 }
 

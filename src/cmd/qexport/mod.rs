@@ -185,6 +185,9 @@ fn export_table(
 }
 
 pub fn main() -> ExitCode {
+    if let Some(done) = crate::docs::generate_if_asked::<Args>() {
+        return done;
+    }
     main_with("qexport", || {
         run(&Config::from_args(Args::parse_from(mysql_style_args()))?)
     })

@@ -159,6 +159,9 @@ fn import(
 }
 
 pub fn main() -> ExitCode {
+    if let Some(done) = crate::docs::generate_if_asked::<Args>() {
+        return done;
+    }
     main_with("qimport", || {
         run(&Config::from_args(Args::parse_from(mysql_style_args()))?)
     })
