@@ -290,6 +290,14 @@ pub struct ConnArgs {
     /// Read no option file
     #[arg(long)]
     pub no_defaults: bool,
+
+    /// Compress the protocol, as the mysql client's --compress (for slow links)
+    ///
+    /// zlib on every packet both ways: it saves bytes on a slow or metered link and costs
+    /// CPU on a fast one. The option file key `compress` and `--url ...?compress=true` do
+    /// the same. Example: qexport -C -h far.example.com users
+    #[arg(short = 'C', long)]
+    pub compress: bool,
 }
 
 #[cfg(test)]

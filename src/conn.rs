@@ -37,6 +37,8 @@ pub struct ConnConfig {
     pub password: Option<String>,
     pub socket: Option<String>,
     pub database: Option<String>,
+    /// Protocol compression (`-C`).
+    pub compress: bool,
 }
 
 impl fmt::Debug for ConnConfig {
@@ -48,6 +50,7 @@ impl fmt::Debug for ConnConfig {
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("socket", &self.socket)
             .field("database", &self.database)
+            .field("compress", &self.compress)
             .finish()
     }
 }
@@ -61,6 +64,7 @@ struct Layer {
     password: Option<String>,
     socket: Option<String>,
     database: Option<String>,
+    compress: Option<bool>,
 }
 
 impl ConnConfig {
@@ -91,6 +95,7 @@ impl ConnConfig {
             password: env("MYSQL_PWD"),
             socket: env("MYSQL_UNIX_PORT"),
             database: None,
+            compress: None,
         }];
         if !args.no_defaults {
             let groups = ["client", "client-mariadb", tool];
@@ -122,6 +127,7 @@ impl ConnConfig {
             password: args.password.clone().flatten(),
             socket: args.socket.clone(),
             database: args.database.clone(),
+            compress: args.compress.then_some(true),
         });
 
         let mut cfg = ConnConfig::default();
@@ -138,6 +144,7 @@ impl ConnConfig {
             cfg.password = l.password.or(cfg.password);
             cfg.socket = l.socket.or(cfg.socket);
             cfg.database = l.database.or(cfg.database);
+            cfg.compress = l.compress.unwrap_or(cfg.compress);
         }
         if cfg.user.is_none() {
             cfg.user = env("USER").or_else(|| env("LOGNAME"));
@@ -194,6 +201,9 @@ impl ConnConfig {
                     .map(|s| (*s).to_owned())
                     .collect(),
             );
+        if self.compress {
+            b = b.compress(Some(mysql::Compression::default()));
+        }
         if let Some(s) = self.socket_path() {
             b = b.socket(Some(s));
         } else {
@@ -286,6 +296,7 @@ fn read_option_file(path: &Path, groups: &[&str]) -> anyhow::Result<Layer> {
         password: values.remove("password"),
         socket: values.remove("socket"),
         database: values.remove("database"),
+        compress: values.remove("compress").map(|v| truthy(&v)),
     })
 }
 
@@ -397,7 +408,12 @@ fn option_value(raw: &str) -> String {
     out
 }
 
-/// `mysql://user:pass@host:port/db?socket=/path`; errors never quote the URL.
+/// An option given without a value, or as 1, true or on (any case): set.
+fn truthy(v: &str) -> bool {
+    v.is_empty() || v == "1" || v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("on")
+}
+
+/// `mysql://user:pass@host:port/db?socket=/path&compress=true`; errors never quote the URL.
 fn parse_url(s: &str) -> anyhow::Result<Layer> {
     let Ok(u) = url::Url::parse(s) else {
         bail!("--url: not a valid URL (expected mysql://user:password@host:port/database)");
@@ -422,10 +438,13 @@ fn parse_url(s: &str) -> anyhow::Result<Layer> {
         .filter(|d| !d.is_empty())
         .map(decode)
         .transpose()?;
-    let socket = u
-        .query_pairs()
-        .find(|(k, _)| k == "socket")
-        .map(|(_, v)| v.into_owned());
+    let query = |key: &str| {
+        u.query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    let socket = query("socket");
+    let compress = query("compress").map(|v| truthy(&v));
     Ok(Layer {
         host: u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()),
         port: u.port().map(|p| p.to_string()),
@@ -433,6 +452,7 @@ fn parse_url(s: &str) -> anyhow::Result<Layer> {
         password,
         socket,
         database,
+        compress,
     })
 }
 

@@ -268,3 +268,46 @@ fn install_puts_binaries_man_pages_and_completions() {
             .exists());
     }
 }
+
+// See: #16: -C compresses the protocol (the session says so) and changes no byte, for
+// export, import with LOAD DATA and -j 2; the option file key and the URL do the same.
+#[test]
+fn compression_changes_no_byte() {
+    let wd = Workdir::new("house_compress");
+    let db = TestDb::new("house_compress");
+    db.load("users.sql");
+    db.exec("CREATE TABLE copy LIKE users;");
+    let status = "SHOW SESSION STATUS LIKE 'Compression'";
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "-C", "-e", status])
+        .ok()
+        .stdout_is("Variable_name,Value\nCompression,ON\n");
+    wd.create("c.cnf", "[client]\ncompress\n");
+    wd.cmd("qexport")
+        .args(["--defaults-file=c.cnf", "--url", &db.url, "-e", status])
+        .ok()
+        .stdout_is("Variable_name,Value\nCompression,ON\n");
+    wd.cmd("qexport")
+        .args(["--url", &format!("{}?compress=true", db.url), "-e", status])
+        .ok()
+        .stdout_is("Variable_name,Value\nCompression,ON\n");
+    let plain = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "users"])
+        .ok()
+        .stdout();
+    for j in ["1", "2"] {
+        let packed = wd
+            .cmd("qexport")
+            .args(["--url", &db.url, "-C", "-j", j, "users"])
+            .ok()
+            .stdout();
+        assert_eq!(packed, plain);
+        db.exec("DELETE FROM copy");
+        wd.cmd("qimport")
+            .args(["--url", &db.url, "-C", "-j", j, "copy"])
+            .stdin(&plain)
+            .ok();
+        assert_eq!(db.checksum("copy"), db.checksum("users"));
+    }
+}
