@@ -143,6 +143,13 @@ pub struct ReadArgs {
     #[command(flatten)]
     pub csv: CsvArgs,
 
+    /// The input's encoding, converted to UTF-8 as it is read [default: utf-8]
+    ///
+    /// For CSV saved by spreadsheets. A UTF-16 byte-order mark is recognised without it.
+    /// Example: --encoding cp1252
+    #[arg(long, value_enum, value_name = "NAME", default_value_t = crate::encoding::Encoding::Utf8, hide_default_value = true)]
+    pub encoding: crate::encoding::Encoding,
+
     #[command(flatten)]
     pub jobs: JobsArgs,
 }

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::encoding::Encoding;
+
 /// One input stream with the name used in messages (`stdin` or the path).
 pub struct Input {
     pub name: String,
@@ -84,27 +86,33 @@ impl crate::positioned::Positioned for Source {
 /// Open every input in order (stdin alone when `files` is empty). Input compressed with
 /// gzip or zstd (as `qexport --gzip`/`--zstd` writes it) is decompressed on the way in,
 /// whatever its name: it is known by its first bytes.
-pub fn open_all(files: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+///
+/// Input in another `encoding` than UTF-8 (or starting with a UTF-16 byte-order mark) is
+/// converted to UTF-8 (see [`crate::encoding`]).
+pub fn open_all(files: &[PathBuf], encoding: Encoding) -> anyhow::Result<Vec<Input>> {
     if files.is_empty() {
-        return Ok(vec![decompressed(stdin())?]);
+        return Ok(vec![decompressed(stdin(), encoding)?]);
     }
     files
         .iter()
         .map(|p| {
             if p.as_os_str() == "-" {
-                return decompressed(stdin());
+                return decompressed(stdin(), encoding);
             }
             let name = p.display().to_string();
             let f = File::open(p).with_context(|| format!("opening {name}"))?;
             let regular = f.metadata().is_ok_and(|m| m.is_file());
-            decompressed(Input {
-                name,
-                reader: if regular {
-                    Source::File(f)
-                } else {
-                    Source::Stream(Box::new(f))
+            decompressed(
+                Input {
+                    name,
+                    reader: if regular {
+                        Source::File(f)
+                    } else {
+                        Source::Stream(Box::new(f))
+                    },
                 },
-            })
+                encoding,
+            )
         })
         .collect()
 }
@@ -130,23 +138,23 @@ fn packed(head: &[u8]) -> Option<Packed> {
 /// at with a positioned read (it stays a file, for the block engine, when it is plain); a
 /// stream's first bytes are read and put back in front of it. A terminal is not looked
 /// at (nobody types gzip, and the look would wait for a line).
-fn decompressed(input: Input) -> anyhow::Result<Input> {
+fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
     use std::io::IsTerminal as _;
     let Input { name, reader } = input;
     let ctx = || format!("reading {name}");
-    let (kind, stream): (Option<Packed>, Box<dyn Read + Send>) = match reader {
+    let (kind, stream, bom): (Option<Packed>, Box<dyn Read + Send>, bool) = match reader {
         Source::File(f) => {
             let mut head = [0u8; 4];
             let at = std::io::Seek::stream_position(&mut &f).with_context(ctx)?;
             let n = read_at_least(&f, &mut head, at).with_context(ctx)?;
             match packed(&head[..n]) {
-                None => {
+                None if encoding == Encoding::Utf8 && !utf16_bom(&head[..n]) => {
                     return Ok(Input {
                         name,
                         reader: Source::File(f),
                     })
                 }
-                kind => (kind, Box::new(f)),
+                kind => (kind, Box::new(f), utf16_bom(&head[..n])),
             }
         }
         Source::Stream(r) if name == "stdin" && std::io::stdin().is_terminal() => {
@@ -165,8 +173,8 @@ fn decompressed(input: Input) -> anyhow::Result<Input> {
                 }
                 head.extend_from_slice(&b[..n]);
             }
-            let kind = packed(&head);
-            (kind, Box::new(std::io::Cursor::new(head).chain(r)))
+            let (kind, bom) = (packed(&head), utf16_bom(&head));
+            (kind, Box::new(std::io::Cursor::new(head).chain(r)), bom)
         }
         other @ Source::Region(_) => {
             return Ok(Input {
@@ -180,10 +188,20 @@ fn decompressed(input: Input) -> anyhow::Result<Input> {
         Some(Packed::Zstd) => Box::new(zstd::stream::read::Decoder::new(stream).with_context(ctx)?),
         None => stream,
     };
+    let encoding = if bom { Encoding::Utf16 } else { encoding };
+    let reader: Box<dyn Read + Send> = match encoding {
+        Encoding::Utf8 => reader,
+        e => Box::new(crate::encoding::Decoded::new(reader, e)),
+    };
     Ok(Input {
         name,
         reader: Source::Stream(reader),
     })
+}
+
+/// A UTF-16 byte-order mark (either order).
+fn utf16_bom(head: &[u8]) -> bool {
+    head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF])
 }
 
 /// Read into `buf` from `at` until it is full or the file ends: how many bytes there were.

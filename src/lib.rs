@@ -36,6 +36,7 @@ pub mod columns;
 pub mod conn;
 pub mod dialect;
 pub mod docs;
+pub mod encoding;
 pub mod error;
 pub mod guess;
 pub mod input;

@@ -63,3 +63,51 @@ fn compressed_input_is_read_as_csv() {
         .fails(2)
         .stderr_has(&["bad.csv.gz"]);
 }
+
+// See: #16: spreadsheet encodings become UTF-8 on the way in; a UTF-16 BOM is recognised
+// by itself; the default keeps the bytes as they are.
+#[test]
+fn encodings_are_converted_on_the_way_in() {
+    let wd = Workdir::new("inputs_encoding");
+    wd.create("cp.csv", b"id,city\n1,Z\xfcrich\n2,\x80 zone\n");
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "id,city\n1,Zürich\n2,€ zone\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    wd.create("u16.csv", &utf16);
+    wd.cmd("qgrep")
+        .args(["--encoding", "cp1252", "-s", "city", "€", "cp.csv"])
+        .ok()
+        .stdout_is("id,city\n2,€ zone\n");
+    wd.cmd("qgrep")
+        .args(["€", "u16.csv"])
+        .ok()
+        .stdout_is("id,city\n2,€ zone\n");
+    wd.sh("cat u16.csv | qcount -g city")
+        .ok()
+        .stdout_is("city,count\nZürich,1\n€ zone,1\n");
+    let db = TestDb::new("inputs_encoding");
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY, city VARCHAR(20));");
+    for (flags, file) in [
+        (&["--encoding", "cp1252"][..], "cp.csv"),
+        (&[][..], "u16.csv"),
+    ] {
+        db.exec("DELETE FROM t");
+        wd.cmd("qimport")
+            .args(["--url", &db.url])
+            .args(flags)
+            .args(["t", file])
+            .ok();
+        let got: Vec<String> = db.query("SELECT city FROM t ORDER BY id");
+        assert_eq!(got, ["Zürich", "€ zone"], "{file}");
+    }
+    // Without --encoding, cp1252 bytes are not UTF-8: qimport says so, naming the value.
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t", "cp.csv"])
+        .fails(2)
+        .stderr_has(&["cp.csv:2: column \"city\"", "not valid UTF-8"]);
+}

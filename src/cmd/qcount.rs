@@ -98,6 +98,7 @@ pub struct Config {
     files: Vec<PathBuf>,
     dialect: Dialect,
     jobs: JobsArgs,
+    encoding: crate::encoding::Encoding,
 }
 
 impl Config {
@@ -128,6 +129,7 @@ impl Config {
             files: args.files,
             dialect: args.read.csv.dialect()?,
             jobs: args.read.jobs,
+            encoding: args.read.encoding,
         })
     }
 }
@@ -158,14 +160,14 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     match &cfg.mode {
         Mode::Records => {
             let mut total = 0u64;
-            for input in open_all(&cfg.files)? {
+            for input in open_all(&cfg.files, cfg.encoding)? {
                 total += count_records(cfg, input)?;
             }
             out.write_all(format!("{total}\n").as_bytes())?;
         }
         Mode::Groups(sel) | Mode::Distinct(sel) => {
             let mut groups = Groups::default();
-            for input in open_all(&cfg.files)? {
+            for input in open_all(&cfg.files, cfg.encoding)? {
                 count_groups(cfg, sel, input, &mut groups)?;
             }
             if let Mode::Distinct(_) = cfg.mode {
@@ -176,7 +178,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         }
         Mode::Merge => {
             let mut merged = Merged::default();
-            for input in open_all(&cfg.files)? {
+            for input in open_all(&cfg.files, cfg.encoding)? {
                 merge(cfg, input, &mut merged)?;
             }
             match merged.groups {

@@ -187,6 +187,7 @@ pub struct Config {
     files: Vec<PathBuf>,
     dialect: Dialect,
     jobs: JobsArgs,
+    encoding: crate::encoding::Encoding,
 }
 
 impl Config {
@@ -273,6 +274,7 @@ impl Config {
             files,
             dialect: args.read.csv.dialect()?,
             jobs: args.read.jobs,
+            encoding: args.read.encoding,
         })
     }
 
@@ -444,7 +446,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     // The first input's header (and name): every other must have the same, since one
     // header stands over all the records written.
     let mut first_header: Option<(Vec<u8>, String)> = None;
-    for mut input in open_all(&cfg.files)? {
+    for mut input in open_all(&cfg.files, cfg.encoding)? {
         let name = input.name.clone();
         let (mut start, walk) =
             pipeline::begin(&mut input.reader, &name, d, cfg.strict, cfg.jobs.counts())?;

@@ -34,7 +34,7 @@ pub(super) fn prepare_table(
         )
         .map_err(db_error)?;
     if exists.is_some() || !(cfg.create || cfg.schema.is_some()) {
-        return Ok((open_all(&cfg.files)?, false));
+        return Ok((open_all(&cfg.files, cfg.encoding)?, false));
     }
     if let Some(file) = &cfg.schema {
         let text =
@@ -48,7 +48,7 @@ pub(super) fn prepare_table(
             .map_err(db_error)
             .with_context(|| format!("--schema {}", file.display()))?;
         undo.table(t);
-        return Ok((open_all(&cfg.files)?, true));
+        return Ok((open_all(&cfg.files, cfg.encoding)?, true));
     }
     // --create: read everything once to infer the types, then load it. A regular file is
     // read twice; anything else is spooled to a temporary file without a name (nothing is
@@ -56,7 +56,7 @@ pub(super) fn prepare_table(
     let mut spooled = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut cols: Vec<create::Inferred> = Vec::new();
-    for input in open_all(&cfg.files)? {
+    for input in open_all(&cfg.files, cfg.encoding)? {
         let (mut file, start) = match input.reader {
             Source::File(mut f) => {
                 let start = f.stream_position()?;
