@@ -143,15 +143,22 @@ pub struct ReadArgs {
     #[command(flatten)]
     pub csv: CsvArgs,
 
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub jobs: JobsArgs,
+}
+
+/// How the tools that read CSV files (qimport, qgrep, qcount) take their input.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
     /// The input's encoding, converted to UTF-8 as it is read [default: utf-8]
     ///
     /// For CSV saved by spreadsheets. A UTF-16 byte-order mark is recognised without it.
     /// Example: --encoding cp1252
     #[arg(long, value_enum, value_name = "NAME", default_value_t = crate::encoding::Encoding::Utf8, hide_default_value = true)]
     pub encoding: crate::encoding::Encoding,
-
-    #[command(flatten)]
-    pub jobs: JobsArgs,
 }
 
 /// Parallelism of the CSV-reading tools (qgrep, qcount).

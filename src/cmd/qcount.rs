@@ -129,7 +129,7 @@ impl Config {
             files: args.files,
             dialect: args.read.csv.dialect()?,
             jobs: args.read.jobs,
-            encoding: args.read.encoding,
+            encoding: args.read.input.encoding,
         })
     }
 }

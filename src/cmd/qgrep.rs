@@ -274,7 +274,7 @@ impl Config {
             files,
             dialect: args.read.csv.dialect()?,
             jobs: args.read.jobs,
-            encoding: args.read.encoding,
+            encoding: args.read.input.encoding,
         })
     }
 

@@ -146,12 +146,8 @@ pub struct Args {
     #[arg(short = 'j', long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub(super) jobs: u16,
 
-    /// The input's encoding, converted to UTF-8 as it is read [default: utf-8]
-    ///
-    /// For CSV saved by spreadsheets. A UTF-16 byte-order mark is recognised without it.
-    /// Example: qimport --encoding cp1252 users export.csv
-    #[arg(long, value_enum, value_name = "NAME", default_value_t = crate::encoding::Encoding::Utf8, hide_default_value = true)]
-    encoding: crate::encoding::Encoding,
+    #[command(flatten)]
+    input: crate::cli::InputArgs,
 
     /// Print nothing on success (by default one summary line goes to stderr)
     #[arg(short = 'q', long)]
@@ -251,7 +247,7 @@ impl Config {
             jobs: usize::from(args.jobs),
             quiet: args.quiet,
             lenient: validate::Lenience::default(),
-            encoding: args.encoding,
+            encoding: args.input.encoding,
         })
     }
 }
