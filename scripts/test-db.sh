@@ -42,7 +42,7 @@ start() {
     local user
     user=$(id -un)
     if [ ! -d "$dir/data/mysql" ]; then
-        "$install" --no-defaults --datadir="$dir/data" --user="$user" \
+        "$install" --no-defaults --datadir="$dir/data" --user="$user" --tmpdir="$dir" \
             --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 || {
             echo "test-db: mariadb-install-db failed; see $dir/install.log" >&2
             tail -20 "$dir/install.log" >&2

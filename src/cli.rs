@@ -3,11 +3,13 @@
 //! connection, spelled like the `mysql` client's).
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
 
 use crate::dialect::{BinaryEncoding, Dialect, NullMarker};
+use crate::tls::{LayerMode, SslMode, TlsLayer};
 
 /// What `--version` says: the package version and the git commit it was built from (see
 /// build.rs), `+changes` when the tree had uncommitted changes.
@@ -312,6 +314,82 @@ pub struct ConnArgs {
     /// the same. Example: qexport -C -h far.example.com users
     #[arg(short = 'C', long)]
     pub compress: bool,
+
+    /// TLS: DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY [default: PREFERRED]
+    ///
+    /// As the mysql client: PREFERRED uses TLS whenever the server offers it (without
+    /// checking its certificate) and plain text otherwise; REQUIRED insists on TLS;
+    /// VERIFY_CA also checks that a trusted CA signed the server's certificate;
+    /// VERIFY_IDENTITY also checks that the certificate names the host connected to. With
+    /// --ssl-ca and no mode, VERIFY_CA. A Unix socket needs no TLS and never gets it.
+    /// Example: qexport --ssl-mode VERIFY_IDENTITY --ssl-ca ca.pem -h db1.example.com users
+    #[arg(long, value_name = "MODE", value_parser = parse_ssl_mode,
+          conflicts_with_all = ["ssl", "skip_ssl", "ssl_verify_server_cert"])]
+    pub ssl_mode: Option<SslMode>,
+
+    /// TLS or no connection (MariaDB's spelling of --ssl-mode REQUIRED)
+    ///
+    /// Keeps a VERIFY_CA or VERIFY_IDENTITY set in an option file.
+    #[arg(long, conflicts_with = "skip_ssl")]
+    pub ssl: bool,
+
+    /// No TLS (MariaDB's spelling of --ssl-mode DISABLED)
+    #[arg(long, conflicts_with = "ssl_verify_server_cert")]
+    pub skip_ssl: bool,
+
+    /// Check the server's certificate and name (MariaDB's spelling of VERIFY_IDENTITY)
+    #[arg(long)]
+    pub ssl_verify_server_cert: bool,
+
+    /// The CA certificates (PEM) that sign the server's certificate
+    ///
+    /// Without it, the verifying modes trust the public web CAs (Mozilla's list). The
+    /// driver always trusts those too, beside this file: give VERIFY_IDENTITY, which also
+    /// checks the name, wherever the server has one.
+    #[arg(long, value_name = "FILE")]
+    pub ssl_ca: Option<PathBuf>,
+
+    /// A folder of CA certificates (PEM files), as --ssl-ca
+    #[arg(long, value_name = "DIR")]
+    pub ssl_capath: Option<PathBuf>,
+
+    /// Client certificate (PEM), for accounts created with REQUIRE X509 or SUBJECT
+    ///
+    /// Goes with --ssl-key. Example: qimport --ssl-cert me.pem --ssl-key me-key.pem t t.csv
+    #[arg(long, value_name = "FILE")]
+    pub ssl_cert: Option<PathBuf>,
+
+    /// The client certificate's private key (PEM)
+    #[arg(long, value_name = "FILE")]
+    pub ssl_key: Option<PathBuf>,
+}
+
+fn parse_ssl_mode(s: &str) -> Result<SslMode, String> {
+    s.parse()
+}
+
+impl ConnArgs {
+    /// What the TLS flags say, as one layer of the connection settings.
+    pub fn tls_layer(&self) -> TlsLayer {
+        let mode = if let Some(m) = self.ssl_mode {
+            Some(LayerMode::Exactly(m))
+        } else if self.ssl_verify_server_cert {
+            Some(LayerMode::Exactly(SslMode::VerifyIdentity))
+        } else if self.skip_ssl {
+            Some(LayerMode::Exactly(SslMode::Disabled))
+        } else if self.ssl {
+            Some(LayerMode::AtLeastRequired)
+        } else {
+            None
+        };
+        TlsLayer {
+            mode,
+            ca: self.ssl_ca.clone(),
+            capath: self.ssl_capath.clone(),
+            cert: self.ssl_cert.clone(),
+            key: self.ssl_key.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

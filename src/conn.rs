@@ -10,14 +10,16 @@
 //! [`ConnConfig::describe`] redact it, and the URL is parsed here rather than handed to
 //! the driver, whose URL errors would quote it.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{bail, Context};
 use mysql::{Conn, OptsBuilder};
 
 use crate::cli::ConnArgs;
+use crate::optfile;
+use crate::tls::{SslMode, Tls, TlsLayer};
 
 /// Statements every connection runs first: UTC session time zone (TIMESTAMP values then
 /// never move) and utf8mb4 everywhere.
@@ -39,6 +41,8 @@ pub struct ConnConfig {
     pub database: Option<String>,
     /// Protocol compression (`-C`).
     pub compress: bool,
+    /// TLS on TCP connections (`--ssl-mode` and the rest).
+    pub tls: Tls,
 }
 
 impl fmt::Debug for ConnConfig {
@@ -51,6 +55,7 @@ impl fmt::Debug for ConnConfig {
             .field("socket", &self.socket)
             .field("database", &self.database)
             .field("compress", &self.compress)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -65,6 +70,23 @@ struct Layer {
     socket: Option<String>,
     database: Option<String>,
     compress: Option<bool>,
+    tls: TlsLayer,
+}
+
+impl Layer {
+    /// The settings an option file's keys (or a URL's parameters) hold.
+    fn from_options(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Layer> {
+        Ok(Layer {
+            host: get("host"),
+            port: get("port"),
+            user: get("user"),
+            password: get("password"),
+            socket: get("socket"),
+            database: get("database"),
+            compress: get("compress").map(|v| optfile::truthy(&v)),
+            tls: TlsLayer::from_options(get)?,
+        })
+    }
 }
 
 impl ConnConfig {
@@ -96,10 +118,15 @@ impl ConnConfig {
             socket: env("MYSQL_UNIX_PORT"),
             database: None,
             compress: None,
+            tls: TlsLayer::default(),
         }];
         if !args.no_defaults {
             let groups = ["client", "client-mariadb", tool];
-            for (file, named) in option_files(args, home) {
+            for (file, named) in optfile::files(
+                args.defaults_file.as_deref(),
+                args.defaults_extra_file.as_deref(),
+                home,
+            ) {
                 // A file named on the command line must be there, as the mysql client
                 // insists (else the tool would fail later with an unrelated "Access
                 // denied"); the default files may be missing.
@@ -114,7 +141,11 @@ impl ConnConfig {
                         file.display()
                     );
                 }
-                layers.push(read_option_file(&file, &groups)?);
+                let values = optfile::read(&file, &groups)?;
+                layers.push(
+                    Layer::from_options(|k| values.get(k).cloned())
+                        .with_context(|| format!("option file {}", file.display()))?,
+                );
             }
         }
         if let Some(url) = &args.url {
@@ -128,9 +159,11 @@ impl ConnConfig {
             socket: args.socket.clone(),
             database: args.database.clone(),
             compress: args.compress.then_some(true),
+            tls: args.tls_layer(),
         });
 
         let mut cfg = ConnConfig::default();
+        let mut tls = Vec::new();
         for l in layers {
             cfg.host = l.host.or(cfg.host);
             if let Some(p) = l.port {
@@ -145,7 +178,10 @@ impl ConnConfig {
             cfg.socket = l.socket.or(cfg.socket);
             cfg.database = l.database.or(cfg.database);
             cfg.compress = l.compress.unwrap_or(cfg.compress);
+            tls.push(l.tls);
         }
+        cfg.tls = Tls::resolve(tls);
+        cfg.tls.check()?;
         if cfg.user.is_none() {
             cfg.user = env("USER").or_else(|| env("LOGNAME"));
         }
@@ -182,8 +218,8 @@ impl ConnConfig {
         }
     }
 
-    /// Driver options, with [`SESSION_INIT`] and any `extra_init` statements.
-    pub fn opts(&self, extra_init: &[&str]) -> OptsBuilder {
+    /// Driver options, with [`SESSION_INIT`], any `extra_init` statements and `ssl`.
+    fn opts(&self, extra_init: &[&str], ssl: Option<mysql::SslOpts>) -> OptsBuilder {
         let mut b = OptsBuilder::new()
             .prefer_socket(false)
             // The client's limit on one packet, as mariadb-dump sets it: a row of any
@@ -209,16 +245,67 @@ impl ConnConfig {
         } else {
             b = b
                 .ip_or_hostname(Some(self.tcp_host()))
-                .tcp_port(self.port.unwrap_or(3306));
+                .tcp_port(self.port.unwrap_or(3306))
+                .ssl_opts(ssl);
         }
         b
     }
 
-    /// Open a connection; errors say where we tried to connect, never the password.
+    /// Open a connection, with TLS as [`Tls`] says (over TCP; a socket needs none); errors
+    /// say where we tried to connect and why, never the password.
+    ///
+    /// PREFERRED asks for TLS, and connects again in plain text when the server offers
+    /// none; the process remembers that server, so `-j N` workers ask once.
     pub fn connect(&self, extra_init: &[&str]) -> anyhow::Result<Conn> {
-        Conn::new(self.opts(extra_init))
-            .map_err(db_error)
-            .with_context(|| format!("connecting to {}", self.describe()))
+        static PLAIN_ONLY: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let at = self.describe();
+        let known_plain = || PLAIN_ONLY.lock().is_ok_and(|p| p.contains(&at));
+        let ssl = if self.socket_path().is_some()
+            || (self.tls.mode == SslMode::Preferred && known_plain())
+        {
+            None
+        } else {
+            self.tls.ssl_opts()?
+        };
+        let mut encrypted = ssl.is_some();
+        let conn = match Conn::new(self.opts(extra_init, ssl)) {
+            Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported))
+                if self.tls.mode == SslMode::Preferred =>
+            {
+                if let Ok(mut p) = PLAIN_ONLY.lock() {
+                    p.push(at.clone());
+                }
+                encrypted = false;
+                Conn::new(self.opts(extra_init, None))
+            }
+            other => other,
+        };
+        conn.map_err(|e| self.connect_error(e, encrypted))
+            .with_context(|| format!("connecting to {at}"))
+    }
+
+    /// A failed connection's error: a TLS failure by its cause; a refusal of a plain TCP
+    /// connection with a word on TLS, since an account or server that requires it says
+    /// only "Access denied".
+    fn connect_error(&self, e: mysql::Error, encrypted: bool) -> anyhow::Error {
+        let host = self.tcp_host().to_owned();
+        if let Some(why) = crate::tls::explain(&e, &self.tls, &host) {
+            return anyhow::anyhow!(why);
+        }
+        let refused = matches!(&e, mysql::Error::MySqlError(m) if matches!(m.code, 1045 | 3159));
+        let err = db_error(e);
+        if refused && !encrypted && self.socket_path().is_none() {
+            let why = if self.tls.mode == SslMode::Disabled {
+                "--ssl-mode DISABLED"
+            } else {
+                "the server offers no TLS"
+            };
+            return anyhow::anyhow!(
+                "{err}; the connection was not encrypted ({why}), and an account or server \
+                 that requires TLS refuses such a connection"
+            );
+        }
+        err
     }
 }
 
@@ -265,154 +352,6 @@ fn went_away<'e>(mut e: &'e (dyn std::error::Error + 'static)) -> Option<&'e std
     None
 }
 
-/// The option files to read, in order, each with whether it was named on the command
-/// line.
-fn option_files(args: &ConnArgs, home: Option<&Path>) -> Vec<(PathBuf, bool)> {
-    if let Some(f) = &args.defaults_file {
-        return vec![(PathBuf::from(f), true)];
-    }
-    let mut files = vec![
-        (PathBuf::from("/etc/my.cnf"), false),
-        (PathBuf::from("/etc/mysql/my.cnf"), false),
-    ];
-    if let Some(h) = home {
-        files.push((h.join(".my.cnf"), false));
-    }
-    if let Some(f) = &args.defaults_extra_file {
-        files.push((PathBuf::from(f), true));
-    }
-    files
-}
-
-/// Read the settings of `groups` from one option file. A missing file is no error, except
-/// an explicitly named one (the caller's `--defaults-file`) which the client also insists on.
-fn read_option_file(path: &Path, groups: &[&str]) -> anyhow::Result<Layer> {
-    let mut values = HashMap::new();
-    collect_options(path, groups, &mut values, 0)?;
-    Ok(Layer {
-        host: values.remove("host"),
-        port: values.remove("port"),
-        user: values.remove("user"),
-        password: values.remove("password"),
-        socket: values.remove("socket"),
-        database: values.remove("database"),
-        compress: values.remove("compress").map(|v| truthy(&v)),
-    })
-}
-
-fn collect_options(
-    path: &Path,
-    groups: &[&str],
-    values: &mut HashMap<String, String>,
-    depth: u32,
-) -> anyhow::Result<()> {
-    let text = match std::fs::read(path) {
-        Ok(t) => String::from_utf8_lossy(&t).into_owned(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        // An unreadable system file is skipped, as the client does.
-        Err(_) if depth > 0 || path.starts_with("/etc") => return Ok(()),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    let mut in_group = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("!includedir") {
-            if depth < 8 {
-                let dir = Path::new(rest.trim());
-                let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-                    .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
-                    .unwrap_or_default();
-                files.retain(|f| f.extension().is_some_and(|e| e == "cnf"));
-                files.sort();
-                for f in files {
-                    collect_options(&f, groups, values, depth + 1)?;
-                }
-            }
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("!include") {
-            if depth < 8 {
-                collect_options(Path::new(rest.trim()), groups, values, depth + 1)?;
-            }
-            continue;
-        }
-        if let Some(g) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            in_group = groups.contains(&g.trim());
-            continue;
-        }
-        if !in_group {
-            continue;
-        }
-        let (key, value) = match line.split_once('=') {
-            Some((k, v)) => (k.trim(), option_value(v)),
-            None => (line, String::new()),
-        };
-        // `loose-` only tells a program to ignore an option it does not know.
-        let key = key.strip_prefix("loose-").unwrap_or(key).replace('_', "-");
-        values.insert(key, value);
-    }
-    Ok(())
-}
-
-/// An option's value as the mysql and mariadb clients read it (their `my_default.c`): a
-/// comment starts at the first `#` outside quotes; white space around what is left goes;
-/// one pair of quotes goes when the value starts and ends with the same one (so `'o''k'`
-/// is `o''k`, as the client has it); then `\b \t \n \r \s` are a backspace, tab, line
-/// feed, carriage return and space, and a backslash takes any other character as it is.
-fn option_value(raw: &str) -> String {
-    let mut quote: Option<char> = None;
-    let mut end = raw.len();
-    let mut escaped = false;
-    for (i, c) in raw.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            // A backslash protects the next character inside quotes only.
-            '\\' if quote.is_some() => escaped = true,
-            '"' | '\'' if quote == Some(c) => quote = None,
-            '"' | '\'' if quote.is_none() => quote = Some(c),
-            '#' if quote.is_none() => {
-                end = i;
-                break;
-            }
-            _ => {}
-        }
-    }
-    let mut v = raw[..end].trim();
-    for q in ['"', '\''] {
-        if v.len() >= 2 && v.starts_with(q) && v.ends_with(q) {
-            v = &v[1..v.len() - 1];
-            break;
-        }
-    }
-    let mut out = String::with_capacity(v.len());
-    let mut chars = v.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        out.push(match chars.next() {
-            Some('b') => '\u{8}',
-            Some('t') => '\t',
-            Some('n') => '\n',
-            Some('r') => '\r',
-            Some('s') => ' ',
-            Some(other) => other,
-            // A backslash at the very end stays.
-            None => '\\',
-        });
-    }
-    out
-}
-
-/// An option given without a value, or as 1, true or on (any case): set.
-fn truthy(v: &str) -> bool {
-    v.is_empty() || v == "1" || v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("on")
-}
-
 /// `mysql://user:pass@host:port/db?socket=/path&compress=true`; errors never quote the URL.
 fn parse_url(s: &str) -> anyhow::Result<Layer> {
     let Ok(u) = url::Url::parse(s) else {
@@ -443,17 +382,15 @@ fn parse_url(s: &str) -> anyhow::Result<Layer> {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.into_owned())
     };
-    let socket = query("socket");
-    let compress = query("compress").map(|v| truthy(&v));
-    Ok(Layer {
-        host: u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()),
-        port: u.port().map(|p| p.to_string()),
-        user,
-        password,
-        socket,
-        database,
-        compress,
-    })
+    // Parameters spelled as option-file keys: ?socket=...&compress=true&ssl-mode=...
+    let mut layer = Layer::from_options(|k| query(k).or_else(|| query(&k.replace('-', "_"))))
+        .context("--url")?;
+    layer.host = u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned());
+    layer.port = u.port().map(|p| p.to_string());
+    layer.user = user;
+    layer.password = password;
+    layer.database = database;
+    Ok(layer)
 }
 
 fn percent_decode(s: &str) -> anyhow::Result<String> {
@@ -495,7 +432,7 @@ mod tests {
     }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs
+        let m: std::collections::HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
@@ -616,27 +553,10 @@ mod tests {
         .is_ok());
     }
 
-    // See: #16: option files read as the mariadb client reads them (each case checked
-    // against `mariadb --print-defaults` on the same file; tests/house.rs does so live).
+    // See: #16: option files read as the mariadb client reads them (the values' rules
+    // are optfile's unit test; tests/house.rs checks them live against the client).
     #[test]
-    fn option_values_follow_the_client() {
-        for (raw, want) in [
-            (r#""a\"b""#, "a\"b"),
-            (r#" "simple" # comment"#, "simple"),
-            ("a#b", "a"),
-            ("x;y", "x;y"),
-            ("3307  # trailing", "3307"),
-            (r"with\sspace\\back", "with space\\back"),
-            (r#"'single "q"'"#, "single \"q\""),
-            ("  plain  ", "plain"),
-            (r"'a\'b'", "a'b"),
-            ("'o''k'", "o''k"),
-            (r"x\#y", "x\\"),
-            (r#""ab"cd"#, r#""ab"cd"#),
-            ("", ""),
-        ] {
-            assert_eq!(option_value(raw), want, "{raw}");
-        }
+    fn option_files_follow_the_client() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("my.cnf");
         std::fs::write(

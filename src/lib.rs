@@ -11,6 +11,8 @@
 //! - [`cli`]: flag groups the tools flatten (CSV dialect, connection, what qgrep and
 //!   qcount both read with).
 //! - [`conn`]: connection settings (flags, `--url`, option files, `MYSQL_*`) to a session.
+//! - [`optfile`]: option files read as the mysql client reads them.
+//! - [`tls`]: `--ssl-mode` and the certificates to the driver's TLS; TLS errors in words.
 //! - [`sql`]: identifier quoting, `db.table` names, and a lexer for the statements of SQL
 //!   text (one statement per query, `schema.sql`'s DELIMITER blocks).
 //! - [`schema`]: a table's columns and their [`schema::SqlType`] (parsed once), key, engine
@@ -42,6 +44,7 @@ pub mod guess;
 pub mod input;
 pub mod interrupt;
 pub mod manifest;
+pub mod optfile;
 pub mod out;
 pub mod pipeline;
 pub mod positioned;
@@ -52,3 +55,4 @@ pub mod schema;
 pub mod shard;
 pub mod split;
 pub mod sql;
+pub mod tls;

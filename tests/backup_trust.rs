@@ -456,52 +456,16 @@ fn values_the_server_accepted_earlier_are_restored() {
         .stderr_has(&["not one of the ENUM values"]);
 }
 
-/// A second private server, with its own options, stopped when dropped.
-struct OtherServer {
-    dir: std::path::PathBuf,
-    url: String,
-}
-
-impl OtherServer {
-    fn start(dir: std::path::PathBuf, options: &str) -> OtherServer {
-        let script = crate::util::root().join("scripts/test-db.sh");
-        let out = std::process::Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(&dir)
-            .env("QTOOLS_DB_EXTRA", options)
-            .output()
-            .expect("running scripts/test-db.sh");
-        assert!(
-            out.status.success(),
-            "a second private server did not start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        OtherServer { dir, url }
-    }
-}
-
-impl Drop for OtherServer {
-    fn drop(&mut self) {
-        let script = crate::util::root().join("scripts/test-db.sh");
-        let _ = std::process::Command::new("bash")
-            .arg(&script)
-            .arg("stop")
-            .arg(&self.dir)
-            .output();
-    }
-}
-
 // See: #17 (11): a source whose sql_mode has ANSI_QUOTES gives a schema.sql that restores.
 #[test]
 fn a_source_in_ansi_quotes_mode_restores() {
     use mysql::prelude::Queryable as _;
     let wd = Workdir::new("trust_ansi");
-    let other = OtherServer::start(
-        wd.path().join("server"),
+    let other = crate::util::server::PrivateServer::start(
+        &wd.path().join("server"),
         "--sql-mode=ANSI_QUOTES,STRICT_TRANS_TABLES",
-    );
+    )
+    .unwrap_or_else(|e| panic!("a second private server did not start: {e}"));
     let mut c = mysql::Conn::new(
         mysql::OptsBuilder::from_opts(mysql::Opts::from_url(&other.url).unwrap())
             .prefer_socket(false),

@@ -15,3 +15,4 @@ mod qgrep;
 mod qimport;
 mod roundtrip;
 mod safety;
+mod tls;

@@ -6,14 +6,12 @@
 //! one: it never skips in silence.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use mysql::prelude::Queryable;
 use mysql::{Conn, Opts};
-
-use super::root;
 
 struct Server {
     /// `mysql://user[:pass]@host:port/` without a database.
@@ -42,35 +40,7 @@ fn start() -> Result<Server, String> {
         env!("CARGO_TARGET_TMPDIR"),
         std::process::id()
     );
-    let script = root().join("scripts/test-db.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .arg("start")
-        .arg(&dir)
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| format!("running {}: {e}", script.display()))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{} start failed:\n{}",
-            script.display(),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let base = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    // The watchdog stops the server when this process ends, however it ends: its stdin is
-    // a pipe whose write end only this process holds, so `read` returns at our exit.
-    let mut watchdog = Command::new("bash")
-        .arg("-c")
-        .arg("read -r _; exec bash \"$0\" stop \"$1\"")
-        .arg(&script)
-        .arg(&dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("starting the watchdog: {e}"))?;
-    std::mem::forget(watchdog.stdin.take());
+    let base = super::server::PrivateServer::start_for_the_run(Path::new(&dir), "")?;
     Ok(Server { base })
 }
 

@@ -2,6 +2,8 @@
 //! binaries, and the private database server (see `db`).
 
 pub mod db;
+pub mod server;
+pub mod tls;
 
 use std::ffi::OsStr;
 use std::io::Write;

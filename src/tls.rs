@@ -1,0 +1,473 @@
+//! TLS for every connection, as the mysql and mariadb clients take it: the settings
+//! (`--ssl-mode` and its MariaDB spellings, `--ssl-ca`, `--ssl-capath`, `--ssl-cert`,
+//! `--ssl-key`, from flags, `--url` and option files), the driver's [`SslOpts`] they make,
+//! and a TLS failure told as one line naming its cause.
+//!
+//! The driver (rustls on ring) either requires TLS or does not use it; PREFERRED is ours:
+//! [`crate::conn::ConnConfig::connect`] asks for TLS and, when the server offers none,
+//! connects again in plain text. A Unix socket is local and needs no TLS: it never gets it,
+//! whatever the mode (the server counts a socket as secure transport too).
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use anyhow::{bail, Context};
+use mysql::{ClientIdentity, SslOpts};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// How much TLS a TCP connection must have, as the mysql client's `--ssl-mode`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SslMode {
+    /// Plain text, even when the server offers TLS.
+    Disabled,
+    /// TLS when the server offers it, unverified; plain text otherwise.
+    #[default]
+    Preferred,
+    /// TLS or no connection; the certificate is not checked.
+    Required,
+    /// TLS with a certificate signed by a trusted CA.
+    VerifyCa,
+    /// As VerifyCa, and the certificate names the host connected to.
+    VerifyIdentity,
+}
+
+impl SslMode {
+    pub const NAMES: [&'static str; 5] = [
+        "DISABLED",
+        "PREFERRED",
+        "REQUIRED",
+        "VERIFY_CA",
+        "VERIFY_IDENTITY",
+    ];
+
+    fn verifies(self) -> bool {
+        self >= SslMode::VerifyCa
+    }
+}
+
+impl fmt::Display for SslMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(SslMode::NAMES[*self as usize])
+    }
+}
+
+impl FromStr for SslMode {
+    type Err = String;
+
+    /// Any case, `-` or `_`: `VERIFY_CA`, `verify-ca`.
+    fn from_str(s: &str) -> Result<SslMode, String> {
+        let norm = s.trim().to_ascii_uppercase().replace('-', "_");
+        let modes = [
+            SslMode::Disabled,
+            SslMode::Preferred,
+            SslMode::Required,
+            SslMode::VerifyCa,
+            SslMode::VerifyIdentity,
+        ];
+        modes
+            .into_iter()
+            .find(|m| SslMode::NAMES[*m as usize] == norm)
+            .ok_or_else(|| {
+                format!(
+                    "unknown SSL mode {s:?} (one of {})",
+                    SslMode::NAMES.join(", ")
+                )
+            })
+    }
+}
+
+/// What one source (the flags, `--url`, an option file) says about TLS; unset stays unset.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsLayer {
+    pub mode: Option<LayerMode>,
+    pub ca: Option<PathBuf>,
+    pub capath: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+/// A mode as one source sets it: `--ssl-mode X` sets X; MariaDB's `--ssl` asks for TLS
+/// and keeps a verification an earlier source asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerMode {
+    Exactly(SslMode),
+    AtLeastRequired,
+}
+
+impl TlsLayer {
+    /// The layer an option file's keys (or a URL's parameters) give: `ssl-mode`, `ssl`,
+    /// `skip-ssl`, `ssl-verify-server-cert`, `ssl-ca`, `ssl-capath`, `ssl-cert`, `ssl-key`.
+    pub fn from_options(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<TlsLayer> {
+        let on = |k: &str| get(k).map(|v| crate::optfile::truthy(&v));
+        let mode = if let Some(m) = get("ssl-mode") {
+            Some(LayerMode::Exactly(
+                m.parse()
+                    .map_err(|e: String| anyhow::anyhow!("ssl-mode: {e}"))?,
+            ))
+        } else if on("ssl-verify-server-cert") == Some(true) {
+            Some(LayerMode::Exactly(SslMode::VerifyIdentity))
+        } else if on("skip-ssl") == Some(true) || on("disable-ssl") == Some(true) {
+            Some(LayerMode::Exactly(SslMode::Disabled))
+        } else {
+            match on("ssl") {
+                Some(true) => Some(LayerMode::AtLeastRequired),
+                Some(false) => Some(LayerMode::Exactly(SslMode::Disabled)),
+                None => None,
+            }
+        };
+        let path = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        Ok(TlsLayer {
+            mode,
+            ca: path("ssl-ca"),
+            capath: path("ssl-capath"),
+            cert: path("ssl-cert"),
+            key: path("ssl-key"),
+        })
+    }
+}
+
+/// The TLS settings of a connection, resolved from every source.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tls {
+    pub mode: SslMode,
+    pub ca: Option<PathBuf>,
+    pub capath: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+}
+
+impl Tls {
+    /// Merge layers, lowest precedence first. Without a mode, a CA given means VERIFY_CA
+    /// (as the mysql client has it), and none means PREFERRED.
+    pub fn resolve(layers: impl IntoIterator<Item = TlsLayer>) -> Tls {
+        let mut mode: Option<SslMode> = None;
+        let mut t = Tls::default();
+        for l in layers {
+            mode = match l.mode {
+                Some(LayerMode::Exactly(m)) => Some(m),
+                Some(LayerMode::AtLeastRequired) => {
+                    Some(mode.unwrap_or(SslMode::Required).max(SslMode::Required))
+                }
+                None => mode,
+            };
+            t.ca = l.ca.or(t.ca);
+            t.capath = l.capath.or(t.capath);
+            t.cert = l.cert.or(t.cert);
+            t.key = l.key.or(t.key);
+        }
+        t.mode = mode.unwrap_or(if t.ca.is_some() || t.capath.is_some() {
+            SslMode::VerifyCa
+        } else {
+            SslMode::Preferred
+        });
+        t
+    }
+
+    /// Check the files before any connection, so that a mistake is named by its flag and
+    /// file rather than by a handshake failure.
+    pub fn check(&self) -> anyhow::Result<()> {
+        match (&self.cert, &self.key) {
+            (Some(_), None) => bail!("--ssl-cert needs --ssl-key (the certificate's private key)"),
+            (None, Some(_)) => bail!("--ssl-key needs --ssl-cert (the certificate it goes with)"),
+            (Some(cert), Some(key)) => {
+                certificates("--ssl-cert", cert)?;
+                PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                    anyhow::anyhow!("--ssl-key {}: no private key read ({e})", key.display())
+                })?;
+            }
+            (None, None) => {}
+        }
+        if let Some(ca) = &self.ca {
+            certificates("--ssl-ca", ca)?;
+        }
+        if let Some(dir) = &self.capath {
+            capath_certificates(dir)?;
+        }
+        Ok(())
+    }
+
+    /// The driver's options for a TCP connection: `None` for plain text.
+    pub fn ssl_opts(&self) -> anyhow::Result<Option<SslOpts>> {
+        if self.mode == SslMode::Disabled {
+            return Ok(None);
+        }
+        let verify = self.mode.verifies();
+        let mut o = SslOpts::default()
+            .with_danger_accept_invalid_certs(!verify)
+            .with_danger_skip_domain_validation(self.mode != SslMode::VerifyIdentity);
+        if verify {
+            o = o.with_root_cert_path(self.roots()?);
+        }
+        if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
+            o = o.with_client_identity(Some(ClientIdentity::new(cert.clone(), key.clone())));
+        }
+        Ok(Some(o))
+    }
+
+    /// The file of trusted CAs the driver reads: `--ssl-ca` as it is, or, with
+    /// `--ssl-capath`, one bundle of every certificate in the folder (and `--ssl-ca`'s),
+    /// written once per process to an unlinked file read through `/dev/fd`.
+    fn roots(&self) -> anyhow::Result<Option<PathBuf>> {
+        static BUNDLE: OnceLock<(std::fs::File, PathBuf)> = OnceLock::new();
+        let Some(dir) = &self.capath else {
+            return Ok(self.ca.clone());
+        };
+        if let Some((_, p)) = BUNDLE.get() {
+            return Ok(Some(p.clone()));
+        }
+        let mut certs = capath_certificates(dir)?;
+        if let Some(ca) = &self.ca {
+            certs.extend(certificates("--ssl-ca", ca)?);
+        }
+        let mut f = tempfile::tempfile().context("--ssl-capath: making the CA bundle")?;
+        for c in &certs {
+            f.write_all(&pem(c))
+                .context("--ssl-capath: writing the CA bundle")?;
+        }
+        let path = fd_path(&f);
+        let (_, p) = BUNDLE.get_or_init(|| (f, path));
+        Ok(Some(p.clone()))
+    }
+}
+
+fn fd_path(f: &std::fs::File) -> PathBuf {
+    use std::os::fd::AsRawFd as _;
+    PathBuf::from(format!("/dev/fd/{}", f.as_raw_fd()))
+}
+
+/// A certificate as PEM text.
+fn pem(der: &CertificateDer<'_>) -> Vec<u8> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+    let mut out = b"-----BEGIN CERTIFICATE-----\n".to_vec();
+    for line in b64.as_bytes().chunks(64) {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    out.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    out
+}
+
+/// The PEM certificates of a file, at least one.
+fn certificates(flag: &str, path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("{flag} {}", path.display()))?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        bail!(
+            "{flag} {}: no certificate in it (expected PEM: -----BEGIN CERTIFICATE-----)",
+            path.display()
+        );
+    }
+    Ok(certs)
+}
+
+/// Every certificate of the PEM files in a folder (the mysql client's `--ssl-capath`);
+/// files that hold none are passed over, as OpenSSL's hashed-name folders hold other files.
+fn capath_certificates(dir: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+    let rd = std::fs::read_dir(dir).with_context(|| format!("--ssl-capath {}", dir.display()))?;
+    let mut files: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    files.sort();
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| f.is_file()) {
+        if let Ok(certs) = certificates("--ssl-capath", f) {
+            out.extend(certs);
+        }
+    }
+    if out.is_empty() {
+        bail!("--ssl-capath {}: no PEM certificate in it", dir.display());
+    }
+    Ok(out)
+}
+
+/// A TLS failure in `e`, told as its cause, or `None` when `e` is no TLS failure.
+pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
+    use rustls::CertificateError as C;
+    if let mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) = e {
+        return Some(format!(
+            "the server offers no TLS, and --ssl-mode {} needs it",
+            tls.mode
+        ));
+    }
+    let r = rustls_error(e)?;
+    let trusted = || match (&tls.ca, &tls.capath) {
+        (Some(ca), _) => format!("--ssl-ca {}", ca.display()),
+        (None, Some(dir)) => format!("--ssl-capath {}", dir.display()),
+        (None, None) => "the public CAs (no --ssl-ca given)".to_owned(),
+    };
+    Some(match r {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer | C::BadSignature => format!(
+                "TLS: the server's certificate is not signed by a CA trusted here ({})",
+                trusted()
+            ),
+            C::NotValidForName | C::NotValidForNameContext { .. } => format!(
+                "TLS: the server's certificate is not valid for {host:?} (--ssl-mode \
+                 VERIFY_IDENTITY checks the name; connect by a name the certificate holds)"
+            ),
+            C::Expired | C::ExpiredContext { .. } => {
+                "TLS: the server's certificate has expired".to_owned()
+            }
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "TLS: the server's certificate is not valid yet (check the clocks)".to_owned()
+            }
+            other => format!("TLS: the server's certificate was refused: {other:?}"),
+        },
+        rustls::Error::InconsistentKeys(_) => format!(
+            "TLS: --ssl-key {} does not match --ssl-cert {}",
+            shown(tls.key.as_deref()),
+            shown(tls.cert.as_deref())
+        ),
+        rustls::Error::AlertReceived(a) => {
+            format!("TLS: the server ended the handshake ({a:?}); is the client certificate one it trusts?")
+        }
+        other => format!("TLS: the handshake failed: {other}"),
+    })
+}
+
+fn shown(p: Option<&Path>) -> String {
+    p.map_or_else(String::new, |p| p.display().to_string())
+}
+
+/// The rustls error inside a driver error, however deep: the handshake runs on the first
+/// read or write, so its errors come back as I/O errors around the rustls one.
+fn rustls_error(e: &mysql::Error) -> Option<&rustls::Error> {
+    let mut cur: &(dyn std::error::Error + 'static) = match e {
+        mysql::Error::TlsError(mysql::error::tls::TlsError::Tls(r)) => return Some(r),
+        mysql::Error::IoError(io) => io,
+        mysql::Error::CodecError(c) => c,
+        _ => return None,
+    };
+    for _ in 0..8 {
+        if let Some(r) = cur.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        cur = match cur.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref()?,
+            None => cur.source()?,
+        };
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(pairs: &[(&str, &str)]) -> TlsLayer {
+        let m: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        TlsLayer::from_options(|k| m.get(k).cloned()).unwrap()
+    }
+
+    #[test]
+    fn modes_parse_in_any_spelling() {
+        assert_eq!("verify-ca".parse(), Ok(SslMode::VerifyCa));
+        assert_eq!("VERIFY_IDENTITY".parse(), Ok(SslMode::VerifyIdentity));
+        assert_eq!("Disabled".parse(), Ok(SslMode::Disabled));
+        assert!("on".parse::<SslMode>().unwrap_err().contains("VERIFY_CA"));
+        for m in SslMode::NAMES {
+            assert_eq!(m.parse::<SslMode>().unwrap().to_string(), m);
+        }
+    }
+
+    // See: #16 (TLS): the mode as the mysql client resolves it.
+    #[test]
+    fn the_mode_follows_the_client() {
+        let resolve = |ls: &[&[(&str, &str)]]| Tls::resolve(ls.iter().map(|l| layer(l))).mode;
+        assert_eq!(resolve(&[]), SslMode::Preferred);
+        // A CA without a mode verifies it.
+        assert_eq!(resolve(&[&[("ssl-ca", "/ca.pem")]]), SslMode::VerifyCa);
+        assert_eq!(
+            resolve(&[&[("ssl-ca", "/ca.pem"), ("ssl-mode", "required")]]),
+            SslMode::Required
+        );
+        // MariaDB's spellings.
+        assert_eq!(resolve(&[&[("ssl", "")]]), SslMode::Required);
+        assert_eq!(resolve(&[&[("ssl", "0")]]), SslMode::Disabled);
+        assert_eq!(resolve(&[&[("skip-ssl", "")]]), SslMode::Disabled);
+        assert_eq!(
+            resolve(&[&[("ssl-verify-server-cert", "")]]),
+            SslMode::VerifyIdentity
+        );
+        // A later source wins; `--ssl` keeps an earlier verification.
+        assert_eq!(
+            resolve(&[&[("ssl-mode", "VERIFY_IDENTITY")], &[("ssl", "1")]]),
+            SslMode::VerifyIdentity
+        );
+        assert_eq!(
+            resolve(&[
+                &[("ssl-mode", "VERIFY_IDENTITY")],
+                &[("ssl-mode", "disabled")]
+            ]),
+            SslMode::Disabled
+        );
+        assert_eq!(
+            resolve(&[&[("skip-ssl", "")], &[("ssl", "")]]),
+            SslMode::Required
+        );
+    }
+
+    #[test]
+    fn unverified_modes_accept_any_certificate() {
+        let t = Tls {
+            mode: SslMode::Required,
+            ca: Some("/nowhere/ca.pem".into()),
+            ..Tls::default()
+        };
+        let o = t.ssl_opts().unwrap().unwrap();
+        assert!(o.accept_invalid_certs() && o.skip_domain_validation());
+        assert!(o.root_cert_path().is_none());
+        let t = Tls {
+            mode: SslMode::VerifyIdentity,
+            ca: Some("/ca.pem".into()),
+            ..Tls::default()
+        };
+        let o = t.ssl_opts().unwrap().unwrap();
+        assert!(!o.accept_invalid_certs() && !o.skip_domain_validation());
+        assert_eq!(o.root_cert_path(), Some(Path::new("/ca.pem")));
+        let t = Tls {
+            mode: SslMode::Disabled,
+            ..Tls::default()
+        };
+        assert!(t.ssl_opts().unwrap().is_none());
+    }
+
+    #[test]
+    fn files_are_checked_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate\n").unwrap();
+        let t = Tls {
+            ca: Some(junk.clone()),
+            ..Tls::default()
+        };
+        let e = t.check().unwrap_err().to_string();
+        assert!(
+            e.starts_with("--ssl-ca ") && e.contains("no certificate"),
+            "{e}"
+        );
+        let t = Tls {
+            cert: Some(junk.clone()),
+            ..Tls::default()
+        };
+        assert!(t
+            .check()
+            .unwrap_err()
+            .to_string()
+            .contains("needs --ssl-key"));
+        let t = Tls {
+            capath: Some(dir.path().into()),
+            ..Tls::default()
+        };
+        let e = t.check().unwrap_err().to_string();
+        assert!(e.contains("no PEM certificate"), "{e}");
+    }
+}
