@@ -48,11 +48,26 @@ export PATH="${CARGO_TARGET_DIR:-$root/target}/release:$PATH"
 mkdir -p "$work"
 dbdir=$work/db
 scripts/test-db.sh stop "$dbdir"
-url=$(QTOOLS_DB_BUFFER_POOL=4G scripts/test-db.sh start "$dbdir")
+# TLS (the rows "over TLS"): a throwaway CA and a certificate for 127.0.0.1, made here. Every
+# other row connects in plain text, as the tools compared do by default: qtools' rows say
+# --ssl-mode DISABLED, since qtools would otherwise use the TLS the server offers.
+tls=$work/tls
+rm -rf "$tls" && mkdir -p "$tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=qtools bench CA" -keyout "$tls/ca-key.pem" -out "$tls/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$tls/server-key.pem" -out "$tls/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$tls/ext.cnf"
+openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" \
+    -CAcreateserial -days 2 -extfile "$tls/ext.cnf" -out "$tls/server.pem" 2>/dev/null
+url=$(QTOOLS_DB_BUFFER_POOL=4G \
+    QTOOLS_DB_EXTRA="--ssl-ca=$tls/ca.pem --ssl-cert=$tls/server.pem --ssl-key=$tls/server-key.pem" \
+    scripts/test-db.sh start "$dbdir")
 trap 'scripts/test-db.sh stop "$dbdir"' EXIT
 port=${url##*:}; port=${port%/}
 my=(mariadb --no-defaults -h 127.0.0.1 -P "$port" -u root)
-U="--url ${url}bench"
+U="--url ${url}bench --ssl-mode DISABLED"
+T="--url ${url}bench --ssl-mode VERIFY_IDENTITY --ssl-ca $tls/ca.pem"
 # settle: after a bulk load InnoDB flushes dirty pages and purges for a minute or more,
 # on the same 2 cores the benchmark uses; timing during that measures the flushing.
 settle() {
@@ -123,6 +138,8 @@ bench export "mydumper -t 2 (100k-row chunks)" \
     "mydumper -h 127.0.0.1 -P $port -u root -B bench -T users -t 2 -r 100000 -o $out.d" "rm -rf $out.d"
 bench export "qexport -j 1" "qexport $U users > /dev/null"
 bench export "qexport -j 2" "qexport $U -j 2 users > /dev/null"
+bench export "qexport -j 1 over TLS 1.3 (VERIFY_IDENTITY)" "qexport $T users > /dev/null"
+bench export "qexport -j 2 over TLS 1.3 (VERIFY_IDENTITY)" "qexport $T -j 2 users > /dev/null"
 bench export "qexport -j 2 --zstd -o file" "qexport $U -j 2 --zstd users -o $out.csv.zst" "rm -f $out.csv.zst"
 
 gmail_sql=$("${my[@]}" -N bench -e "SELECT COUNT(*) FROM users WHERE CONCAT_WS(',', name, email, city, bio, balance, created, HEX(avatar)) LIKE '%@gmail%'")
@@ -210,7 +227,8 @@ tail -n +"$((half + 1))" "$work/users.tsv" >"$work/imp2b/users_imp.txt"
 python3 scripts/bench-wire.py "$work/users.tsv" "$half" "$work/wire2a/users.txt" "$work/wire2b/users.txt"
 rm -rf "$out.d"
 mydumper -h 127.0.0.1 -P "$port" -u root -B bench -T users -t 2 -r 100000 -o "$out.d"
-I="--url ${url}bench_imp"
+I="--url ${url}bench_imp --ssl-mode DISABLED"
+IT="--url ${url}bench_imp --ssl-mode VERIFY_IDENTITY --ssl-ca $tls/ca.pem"
 empty="${my[*]} bench_imp -e 'TRUNCATE TABLE users; TRUNCATE TABLE users_imp'"
 imp_load="LOAD DATA LOCAL INFILE '$work/users.tsv' INTO TABLE users CHARACTER SET utf8mb4 (id, name, email, city, bio, balance, created, @a) SET avatar = UNHEX(@a)"
 # Imports run in rounds: each round runs every command once, in turn, each after its
@@ -231,6 +249,8 @@ imp "myloader -t 1" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_m
 imp "myloader -t 2" "myloader -h 127.0.0.1 -P $port -u root -d $out.d -B bench_my -o -t 2"
 imp "qimport" "qimport -q $I users < $work/users.csv" "$empty"
 imp "qimport -j 2" "qimport -q $I -j 2 users < $work/users.csv" "$empty"
+imp "qimport over TLS 1.3 (VERIFY_IDENTITY)" "qimport -q $IT users < $work/users.csv" "$empty"
+imp "qimport -j 2 over TLS 1.3 (VERIFY_IDENTITY)" "qimport -q $IT -j 2 users < $work/users.csv" "$empty"
 imp "qimport --dry-run (load, then roll back)" "qimport -q $I --dry-run users < $work/users.csv" "$empty"
 import_rounds=${BENCH_IMPORT_RUNS:-7}
 : >"$work/imports.tsv"
@@ -331,6 +351,16 @@ table("export", "Export: one table to text")
 print("\`mariadb -B\` and INTO OUTFILE write tab-separated text that is not CSV (no quoting of "
       "line breaks: a bio with a line break becomes two lines); mydumper writes SQL INSERT statements. "
       "qexport writes RFC 4180 CSV with binary columns in hex.\n")
+ex = {l[1]: float(l[2]) for l in lines if l[0] == "export"}
+tls_rows = [(f"qexport -j {j}", f"qexport -j {j} over TLS 1.3 (VERIFY_IDENTITY)") for j in (1, 2)]
+if all(a in ex and b in ex for a, b in tls_rows):
+    print("The cost of TLS (issue #16: an export over TLS within 15% of plain TCP, -j 2 included):\n")
+    print("| comparison | plain TCP | TLS 1.3 | cost | target | |")
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
+    for a, b in tls_rows:
+        c = ex[b] / ex[a] - 1
+        print(f"| {a} | {ex[a]:.2f} s | {ex[b]:.2f} s | {c * 100:+.0f}% | +15% | {'met' if c <= 0.15 else '**not met**'} |")
+    print()
 table("pipeline", "The seed pipeline: how many users mention @gmail?")
 print(f"Answers: SQL says **{int('$gmail_sql'):,}** records; \`qexport | qgrep | qcount\` says "
       f"**{int('$seed_q'):,}**; \`mariadb | grep | wc -l\` says **{int('$seed_line'):,}** "
@@ -412,6 +442,10 @@ if imp:
             print(f"| peak RSS of {a} | {m:.1f} MB | | under {mb} MB | {'met' if m < mb else '**not met**'} |")
     q2, mi2 = "qimport -j 2", "mariadb-import --use-threads=2, 2 files"
     floor = "mariadb-import --use-threads=2 of qimport's stream (floor)"
+    for a in ("qimport", "qimport -j 2"):
+        b = f"{a} over TLS 1.3 (VERIFY_IDENTITY)"
+        if a in imp and b in imp:
+            print(f"| {b} vs plain TCP | {imp[b][0] / imp[a][0] - 1:+.0%} | | (reported) | |")
     faster("qimport", "LOAD DATA LOCAL INFILE (mariadb client)")
     faster(q2, mi2)
     rss_under("qimport", 32)

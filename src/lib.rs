@@ -13,6 +13,7 @@
 //! - [`conn`]: connection settings (flags, `--url`, option files, `MYSQL_*`) to a session.
 //! - [`optfile`]: option files read as the mysql client reads them.
 //! - [`tls`]: `--ssl-mode` and the certificates to the driver's TLS; TLS errors in words.
+//! - [`flavour`]: MariaDB or MySQL, read once, and the statements that differ.
 //! - [`sql`]: identifier quoting, `db.table` names, and a lexer for the statements of SQL
 //!   text (one statement per query, `schema.sql`'s DELIMITER blocks).
 //! - [`schema`]: a table's columns and their [`schema::SqlType`] (parsed once), key, engine
@@ -40,6 +41,7 @@ pub mod dialect;
 pub mod docs;
 pub mod encoding;
 pub mod error;
+pub mod flavour;
 pub mod guess;
 pub mod input;
 pub mod interrupt;

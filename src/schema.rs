@@ -8,6 +8,7 @@ use mysql::Conn;
 
 use crate::conn::db_error;
 use crate::dialect::ValueKind;
+use crate::flavour::Server;
 use crate::sql::{quote_ident, TableName};
 
 /// A column's SQL type with what the tools need of its parameters, parsed once from
@@ -463,17 +464,19 @@ pub fn database_privileges(
     conn: &mut Conn,
     db: &str,
 ) -> anyhow::Result<std::collections::BTreeSet<String>> {
-    const ME: &str = "(SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', \
-        SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') UNION \
-        SELECT CONCAT('''', ROLE_NAME, '''') FROM information_schema.ENABLED_ROLES \
-        WHERE ROLE_NAME IS NOT NULL)";
+    let me = format!(
+        "(SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', \
+         SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') UNION \
+         SELECT {} FROM information_schema.ENABLED_ROLES WHERE ROLE_NAME IS NOT NULL)",
+        Server::of(conn)?.enabled_role_grantee()
+    );
     let privileges: Vec<String> = conn
         .exec(
             format!(
                 "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES \
-                 WHERE GRANTEE IN {ME} \
+                 WHERE GRANTEE IN {me} \
                  UNION SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES \
-                 WHERE GRANTEE IN {ME} AND ? LIKE TABLE_SCHEMA"
+                 WHERE GRANTEE IN {me} AND ? LIKE TABLE_SCHEMA"
             ),
             (db,),
         )

@@ -10,6 +10,7 @@ use mysql::Conn;
 
 use crate::conn::db_error;
 use crate::error::DataError;
+use crate::flavour::Server;
 use crate::input::Input;
 use crate::out::Output;
 use crate::record::{Reader, Record};
@@ -269,11 +270,15 @@ impl<'a> Job<'a> {
         // A restore may hold an ENUM's error value '', which only a non-strict statement
         // stores (with a warning each: counted below, and nothing else may warn).
         let error_enums = error_value_enums(self.checker.cfg, layout);
+        let mut after = Vec::new();
         if !error_enums.is_empty() {
-            sql = format!(
-                "SET STATEMENT sql_mode = {} FOR {sql}",
-                lax_sql_mode(self.checker.cfg)
-            );
+            let scoped =
+                Server::of(self.conn)?.with_sql_mode(&lax_sql_mode(self.checker.cfg), &sql);
+            for s in &scoped.before {
+                self.conn.query_drop(s).map_err(db_error)?;
+            }
+            sql = scoped.statement;
+            after = scoped.after;
         }
         let mut lines = Lines::default();
         let mut empties = 0u64;
@@ -291,6 +296,9 @@ impl<'a> Job<'a> {
                 })
                 .and_then(|()| enc.flush())
         })?;
+        for s in &after {
+            self.conn.query_drop(s).map_err(db_error)?;
+        }
         let () = res;
         if !self.checker.errors.is_empty() {
             return Ok(());

@@ -22,6 +22,7 @@ use super::undo::Undo;
 use crate::bytes::hex_encode;
 use crate::conn::db_error;
 use crate::dialect::NullMarker;
+use crate::flavour::Server;
 use crate::input::{Input, Source};
 use crate::manifest::{DialectEntry, Manifest, ObjectEntry, ObjectKind, AFTER_DATA};
 use crate::schema::TableInfo;
@@ -146,15 +147,15 @@ fn load_tables(
     let (method, _) = choose_method(cfg, conn)?;
     if entries.iter().any(|e| e.history) {
         // History rows keep their own row start and end (MariaDB 10.11 and later).
-        conn.query_drop("SET SESSION system_versioning_insert_history = 1")
-            .map_err(db_error)
-            .context("restoring the history of system-versioned tables needs MariaDB 10.11 or later (system_versioning_insert_history)")?;
+        let history = Server::of(conn)?.history_insert()?;
+        conn.query_drop(history).map_err(db_error)?;
     }
     // Rows the source holds break no rule now: CHECK constraints are off as foreign keys
     // are (a constraint added later, or rows inserted with the checks off), and dates
     // follow the source's ALLOW_INVALID_DATES.
-    conn.query_drop("SET SESSION check_constraint_checks = 0")
-        .map_err(db_error)?;
+    if let Some(off) = Server::of(conn)?.check_constraints_off() {
+        conn.query_drop(off).map_err(db_error)?;
+    }
     if cfg.lenient.invalid_dates {
         conn.query_drop(
             "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ALLOW_INVALID_DATES')",
