@@ -255,7 +255,8 @@ impl ConnConfig {
     /// say where we tried to connect and why, never the password.
     ///
     /// PREFERRED asks for TLS, and connects again in plain text when the server offers
-    /// none; the process remembers that server, so `-j N` workers ask once.
+    /// none (or no TLS we speak); the process remembers that server, so `-j N` workers
+    /// ask once.
     pub fn connect(&self, extra_init: &[&str]) -> anyhow::Result<Conn> {
         static PLAIN_ONLY: Mutex<Vec<String>> = Mutex::new(Vec::new());
         let at = self.describe();
@@ -269,8 +270,15 @@ impl ConnConfig {
         };
         let mut encrypted = ssl.is_some();
         let conn = match Conn::new(self.opts(extra_init, ssl)) {
-            Err(mysql::Error::DriverError(mysql::DriverError::TlsNotSupported))
-                if self.tls.mode == SslMode::Preferred =>
+            // PREFERRED promises nothing it could not keep: a server without TLS, or
+            // one whose TLS we cannot speak (an old server with TLS 1.1 at most), is
+            // reached in plain text, as before TLS existed here.
+            Err(e)
+                if self.tls.mode == SslMode::Preferred
+                    && (matches!(
+                        e,
+                        mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)
+                    ) || crate::tls::handshake_failed(&e)) =>
             {
                 if let Ok(mut p) = PLAIN_ONLY.lock() {
                     p.push(at.clone());

@@ -334,6 +334,11 @@ fn shown(p: Option<&Path>) -> String {
     p.map_or_else(String::new, |p| p.display().to_string())
 }
 
+/// Whether `e` is a failed TLS handshake (rather than, say, a refused password).
+pub fn handshake_failed(e: &mysql::Error) -> bool {
+    rustls_error(e).is_some()
+}
+
 /// The rustls error inside a driver error, however deep: the handshake runs on the first
 /// read or write, so its errors come back as I/O errors around the rustls one.
 fn rustls_error(e: &mysql::Error) -> Option<&rustls::Error> {

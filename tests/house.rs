@@ -163,6 +163,67 @@ fn option_files_read_as_the_mariadb_client_reads_them() {
     assert_eq!(ours.database, client("database"), "{shown}");
     assert_eq!(ours.socket, client("loose-socket"), "{shown}");
     assert_eq!(ours.port.map(|p| p.to_string()), client("port"), "{shown}");
+
+    // See: #16 (TLS): TLS keys, also from !include and !includedir files, as the client
+    // reads them (before, `ssl` and `ssl-ca` in ~/.my.cnf were silently ignored).
+    let pki = crate::util::tls::Pki::make(&wd.path().join("pki"));
+    let (ca, cert, key) = (
+        pki.path("ca.pem"),
+        pki.path("client.pem"),
+        pki.path("client-key.pem"),
+    );
+    std::fs::create_dir(wd.path().join("conf.d")).unwrap();
+    wd.create(
+        "conf.d/tls.cnf",
+        format!(
+            "[client]\nssl-cert = \"{}\"\nloose-ssl-key={}\n",
+            cert.display(),
+            key.display()
+        ),
+    );
+    wd.create("conf.d/ignored.txt", "[client]\nssl-cert = /not/read\n");
+    let inc = wd.create(
+        "inc.cnf",
+        format!("[client]\nssl_ca = {} # the CA\n", ca.display()),
+    );
+    let cnf = wd.create(
+        "tls.cnf",
+        format!(
+            "[client]\nssl\nssl-verify-server-cert\n!include {}\n!includedir {}\n",
+            inc.display(),
+            wd.path().join("conf.d").display()
+        ),
+    );
+    let out = std::process::Command::new("mariadb")
+        .arg(format!("--defaults-file={}", cnf.display()))
+        .arg("--print-defaults")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
+    let client = |key: &str| -> Option<String> {
+        shown.split_whitespace().find_map(|a| {
+            a.strip_prefix(&format!("--{key}="))
+                .or_else(|| a.strip_prefix(&format!("--loose-{key}=")))
+                .map(str::to_owned)
+        })
+    };
+    for flag in ["--ssl", "--ssl-verify-server-cert"] {
+        assert!(shown.split_whitespace().any(|a| a == flag), "{shown}");
+    }
+    let args = qtools::cli::ConnArgs {
+        defaults_file: Some(cnf.to_string_lossy().into_owned()),
+        ..qtools::cli::ConnArgs::default()
+    };
+    let ours = qtools::conn::ConnConfig::resolve_with(&args, "qexport", |_| None, None).unwrap();
+    let shown_path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    assert_eq!(ours.tls.mode, qtools::tls::SslMode::VerifyIdentity);
+    assert_eq!(
+        shown_path(&ours.tls.ca),
+        client("ssl_ca").or(client("ssl-ca")),
+        "{shown}"
+    );
+    assert_eq!(shown_path(&ours.tls.cert), client("ssl-cert"), "{shown}");
+    assert_eq!(shown_path(&ours.tls.key), client("ssl-key"), "{shown}");
 }
 
 /// Each flag `--help` of `tool` lists, with its short form when it has one.
