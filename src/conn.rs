@@ -278,7 +278,7 @@ impl ConnConfig {
                     && (matches!(
                         e,
                         mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)
-                    ) || crate::tls::handshake_failed(&e)) =>
+                    ) || crate::tls::incompatible(&e)) =>
             {
                 if let Ok(mut p) = PLAIN_ONLY.lock() {
                     p.push(at.clone());
@@ -306,7 +306,7 @@ impl ConnConfig {
             let why = if self.tls.mode == SslMode::Disabled {
                 "--ssl-mode DISABLED"
             } else {
-                "the server offers no TLS"
+                "the server offers no TLS this client speaks"
             };
             return anyhow::anyhow!(
                 "{err}; the connection was not encrypted ({why}), and an account or server \

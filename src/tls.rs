@@ -323,6 +323,16 @@ pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
             shown(tls.key.as_deref()),
             shown(tls.cert.as_deref())
         ),
+        rustls::Error::PeerIncompatible(_)
+        | rustls::Error::InvalidMessage(_)
+        | rustls::Error::AlertReceived(
+            rustls::AlertDescription::ProtocolVersion
+            | rustls::AlertDescription::HandshakeFailure
+            | rustls::AlertDescription::InsufficientSecurity,
+        ) => format!(
+            "TLS: the server's TLS and this client's have nothing in common ({r}); \
+             this client speaks TLS 1.2 and 1.3"
+        ),
         rustls::Error::AlertReceived(a) => {
             format!("TLS: the server ended the handshake ({a:?}); is the client certificate one it trusts?")
         }
@@ -334,9 +344,21 @@ fn shown(p: Option<&Path>) -> String {
     p.map_or_else(String::new, |p| p.display().to_string())
 }
 
-/// Whether `e` is a failed TLS handshake (rather than, say, a refused password).
-pub fn handshake_failed(e: &mysql::Error) -> bool {
-    rustls_error(e).is_some()
+/// Whether `e` says the server's TLS and ours have nothing in common (an old server with
+/// TLS 1.1 at most, or ciphers rustls does not offer): not a certificate refused, nor a
+/// mistake in our own files, which no mode may pass over.
+pub fn incompatible(e: &mysql::Error) -> bool {
+    use rustls::AlertDescription as A;
+    matches!(
+        rustls_error(e),
+        Some(
+            rustls::Error::PeerIncompatible(_)
+                | rustls::Error::InvalidMessage(_)
+                | rustls::Error::AlertReceived(
+                    A::ProtocolVersion | A::HandshakeFailure | A::InsufficientSecurity
+                )
+        )
+    )
 }
 
 /// The rustls error inside a driver error, however deep: the handshake runs on the first
@@ -443,6 +465,51 @@ mod tests {
             ..Tls::default()
         };
         assert!(t.ssl_opts().unwrap().is_none());
+    }
+
+    // See: #16 (TLS): PREFERRED passes over a TLS it cannot speak (an old server's), never
+    // over a refused certificate or a mistake in our own files; each reads as its cause.
+    #[test]
+    fn handshake_failures_are_told_apart() {
+        use rustls::{AlertDescription as A, CertificateError as C, Error as E};
+        let wrapped =
+            |r: E| mysql::Error::IoError(std::io::Error::new(std::io::ErrorKind::InvalidData, r));
+        let tls = Tls {
+            mode: SslMode::VerifyIdentity,
+            ca: Some("ca.pem".into()),
+            cert: Some("c.pem".into()),
+            key: Some("k.pem".into()),
+            ..Tls::default()
+        };
+        let told = |r: E| explain(&wrapped(r), &tls, "db1").unwrap();
+        assert!(incompatible(&wrapped(E::AlertReceived(A::ProtocolVersion))));
+        assert!(incompatible(&mysql::Error::TlsError(
+            mysql::error::tls::TlsError::Tls(E::PeerIncompatible(
+                rustls::PeerIncompatible::Tls12NotOffered
+            ))
+        )));
+        assert!(told(E::AlertReceived(A::ProtocolVersion)).contains("TLS 1.2 and 1.3"));
+        for own in [
+            E::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch),
+            E::InvalidCertificate(C::UnknownIssuer),
+            E::InvalidCertificate(C::Expired),
+            E::AlertReceived(A::UnknownCA),
+        ] {
+            assert!(!incompatible(&wrapped(own)));
+        }
+        assert_eq!(
+            told(E::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)),
+            "TLS: --ssl-key k.pem does not match --ssl-cert c.pem"
+        );
+        assert!(told(E::InvalidCertificate(C::UnknownIssuer)).contains("(--ssl-ca ca.pem)"));
+        assert!(told(E::InvalidCertificate(C::NotValidForName)).contains("\"db1\""));
+        assert!(told(E::InvalidCertificate(C::Expired)).contains("has expired"));
+        let refused = mysql::Error::DriverError(mysql::DriverError::TlsNotSupported);
+        assert!(!incompatible(&refused));
+        assert_eq!(
+            explain(&refused, &tls, "db1").unwrap(),
+            "the server offers no TLS, and --ssl-mode VERIFY_IDENTITY needs it"
+        );
     }
 
     #[test]

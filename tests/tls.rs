@@ -200,6 +200,17 @@ fn a_require_x509_account_uses_its_client_certificate() {
     ])
     .fails(2)
     .stderr_has(&["does not match --ssl-cert"]);
+    // Not even PREFERRED passes over a mistake in our own files.
+    x509(&[
+        "--ssl-mode",
+        "PREFERRED",
+        "--ssl-cert",
+        &ca("client.pem"),
+        "--ssl-key",
+        &ca("stranger-key.pem"),
+    ])
+    .fails(2)
+    .stderr_has(&["does not match --ssl-cert"]);
     x509(&["--ssl-cert", &ca("client.pem")])
         .fails(2)
         .stderr_has(&["--ssl-cert needs --ssl-key"]);
