@@ -23,7 +23,7 @@ say() { printf '\n== %s\n' "$*" >&2; }
 # ---------------------------------------------------------------- tools
 scripts/deps.sh
 need=()
-for t in mydumper:mydumper hyperfine:hyperfine /usr/bin/time:time rg:ripgrep parallel:parallel mlr:miller; do
+for t in mydumper:mydumper hyperfine:hyperfine /usr/bin/time:time rg:ripgrep parallel:parallel mlr:miller openssl:openssl; do
     command -v "${t%%:*}" >/dev/null 2>&1 || need+=("${t#*:}")
 done
 command -v csvgrep >/dev/null 2>&1 || need+=(csvkit)

@@ -371,19 +371,13 @@ fn parse_ssl_mode(s: &str) -> Result<SslMode, String> {
 impl ConnArgs {
     /// What the TLS flags say, as one layer of the connection settings.
     pub fn tls_layer(&self) -> TlsLayer {
-        let mode = if let Some(m) = self.ssl_mode {
-            Some(LayerMode::Exactly(m))
-        } else if self.ssl_verify_server_cert {
-            Some(LayerMode::Exactly(SslMode::VerifyIdentity))
-        } else if self.skip_ssl {
-            Some(LayerMode::Exactly(SslMode::Disabled))
-        } else if self.ssl {
-            Some(LayerMode::AtLeastRequired)
-        } else {
-            None
-        };
         TlsLayer {
-            mode,
+            mode: LayerMode::from_switches(
+                self.ssl_mode,
+                self.ssl_verify_server_cert,
+                self.skip_ssl,
+                self.ssl.then_some(true),
+            ),
             ca: self.ssl_ca.clone(),
             capath: self.ssl_capath.clone(),
             cert: self.ssl_cert.clone(),

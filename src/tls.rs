@@ -98,27 +98,45 @@ pub enum LayerMode {
     AtLeastRequired,
 }
 
+impl LayerMode {
+    /// The mode one source sets, from `--ssl-mode` and MariaDB's switches, the first given
+    /// winning: `--ssl-mode`, `--ssl-verify-server-cert`, `--skip-ssl`, `--ssl` (where
+    /// `ssl=0` in an option file means no TLS).
+    pub fn from_switches(
+        exact: Option<SslMode>,
+        verify_server_cert: bool,
+        skip_ssl: bool,
+        ssl: Option<bool>,
+    ) -> Option<LayerMode> {
+        if let Some(m) = exact {
+            Some(LayerMode::Exactly(m))
+        } else if verify_server_cert {
+            Some(LayerMode::Exactly(SslMode::VerifyIdentity))
+        } else if skip_ssl || ssl == Some(false) {
+            Some(LayerMode::Exactly(SslMode::Disabled))
+        } else {
+            ssl.map(|_| LayerMode::AtLeastRequired)
+        }
+    }
+}
+
 impl TlsLayer {
     /// The layer an option file's keys (or a URL's parameters) give: `ssl-mode`, `ssl`,
     /// `skip-ssl`, `ssl-verify-server-cert`, `ssl-ca`, `ssl-capath`, `ssl-cert`, `ssl-key`.
     pub fn from_options(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<TlsLayer> {
         let on = |k: &str| get(k).map(|v| crate::optfile::truthy(&v));
-        let mode = if let Some(m) = get("ssl-mode") {
-            Some(LayerMode::Exactly(
+        let exact = get("ssl-mode")
+            .map(|m| {
                 m.parse()
-                    .map_err(|e: String| anyhow::anyhow!("ssl-mode: {e}"))?,
-            ))
-        } else if on("ssl-verify-server-cert") == Some(true) {
-            Some(LayerMode::Exactly(SslMode::VerifyIdentity))
-        } else if on("skip-ssl") == Some(true) || on("disable-ssl") == Some(true) {
-            Some(LayerMode::Exactly(SslMode::Disabled))
-        } else {
-            match on("ssl") {
-                Some(true) => Some(LayerMode::AtLeastRequired),
-                Some(false) => Some(LayerMode::Exactly(SslMode::Disabled)),
-                None => None,
-            }
-        };
+                    .map_err(|e: String| anyhow::anyhow!("ssl-mode: {e}"))
+            })
+            .transpose()?;
+        let mode = LayerMode::from_switches(
+            exact,
+            on("ssl-verify-server-cert") == Some(true),
+            on("skip-ssl") == Some(true) || on("disable-ssl") == Some(true),
+            on("ssl"),
+        );
         let path = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         Ok(TlsLayer {
             mode,
@@ -209,7 +227,7 @@ impl Tls {
     }
 
     /// The file of trusted CAs the driver reads: `--ssl-ca` as it is, or, with
-    /// `--ssl-capath`, one bundle of every certificate in the folder (and `--ssl-ca`'s),
+    /// `--ssl-capath`, one bundle of the folder's certificate files (and `--ssl-ca`),
     /// written once per process to an unlinked file read through `/dev/fd`.
     fn roots(&self) -> anyhow::Result<Option<PathBuf>> {
         static BUNDLE: OnceLock<(std::fs::File, PathBuf)> = OnceLock::new();
@@ -219,15 +237,13 @@ impl Tls {
         if let Some((_, p)) = BUNDLE.get() {
             return Ok(Some(p.clone()));
         }
-        let mut certs = capath_certificates(dir)?;
+        let mut pem = capath_certificates(dir)?;
         if let Some(ca) = &self.ca {
-            certs.extend(certificates("--ssl-ca", ca)?);
+            pem.extend(certificates("--ssl-ca", ca)?);
         }
         let mut f = tempfile::tempfile().context("--ssl-capath: making the CA bundle")?;
-        for c in &certs {
-            f.write_all(&pem(c))
-                .context("--ssl-capath: writing the CA bundle")?;
-        }
+        f.write_all(&pem)
+            .context("--ssl-capath: writing the CA bundle")?;
         let path = fd_path(&f);
         let (_, p) = BUNDLE.get_or_init(|| (f, path));
         Ok(Some(p.clone()))
@@ -239,24 +255,11 @@ fn fd_path(f: &std::fs::File) -> PathBuf {
     PathBuf::from(format!("/dev/fd/{}", f.as_raw_fd()))
 }
 
-/// A certificate as PEM text.
-fn pem(der: &CertificateDer<'_>) -> Vec<u8> {
-    use base64::Engine as _;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-    let mut out = b"-----BEGIN CERTIFICATE-----\n".to_vec();
-    for line in b64.as_bytes().chunks(64) {
-        out.extend_from_slice(line);
-        out.push(b'\n');
-    }
-    out.extend_from_slice(b"-----END CERTIFICATE-----\n");
-    out
-}
-
-/// The PEM certificates of a file, at least one.
-fn certificates(flag: &str, path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+/// A PEM file of certificates, as it is: checked to hold at least one.
+fn certificates(flag: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("{flag} {}", path.display()))?;
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
-        .collect::<Result<_, _>>()
+    let certs = CertificateDer::pem_slice_iter(&bytes)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))?;
     if certs.is_empty() {
         bail!(
@@ -264,19 +267,21 @@ fn certificates(flag: &str, path: &Path) -> anyhow::Result<Vec<CertificateDer<'s
             path.display()
         );
     }
-    Ok(certs)
+    Ok(bytes)
 }
 
-/// Every certificate of the PEM files in a folder (the mysql client's `--ssl-capath`);
-/// files that hold none are passed over, as OpenSSL's hashed-name folders hold other files.
-fn capath_certificates(dir: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+/// The PEM files of certificates in a folder (the mysql client's `--ssl-capath`), one
+/// after another; files that hold none are passed over, as OpenSSL's hashed-name folders
+/// hold other files.
+fn capath_certificates(dir: &Path) -> anyhow::Result<Vec<u8>> {
     let rd = std::fs::read_dir(dir).with_context(|| format!("--ssl-capath {}", dir.display()))?;
     let mut files: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
     files.sort();
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.is_file()) {
-        if let Ok(certs) = certificates("--ssl-capath", f) {
-            out.extend(certs);
+        if let Ok(pem) = certificates("--ssl-capath", f) {
+            out.extend(pem);
+            out.push(b'\n');
         }
     }
     if out.is_empty() {
