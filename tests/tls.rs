@@ -353,6 +353,8 @@ fn a_round_trip_over_tls_is_lossless() {
     let csv = export(&[]);
     assert!(csv.starts_with("id,s,b,d,ts,j\n1,"), "{}", &csv[..80]);
     assert_eq!(export(&["-j", "2", "--consistent"]), csv);
+    // Protocol compression inside TLS.
+    assert_eq!(export(&["-C", "-j", "2"]), csv);
     wd.create("t.csv", &csv);
     app(&wd, "qimport", "127.0.0.1", &tls)
         .args(["-q", "-j", "2", "t2", "t.csv"])
