@@ -324,6 +324,12 @@ pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
         (None, Some(dir)) => format!("--ssl-capath {}", dir.display()),
         (None, None) => "the public CAs (no --ssl-ca given)".to_owned(),
     };
+    if nothing_in_common(r) {
+        return Some(format!(
+            "TLS: the server's TLS and this client's have nothing in common ({r}); \
+             this client speaks TLS 1.2 and 1.3"
+        ));
+    }
     Some(match r {
         rustls::Error::InvalidCertificate(c) => match c {
             C::UnknownIssuer | C::BadSignature => format!(
@@ -347,16 +353,6 @@ pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
             shown(tls.key.as_deref()),
             shown(tls.cert.as_deref())
         ),
-        rustls::Error::PeerIncompatible(_)
-        | rustls::Error::InvalidMessage(_)
-        | rustls::Error::AlertReceived(
-            rustls::AlertDescription::ProtocolVersion
-            | rustls::AlertDescription::HandshakeFailure
-            | rustls::AlertDescription::InsufficientSecurity,
-        ) => format!(
-            "TLS: the server's TLS and this client's have nothing in common ({r}); \
-             this client speaks TLS 1.2 and 1.3"
-        ),
         rustls::Error::AlertReceived(a) => {
             format!("TLS: the server ended the handshake ({a:?}); is the client certificate one it trusts?")
         }
@@ -372,16 +368,18 @@ fn shown(p: Option<&Path>) -> String {
 /// TLS 1.1 at most, or ciphers rustls does not offer): not a certificate refused, nor a
 /// mistake in our own files, which no mode may pass over.
 pub fn incompatible(e: &mysql::Error) -> bool {
+    rustls_error(e).is_some_and(nothing_in_common)
+}
+
+fn nothing_in_common(r: &rustls::Error) -> bool {
     use rustls::AlertDescription as A;
     matches!(
-        rustls_error(e),
-        Some(
-            rustls::Error::PeerIncompatible(_)
-                | rustls::Error::InvalidMessage(_)
-                | rustls::Error::AlertReceived(
-                    A::ProtocolVersion | A::HandshakeFailure | A::InsufficientSecurity
-                )
-        )
+        r,
+        rustls::Error::PeerIncompatible(_)
+            | rustls::Error::InvalidMessage(_)
+            | rustls::Error::AlertReceived(
+                A::ProtocolVersion | A::HandshakeFailure | A::InsufficientSecurity
+            )
     )
 }
 
