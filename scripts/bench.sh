@@ -146,7 +146,7 @@ bench export "qexport -j 2 over TLS 1.3 (VERIFY_IDENTITY)" "qexport $T -j 2 user
 # the client's CPU (GNU time) and the server's (/proc of mariadbd) for the same export.
 say "export: plain TCP against TLS, interleaved rounds"
 : >"$work/tls.tsv"
-for round in $(seq 1 "${BENCH_TLS_ROUNDS:-21}"); do
+for round in $(seq 1 "${BENCH_TLS_ROUNDS:-41}"); do
     order=("plain|$U" "tls|$T")
     [ $((round % 2)) -eq 0 ] && order=("tls|$T" "plain|$U")
     for j in 1 2; do
@@ -343,7 +343,9 @@ iclient=$(/usr/bin/time -f '%U %S %e' qimport -q $I users <"$work/users.csv" 2>&
 s1=$(server_cpu)
 import_cpu="server $(python3 -c "print(round($s1 - $s0, 2))") s CPU; qimport $(echo "$iclient" | awk '{ print $1 + $2 }') s CPU (user $(echo "$iclient" | awk '{print $1}'), sys $(echo "$iclient" | awk '{print $2}')); wall $(echo "$iclient" | awk '{print $3}') s"
 
-# Where the time goes: server CPU against client CPU, one run of qexport -j 1.
+# Where the time goes: server CPU against client CPU, one run of qexport -j 1, on a server
+# settled after the import above (its flushing would count as the export's server CPU and wall).
+settle
 s0=$(server_cpu)
 client=$(/usr/bin/time -f '%U %S %e' qexport $U users 2>&1 >/dev/null | tail -1)
 s1=$(server_cpu)
