@@ -2,7 +2,7 @@
 # Side-by-side benchmark of qtools against the tools people compare it with, on the same
 # generated data in one run; writes the results into BENCHMARKS.md.
 #
-#   scripts/bench.sh                 # 1M rows, 5 timed runs each, plus the 10M memory check
+#   scripts/bench.sh                 # 1M rows, 5 timed runs each (30 for the CSV rows), plus the 10M memory check
 #   BENCH_ROWS=200000 BENCH_RUNS=2 BENCH_BIG=0 scripts/bench.sh     # a quick look
 #
 # It installs what it compares against when missing (mariadb client, mydumper, hyperfine,
