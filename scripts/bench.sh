@@ -122,9 +122,20 @@ rss_only() {
     rss=$(/usr/bin/time -f '%M' bash -c "exec $cmd" 2>&1 >/dev/null | tail -1)
     printf 'memory\t%s\t\t%s\n' "$name" "$rss" >>"$results"
 }
-# cpu_split NAME COMMAND: seconds of CPU used by the server and by the client.
+# server_cpu: seconds of CPU mariadbd has used; server_cpu_since S0: those since S0.
 server_pid=$(cat "$dbdir/mariadbd.pid")
 server_cpu() { awk '{ print ($14 + $15) / 100 }' "/proc/$server_pid/stat"; }
+server_cpu_since() { awk -v s0="$1" '{ printf "%.2f\n", ($14 + $15) / 100 - s0 }' "/proc/$server_pid/stat"; }
+# cpu_split NAME COMMAND...: one run of COMMAND (output dropped), as "server S s CPU; NAME
+# C s CPU (user U, sys Y); wall W s".
+cpu_split() {
+    local name=$1 s0 t
+    shift
+    s0=$(server_cpu)
+    t=$(/usr/bin/time -f '%U %S %e' "$@" 2>&1 >/dev/null | tail -1)
+    echo "$t" | awk -v n="$name" -v s="$(server_cpu_since "$s0")" \
+        '{ printf "server %s s CPU; %s %s s CPU (user %s, sys %s); wall %s s\n", s, n, $1 + $2, $1, $2, $3 }'
+}
 
 # ---------------------------------------------------------------- qexport (issue #3)
 out=$work/out
@@ -154,9 +165,8 @@ for round in $(seq 1 "${BENCH_TLS_ROUNDS:-41}"); do
             how=${entry%%|*} conn=${entry#*|}
             s0=$(server_cpu)
             /usr/bin/time -o "$work/time.out" -f '%e %U %S' bash -c "qexport $conn -j $j users > /dev/null"
-            s1=$(server_cpu)
             printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$j" "$how" $(tail -1 "$work/time.out") \
-                "$(python3 -c "print(round($s1 - $s0, 2))")" >>"$work/tls.tsv"
+                "$(server_cpu_since "$s0")" >>"$work/tls.tsv"
         done
     done
 done
@@ -342,21 +352,15 @@ csvsql --db "mysql+pymysql://root@127.0.0.1:$port/bench_csvkit" --tables users -
 t1=$(date +%s.%N)
 csvkit_s=$(python3 -c "print(round($t1 - $t0, 2))")
 csvkit_n=$("${my[@]}" -N -e "SELECT COUNT(*) FROM bench_csvkit.users" 2>/dev/null || echo 0)
-s0=$(server_cpu)
 "${my[@]}" bench_imp -e 'TRUNCATE TABLE users'
-iclient=$(/usr/bin/time -f '%U %S %e' qimport -q $I users <"$work/users.csv" 2>&1 >/dev/null | tail -1)
-s1=$(server_cpu)
-import_cpu="server $(python3 -c "print(round($s1 - $s0, 2))") s CPU; qimport $(echo "$iclient" | awk '{ print $1 + $2 }') s CPU (user $(echo "$iclient" | awk '{print $1}'), sys $(echo "$iclient" | awk '{print $2}')); wall $(echo "$iclient" | awk '{print $3}') s"
+import_cpu=$(cpu_split qimport qimport -q $I users <"$work/users.csv")
 
 # Where the time goes: server CPU against client CPU, one run of qexport -j 1, on a server
 # settled after the imports above (its flushing would count as the export's server CPU and
 # wall), after one warm-up export (the imports pushed the table out of the buffer pool).
 settle
 qexport $U users >/dev/null
-s0=$(server_cpu)
-client=$(/usr/bin/time -f '%U %S %e' qexport $U users 2>&1 >/dev/null | tail -1)
-s1=$(server_cpu)
-cpu_line="server $(python3 -c "print(round($s1 - $s0, 2))") s CPU; qexport $(echo "$client" | awk '{ print $1 + $2 }') s CPU (user $(echo "$client" | awk '{print $1}'), sys $(echo "$client" | awk '{print $2}')); wall $(echo "$client" | awk '{print $3}') s"
+cpu_line=$(cpu_split qexport qexport $U users)
 profile=""
 import_profile=""
 if command -v valgrind >/dev/null 2>&1; then

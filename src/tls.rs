@@ -261,8 +261,14 @@ fn prefer_aes128() {
     ONCE.call_once(|| {
         let mut p = rustls::crypto::ring::default_provider();
         p.cipher_suites.sort_by_key(|s| {
-            let name = s.suite().as_str().unwrap_or_default();
-            (s.tls13().is_none(), !name.contains("AES_128_GCM"))
+            use rustls::CipherSuite as S;
+            let aes128 = matches!(
+                s.suite(),
+                S::TLS13_AES_128_GCM_SHA256
+                    | S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                    | S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+            );
+            (s.tls13().is_none(), !aes128)
         });
         // Another provider may be installed already (by an embedding program): keep it.
         let _ = p.install_default();

@@ -209,7 +209,7 @@ fn a_require_x509_account_uses_its_client_certificate() {
     // mistake in our own files.
     for mode in [vec![], vec!["--ssl-mode", "PREFERRED"]] {
         let (cert, key) = (ca("client.pem"), ca("stranger-key.pem"));
-        let mut a = mode.clone();
+        let mut a = mode;
         a.extend(["--ssl-cert", &cert, "--ssl-key", &key]);
         x509(&a).fails(2).stderr_has(&["does not match --ssl-cert"]);
     }
