@@ -38,7 +38,8 @@ pub struct Manifest {
     pub schema: String,
     #[serde(default)]
     pub schema_sha256: Option<String>,
-    /// The source session's `sql_mode` when the backup was taken.
+    /// The source server's global `sql_mode` when the backup was taken (the mode its
+    /// writers ran under, unless they set their own).
     #[serde(default)]
     pub sql_mode: Option<String>,
     /// The database's default character set and collation.

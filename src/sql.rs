@@ -109,8 +109,14 @@ fn split_ident_path(s: &str) -> anyhow::Result<Vec<String>> {
 /// quotes), quoted names (`` `...` ``) and comments (`#`, `-- `, `/* */`), and `token` at
 /// the start of each string or quoted name. The text of an executable comment (`/*! ...
 /// */`, `/*M! ... */`) is code to the server, and is walked as code. An unterminated
-/// string, name or comment is an error.
-fn walk(sql: &str, mut code: impl FnMut(usize, u8), mut token: impl FnMut()) -> anyhow::Result<()> {
+/// string, name or comment is an error. `line_comment` gets where each `#` or `-- `
+/// comment ends: after its line feed, or at the end of the text.
+fn walk(
+    sql: &str,
+    mut code: impl FnMut(usize, u8),
+    mut token: impl FnMut(),
+    mut line_comment: impl FnMut(usize),
+) -> anyhow::Result<()> {
     let b = sql.as_bytes();
     let mut exec_comment = false;
     let mut i = 0;
@@ -131,11 +137,15 @@ fn walk(sql: &str, mut code: impl FnMut(usize, u8), mut token: impl FnMut()) -> 
                 token();
                 i = j + 1;
             }
-            b'#' => i = line_end(b, i),
+            b'#' => {
+                i = line_end(b, i);
+                line_comment(i);
+            }
             b'-' if b.get(i + 1) == Some(&b'-')
                 && b.get(i + 2).is_none_or(u8::is_ascii_whitespace) =>
             {
                 i = line_end(b, i);
+                line_comment(i);
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 let rest = &b[i + 2..];
@@ -190,6 +200,7 @@ pub fn statements(sql: &str) -> anyhow::Result<Vec<&str>> {
             _ => {}
         },
         || has_code.set(true),
+        |_| {},
     )?;
     let mut out = Vec::new();
     let mut start = 0;
@@ -230,6 +241,7 @@ pub fn script(sql: &str) -> anyhow::Result<Vec<&str>> {
                 }
             },
             || {},
+            |_| {},
         )?;
         let mut from = 0;
         for e in ends {
@@ -255,6 +267,7 @@ fn push_statement<'s>(out: &mut Vec<&'s str>, stmt: &'s str) {
         stmt,
         |_, c| has_code.set(has_code.get() || !c.is_ascii_whitespace()),
         || has_code.set(true),
+        |_| {},
     );
     if seen.is_err() || has_code.get() {
         out.push(stmt.trim());
@@ -297,10 +310,13 @@ pub fn starts_with_words(sql: &str, words: &[&str]) -> bool {
 }
 
 /// Check a piece of SQL that qtools puts inside a statement of its own (`--where`,
-/// `--order-by`): something besides comments, no `;`, nothing left open, and parentheses
-/// balanced, so that it cannot end or reshape the statement around it.
+/// `--order-by`): something besides comments, no `;`, nothing left open, parentheses
+/// balanced, and no `#` or `-- ` comment running to its end (it would hide what follows
+/// it in the statement, a `LIMIT` say), so that it cannot end or reshape the statement
+/// around it. (The server then judges the whole statement: see qexport's `only_select`.)
 pub fn check_fragment(what: &str, sql: &str) -> anyhow::Result<()> {
     let (mut semicolon, mut depth, mut below) = (false, 0i64, false);
+    let mut open_comment = false;
     let content = std::cell::Cell::new(false);
     walk(
         sql,
@@ -315,8 +331,12 @@ pub fn check_fragment(what: &str, sql: &str) -> anyhow::Result<()> {
             _ => {}
         },
         || content.set(true),
+        |end| open_comment |= end == sql.len() && !sql.ends_with('\n'),
     )
     .map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
+    if open_comment {
+        bail!("{what}: a '#' or '-- ' comment here would hide the rest of the statement (end it with a line break, or use /* ... */)");
+    }
     if semicolon {
         bail!("{what}: a ';' is not allowed here (one condition or expression, not statements)");
     }
@@ -375,6 +395,8 @@ mod tests {
     fn fragments_cannot_reshape_their_statement() {
         assert!(check_fragment("--where", "a = ';' AND (b > 1)").is_ok());
         assert!(check_fragment("--where", "name = ')'").is_ok());
+        assert!(check_fragment("--order-by", "id -- first\n").is_ok());
+        assert!(check_fragment("--order-by", "id /* x */").is_ok());
         for bad in [
             "1) ORDER BY id; DROP TABLE db.victim; SELECT (1",
             "1) UNION SELECT * FROM mysql.user WHERE (1",
@@ -383,6 +405,8 @@ mod tests {
             "a = 'x",
             "a /* open",
             "",
+            "id -- ",
+            "id # x",
         ] {
             assert!(check_fragment("--where", bad).is_err(), "{bad}");
         }

@@ -338,7 +338,8 @@ fn compression_changes_no_byte() {
     let db = TestDb::new("house_compress");
     db.load("users.sql");
     db.exec("CREATE TABLE copy LIKE users;");
-    let status = "SHOW SESSION STATUS LIKE 'Compression'";
+    let status = "SELECT 'Compression' AS Variable_name, VARIABLE_VALUE AS Value \
+                  FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Compression'";
     wd.cmd("qexport")
         .args(["--url", &db.url, "-C", "-e", status])
         .ok()

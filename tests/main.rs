@@ -11,6 +11,7 @@ mod parallel;
 mod pipes;
 mod qcount;
 mod qexport;
+mod qexport_readonly;
 mod qgrep;
 mod qimport;
 mod roundtrip;

@@ -152,7 +152,7 @@ fn missing_table_and_bad_query_are_one_line_errors() {
     wd.cmd("qexport")
         .args(["--url", &db.url, "-e", "DO 1"])
         .fails(2)
-        .stderr_has(&["no result set"]);
+        .stderr_has(&["-e: qexport reads only a SELECT"]);
     wd.cmd("qexport").fails(2).stderr_has(&["TABLE"]);
     let (host, port) = db.host_port();
     wd.cmd("qexport")

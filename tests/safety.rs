@@ -61,7 +61,7 @@ fn an_export_runs_one_statement_and_never_writes() {
         wd.cmd("qexport")
             .args(["--url", url, "-e", sql])
             .fails(2)
-            .stderr_has(&["READ ONLY transaction"]);
+            .stderr_has(&["-e: qexport reads only a SELECT"]);
     }
     assert_eq!(tables(&db), ["users", "victim"]);
     assert_eq!(db.count("users"), 2);

@@ -22,10 +22,19 @@ fn ca(name: &str) -> String {
         .into_owned()
 }
 
+/// The query for the session's status variable `name` (`Name,value`).
+fn status(name: &str) -> String {
+    format!(
+        "SELECT '{name}' AS Variable_name, VARIABLE_VALUE AS Value \
+         FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = '{name}'"
+    )
+}
+
 /// The TLS version of the session qexport opened with `args`.
 fn tls_version(wd: &Workdir, host: &str, args: &[&str]) -> String {
+    let query = status("Ssl_version");
     let mut a = args.to_vec();
-    a.extend(["-e", "SHOW SESSION STATUS LIKE 'Ssl_version'"]);
+    a.extend(["-e", &query]);
     let out = app(wd, "qexport", host, &a).ok().stdout();
     out.lines().nth(1).unwrap_or_default().to_owned()
 }
@@ -54,14 +63,9 @@ fn every_mode_reaches_a_server_that_requires_tls() {
     }
     // AES-128-GCM is offered first, and the server takes it: a bulk export's cipher work,
     // on both sides, is that of 10 AES rounds instead of 14.
-    let out = app(
-        &wd,
-        "qexport",
-        "127.0.0.1",
-        &["-e", "SHOW SESSION STATUS LIKE 'Ssl_cipher'"],
-    )
-    .ok()
-    .stdout();
+    let out = app(&wd, "qexport", "127.0.0.1", &["-e", &status("Ssl_cipher")])
+        .ok()
+        .stdout();
     assert_eq!(
         out.lines().nth(1),
         Some("Ssl_cipher,TLS_AES_128_GCM_SHA256")
@@ -137,12 +141,7 @@ fn option_files_and_urls_carry_the_tls_settings() {
         let url = format!("mysql://app:{APP_PASSWORD}@127.0.0.1:{port}/?{q}");
         let out = wd
             .cmd("qexport")
-            .args([
-                "--url",
-                &url,
-                "-e",
-                "SHOW SESSION STATUS LIKE 'Ssl_version'",
-            ])
+            .args(["--url", &url, "-e", &status("Ssl_version")])
             .ok()
             .stdout();
         assert!(out.contains("TLSv1.3"), "{q}: {out}");

@@ -148,18 +148,17 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     // Plan the reads before any snapshot, as for a single table.
     let jobs = plan_jobs(cfg, conn, &queries)?;
     // What the server's SHOW CREATE gives depends on the session's sql_mode (ANSI_QUOTES
-    // quotes names with "): dump under the plain mode, as mysqldump does, and record the
-    // source's own mode and the database's defaults in the manifest.
+    // quotes names with "): the export's session dumps under the plain mode, as mysqldump
+    // does (see EXPORT_INIT); the manifest records the server's own mode and the
+    // database's defaults.
     let (source_mode, charset, collation): (String, String, String) = conn
         .exec_first(
-            "SELECT @@SESSION.sql_mode, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME \
+            "SELECT @@GLOBAL.sql_mode, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME \
              FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?",
             (&db,),
         )
         .map_err(db_error)?
         .with_context(|| format!("database {db} not found"))?;
-    conn.query_drop("SET SESSION sql_mode = ''")
-        .map_err(db_error)?;
     let table_names: Vec<String> = queries.iter().map(|q| q.info.name.table.clone()).collect();
     let objects = super::objects::list(conn, &db, &table_names, tables.is_none())?;
     let mut schema =

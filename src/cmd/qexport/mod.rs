@@ -41,7 +41,7 @@ use args::Mode;
 pub use args::{Args, Config};
 use engine::{Job, Sinks};
 use plan::{KeyRange, TableQuery};
-use read::{chunk_rows, execute, EXPORT_INIT};
+use read::{chunk_rows, execute, only_select, EXPORT_INIT};
 
 /// One output (stdout or `-o FILE`) for a single table or query.
 struct OneOutput(Option<Output>);
@@ -80,6 +80,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             if cfg.jobs > 1 {
                 eprintln!("qexport: -j applies to tables; a query is read over one connection");
             }
+            only_select(&mut conn, "-e", sql)?;
             let mut sink = OneOutput(Some(Output::open_compressed(
                 cfg.output.as_deref(),
                 cfg.compression,
@@ -116,6 +117,14 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
                 order_by.clone(),
                 *limit,
             )?;
+            if filter.is_some() || order_by.is_some() {
+                let what = match (filter, order_by) {
+                    (Some(_), Some(_)) => "--where and --order-by",
+                    (Some(_), None) => "--where",
+                    _ => "--order-by",
+                };
+                only_select(&mut conn, what, &tq.sql(&KeyRange::default()))?;
+            }
             export_table(cfg, &mut conn, &tq, *shard)?;
         }
         Mode::Backup { tables } => backup::run(cfg, &mut conn, tables.as_deref())?,

@@ -14,15 +14,60 @@ use crate::sql::TableName;
 use super::args::Config;
 use super::engine::{self, Job, Parallel, Sinks};
 
-/// Session settings for exporting: every transaction of the session is read only, so an
-/// export never writes, whatever `-e` says (a write, DDL included, fails with ERROR 1792;
-/// and one statement per query, see [`crate::sql::single_statement`], keeps a `COMMIT;`
-/// from ending that). A slow consumer (`qexport t | slow-thing`) stalls our reads, and
-/// with the default 60 s `net_write_timeout` the server would give up on us.
+/// Session settings for exporting. Every transaction of the session is read only: a
+/// write that got past [`only_select`] (a stored function's, say) fails with ERROR 1792.
+/// The `sql_mode` is fixed, so that the bytes of an export never depend on the server's
+/// global mode (`PAD_CHAR_TO_FULL_LENGTH` would pad CHAR values), and so that the
+/// client's own reading of SQL text ([`crate::sql`]: backslash escapes, `"` a string) is
+/// the server's. A slow consumer (`qexport t | slow-thing`) stalls our reads, and with the
+/// default 60 s `net_write_timeout` the server would give up on us.
 pub(super) const EXPORT_INIT: &[&str] = &[
+    "SET SESSION sql_mode = ''",
     "SET SESSION TRANSACTION READ ONLY",
     "SET SESSION net_write_timeout = 86400",
 ];
+
+/// Refuse `sql` unless the server's own parser takes it for one query expression (a
+/// SELECT, with WITH, UNION or VALUES): it is prepared, never run, as the subquery of
+/// `EXISTS (...)`, where nothing else is valid SQL: no `INTO OUTFILE`, `INTO @var`, `SET
+/// STATEMENT ... FOR`, `CALL`, `SET`, DDL, a second statement after a `;`, or a comment
+/// that hides the end of the text. The text then runs as it is, under the same session
+/// settings, so the server reads it the same way.
+///
+/// What no client can see is what a stored function called by the query does with its
+/// definer's rights: see the README (an export account with SELECT only).
+pub(super) fn only_select(conn: &mut Conn, what: &str, sql: &str) -> anyhow::Result<()> {
+    let probe = format!("SELECT 1 FROM DUAL WHERE EXISTS (\n{sql}\n)");
+    match conn.prep(&probe) {
+        Ok(stmt) => {
+            let _ = conn.close(stmt);
+            Ok(())
+        }
+        // A syntax error in the probe: not one query expression, or not valid SQL at
+        // all, which the text prepared alone tells (in the server's words). Anything else
+        // (an unknown table or column, a missing privilege) the server says as it is.
+        Err(mysql::Error::MySqlError(e)) if e.code == ER_PARSE_ERROR => {
+            if let Err(mysql::Error::MySqlError(e)) = conn.prep(sql).map(|s| conn.close(s)) {
+                if e.code == ER_PARSE_ERROR {
+                    anyhow::bail!("{what}: {} (ERROR {})", e.message, e.code);
+                }
+            }
+            anyhow::bail!(
+                "{what}: qexport reads only a SELECT (or WITH ... SELECT, VALUES, a UNION), \
+                 with nothing after it: no INTO, no SET STATEMENT, no CALL, no second statement{}",
+                if what == "-e" {
+                    " (for SHOW, select from information_schema)"
+                } else {
+                    " (give a condition or an expression)"
+                }
+            )
+        }
+        Err(e) => Err(db_error(e)).with_context(|| what.to_owned()),
+    }
+}
+
+/// The server's "You have an error in your SQL syntax".
+const ER_PARSE_ERROR: u16 = 1064;
 
 /// Rows per parallel chunk: about 2 MiB of data, whatever the row size.
 pub(super) fn chunk_rows(info: &TableInfo) -> u64 {
