@@ -12,7 +12,9 @@ pub const EXIT_NO_MATCH: u8 = 1;
 /// Any error.
 pub const EXIT_ERROR: u8 = 2;
 
-/// Run a tool's body: print `tool: error` once on stderr and exit 2 on failure.
+/// Run a tool's body: print `tool: error` once on stderr and exit 2 on failure; a tool
+/// whose data goes to stdout ends it with the failure mark (see
+/// [`crate::out::mark_failure`]).
 ///
 /// A closed stdout (`qexport t | head`) is not an error: the process ends at once with
 /// status 0 and prints nothing. That is decided where stdout is written
@@ -32,6 +34,7 @@ pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> 
     match result {
         Ok(code) => code,
         Err(err) => {
+            crate::out::mark_failure(tool, &format!("{err:#}"));
             eprintln!("{tool}: {err:#}");
             ExitCode::from(EXIT_ERROR)
         }

@@ -14,6 +14,10 @@ use crate::encoding::Encoding;
 pub struct Input {
     pub name: String,
     pub reader: Source,
+    /// Read from a pipe, a terminal or a device rather than a regular file: its writer
+    /// always ends it with a line end, so a last record without one was cut off (see
+    /// [`crate::record::Reader::whole_lines`]).
+    pub stream: bool,
 }
 
 /// What an input reads from.
@@ -110,6 +114,7 @@ pub fn open_all(files: &[PathBuf], encoding: Encoding) -> anyhow::Result<Vec<Inp
                     } else {
                         Source::Stream(Box::new(f))
                     },
+                    stream: !regular,
                 },
                 encoding,
             )
@@ -140,7 +145,11 @@ fn packed(head: &[u8]) -> Option<Packed> {
 /// at (nobody types gzip, and the look would wait for a line).
 fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
     use std::io::IsTerminal as _;
-    let Input { name, reader } = input;
+    let Input {
+        name,
+        reader,
+        stream: cut_off_means_killed,
+    } = input;
     let ctx = || format!("reading {name}");
     let (kind, stream, bom): (Option<Packed>, Box<dyn Read + Send>, bool) = match reader {
         Source::File(f) => {
@@ -152,6 +161,7 @@ fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
                     return Ok(Input {
                         name,
                         reader: Source::File(f),
+                        stream: cut_off_means_killed,
                     })
                 }
                 kind => (kind, Box::new(f), utf16_bom(&head[..n])),
@@ -161,6 +171,7 @@ fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
             return Ok(Input {
                 name,
                 reader: Source::Stream(r),
+                stream: cut_off_means_killed,
             })
         }
         Source::Stream(mut r) => {
@@ -180,6 +191,7 @@ fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
             return Ok(Input {
                 name,
                 reader: other,
+                stream: cut_off_means_killed,
             })
         }
     };
@@ -196,6 +208,7 @@ fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
     Ok(Input {
         name,
         reader: Source::Stream(reader),
+        stream: cut_off_means_killed,
     })
 }
 
@@ -229,10 +242,11 @@ fn stdin() -> Input {
             "{tool}: reading CSV from the terminal; end it with Ctrl-D (or give a file, or < file)"
         );
     }
+    let file = stdin_file();
     Input {
         name: "stdin".to_owned(),
-        reader: stdin_file()
-            .map_or_else(|| Source::Stream(Box::new(std::io::stdin())), Source::File),
+        stream: file.is_none(),
+        reader: file.map_or_else(|| Source::Stream(Box::new(std::io::stdin())), Source::File),
     }
 }
 

@@ -14,6 +14,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use clap::ValueEnum;
@@ -22,6 +23,41 @@ use sha2::{Digest, Sha256};
 use crate::error::exit_on_broken_pipe;
 
 const BUF_SIZE: usize = 256 * 1024;
+
+/// The tool writes its data (CSV) to stdout: a failure must mark it (see [`mark_failure`]).
+static DATA_ON_STDOUT: AtomicBool = AtomicBool::new(false);
+/// The failure mark is on stdout already.
+static MARKED: AtomicBool = AtomicBool::new(false);
+
+/// Say that this run's data goes to stdout, before anything can fail: from then on, a
+/// failure marks stdout (see [`mark_failure`]), even when it comes before the first byte.
+pub fn data_on_stdout() {
+    DATA_ON_STDOUT.store(true, Ordering::SeqCst);
+}
+
+/// `"TOOL: failed: WHY` with no closing quote and no line end: a field no CSV reader
+/// accepts as complete. A pipe cannot tell a clean end from a crash; this can.
+pub fn failure_mark(tool: &str, why: &str) -> String {
+    format!("\"{tool}: failed: {}", why.replace(['"', '\r', '\n'], "'"))
+}
+
+/// A run that writes its data to stdout failed: end stdout with the failure mark, unless
+/// it is a terminal (a person reads the error on stderr) or has it already. Whatever
+/// the failure, and whether or not a byte was written before it, the next tool in the
+/// pipe then fails too (with `-n`, an empty input would otherwise load as no rows).
+pub fn mark_failure(tool: &str, why: &str) {
+    use std::io::IsTerminal as _;
+    if !DATA_ON_STDOUT.load(Ordering::SeqCst)
+        || MARKED.swap(true, Ordering::SeqCst)
+        || io::stdout().is_terminal()
+    {
+        return;
+    }
+    let mut out = io::stdout().lock();
+    let _ = out
+        .write_all(failure_mark(tool, why).as_bytes())
+        .and_then(|()| out.flush());
+}
 
 /// Compression of the output (by name in a backup manifest).
 #[derive(
@@ -128,8 +164,6 @@ enum Sink {
 /// Where a tool writes its data.
 pub struct Output {
     sink: Sink,
-    /// Some bytes were written (a failure must then mark the stream as broken).
-    wrote: bool,
 }
 
 /// What [`Output::finish`] wrote to a file.
@@ -168,9 +202,9 @@ impl Output {
     }
 
     fn stdout_with(w: Encoder<BufWriter<io::StdoutLock<'static>>>) -> Output {
+        data_on_stdout();
         Output {
             sink: Sink::Stdout(w),
-            wrote: false,
         }
     }
 
@@ -190,7 +224,6 @@ impl Output {
                         w: Encoder::new(BufWriter::with_capacity(BUF_SIZE, file), c)?,
                         path: path.to_owned(),
                     },
-                    wrote: false,
                 });
             }
             Ok(m) => Some(m),
@@ -241,13 +274,11 @@ impl Output {
                 path: path.to_owned(),
                 _undo: undo,
             },
-            wrote: false,
         })
     }
 
     /// Write bytes; a closed stdout pipe ends the process quietly right here.
     pub fn write_all(&mut self, buf: &[u8]) -> anyhow::Result<()> {
-        self.wrote |= !buf.is_empty();
         match &mut self.sink {
             Sink::Stdout(w) => exit_on_broken_pipe(w.write_all(buf)).context("writing to stdout"),
             Sink::Direct { w, path } => exit_on_broken_pipe(w.write_all(buf))
@@ -258,18 +289,20 @@ impl Output {
         }
     }
 
-    /// The run failed after it began to write: a file is dropped (its temporary file
-    /// removed); a stream that already has bytes gets `"TOOL: failed: WHY` with no
-    /// closing quote, a field no CSV reader accepts as complete, so that a strict reader
-    /// down the pipe (qimport) refuses the input instead of taking a truncated table for
-    /// a whole one. The bytes before it are whole records.
+    /// The run failed: a file is dropped (its temporary file removed); a stream (stdout
+    /// or a FIFO, but not a terminal) gets the failure mark (see [`failure_mark`]) after
+    /// the whole records written before it, so that a strict reader down the pipe
+    /// (qimport, qgrep, qcount) refuses the input instead of taking a truncated table for
+    /// a whole one.
     pub fn abort(self, tool: &str, why: &str) {
-        let mark = format!("\"{tool}: failed: {}", why.replace(['"', '\r', '\n'], "'"));
+        use std::io::IsTerminal as _;
+        let mark = failure_mark(tool, why);
         match self.sink {
-            Sink::Stdout(mut w) if self.wrote => {
+            Sink::Stdout(mut w) if !io::stdout().is_terminal() => {
                 let _ = w.write_all(mark.as_bytes()).and_then(|()| w.flush());
+                MARKED.store(true, Ordering::SeqCst);
             }
-            Sink::Direct { mut w, .. } if self.wrote => {
+            Sink::Direct { mut w, .. } => {
                 let _ = w.write_all(mark.as_bytes()).and_then(|()| w.flush());
             }
             _ => {}

@@ -239,6 +239,9 @@ pub struct Walk<'a> {
     pub shape: Shape,
     pub block: usize,
     pub threads: usize,
+    /// The input is a stream: a last record without a line end is an error (see
+    /// [`crate::record::Reader::whole_lines`]).
+    pub whole_lines: bool,
 }
 
 /// Read the header of the input `src` (named `name` in messages) and say how to walk the
@@ -261,6 +264,7 @@ pub fn begin<'a>(
         },
         block,
         threads,
+        whole_lines: false,
     };
     Ok((start, walk))
 }
@@ -289,6 +293,11 @@ where
         carry_odd: false,
         lines: start.lines,
         name: walk.name,
+        last: walk
+            .whole_lines
+            .then(|| start.header.as_ref().and_then(|h| h.raw().last().copied()))
+            .flatten(),
+        whole_lines: walk.whole_lines,
     };
     let block = walk.block.max(1);
     if walk.threads > 1 {
@@ -642,6 +651,9 @@ struct InOrder<'a, W, S> {
     /// Line feeds before the next block.
     lines: u64,
     name: &'a str,
+    /// The last byte of the input so far (with `whole_lines`).
+    last: Option<u8>,
+    whole_lines: bool,
 }
 
 impl<T, W, S> InOrder<'_, W, S>
@@ -650,6 +662,9 @@ where
     S: FnMut(T) -> anyhow::Result<()>,
 {
     fn deliver(&mut self, block: &[u8], res: (Walked, T)) -> anyhow::Result<()> {
+        if self.whole_lines {
+            self.last = block.last().copied().or(self.last);
+        }
         if self.carry.is_empty() {
             return self.settle(block, res);
         }
@@ -695,18 +710,31 @@ where
     /// the parser has had its say: parity is only a guess on malformed input).
     fn finish(mut self) -> anyhow::Result<()> {
         if self.carry.is_empty() {
-            return Ok(());
+            return self.ended_whole();
         }
         let joined = std::mem::take(&mut self.carry);
         let res = (self.work)(&joined);
         self.settle(&joined, res)?;
         if self.carry.is_empty() {
-            return Ok(());
+            return self.ended_whole();
         }
         Err(ReadError::Unterminated {
             line: self.lines + 1,
         }
         .in_file(self.name))
+    }
+}
+
+impl<W, S> InOrder<'_, W, S> {
+    /// A stream must end with a line end (see [`Walk::whole_lines`]).
+    fn ended_whole(&self) -> anyhow::Result<()> {
+        match self.last {
+            Some(b) if self.whole_lines && b != b'\n' && b != b'\r' => Err(ReadError::Cut {
+                line: self.lines + 1,
+            }
+            .in_file(self.name)),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -769,6 +797,7 @@ mod tests {
                 shape,
                 block,
                 threads,
+                whole_lines: false,
             },
             each_record(shape, |_, raw, acc: &mut Vec<u8>| {
                 acc.extend_from_slice(raw);

@@ -293,7 +293,15 @@ pub enum ReadError {
         fields: usize,
         expected: usize,
     },
+    /// A stream (not a regular file) ended without a line end after its last record.
+    Cut {
+        line: u64,
+    },
 }
+
+/// What a stream cut short is told, wherever it is read.
+const CUT: &str = "the input ends in the middle of a record (no line end after it): was the \
+                   program writing it killed? A pipe must end with a line end (a file may not)";
 
 impl ReadError {
     /// The error as the tools report it: `file:line: reason`, or `reading file: cause`.
@@ -322,6 +330,7 @@ impl ReadError {
                 format!("a record of {fields} fields where the first has {expected} (--strict)"),
             )
             .into(),
+            ReadError::Cut { line } => DataError::new(name, line, CUT).into(),
         }
     }
 }
@@ -342,6 +351,7 @@ impl fmt::Display for ReadError {
                 f,
                 "line {line}: {fields} fields where the first has {expected}"
             ),
+            ReadError::Cut { line } => write!(f, "line {line}: {CUT}"),
         }
     }
 }
@@ -367,6 +377,8 @@ pub struct Reader<R> {
     line: u64,
     delim: u8,
     strict: bool,
+    /// A last record without a line end is an error (see [`Reader::whole_lines`]).
+    whole_lines: bool,
     /// Fields in the first record; decides what an empty line means.
     width: Option<usize>,
 }
@@ -385,8 +397,18 @@ impl<R: Read> Reader<R> {
             line: 1,
             delim,
             strict: false,
+            whole_lines: false,
             width: None,
         }
+    }
+
+    /// Refuse a last record without a line end ([`ReadError::Cut`]): for a stream, whose
+    /// producer always ends with one unless it was killed in the middle of a record (a
+    /// file may end without one: an editor saved it so).
+    #[must_use]
+    pub fn whole_lines(mut self, yes: bool) -> Self {
+        self.whole_lines = yes;
+        self
     }
 
     /// Pick up a stream in the middle, at a record boundary: no BOM is looked for, line
@@ -450,6 +472,10 @@ impl<R: Read> Reader<R> {
             let input = &self.buf[self.start..self.end];
             match parse_record(input, self.eof, self.delim, self.strict, rec) {
                 Parsed::Complete { consumed } => {
+                    if self.whole_lines && self.eof && !ends_a_line(&input[..consumed]) {
+                        rec.clear();
+                        return Err(ReadError::Cut { line: self.line });
+                    }
                     rec.line = self.line;
                     self.line += rec.line_ends();
                     self.start += consumed;
@@ -510,6 +536,11 @@ impl<R: Read> Reader<R> {
         }
         Ok(())
     }
+}
+
+/// Does a raw record end with a line end (LF, or CR)?
+pub fn ends_a_line(raw: &[u8]) -> bool {
+    matches!(raw.last(), Some(b'\n' | b'\r'))
 }
 
 /// A raw record without its line end (LF, CRLF or a lone CR), if it has one.

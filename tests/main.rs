@@ -8,6 +8,7 @@ mod backup_trust;
 mod house;
 mod inputs;
 mod parallel;
+mod pipeline_failure;
 mod pipes;
 mod qcount;
 mod qexport;

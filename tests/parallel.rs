@@ -310,9 +310,14 @@ fn block_engines_agree_with_the_record_reader() {
                 assert_eq!(count, format!("{n}\n"), "qcount {what}");
                 assert_eq!(run(&["@gmail"]), hits, "qgrep {what}");
                 assert_eq!(run(&["-v", "-F", "@gmail"]), misses, "qgrep -v {what}");
-                // Through a pipe, a reader thread cuts the blocks (a file, the workers).
+                // Through a pipe, a reader thread cuts the blocks (a file, the workers). A
+                // pipe must end with a line end (see: #23 (2)).
+                let mut whole = data.clone();
+                if !whole.ends_with('\n') && !whole.ends_with('\r') {
+                    whole.push('\n');
+                }
                 let piped = |tool: &str, more: &[&str]| {
-                    wd.cmd(tool).args(a).args(more).stdin(&data).run().stdout()
+                    wd.cmd(tool).args(a).args(more).stdin(&whole).run().stdout()
                 };
                 assert_eq!(
                     piped("qcount", &[]),

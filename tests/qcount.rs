@@ -20,9 +20,11 @@ fn no_header_counts_every_record() {
         .stdin("a,b\nc,d\n")
         .ok()
         .stdout_is("2\n");
+    // A file may end without a line end (a pipe may not: see: #23 (2)).
+    let f = wd.create("nolf.csv", "a,b\nc,d");
     wd.cmd("qcount")
         .arg("--no-header")
-        .stdin("a,b\nc,d")
+        .arg(&f)
         .ok()
         .stdout_is("2\n");
 }

@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!((s.records, s.lines), (w.records, w.lines));
         assert_eq!(ends, by_parser);
     }
-    let walk = Walk { name: "fuzz", shape, block, threads };
+    let walk = Walk { name: "fuzz", shape, block, threads, whole_lines: false };
     // Read at offsets by the workers (with two threads), and as a stream.
     let rest = start.rest.clone();
     let (par, res) = walk_all(src, start, &walk);

@@ -151,6 +151,10 @@ impl Config {
         if let Some(shard) = self.jobs.shard {
             crate::shard::apply(input, &mut start, shard)?;
         }
+        let walk = pipeline::Walk {
+            whole_lines: input.stream,
+            ..walk
+        };
         Ok((start, walk))
     }
 }
@@ -397,7 +401,9 @@ struct Merged {
 fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> {
     let d = &cfg.dialect;
     let name = input.name;
-    let mut rdr = Reader::new(input.reader, d.delimiter).strict(true);
+    let mut rdr = Reader::new(input.reader, d.delimiter)
+        .strict(true)
+        .whole_lines(input.stream);
     let mut rec = Record::default();
     let mut first = true;
     while rdr.read(&mut rec).map_err(|e| e.in_file(&name))? {
@@ -463,6 +469,8 @@ pub fn main() -> ExitCode {
     if let Some(done) = crate::docs::generate_if_asked::<Args>() {
         return done;
     }
+    // The records (or counts) go to stdout whatever the flags: a failure marks it.
+    crate::out::data_on_stdout();
     main_with("qcount", || run(&Config::from_args(Args::parse())?))
 }
 
@@ -479,6 +487,7 @@ mod tests {
                 reader: crate::input::Source::Stream(Box::new(std::io::Cursor::new(
                     p.as_bytes().to_vec(),
                 ))),
+                stream: false,
             };
             merge(&cfg, input, &mut m)?;
         }

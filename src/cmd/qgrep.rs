@@ -450,6 +450,10 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         let name = input.name.clone();
         let (mut start, walk) =
             pipeline::begin(&mut input.reader, &name, d, cfg.strict, cfg.jobs.counts())?;
+        let walk = pipeline::Walk {
+            whole_lines: input.stream,
+            ..walk
+        };
         if let Some(shard) = cfg.jobs.shard {
             crate::shard::apply(&mut input, &mut start, shard)?;
             // The shards, concatenated in order, are the whole output: one header.
@@ -523,6 +527,8 @@ pub fn main() -> ExitCode {
     if let Some(done) = crate::docs::generate_if_asked::<Args>() {
         return done;
     }
+    // The records (or counts) go to stdout whatever the flags: a failure marks it.
+    crate::out::data_on_stdout();
     main_with("qgrep", || run(&Config::from_args(Args::parse())?))
 }
 

@@ -152,10 +152,29 @@ pub struct Config {
     pub(super) partial: bool,
 }
 
+/// The tables a backup lists, all of one database (which becomes the connection's).
+fn backup_tables(tables: &[String], conn: &mut ConnConfig) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for t in tables {
+        let n = TableName::parse(t)?;
+        if let Some(db) = &n.database {
+            match &conn.database {
+                Some(d) if d != db => bail!("a backup covers one database; {t} is in another"),
+                _ => conn.database = Some(db.clone()),
+            }
+        }
+        names.push(n.table);
+    }
+    Ok(names)
+}
+
 impl Config {
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
-        let mut conn = ConnConfig::resolve(&args.common.conn, "qexport")?;
         let backup = args.all || args.tables.len() > 1;
+        if !backup && args.output.as_ref().is_none_or(|o| o.as_os_str() == "-") {
+            crate::out::data_on_stdout();
+        }
+        let mut conn = ConnConfig::resolve(&args.common.conn, "qexport")?;
         let mode = if let Some(q) = args.execute {
             if args.columns.is_some()
                 || args.filter.is_some()
@@ -186,20 +205,7 @@ impl Config {
                 }
                 None
             } else {
-                let mut names = Vec::new();
-                for t in &args.tables {
-                    let n = TableName::parse(t)?;
-                    if let Some(db) = &n.database {
-                        match &conn.database {
-                            Some(d) if d != db => {
-                                bail!("a backup covers one database; {t} is in another")
-                            }
-                            _ => conn.database = Some(db.clone()),
-                        }
-                    }
-                    names.push(n.table);
-                }
-                Some(names)
+                Some(backup_tables(&args.tables, &mut conn)?)
             };
             if conn.database.is_none() {
                 bail!("no database selected: use -D DATABASE or --url .../DATABASE");

@@ -147,7 +147,9 @@ impl<'a> Job<'a> {
     ) -> anyhow::Result<(String, CsvReader, Layout)> {
         let name = input.name;
         let d = &self.checker.cfg.dialect;
-        let mut rdr = Reader::new(input.reader, d.delimiter).strict(true);
+        let mut rdr = Reader::new(input.reader, d.delimiter)
+            .strict(true)
+            .whole_lines(input.stream);
         let mut header = None;
         if d.header {
             let mut rec = Record::default();

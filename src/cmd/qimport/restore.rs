@@ -430,6 +430,7 @@ fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
     Ok(Input {
         name: path.display().to_string(),
         reader,
+        stream: false,
     })
 }
 

@@ -84,6 +84,7 @@ pub(super) fn prepare_table(
         spooled.push(Input {
             name: input.name,
             reader: Source::File(file),
+            stream: input.stream,
         });
     }
     let sql = create::create_sql(t, &names, &cols)?;
