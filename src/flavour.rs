@@ -110,6 +110,15 @@ impl Server {
         }
     }
 
+    /// InnoDB's dictionary of foreign keys (`ID`, `FOR_NAME`, `REF_NAME` as `db/table`,
+    /// `TYPE` flags): every one, whoever may see the tables, to users with PROCESS.
+    pub fn foreign_keys_table(&self) -> &'static str {
+        match self.flavour {
+            Flavour::MariaDb => "information_schema.INNODB_SYS_FOREIGN",
+            Flavour::MySql => "information_schema.INNODB_FOREIGN",
+        }
+    }
+
     /// The grantee of an enabled role in `information_schema.ENABLED_ROLES`, spelled as
     /// the privilege tables spell grantees: `'r'` on MariaDB, `'r'@'host'` on MySQL.
     pub fn enabled_role_grantee(&self) -> &'static str {

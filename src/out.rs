@@ -214,17 +214,20 @@ impl Output {
             Ok(m) if m.is_dir() => {
                 anyhow::bail!("{}: is a folder (-o takes a file here)", path.display())
             }
-            Ok(m) if !m.is_file() => {
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(path)
-                    .with_context(|| format!("opening {}", path.display()))?;
-                return Ok(Output {
-                    sink: Sink::Direct {
-                        w: Encoder::new(BufWriter::with_capacity(BUF_SIZE, file), c)?,
-                        path: path.to_owned(),
-                    },
-                });
+            // Our own stdout (`-o /dev/stdout`, whatever the shell opened it on, `>>`
+            // included): written in place, as without -o.
+            Ok(m) if is_stdout(&m) => {
+                return Ok(Output::stdout_with(Encoder::new(
+                    Output::stdout_writer(),
+                    c,
+                )?))
+            }
+            Ok(m) if !m.is_file() => return Output::direct(path, c, Resume::Start),
+            // A descriptor this process holds (`-o /dev/fd/3` with `3>>log.csv`): written
+            // in place too, where the descriptor is (at its end when opened to append).
+            Ok(_) if open_descriptor(path).is_some() => {
+                let at = open_descriptor(path).unwrap_or(Resume::Start);
+                return Output::direct(path, c, at);
             }
             Ok(m) => Some(m),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -273,6 +276,27 @@ impl Output {
                 temp,
                 path: path.to_owned(),
                 _undo: undo,
+            },
+        })
+    }
+
+    /// A device, FIFO or socket (or an open descriptor, from where it is), written in
+    /// place.
+    fn direct(path: &Path, c: Compression, at: Resume) -> anyhow::Result<Output> {
+        use std::io::Seek as _;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .append(at == Resume::Append)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        if let Resume::At(pos) = at {
+            file.seek(io::SeekFrom::Start(pos))
+                .with_context(|| format!("opening {}", path.display()))?;
+        }
+        Ok(Output {
+            sink: Sink::Direct {
+                w: Encoder::new(BufWriter::with_capacity(BUF_SIZE, file), c)?,
+                path: path.to_owned(),
             },
         })
     }
@@ -345,6 +369,66 @@ impl Output {
             }
         }
     }
+}
+
+/// Is this the file our stdout is open on?
+fn is_stdout(m: &std::fs::Metadata) -> bool {
+    use std::os::fd::AsFd as _;
+    use std::os::unix::fs::MetadataExt as _;
+    io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .and_then(|fd| File::from(fd).metadata().ok())
+        .is_some_and(|o| (o.dev(), o.ino()) == (m.dev(), m.ino()))
+}
+
+/// Where writing a file opened again goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    /// At its start (a device, a FIFO).
+    Start,
+    /// At its end, whatever others write (the shell's `>>`).
+    Append,
+    /// At this offset (where the shell's descriptor is).
+    At(u64),
+}
+
+/// When `path` (through its links) names one of this process's open descriptors
+/// (`/dev/fd/N`, `/proc/self/fd/N`, `/proc/PID/fd/N`): where writing it must go on, as
+/// `/proc/self/fdinfo/N` says.
+fn open_descriptor(path: &Path) -> Option<Resume> {
+    const O_APPEND: u32 = 0o2000;
+    let own = format!("/proc/{}/fd", std::process::id());
+    let mut p = path.to_owned();
+    for _ in 0..40 {
+        let parent = p.parent()?.to_string_lossy().into_owned();
+        if matches!(
+            parent.as_str(),
+            "/dev/fd" | "/proc/self/fd" | "/proc/thread-self/fd"
+        ) || parent == own
+        {
+            let n: u32 = p.file_name()?.to_str()?.parse().ok()?;
+            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{n}")).ok()?;
+            let field = |k: &str| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix(k))
+                    .map(|v| v.trim().to_owned())
+            };
+            let flags = u32::from_str_radix(&field("flags:")?, 8).ok()?;
+            return Some(if flags & O_APPEND != 0 {
+                Resume::Append
+            } else {
+                Resume::At(field("pos:")?.parse().ok()?)
+            });
+        }
+        match std::fs::read_link(&p) {
+            Ok(t) if t.is_absolute() => p = t,
+            Ok(t) => p = p.parent().unwrap_or(Path::new("")).join(t),
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 /// Where `path` leads through symbolic links (a dangling one included): the file to

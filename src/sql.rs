@@ -301,6 +301,130 @@ pub fn single_statement<'s>(what: &str, sql: &'s str) -> anyhow::Result<&'s str>
     }
 }
 
+/// One token of SQL text (see [`tokens`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    /// A keyword or unquoted name (`CREATE`, `users`, `utf8mb4_bin`), as written.
+    Word(String),
+    /// A backquoted name, unquoted (`` `a``b` `` is `a`b`).
+    Quoted(String),
+    /// A string literal, unquoted (`'it''s'` is `it's`; backslash escapes read).
+    Str(String),
+    /// Digits (with a sign, a point or an exponent).
+    Number(String),
+    /// Anything else, one character: `( ) , . = @ ;`.
+    Punct(char),
+}
+
+impl Token {
+    /// This keyword, in any case.
+    pub fn is(&self, word: &str) -> bool {
+        matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(word))
+    }
+
+    /// A name, quoted or not (a keyword is a name too, as the server allows).
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Token::Word(w) | Token::Quoted(w) => Some(w),
+            _ => None,
+        }
+    }
+}
+
+/// The tokens of one statement, comments left out; at most `max` of them. An executable
+/// comment (`/*! ... */`, `/*M! ... */`), whose content the server runs or not by its
+/// version, is an error: what it holds cannot be read for sure.
+pub fn tokens(sql: &str, max: usize) -> anyhow::Result<Vec<Token>> {
+    let text = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() && out.len() < max {
+        let byte = text[pos];
+        match byte {
+            c if c.is_ascii_whitespace() => pos += 1,
+            b'#' => pos = line_end(text, pos),
+            b'-' if text.get(pos + 1) == Some(&b'-')
+                && text.get(pos + 2).is_none_or(u8::is_ascii_whitespace) =>
+            {
+                pos = line_end(text, pos);
+            }
+            b'/' if text.get(pos + 1) == Some(&b'*') => {
+                let rest = &text[pos + 2..];
+                if rest.starts_with(b"!") || rest.starts_with(b"M!") {
+                    bail!("an executable comment (/*! ... */), which runs or not by the server's version");
+                }
+                let Some(close) = memchr::memmem::find(rest, b"*/") else {
+                    bail!("unterminated /* comment in SQL text");
+                };
+                pos += 2 + close + 2;
+            }
+            b'\'' | b'"' | b'`' => {
+                let mut value = Vec::new();
+                let mut end = pos + 1;
+                loop {
+                    match text.get(end) {
+                        None => bail!("unterminated {} in SQL text", quote_word(byte)),
+                        Some(&x) if x == b'\\' && byte != b'`' => {
+                            let escaped = *text.get(end + 1).unwrap_or(&b'\\');
+                            value.push(match escaped {
+                                b'n' => b'\n',
+                                b't' => b'\t',
+                                b'r' => b'\r',
+                                b'0' => 0,
+                                b'Z' => 26,
+                                b'b' => 8,
+                                other => other,
+                            });
+                            end += 2;
+                        }
+                        Some(&x) if x == byte && text.get(end + 1) == Some(&byte) => {
+                            value.push(byte);
+                            end += 2;
+                        }
+                        Some(&x) if x == byte => break,
+                        Some(&x) => {
+                            value.push(x);
+                            end += 1;
+                        }
+                    }
+                }
+                let value = String::from_utf8_lossy(&value).into_owned();
+                out.push(if byte == b'`' {
+                    Token::Quoted(value)
+                } else {
+                    Token::Str(value)
+                });
+                pos = end + 1;
+            }
+            c if c.is_ascii_digit() => {
+                let start = pos;
+                while pos < text.len() && (text[pos].is_ascii_alphanumeric() || text[pos] == b'.') {
+                    pos += 1;
+                }
+                out.push(Token::Number(sql[start..pos].to_owned()));
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' || c >= 0x80 => {
+                let start = pos;
+                while pos < text.len()
+                    && (text[pos].is_ascii_alphanumeric()
+                        || text[pos] == b'_'
+                        || text[pos] == b'$'
+                        || text[pos] >= 0x80)
+                {
+                    pos += 1;
+                }
+                out.push(Token::Word(sql[start..pos].to_owned()));
+            }
+            _ => {
+                let ch = sql[pos..].chars().next().unwrap_or('?');
+                out.push(Token::Punct(ch));
+                pos += ch.len_utf8();
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Whether `sql` begins with these keywords (any case, any white space between them).
 pub fn starts_with_words(sql: &str, words: &[&str]) -> bool {
     let mut it = sql.split_ascii_whitespace();
@@ -410,6 +534,38 @@ mod tests {
         ] {
             assert!(check_fragment("--where", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tokens_of_a_statement_head() {
+        use Token::{Number, Punct, Quoted, Str, Word};
+        let t = tokens(
+            "/* c */ CREATE DEFINER=`a``b`@'%' -- x\n TRIGGER d.`t r` 'i\\'s' 12.5;",
+            20,
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            [
+                Word("CREATE".into()),
+                Word("DEFINER".into()),
+                Punct('='),
+                Quoted("a`b".into()),
+                Punct('@'),
+                Str("%".into()),
+                Word("TRIGGER".into()),
+                Word("d".into()),
+                Punct('.'),
+                Quoted("t r".into()),
+                Str("i's".into()),
+                Number("12.5".into()),
+                Punct(';'),
+            ]
+        );
+        assert!(t[0].is("create") && t[9].name() == Some("t r"));
+        assert_eq!(tokens("a b c d", 2).unwrap().len(), 2);
+        assert!(tokens("/*!50001 CREATE */", 5).is_err());
+        assert!(tokens("SELECT 'open", 5).is_err());
     }
 
     #[test]

@@ -71,9 +71,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Mode::Insert, hide_default_value = true)]
     pub(super) mode: Mode,
 
-    /// Stop after N bad records, reporting each [default: 10]
-    #[arg(long, value_name = "N", default_value_t = 10, hide_default_value = true, value_parser = clap::value_parser!(u64).range(1..))]
-    pub(super) max_errors: u64,
+    /// Stop at the N-th bad record, reporting each [default: 10]
+    ///
+    /// Any bad record fails the load; N is how many are reported first. With --rejects,
+    /// bad records are set aside instead, and a --max-errors given explicitly still fails
+    /// the load (and changes nothing) at the N-th. Example: --rejects bad.csv --max-errors 100
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(super) max_errors: Option<u64>,
 
     /// Check every value, load inside a transaction, roll back: change nothing
     ///
@@ -100,13 +104,16 @@ pub struct Args {
     #[arg(long)]
     pub(super) swap: bool,
 
-    /// Let --truncate and --mode replace delete rows that other tables' foreign keys refer to
+    /// Let --truncate, --mode replace and --mode upsert run other tables' foreign-key actions
     ///
-    /// Without it such an import is refused: the foreign key's ON DELETE action would run
-    /// and touch the other table (CASCADE deletes its rows, SET NULL clears them).
-    /// Example: qimport --truncate --cascade-deletes parent < parent.csv
-    #[arg(long)]
-    pub(super) cascade_deletes: bool,
+    /// Deleting or changing rows that other tables' foreign keys refer to runs the key's
+    /// ON DELETE or ON UPDATE action, which touches the other table (CASCADE deletes or
+    /// changes its rows, SET NULL clears them). Without --cascade such an import is
+    /// refused, and so it is when this user cannot see every foreign key (that needs the
+    /// PROCESS privilege). --cascade-deletes is the old name.
+    /// Example: qimport --truncate --cascade parent < parent.csv
+    #[arg(long, alias = "cascade-deletes")]
+    pub(super) cascade: bool,
 
     /// Restore a backup folder written by qexport --all -o DIR
     #[arg(long, value_name = "DIR", conflicts_with_all = ["table", "files", "swap", "truncate", "columns", "rejects"])]
@@ -167,12 +174,16 @@ pub struct Config {
     pub(super) conn: ConnConfig,
     pub(super) method: Method,
     pub(super) mode: Mode,
+    /// Bad records reported before the load stops (see `--max-errors`).
     pub(super) max_errors: u64,
+    /// With `--rejects`: the bad record at which the load fails anyway (`--max-errors`
+    /// given), or `None`: any number (but a load in which every record is bad fails).
+    pub(super) rejects_limit: Option<u64>,
     pub(super) dry_run: bool,
     pub(super) rejects: Option<PathBuf>,
     pub(super) truncate: bool,
     pub(super) swap: bool,
-    pub(super) cascade_deletes: bool,
+    pub(super) cascade: bool,
     pub(super) dir: Option<PathBuf>,
     pub(super) columns: Option<Vec<String>>,
     pub(super) ignore_extra: bool,
@@ -191,6 +202,45 @@ pub struct Config {
 pub(super) const SESSION_SQL_MODE: &str =
     "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
 
+/// Bad records reported before a load stops, unless --max-errors says.
+const DEFAULT_MAX_ERRORS: u64 = 10;
+
+/// `--rejects FILE` must not be an input, whatever the path says: the same file by device
+/// and inode as a named input or as stdin (`--rejects in.csv < in.csv`, `/dev/stdin`,
+/// `/proc/self/fd/0`, a link to the input), which writing the rejects would destroy.
+fn rejects_apart(rejects: &std::path::Path, files: &[PathBuf]) -> anyhow::Result<()> {
+    use std::os::fd::AsFd as _;
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(r) = std::fs::metadata(rejects) else {
+        return Ok(()); // a new file is no input
+    };
+    let id = |m: &std::fs::Metadata| (m.dev(), m.ino());
+    let stdin = || {
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .ok()
+            .and_then(|fd| std::fs::File::from(fd).metadata().ok())
+    };
+    let reads_stdin = files.is_empty() || files.iter().any(|f| f.as_os_str() == "-");
+    if reads_stdin && stdin().is_some_and(|m| id(&m) == id(&r)) {
+        bail!(
+            "--rejects {} is the input on stdin: writing it would destroy the input",
+            rejects.display()
+        );
+    }
+    for f in files.iter().filter(|f| f.as_os_str() != "-") {
+        if std::fs::metadata(f).is_ok_and(|m| id(&m) == id(&r)) {
+            bail!(
+                "--rejects {} is the input file {}: writing it would destroy the input",
+                rejects.display(),
+                f.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 impl Config {
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
         let mut conn = ConnConfig::resolve(&args.common.conn, "qimport")?;
@@ -205,18 +255,7 @@ impl Config {
             bail!("--dry-run with --dir: a restore creates tables, which no transaction can take back; restore into a scratch database instead");
         }
         if let Some(r) = &args.rejects {
-            let same = |f: &PathBuf| {
-                f.as_os_str() != "-"
-                    && std::fs::canonicalize(f)
-                        .ok()
-                        .is_some_and(|c| std::fs::canonicalize(r).is_ok_and(|rc| rc == c))
-            };
-            if let Some(f) = args.files.iter().find(|f| same(f)) {
-                bail!(
-                    "--rejects {} is an input file: it would be overwritten",
-                    f.display()
-                );
-            }
+            rejects_apart(r, &args.files)?;
         }
         if args.jobs > 1 && args.mode != Mode::Insert && args.dir.is_none() {
             bail!(
@@ -233,12 +272,13 @@ impl Config {
             conn,
             method: args.method,
             mode: args.mode,
-            max_errors: args.max_errors,
+            max_errors: args.max_errors.unwrap_or(DEFAULT_MAX_ERRORS),
+            rejects_limit: args.max_errors.filter(|_| args.rejects.is_some()),
             dry_run: args.dry_run,
             rejects: args.rejects,
             truncate: args.truncate,
             swap: args.swap,
-            cascade_deletes: args.cascade_deletes,
+            cascade: args.cascade,
             dir: args.dir,
             columns: args.columns,
             ignore_extra: args.ignore_extra,

@@ -58,7 +58,12 @@ pub(super) struct Field {
     /// May be NULL: the column is nullable, AUTO_INCREMENT or a TIMESTAMP (both of which
     /// the server fills in).
     pub(super) null_ok: bool,
+    /// Why a NULL is refused, when it is.
+    pub(super) null_refused: &'static str,
 }
+
+/// Why a NULL is refused in a column that is not nullable.
+pub(super) const NOT_NULL: &str = "NULL in a NOT NULL column";
 
 pub(super) type Emit<'e> = dyn FnMut(&Row<'_>) -> anyhow::Result<()> + 'e;
 
@@ -73,9 +78,13 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Enough bad values seen: stop reading (with --rejects, never).
+    /// Enough bad values seen: stop reading. With --rejects, a bad record is an error
+    /// only when it reaches an explicit --max-errors (or the input cannot be read on).
     pub(super) fn stop(&self) -> bool {
-        self.rejects.is_none() && self.errors.len() as u64 >= self.cfg.max_errors
+        match self.rejects {
+            None => self.errors.len() as u64 >= self.cfg.max_errors,
+            Some(_) => !self.errors.is_empty(),
+        }
     }
 
     /// Read, check and emit every record of one input. After the first bad value (without
@@ -173,7 +182,7 @@ impl<'a> Checker<'a> {
             };
             if d.is_null(v, quoted) {
                 if !f.null_ok {
-                    return Err(bad("NULL in a NOT NULL column".into()).value(Some(b"NULL")));
+                    return Err(bad(f.null_refused.into()).value(Some(b"NULL")));
                 }
                 continue;
             }
@@ -208,6 +217,13 @@ impl<'a> Checker<'a> {
         line.push(b'\n');
         out.write_all(&line)?;
         self.rejected += 1;
+        if let Some(limit) = self.cfg.rejects_limit.filter(|l| self.rejected >= *l) {
+            let why = format!(
+                "{}; it is bad record {}, and --max-errors {limit} stops the load (with --rejects too)",
+                e.reason, self.rejected
+            );
+            self.errors.push(DataError { reason: why, ..e });
+        }
         Ok(())
     }
 }
@@ -306,6 +322,7 @@ pub(super) fn layout(
                     null_ok: c.nullable
                         || c.is_auto_increment()
                         || matches!(c.ty, SqlType::Timestamp { .. }),
+                    null_refused: NOT_NULL,
                 }
             })
         })

@@ -367,6 +367,10 @@ impl<'a> Job<'a> {
 
     /// End the import: report bad values (the caller rolls back) or the summary.
     pub(super) fn finish(mut self, result: anyhow::Result<()>) -> anyhow::Result<Summary> {
+        // With --rejects and no --max-errors, a load in which every record is bad fails:
+        // it would empty or replace the table with nothing (--truncate, --swap).
+        let all_bad =
+            self.checker.cfg.rejects_limit.is_none() && self.checker.rejected > 0 && self.rows == 0;
         if let Some(r) = self.checker.rejects.take() {
             if result.is_err() || !self.checker.errors.is_empty() {
                 // A failed load wrote no rejects worth keeping: no header-only file.
@@ -374,6 +378,19 @@ impl<'a> Job<'a> {
             } else {
                 r.finish()?;
             }
+        }
+        if all_bad && result.is_ok() && self.checker.errors.is_empty() {
+            let unchanged = self.after_failure();
+            bail!(
+                "every record was bad: {} written to {}, none loaded ({unchanged})",
+                crate::error::plural(self.checker.rejected, "record"),
+                self.checker
+                    .cfg
+                    .rejects
+                    .as_deref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
         }
         if let Err(e) = result {
             let unchanged = self.after_failure();

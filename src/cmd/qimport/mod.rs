@@ -18,12 +18,14 @@
 mod args;
 mod check;
 mod create;
+mod dry;
 mod insert;
 mod job;
 mod load;
 mod parallel;
 mod relations;
 mod restore;
+mod script;
 mod table;
 mod undo;
 pub mod validate;
@@ -89,12 +91,22 @@ fn import(
             );
         }
     }
-    relations::Relations::load(conn, &info.name)?.check(
+    if cfg.swap && info.period.is_some() {
+        bail!(
+            "--swap would lose the history of {} (it is system-versioned, and the new copy starts \
+             without one): load with --truncate instead, whose DELETE keeps the old rows in the history",
+            info.name
+        );
+    }
+    let relations = relations::Relations::load(conn, &info.name)?;
+    relations.check(
         &info.name,
-        cfg.truncate,
-        cfg.swap,
-        cfg.mode,
-        cfg.cascade_deletes,
+        &relations::Plan {
+            truncate: cfg.truncate,
+            swap: cfg.swap,
+            mode: cfg.mode,
+            cascade: cfg.cascade,
+        },
     )?;
     let (method, how) = choose_method(cfg, conn)?;
     let parallel = cfg.jobs > 1 && method == Method::LoadData && !cfg.dry_run && !cfg.swap;
@@ -110,6 +122,7 @@ fn import(
         // rows, as after --truncate) and rolls back; a table that cannot roll back only
         // has its values checked.
         let check_only = cfg.dry_run && !info.transactional();
+        let dry = cfg.dry_run.then(|| dry::before(conn, &info)).transpose()?;
         let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
         job.check_only = check_only;
         if created {
@@ -122,9 +135,12 @@ fn import(
                 .map_err(db_error)?;
         }
         let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
-        let summary = job.finish(result)?;
-        if cfg.dry_run {
+        let mut summary = job.finish(result)?;
+        if let Some(before) = dry {
             conn.query_drop("ROLLBACK").map_err(db_error)?;
+            if !check_only {
+                summary.note = dry::what_stays(conn, &info, &before, &relations.triggers)?;
+            }
         } else {
             undo.disarmed(|| conn.query_drop("COMMIT"))
                 .map_err(db_error)
@@ -142,9 +158,14 @@ fn import(
             );
         } else if cfg.dry_run {
             eprintln!(
-                "qimport: {}: dry run: {} are valid and the server took them ({how}); rolled back, nothing was changed",
+                "qimport: {}: dry run: {} are valid and the server took them ({how}); rolled back{}",
                 info.name,
-                crate::error::plural(summary.rows, "record")
+                crate::error::plural(summary.rows, "record"),
+                if summary.note.is_empty() {
+                    ", nothing was changed"
+                } else {
+                    &summary.note
+                }
             );
         } else {
             eprintln!(

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
@@ -83,7 +83,8 @@ fn load_and_publish(
         if job.checker.stop() {
             break;
         }
-        let (name, mut rdr, layout) = job.open_input(input)?;
+        let (name, mut rdr, mut layout) = job.open_input(input)?;
+        numbered_by_the_input(cfg, info, &name, &mut layout)?;
         loaded_cols.extend(layout.cols.iter().map(|c| c.name.clone()));
         let base = format!("qimport-{}-{}", std::process::id(), job.rows);
         let sql_for = |stream: &str| load::load_data_sql(stream, stage, &layout.cols, mode);
@@ -232,6 +233,37 @@ impl<'f> Split<'f> {
     }
 }
 
+/// Over N connections the server numbers rows in the order they arrive, not in input
+/// order: an AUTO_INCREMENT column must get its values from the input, every one (a NULL
+/// is refused as a bad value), or the import is refused before any row is sent.
+fn numbered_by_the_input(
+    cfg: &Config,
+    info: &TableInfo,
+    name: &str,
+    layout: &mut Layout,
+) -> anyhow::Result<()> {
+    let Some(ai) = info.columns.iter().find(|c| c.is_auto_increment()) else {
+        return Ok(());
+    };
+    let Some(col) = layout.cols.iter().position(|c| c.name == ai.name) else {
+        bail!(
+            "-j {}: {name} has no field for the AUTO_INCREMENT column {} of {}: the server would \
+             number the rows in the order they arrive over the connections, not in input order; \
+             load with -j 1, or give the ids",
+            cfg.jobs,
+            ai.name,
+            info.name
+        );
+    };
+    for f in layout.fields.iter_mut().flatten().filter(|f| f.col == col) {
+        f.null_ok = false;
+        f.null_refused = "NULL in the AUTO_INCREMENT column: over -j N connections the server would \
+                          number such rows in the order they arrive, not in input order (give every id, \
+                          or load with -j 1)";
+    }
+    Ok(())
+}
+
 /// Make the staged rows visible in one step.
 fn publish(
     cfg: &Config,
@@ -242,14 +274,17 @@ fn publish(
     undo: &Undo,
 ) -> anyhow::Result<()> {
     let t = &info.name;
-    let involved = super::relations::Relations::load(conn, t)?.any();
+    let relations = super::relations::Relations::load(conn, t)?;
+    // A RENAME would lose what only the old table has: its foreign keys and triggers (or
+    // another's that this user cannot see), and a system-versioned table's history.
+    let renamable = !relations.any() && relations.complete && info.period.is_none();
     let empty: Option<u64> = conn
         .query_first(format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {} LIMIT 1) x",
             t.quoted()
         ))
         .map_err(db_error)?;
-    if !involved && (empty == Some(0) || cfg.truncate) {
+    if renamable && (empty == Some(0) || cfg.truncate) {
         unmark(conn, t, stage)?;
         return undo
             .disarmed(|| rename_into_place(conn, t, stage))

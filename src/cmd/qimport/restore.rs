@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::args::Config;
 use super::job::{choose_method, Job};
+use super::script::Stmt;
 use super::undo::Undo;
 use crate::bytes::hex_encode;
 use crate::conn::db_error;
@@ -69,6 +70,8 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     let what = |e: anyhow::Error| e.context(format!("{}", schema_path.display()));
     let before = crate::sql::script(before).map_err(what)?;
     let after = crate::sql::script(after).map_err(what)?;
+    let all: Vec<&str> = before.iter().chain(&after).copied().collect();
+    let judged = super::script::judge(&all, &manifest)?;
     let drops: Vec<String> = objects.iter().map(|o| drop_sql(o.kind, &o.name)).collect();
     let defaults = adopt_defaults(conn, &db, &manifest, cfg.quiet)?;
     let mut created = Vec::new();
@@ -78,14 +81,14 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         for d in &drops {
             undo.object(d.clone());
         }
-        for stmt in before {
+        for (stmt, judged) in before.iter().zip(&judged) {
             conn.query_drop(stmt)
                 .map_err(db_error)
                 .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
-            if let Some(table) = created_table(stmt) {
+            if let Stmt::Table(table) = judged {
                 let t = TableName {
                     database: Some(db.clone()),
-                    table,
+                    table: table.clone(),
                 };
                 undo.table(&t);
                 created.push(t);
@@ -271,10 +274,10 @@ fn check_privileges(conn: &mut Conn, db: &str, objects: &[ObjectEntry]) -> anyho
 }
 
 /// The first line of a statement, for messages.
-fn first_line(stmt: &str) -> &str {
+pub(super) fn first_line(stmt: &str) -> &str {
     let line = stmt
         .lines()
-        .find(|l| !l.trim_start().starts_with("--"))
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
         .unwrap_or(stmt);
     line.char_indices()
         .nth(80)
@@ -432,41 +435,4 @@ fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
         reader,
         stream: false,
     })
-}
-
-/// `CREATE TABLE `name` (...` -> name.
-fn created_table(stmt: &str) -> Option<String> {
-    let rest = stmt.strip_prefix("CREATE TABLE ")?;
-    let rest = rest.strip_prefix('`')?;
-    let mut name = String::new();
-    let mut chars = rest.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '`' if chars.peek() == Some(&'`') => {
-                chars.next();
-                name.push('`');
-            }
-            '`' => return Some(name),
-            c => name.push(c),
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn created_tables_are_named() {
-        assert_eq!(
-            created_table("CREATE TABLE `a``b` (\n  x int\n)").as_deref(),
-            Some("a`b")
-        );
-        assert_eq!(
-            created_table("CREATE TABLE `表` (y int)").as_deref(),
-            Some("表")
-        );
-        assert_eq!(created_table("SET FOREIGN_KEY_CHECKS = 0"), None);
-    }
 }

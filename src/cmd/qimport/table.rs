@@ -214,7 +214,9 @@ pub(super) fn work_table(
 pub(super) const WORK_MARK: &str = "qimport work table: dropped by the next import if left behind";
 
 /// Make `work` (a `CREATE TABLE ... LIKE` copy of a table) a work table: named and marked
-/// as qimport's own.
+/// as qimport's own, and numbering new rows where the table would (`LIKE` starts its
+/// AUTO_INCREMENT counter at 1 again: the rows of a `--swap` would otherwise take the ids
+/// of rows long gone).
 pub(super) fn create_work_table(
     conn: &mut Conn,
     work: &TableName,
@@ -226,12 +228,35 @@ pub(super) fn create_work_table(
         like.quoted()
     ))
     .map_err(db_error)?;
+    let counter = match auto_increment(conn, like)? {
+        Some(n) => format!(", AUTO_INCREMENT = {n}"),
+        None => String::new(),
+    };
     conn.query_drop(format!(
-        "ALTER TABLE {} COMMENT = {}",
+        "ALTER TABLE {} COMMENT = {}{counter}",
         work.quoted(),
         crate::sql::quote_string(WORK_MARK)
     ))
     .map_err(db_error)
+}
+
+/// The AUTO_INCREMENT value the next row of `t` would take, as `SHOW CREATE TABLE` says
+/// (information_schema's may be cached, on MySQL); `None` when it has no such counter
+/// (or it was never moved).
+pub(super) fn auto_increment(conn: &mut Conn, t: &TableName) -> anyhow::Result<Option<u64>> {
+    let row: Option<(String, String)> = conn
+        .query_first(format!("SHOW CREATE TABLE {}", t.quoted()))
+        .map_err(db_error)?;
+    let Some((_, create)) = row else {
+        return Ok(None);
+    };
+    // The table options are on the line that closes the column list (partitions, which
+    // hold parentheses of their own, follow on lines of their own).
+    let options = create.lines().find(|l| l.starts_with(')')).unwrap_or("");
+    Ok(options
+        .split_whitespace()
+        .find_map(|o| o.strip_prefix("AUTO_INCREMENT="))
+        .and_then(|n| n.parse().ok()))
 }
 
 /// `T__qimport_TAG`, beside `t`.
@@ -242,24 +267,41 @@ pub(super) fn work_name(t: &TableName, tag: &str) -> TableName {
     }
 }
 
-/// Put `fresh` in the place of `t` with one atomic RENAME, then drop the old table.
+/// Put `fresh` in the place of `t` with one atomic RENAME, then drop the old table. A
+/// foreign key of another table that this user could not see (see [`super::relations`])
+/// moved with the old table and keeps it from being dropped: the RENAME is then undone,
+/// and `t` is as it was.
 pub(super) fn rename_into_place(
     conn: &mut Conn,
     t: &TableName,
     fresh: &TableName,
 ) -> anyhow::Result<()> {
     let old = work_name(t, &format!("old_{}", conn.connection_id()));
-    conn.query_drop(format!(
-        "RENAME TABLE {t} TO {o}, {f} TO {t}",
-        t = t.quoted(),
-        o = old.quoted(),
-        f = fresh.quoted()
-    ))
-    .map_err(db_error)
-    .context("renaming the loaded table into place")?;
-    conn.query_drop(format!("DROP TABLE {}", old.quoted()))
+    let rename = |a: &TableName, b: &TableName, c: &TableName, d: &TableName| {
+        format!(
+            "RENAME TABLE {} TO {}, {} TO {}",
+            a.quoted(),
+            b.quoted(),
+            c.quoted(),
+            d.quoted()
+        )
+    };
+    conn.query_drop(rename(t, &old, fresh, t))
         .map_err(db_error)
-        .context("dropping the old table")
+        .context("renaming the loaded table into place")?;
+    if let Err(e) = conn.query_drop(format!("DROP TABLE {}", old.quoted())) {
+        let why = db_error(e);
+        conn.query_drop(rename(t, fresh, &old, t))
+            .map_err(db_error)
+            .with_context(|| {
+                format!("dropping the old table failed ({why:#}), and so did renaming it back")
+            })?;
+        bail!(
+            "{why:#}: the old {t} could not be dropped (a foreign key of a table this user \
+             cannot see refers to it?), so the swap was undone and {t} is as it was"
+        );
+    }
+    Ok(())
 }
 
 /// Before a work table is renamed into the place of `t`: it takes `t`'s own comment back

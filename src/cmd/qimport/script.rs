@@ -1,0 +1,271 @@
+//! What a restore may run of a backup's `schema.sql`: the statements that create the
+//! tables and objects its manifest lists, in the target database, and the few session
+//! settings qexport writes around them. Every statement is read (its head, by
+//! [`crate::sql::tokens`]) and judged before the first one runs; anything else (a `DROP`,
+//! an `INSERT`, a name in another database, an object the manifest does not list) is
+//! refused by its first line, and nothing changes. The manifest and the schema must also
+//! agree: each table and object the manifest lists is created exactly once.
+//!
+//! Checked against the manifest's SHA-256 of `schema.sql`, this keeps a damaged or
+//! tampered folder from running SQL of its own; what the objects themselves do later (a
+//! trigger's body, an event's schedule) is what the backup holds, as with any dump.
+
+use anyhow::bail;
+
+use crate::manifest::{Manifest, ObjectKind};
+use crate::sql::Token;
+
+/// What one statement of `schema.sql` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Stmt {
+    /// `SET [SESSION] name = value`, a setting qexport writes (sql_mode, foreign-key
+    /// checks, time zone, character sets), with a plain value.
+    Setting,
+    /// `CREATE TABLE name ...`.
+    Table(String),
+    /// `CREATE ... VIEW|FUNCTION|PROCEDURE|TRIGGER|EVENT|SEQUENCE name ...`.
+    Object(ObjectKind, String),
+    /// `DO SETVAL(sequence, ...)`: a sequence's state.
+    SequenceState(String),
+}
+
+/// The session settings a backup's schema may make.
+const SETTINGS: &[&str] = &[
+    "sql_mode",
+    "foreign_key_checks",
+    "time_zone",
+    "character_set_client",
+    "character_set_results",
+    "collation_connection",
+    "names",
+];
+
+/// Judge every statement of a backup's schema (in order), before any runs.
+pub(super) fn judge(statements: &[&str], manifest: &Manifest) -> anyhow::Result<Vec<Stmt>> {
+    let judged = statements
+        .iter()
+        .map(|s| {
+            classify(s).map_err(|why| {
+                anyhow::anyhow!(
+                    "schema.sql: {why}: `{}`; a restore runs only what creates the backup's \
+                     tables and objects (nothing was changed)",
+                    super::restore::first_line(s)
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    agree(&judged, manifest)?;
+    Ok(judged)
+}
+
+/// What one statement does, or why a restore may not run it.
+pub(super) fn classify(stmt: &str) -> Result<Stmt, String> {
+    let toks = crate::sql::tokens(stmt, 40).map_err(|e| e.to_string())?;
+    let at = |i: usize| toks.get(i);
+    let name_at = |i: usize| -> Result<String, String> {
+        let n = at(i)
+            .and_then(Token::name)
+            .ok_or_else(|| "a name was expected".to_owned())?;
+        if at(i + 1) == Some(&Token::Punct('.')) {
+            return Err(format!("{n}. names another database"));
+        }
+        Ok(n.to_owned())
+    };
+    match toks.first() {
+        Some(w) if w.is("SET") => {
+            let mut i = 1;
+            if at(i).is_some_and(|w| w.is("SESSION")) {
+                i += 1;
+            }
+            let var = at(i).and_then(Token::name).unwrap_or_default();
+            let plain = |tok: Option<&Token>| {
+                matches!(tok, Some(Token::Str(_) | Token::Number(_) | Token::Word(_)))
+            };
+            let names = var.eq_ignore_ascii_case("names");
+            let value = if names { i + 1 } else { i + 2 };
+            let known = SETTINGS.iter().any(|s| s.eq_ignore_ascii_case(var));
+            if known
+                && (names || at(i + 1) == Some(&Token::Punct('=')))
+                && plain(at(value))
+                && toks.len() == value + 1
+            {
+                return Ok(Stmt::Setting);
+            }
+            Err("a setting a backup does not make".into())
+        }
+        Some(w) if w.is("DO") => {
+            if at(1).is_some_and(|w| w.is("SETVAL")) && at(2) == Some(&Token::Punct('(')) {
+                return Ok(Stmt::SequenceState(name_at(3)?));
+            }
+            Err("not a sequence's state".into())
+        }
+        Some(w) if w.is("CREATE") => {
+            let mut i = 1;
+            // What may stand between CREATE and the kind of object, as SHOW CREATE writes.
+            loop {
+                match at(i) {
+                    Some(w) if w.is("OR") && at(i + 1).is_some_and(|w| w.is("REPLACE")) => i += 2,
+                    Some(w) if w.is("ALGORITHM") => i += 3,
+                    Some(w) if w.is("SQL") && at(i + 1).is_some_and(|w| w.is("SECURITY")) => {
+                        i += 3;
+                    }
+                    Some(w) if w.is("AGGREGATE") => i += 1,
+                    Some(w) if w.is("DEFINER") => {
+                        i += 3; // DEFINER = user
+                        if at(i) == Some(&Token::Punct('@')) {
+                            i += 2;
+                        } else if at(i) == Some(&Token::Punct('(')) {
+                            i += 2; // CURRENT_USER()
+                        }
+                    }
+                    _ => break,
+                }
+            }
+            let kind = at(i).ok_or("CREATE of nothing")?;
+            let mut n = i + 1;
+            if at(n).is_some_and(|w| w.is("IF")) {
+                n += 3; // IF NOT EXISTS
+            }
+            if kind.is("TABLE") {
+                return Ok(Stmt::Table(name_at(n)?));
+            }
+            let kind = [
+                ObjectKind::View,
+                ObjectKind::Function,
+                ObjectKind::Procedure,
+                ObjectKind::Trigger,
+                ObjectKind::Event,
+                ObjectKind::Sequence,
+            ]
+            .into_iter()
+            .find(|k| kind.is(k.word()))
+            .ok_or("a CREATE of something a backup does not hold")?;
+            let name = name_at(n)?;
+            if kind == ObjectKind::Trigger {
+                // ... BEFORE|AFTER INSERT|UPDATE|DELETE ON table
+                let on = (n + 1..toks.len().min(n + 6)).find(|&j| toks[j].is("ON"));
+                match on {
+                    Some(j) => {
+                        name_at(j + 1)?;
+                    }
+                    None => return Err("a trigger without its table".into()),
+                }
+            }
+            Ok(Stmt::Object(kind, name))
+        }
+        _ => Err("not a statement a backup holds".into()),
+    }
+}
+
+/// Each table and object of the manifest is created once, and nothing else is.
+fn agree(judged: &[Stmt], m: &Manifest) -> anyhow::Result<()> {
+    let mut tables: Vec<&str> = Vec::new();
+    let mut objects: Vec<(ObjectKind, &str)> = Vec::new();
+    for s in judged {
+        match s {
+            Stmt::Table(t) => {
+                if !m.tables.iter().any(|e| e.name == *t) {
+                    bail!("schema.sql creates the table {t}, which the manifest does not list: the backup is damaged (nothing was changed)");
+                }
+                if tables.contains(&t.as_str()) {
+                    bail!("schema.sql creates the table {t} twice: the backup is damaged (nothing was changed)");
+                }
+                tables.push(t);
+            }
+            Stmt::Object(k, o) => {
+                if !m.objects.iter().any(|e| e.kind == *k && e.name == *o) {
+                    bail!(
+                        "schema.sql creates the {} {o}, which the manifest does not list: the backup is damaged (nothing was changed)",
+                        k.word().to_lowercase()
+                    );
+                }
+                objects.push((*k, o));
+            }
+            Stmt::SequenceState(q) => {
+                if !m
+                    .objects
+                    .iter()
+                    .any(|e| e.kind == ObjectKind::Sequence && e.name == *q)
+                {
+                    bail!("schema.sql sets the state of {q}, which the manifest does not list as a sequence: the backup is damaged (nothing was changed)");
+                }
+            }
+            Stmt::Setting => {}
+        }
+    }
+    if let Some(t) = m.tables.iter().find(|e| !tables.contains(&e.name.as_str())) {
+        bail!(
+            "the manifest lists the table {}, which schema.sql does not create: the backup is damaged (nothing was changed)",
+            t.name
+        );
+    }
+    if let Some(o) = m
+        .objects
+        .iter()
+        .find(|e| !objects.contains(&(e.kind, e.name.as_str())))
+    {
+        bail!(
+            "the manifest lists the {} {}, which schema.sql does not create: the backup is damaged (nothing was changed)",
+            o.kind.word().to_lowercase(),
+            o.name
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // See: #23 (3): a restore runs only what creates the backup's objects.
+    #[test]
+    fn statements_are_judged_by_their_head() {
+        let ok = [
+            ("SET FOREIGN_KEY_CHECKS = 0", Stmt::Setting),
+            (
+                "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_DATE'",
+                Stmt::Setting,
+            ),
+            ("CREATE TABLE `a``b` (\n  x int\n)", Stmt::Table("a`b".into())),
+            (
+                "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `v` AS select 1",
+                Stmt::Object(ObjectKind::View, "v".into()),
+            ),
+            (
+                "CREATE DEFINER=`root`@`%` TRIGGER `tr` BEFORE INSERT ON `t` FOR EACH ROW SET NEW.x = 1",
+                Stmt::Object(ObjectKind::Trigger, "tr".into()),
+            ),
+            (
+                "CREATE DEFINER=`u`@`h` FUNCTION `f`(x INT) RETURNS int RETURN x",
+                Stmt::Object(ObjectKind::Function, "f".into()),
+            ),
+            (
+                "CREATE SEQUENCE `s` start with 1",
+                Stmt::Object(ObjectKind::Sequence, "s".into()),
+            ),
+            ("DO SETVAL(`s`, 5, 0, 0)", Stmt::SequenceState("s".into())),
+        ];
+        for (sql, want) in ok {
+            assert_eq!(classify(sql), Ok(want), "{sql}");
+        }
+        for bad in [
+            "DROP TABLE other_db.t",
+            "DROP TABLE t",
+            "INSERT INTO t VALUES (1)",
+            "SET GLOBAL max_connections = 1",
+            "SET SESSION sql_mode = (SELECT f())",
+            "SET @x = 1",
+            "CREATE TABLE other.t (a int)",
+            "CREATE DEFINER=`root`@`%` TRIGGER `db`.`tr` BEFORE INSERT ON `t` FOR EACH ROW SET @a = 1",
+            "CREATE TRIGGER tr BEFORE INSERT ON `db`.`t` FOR EACH ROW SET @a = 1",
+            "CREATE USER x",
+            "CREATE DATABASE x",
+            "/*!50001 CREATE TABLE t (a int) */",
+            "GRANT ALL ON *.* TO x",
+            "DO SLEEP(1)",
+            "SELECT 1",
+        ] {
+            assert!(classify(bad).is_err(), "{bad}");
+        }
+    }
+}

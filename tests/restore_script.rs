@@ -1,0 +1,101 @@
+//! A restore runs only the statements that create what its manifest lists, in the target
+//! database: a tampered `schema.sql` (its SHA-256 updated too) cannot run SQL of its own.
+//! See: #23 (3).
+
+use crate::util::db::TestDb;
+use crate::util::Workdir;
+
+/// Make `schema.sql` say `edit(schema)`, with the manifest's SHA-256 to match.
+fn tamper(dir: &std::path::Path, edit: impl Fn(&str) -> String) {
+    use sha2::Digest as _;
+    let path = dir.join("schema.sql");
+    let schema = edit(&std::fs::read_to_string(&path).unwrap());
+    std::fs::write(&path, &schema).unwrap();
+    let mpath = dir.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let hash = sha2::Sha256::digest(schema.as_bytes());
+    let hex: Vec<String> = hash.iter().map(|b| format!("{b:02x}")).collect();
+    m["schema_sha256"] = hex.concat().into();
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+}
+
+// See: #23 (3): a DROP of another database's table, added to schema.sql with the hash
+// updated, is refused by name before anything runs.
+#[test]
+fn a_tampered_schema_runs_nothing() {
+    let wd = Workdir::new("restore_script");
+    let db = TestDb::new("restore_script");
+    let victim = TestDb::new("restore_victim");
+    victim.exec("CREATE TABLE t (id INT); INSERT INTO t VALUES (1);");
+    db.exec(
+        "CREATE TABLE a (id INT PRIMARY KEY); INSERT INTO a VALUES (1), (2);
+         CREATE VIEW v AS SELECT id FROM a;",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let bk = wd.path().join("bk");
+    let target = TestDb::new("restore_script_r");
+    for (edit, says) in [
+        (
+            format!("DROP TABLE `{}`.t;\n", victim.name),
+            "not a statement a backup holds: `DROP TABLE",
+        ),
+        (
+            format!("INSERT INTO `{}`.t VALUES (2);\n", victim.name),
+            "not a statement a backup holds: `INSERT INTO",
+        ),
+        (
+            format!("CREATE TABLE `{}`.x (a INT);\n", victim.name),
+            "names another database",
+        ),
+        (
+            "CREATE TABLE extra (a INT);\n".into(),
+            "the table extra, which the manifest does not list",
+        ),
+        (
+            "SET GLOBAL max_connections = 7;\n".into(),
+            "a setting a backup does not make",
+        ),
+    ] {
+        let fresh = wd.path().join("t1");
+        let _ = std::fs::remove_dir_all(&fresh);
+        std::process::Command::new("cp")
+            .args(["-r"])
+            .arg(&bk)
+            .arg(&fresh)
+            .status()
+            .unwrap();
+        tamper(&fresh, |s| format!("{s}{edit}"));
+        wd.cmd("qimport")
+            .args(["--url", &target.url, "--dir", "t1"])
+            .fails(2)
+            .stderr_has(&[says, "nothing was changed"]);
+        assert_eq!(victim.count("t"), 1, "{edit}");
+        let tables: Vec<String> = target.query("SHOW TABLES");
+        assert!(tables.is_empty(), "{edit}: {tables:?}");
+    }
+    // A table the manifest lists that schema.sql does not create (an entry removed from
+    // the schema, or one added to the manifest) is refused too.
+    let fresh = wd.path().join("t2");
+    std::process::Command::new("cp")
+        .args(["-r"])
+        .arg(&bk)
+        .arg(&fresh)
+        .status()
+        .unwrap();
+    tamper(&fresh, |s| {
+        let at = s.find("CREATE TABLE `a`").unwrap();
+        let end = at + s[at..].find(";\n").unwrap() + 2;
+        format!("{}{}", &s[..at], &s[end..])
+    });
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "t2"])
+        .fails(2)
+        .stderr_has(&["the manifest lists the table a, which schema.sql does not create"]);
+    // The untouched backup restores.
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .ok();
+    assert_eq!(target.count("a"), 2);
+}
