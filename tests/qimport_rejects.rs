@@ -40,7 +40,7 @@ fn rejects_never_overwrite_the_input() {
         db.url
     ))
     .ok()
-    .stderr_has(&["1 row loaded", "1 bad records written to bad.csv"]);
+    .stderr_has(&["1 row loaded", "1 bad record written to bad.csv"]);
 }
 
 // See: #23 (3): an explicit --max-errors holds with --rejects (the load fails whole at the
@@ -77,7 +77,7 @@ fn rejects_keep_max_errors_and_never_empty_a_table() {
             .arg("t")
             .stdin(&bad)
             .fails(2)
-            .stderr_has(&["every record was bad: 8 records written to r.csv, none loaded"]);
+            .stderr_has(&["every record was bad: 8 bad records written to r.csv, none loaded"]);
         assert_eq!(db.count("t"), 1, "{flags:?}");
         let rejected = std::fs::read_to_string(wd.path().join("r.csv")).unwrap();
         assert_eq!(rejected.lines().count(), 9, "{flags:?}");

@@ -19,6 +19,20 @@ fn tamper(dir: &std::path::Path, edit: impl Fn(&str) -> String) {
     std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
 }
 
+/// A fresh copy of the backup folder `bk`, as `name` beside it.
+fn copy(bk: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let fresh = bk.with_file_name(name);
+    let _ = std::fs::remove_dir_all(&fresh);
+    let copied = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(bk)
+        .arg(&fresh)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    fresh
+}
+
 // See: #23 (3): a DROP of another database's table, added to schema.sql with the hash
 // updated, is refused by name before anything runs.
 #[test]
@@ -58,14 +72,7 @@ fn a_tampered_schema_runs_nothing() {
             "a setting a backup does not make",
         ),
     ] {
-        let fresh = wd.path().join("t1");
-        let _ = std::fs::remove_dir_all(&fresh);
-        std::process::Command::new("cp")
-            .args(["-r"])
-            .arg(&bk)
-            .arg(&fresh)
-            .status()
-            .unwrap();
+        let fresh = copy(&bk, "t1");
         tamper(&fresh, |s| format!("{s}{edit}"));
         wd.cmd("qimport")
             .args(["--url", &target.url, "--dir", "t1"])
@@ -77,13 +84,7 @@ fn a_tampered_schema_runs_nothing() {
     }
     // A table the manifest lists that schema.sql does not create (an entry removed from
     // the schema, or one added to the manifest) is refused too.
-    let fresh = wd.path().join("t2");
-    std::process::Command::new("cp")
-        .args(["-r"])
-        .arg(&bk)
-        .arg(&fresh)
-        .status()
-        .unwrap();
+    let fresh = copy(&bk, "t2");
     tamper(&fresh, |s| {
         let at = s.find("CREATE TABLE `a`").unwrap();
         let end = at + s[at..].find(";\n").unwrap() + 2;

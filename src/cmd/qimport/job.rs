@@ -365,6 +365,20 @@ impl<'a> Job<'a> {
         }
     }
 
+    /// `N bad records written to FILE` (--rejects).
+    fn set_aside(&self) -> String {
+        format!(
+            "{} written to {}",
+            crate::error::plural(self.checker.rejected, "bad record"),
+            self.checker
+                .cfg
+                .rejects
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )
+    }
+
     /// End the import: report bad values (the caller rolls back) or the summary.
     pub(super) fn finish(mut self, result: anyhow::Result<()>) -> anyhow::Result<Summary> {
         // With --rejects and no --max-errors, a load in which every record is bad fails:
@@ -382,14 +396,8 @@ impl<'a> Job<'a> {
         if all_bad && result.is_ok() && self.checker.errors.is_empty() {
             let unchanged = self.after_failure();
             bail!(
-                "every record was bad: {} written to {}, none loaded ({unchanged})",
-                crate::error::plural(self.checker.rejected, "record"),
-                self.checker
-                    .cfg
-                    .rejects
-                    .as_deref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
+                "every record was bad: {}, none loaded ({unchanged})",
+                self.set_aside()
             );
         }
         if let Err(e) = result {
@@ -423,17 +431,7 @@ impl<'a> Job<'a> {
             let _ = write!(note, "; {} existing rows replaced", self.replaced);
         }
         if self.checker.rejected > 0 {
-            let _ = write!(
-                note,
-                "; {} bad records written to {}",
-                self.checker.rejected,
-                self.checker
-                    .cfg
-                    .rejects
-                    .as_deref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            );
+            let _ = write!(note, "; {}", self.set_aside());
         }
         Ok(Summary {
             // Rows in the table now: a skipped duplicate is not loaded.
