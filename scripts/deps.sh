@@ -20,6 +20,8 @@ have mariadb-admin || have mysqladmin || missing+=(mariadb-client)
 have parallel || missing+=(parallel)
 # man: the tests render the installed man pages (scripts/install.sh).
 have man || missing+=(man-db)
+# openssl: the TLS tests make X.509 version 1 certificates as MariaDB's documentation does.
+have openssl || missing+=(openssl)
 
 if [ ${#missing[@]} -gt 0 ]; then
     pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

@@ -230,8 +230,99 @@ impl JobsArgs {
 /// short flag) rewritten as `--password=SECRET`. clap alone cannot accept an attached value
 /// while refusing a separate one, and a separate one must not be taken: in `-p users`,
 /// `users` is the table and `-p` asks for the password, as with the mysql client.
+///
+/// Before anything else, a password given on the command line is overwritten with `x`s in
+/// the process's own argument memory, as the mysql client does, so that `ps` and
+/// `/proc/PID/cmdline` no longer show it (see [`hide_secrets`]).
 pub fn mysql_style_args() -> Vec<OsString> {
-    rewrite_password_flag(std::env::args_os())
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if let Err(e) = hide_secrets(&args) {
+        eprintln!(
+            "{}: warning: could not hide the password from ps ({e:#}): prefer MYSQL_PWD or an option file",
+            crate::error::tool_name()
+        );
+    }
+    rewrite_password_flag(args)
+}
+
+/// The byte ranges of the secrets in `args` (each relative to its argument): the value of
+/// `-pSECRET` and `--password=SECRET`, and the password of a `--url` (either spelling).
+fn secret_spans(args: &[OsString]) -> Vec<(usize, std::ops::Range<usize>)> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut spans = Vec::new();
+    let mut url_next = false;
+    for (i, a) in args.iter().enumerate().skip(1) {
+        let b = a.as_bytes();
+        if b == b"--" {
+            break;
+        }
+        if std::mem::take(&mut url_next) {
+            spans.extend(url_password(b).map(|r| (i, r)));
+            continue;
+        }
+        if b == b"--url" {
+            url_next = true;
+        } else if let Some(rest) = b.strip_prefix(b"--url=") {
+            spans.extend(url_password(rest).map(|r| (i, 6 + r.start..6 + r.end)));
+        } else if b.starts_with(b"--password=") && b.len() > 11 {
+            spans.push((i, 11..b.len()));
+        } else if b.starts_with(b"-p") && b.len() > 2 && b[2] != b'=' {
+            spans.push((i, 2..b.len()));
+        }
+    }
+    spans
+}
+
+/// Where the password of `scheme://user:password@host/...` is.
+fn url_password(url: &[u8]) -> Option<std::ops::Range<usize>> {
+    let start = memchr::memmem::find(url, b"://")? + 3;
+    let authority_end = url[start..]
+        .iter()
+        .position(|c| matches!(c, b'/' | b'?' | b'#'))
+        .map_or(url.len(), |n| start + n);
+    let at = start + memchr::memrchr(b'@', &url[start..authority_end])?;
+    let colon = start + memchr::memchr(b':', &url[start..at])?;
+    (colon + 1 < at).then_some(colon + 1..at)
+}
+
+/// Overwrite the secrets of `args` (this process's arguments) with `x`s where the kernel
+/// keeps them for `ps`: the memory from `arg_start` in `/proc/self/stat`, written through
+/// `/proc/self/mem` (no unsafe code). The copies qtools parses are its own.
+fn hide_secrets(args: &[OsString]) -> anyhow::Result<()> {
+    use std::io::{Seek as _, SeekFrom, Write as _};
+    use std::os::unix::ffi::OsStrExt as _;
+    let spans = secret_spans(args);
+    if spans.is_empty() {
+        return Ok(());
+    }
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The fields after the command name (which may hold spaces) in parentheses; arg_start
+    // is field 48, the 46th after it.
+    let arg_start: u64 = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(45))
+        .and_then(|f| f.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no arg_start in /proc/self/stat"))?;
+    let cmdline = std::fs::read("/proc/self/cmdline")?;
+    // Where each argument starts in that memory, checked against what we were given.
+    let mut offsets = Vec::with_capacity(args.len());
+    let mut at = 0;
+    for a in args {
+        let b = a.as_bytes();
+        if cmdline.get(at..at + b.len()) != Some(b) {
+            anyhow::bail!("the arguments in memory are not those given");
+        }
+        offsets.push(at);
+        at += b.len() + 1;
+    }
+    let mut mem = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/mem")?;
+    for (i, r) in spans {
+        mem.seek(SeekFrom::Start(arg_start + (offsets[i] + r.start) as u64))?;
+        mem.write_all(&vec![b'x'; r.len()])?;
+    }
+    Ok(())
 }
 
 fn rewrite_password_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
@@ -256,7 +347,7 @@ fn rewrite_password_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsStri
 /// Connection flags, as the `mysql` client spells them, plus `--url`.
 ///
 /// Precedence, lowest first: built-in defaults, `MYSQL_HOST` `MYSQL_TCP_PORT` `MYSQL_PWD`
-/// `MYSQL_UNIX_PORT`, option files (`[client]`, `[client-mariadb]` and the tool's own
+/// `MYSQL_UNIX_PORT`, option files (`[client]`, `[client-server]`, `[client-mariadb]` and the tool's own
 /// group), `--url`, then the flags.
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Connection (as the mysql client)")]
@@ -306,6 +397,13 @@ pub struct ConnArgs {
     /// Read no option file
     #[arg(long)]
     pub no_defaults: bool,
+
+    /// Print the options the option files give, and exit (as the mysql client)
+    ///
+    /// With --defaults-file, --defaults-extra-file or --no-defaults beside it, as given; a
+    /// password's value shows as *****. Example: qexport --print-defaults
+    #[arg(long)]
+    pub print_defaults: bool,
 
     /// Compress the protocol, as the mysql client's --compress (for slow links)
     ///
@@ -410,6 +508,40 @@ mod tests {
         assert_eq!(got[2], "-p");
         assert_eq!(got[3], "-p=x");
         assert_eq!(got[6], "-pz");
+    }
+
+    // See: #23 (4): where the secrets of a command line are.
+    #[test]
+    fn secrets_are_found_in_every_spelling() {
+        let a: Vec<OsString> = [
+            "qexport",
+            "-pS3cret",
+            "-p",
+            "users",
+            "--password=pw",
+            "--url",
+            "mysql://u:urlpw@h:3306/db",
+            "--url=mysql://v:pw2@h/d?ssl-mode=REQUIRED",
+            "--url=mysql://nopass@h/d",
+            "--",
+            "-pnot",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let found: Vec<(usize, String)> = secret_spans(&a)
+            .into_iter()
+            .map(|(i, r)| (i, a[i].to_str().unwrap()[r].to_owned()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (1, "S3cret".to_owned()),
+                (4, "pw".to_owned()),
+                (6, "urlpw".to_owned()),
+                (7, "pw2".to_owned()),
+            ]
+        );
     }
 
     #[test]

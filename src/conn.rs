@@ -3,7 +3,8 @@
 //! Precedence follows the `mysql` client, lowest first: built-in defaults, the environment
 //! (`MYSQL_HOST`, `MYSQL_TCP_PORT`, `MYSQL_PWD`, `MYSQL_UNIX_PORT`), option files
 //! (`/etc/my.cnf`, `/etc/mysql/my.cnf`, `~/.my.cnf`, then `--defaults-extra-file`; or only
-//! `--defaults-file`; groups `[client]`, `[client-mariadb]` and the tool's own, later
+//! `--defaults-file`; groups `[client]`, `[client-server]`, `[client-mariadb]` and the
+//! tool's own, later
 //! files winning), `--url`, and last the flags.
 //!
 //! The password never leaves this module in readable form: [`ConnConfig`]'s `Debug` and
@@ -89,6 +90,70 @@ impl Layer {
     }
 }
 
+/// The user name when none is given, as the mysql client takes it: `root` for root, else
+/// the login name the password database has for this process's user (so that cron,
+/// systemd and containers, which may not set `$USER`, still get one), else `$USER` or
+/// `$LOGNAME`.
+pub fn login_name(env: &impl Fn(&str) -> Option<String>) -> Option<String> {
+    let uid = nix::unistd::geteuid();
+    if uid.is_root() {
+        return Some("root".into());
+    }
+    if let Ok(Some(user)) = nix::unistd::User::from_uid(uid) {
+        return Some(user.name);
+    }
+    env("USER").or_else(|| env("LOGNAME"))
+}
+
+/// The option-file groups a tool reads, as the mariadb client reads its own: `[client]`,
+/// `[client-server]`, `[client-mariadb]`, then the tool's (`[qexport]`).
+fn option_groups(tool: &str) -> [&str; 4] {
+    ["client", "client-server", "client-mariadb", tool]
+}
+
+/// `--print-defaults`, as the mysql client has it: print the options the option files
+/// give `tool` (with `--defaults-file`, `--defaults-extra-file` and `--no-defaults` as
+/// given beside it), a password's value hidden, and end. `None` when not asked.
+pub fn print_defaults_if_asked(tool: &str) -> Option<std::process::ExitCode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.iter().any(|a| a == "--print-defaults") {
+        return None;
+    }
+    let value = |flag: &str| {
+        args.iter().enumerate().find_map(|(i, a)| {
+            a.strip_prefix(&format!("{flag}="))
+                .map(str::to_owned)
+                .or_else(|| (a == flag).then(|| args.get(i + 1).cloned()).flatten())
+        })
+    };
+    let mut shown = Vec::new();
+    if !args.iter().any(|a| a == "--no-defaults") {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let defaults_file = value("--defaults-file");
+        let extra = value("--defaults-extra-file");
+        for (file, named) in
+            optfile::files(defaults_file.as_deref(), extra.as_deref(), home.as_deref())
+        {
+            if named && !file.exists() {
+                eprintln!("{tool}: option file {} not found", file.display());
+                return Some(std::process::ExitCode::from(crate::error::EXIT_ERROR));
+            }
+            match optfile::read(&file, &option_groups(tool)) {
+                Ok(o) => shown.extend(o.as_arguments()),
+                Err(e) => {
+                    eprintln!("{tool}: {e:#}");
+                    return Some(std::process::ExitCode::from(crate::error::EXIT_ERROR));
+                }
+            }
+        }
+    }
+    println!(
+        "{tool} would have been started with the following arguments:\n{}",
+        shown.join(" ")
+    );
+    Some(std::process::ExitCode::SUCCESS)
+}
+
 impl ConnConfig {
     /// Resolve from the process environment and the user's option files.
     pub fn resolve(args: &ConnArgs, tool: &str) -> anyhow::Result<ConnConfig> {
@@ -121,7 +186,7 @@ impl ConnConfig {
             tls: TlsLayer::default(),
         }];
         if !args.no_defaults {
-            let groups = ["client", "client-mariadb", tool];
+            let groups = option_groups(tool);
             for (file, named) in optfile::files(
                 args.defaults_file.as_deref(),
                 args.defaults_extra_file.as_deref(),
@@ -143,7 +208,7 @@ impl ConnConfig {
                 }
                 let values = optfile::read(&file, &groups)?;
                 layers.push(
-                    Layer::from_options(|k| values.get(k).cloned())
+                    Layer::from_options(|k| values.get(k))
                         .with_context(|| format!("option file {}", file.display()))?,
                 );
             }
@@ -183,7 +248,7 @@ impl ConnConfig {
         cfg.tls = Tls::resolve(tls);
         cfg.tls.check()?;
         if cfg.user.is_none() {
-            cfg.user = env("USER").or_else(|| env("LOGNAME"));
+            cfg.user = login_name(&env);
         }
         Ok(cfg)
     }
@@ -377,14 +442,22 @@ fn parse_url(s: &str) -> anyhow::Result<Layer> {
         Some(decode(u.username())?)
     };
     let password = u.password().map(decode).transpose()?;
-    let database = u
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .next()
+    let path = u.path().trim_start_matches('/');
+    if path.contains('/') {
+        bail!(
+            "--url: the path is the database alone (mysql://host/DATABASE), not several segments"
+        );
+    }
+    let database = Some(path)
         .filter(|d| !d.is_empty())
         .map(decode)
         .transpose()?;
+    for (k, _) in u.query_pairs() {
+        let known = |key: &str| URL_KEYS.contains(&key.replace('_', "-").as_str());
+        if !known(&k) {
+            bail!("--url: unknown parameter {k:?}{}", suggest(&k));
+        }
+    }
     let query = |key: &str| {
         u.query_pairs()
             .find(|(k, _)| k == key)
@@ -399,6 +472,64 @@ fn parse_url(s: &str) -> anyhow::Result<Layer> {
     layer.password = password;
     layer.database = database;
     Ok(layer)
+}
+
+/// The parameters `--url` takes: the option-file keys of the connection (`_` may stand
+/// for `-`).
+const URL_KEYS: &[&str] = &[
+    "socket",
+    "compress",
+    "ssl-mode",
+    "ssl",
+    "skip-ssl",
+    "disable-ssl",
+    "ssl-verify-server-cert",
+    "ssl-ca",
+    "ssl-capath",
+    "ssl-cert",
+    "ssl-key",
+];
+
+/// `` (did you mean "ssl-mode"?)`` for a parameter spelled as other tools spell it
+/// (libpq's `sslmode`, `sslrootcert`), or close to a known one; else the list.
+fn suggest(key: &str) -> String {
+    let k = key.to_ascii_lowercase().replace('_', "-");
+    let alias = match k.as_str() {
+        "sslmode" => Some("ssl-mode"),
+        "sslrootcert" | "sslca" | "ca" => Some("ssl-ca"),
+        "sslcert" => Some("ssl-cert"),
+        "sslkey" => Some("ssl-key"),
+        "tls" | "usessl" | "use-ssl" => Some("ssl"),
+        _ => None,
+    };
+    let close = || {
+        URL_KEYS
+            .iter()
+            .map(|c| (edit_distance(&k, c), *c))
+            .min()
+            .filter(|(d, _)| *d <= 2)
+            .map(|(_, c)| c)
+    };
+    match alias.or_else(close) {
+        Some(c) => format!(" (did you mean {c:?}?)"),
+        None => format!(" (it takes: {})", URL_KEYS.join(", ")),
+    }
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn percent_decode(s: &str) -> anyhow::Result<String> {
@@ -494,14 +625,20 @@ mod tests {
             ("MYSQL_PWD", "pw"),
             ("USER", "me"),
         ]);
-        let c = ConnConfig::resolve_with(&ConnArgs::default(), "qimport", env, Some(dir.path()))
+        let c = ConnConfig::resolve_with(&ConnArgs::default(), "qimport", &env, Some(dir.path()))
             .unwrap();
         assert_eq!(c.port, Some(3307));
         assert_eq!(c.password.as_deref(), Some("pw"));
-        assert_eq!(c.user.as_deref(), Some("me"));
+        // See: #23 (4): the login name comes from the password database, as the client
+        // has it, not from $USER (cron and systemd may not set it).
+        assert_eq!(c.user, login_name(&env));
+        assert_eq!(login_name(&env_of(&[])), login_name(&env));
         assert_eq!(c.socket.as_deref(), Some("/tmp/x.sock"));
         assert_eq!(c.database.as_deref(), Some("shop"));
-        assert_eq!(c.describe(), "me@localhost via /tmp/x.sock");
+        assert_eq!(
+            c.describe(),
+            format!("{}@localhost via /tmp/x.sock", c.user.unwrap_or_default())
+        );
     }
 
     #[test]
@@ -516,6 +653,35 @@ mod tests {
         assert_eq!(c.port, Some(3399));
         assert_eq!(c.database.as_deref(), Some("my db"));
         assert_eq!(c.describe(), "a@b@db.example:3399");
+    }
+
+    // See: #23 (4): an unknown URL parameter (another tool's spelling) is an error that
+    // names it and the known one; so is a path of several segments.
+    #[test]
+    fn url_parameters_are_known_or_refused() {
+        let err = |url: &str| {
+            let args = ConnArgs {
+                url: Some(url.into()),
+                ..no_files()
+            };
+            ConnConfig::resolve_with(&args, "qexport", env_of(&[]), None)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            err("mysql://u:pw@h/db?sslmode=verify-full&sslrootcert=ca.pem"),
+            Err("--url: unknown parameter \"sslmode\" (did you mean \"ssl-mode\"?)".into())
+        );
+        assert!(err("mysql://h/db?ssl-moed=REQUIRED")
+            .unwrap_err()
+            .contains("did you mean \"ssl-mode\""));
+        assert!(err("mysql://h/db?zzz=1")
+            .unwrap_err()
+            .contains("it takes: socket"));
+        assert!(err("mysql://h/db/extra")
+            .unwrap_err()
+            .contains("several segments"));
+        assert!(err("mysql://h/db?ssl_mode=REQUIRED&compress=true").is_ok());
     }
 
     #[test]
@@ -580,7 +746,6 @@ mod tests {
             ConnConfig::resolve_with(&args, "qexport", env_of(&[("USER", "me")]), None).unwrap();
         assert_eq!(c.socket.as_deref(), Some("/tmp/s.sock"));
         assert_eq!(c.password.as_deref(), Some("p#w"));
-        assert_eq!(c.user.as_deref(), Some("me"));
     }
 
     #[test]

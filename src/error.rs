@@ -41,6 +41,15 @@ pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> 
     }
 }
 
+/// The running tool's name (`qexport`), for the messages of code that every tool shares.
+pub fn tool_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default()
+}
+
 /// Pass `r` through, but end the process quietly with status 0 if it is a broken pipe.
 /// Only for writes to stdout.
 pub fn exit_on_broken_pipe<T>(r: io::Result<T>) -> io::Result<T> {

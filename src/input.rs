@@ -233,11 +233,7 @@ fn stdin() -> Input {
     use std::io::IsTerminal as _;
     // Nothing redirected: say what the silence is waiting for.
     if std::io::stdin().is_terminal() {
-        let tool = std::env::args_os()
-            .next()
-            .map(PathBuf::from)
-            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-            .unwrap_or_default();
+        let tool = crate::error::tool_name();
         eprintln!(
             "{tool}: reading CSV from the terminal; end it with Ctrl-D (or give a file, or < file)"
         );

@@ -3,10 +3,9 @@
 //! and backslash escapes, `loose-` prefixes, `!include` and `!includedir`. Which keys mean
 //! what is the caller's business ([`crate::conn`], [`crate::tls`]).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 /// The option files to read, in order, each with whether it was named on the command
 /// line: only `defaults_file` when given, else the system's, `~/.my.cnf` and
@@ -32,19 +31,58 @@ pub fn files(
     files
 }
 
-/// The settings of `groups` in one option file (and the files it includes), keys
-/// without `loose-` and with `-` for `_`, later lines winning. A missing file gives none:
-/// the caller insists on a file named on the command line, as the client does.
-pub fn read(path: &Path, groups: &[&str]) -> anyhow::Result<HashMap<String, String>> {
-    let mut values = HashMap::new();
-    collect_options(path, groups, &mut values, 0)?;
-    Ok(values)
+/// The options of `groups` in one option file (and the files it includes), in order.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Each option as written (`loose-socket`, `ssl_ca`), with its value (`None`: given
+    /// without one, as `ssl`).
+    pub entries: Vec<(String, Option<String>)>,
+}
+
+impl Options {
+    /// The value of `key` (any spelling: `ssl_ca`, `ssl-ca`, `loose-ssl-ca`), the last
+    /// one given winning; an option given without a value is `""`.
+    pub fn get(&self, key: &str) -> Option<String> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(k, _)| normal(k) == normal(key))
+            .map(|(_, v)| v.clone().unwrap_or_default())
+    }
+
+    /// `--key=value` each, as `mariadb --print-defaults` shows them, with a password's
+    /// value hidden.
+    pub fn as_arguments(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|(k, v)| match v {
+                Some(_) if normal(k) == "password" => format!("--{k}=*****"),
+                Some(v) => format!("--{k}={v}"),
+                None => format!("--{k}"),
+            })
+            .collect()
+    }
+}
+
+/// A key as it is looked up: without `loose-` (which only tells a program to ignore an
+/// option it does not know) and with `-` for `_`.
+fn normal(key: &str) -> String {
+    key.strip_prefix("loose-").unwrap_or(key).replace('_', "-")
+}
+
+/// The options of `groups` in one option file (and the files it includes), in order. A
+/// missing file gives none: the caller insists on a file named on the command line, as
+/// the client does.
+pub fn read(path: &Path, groups: &[&str]) -> anyhow::Result<Options> {
+    let mut options = Options::default();
+    collect_options(path, groups, &mut options, 0)?;
+    Ok(options)
 }
 
 fn collect_options(
     path: &Path,
     groups: &[&str],
-    values: &mut HashMap<String, String>,
+    options: &mut Options,
     depth: u32,
 ) -> anyhow::Result<()> {
     let text = match std::fs::read(path) {
@@ -54,9 +92,11 @@ fn collect_options(
         Err(_) if depth > 0 || path.starts_with("/etc") => return Ok(()),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
-    let mut in_group = false;
-    for line in text.lines() {
-        let line = line.trim();
+    // None before the first group header.
+    let mut in_group: Option<bool> = None;
+    for (n, line) in text.lines().enumerate() {
+        // The client reads lines as C strings: a NUL byte ends one.
+        let line = line.split('\0').next().unwrap_or_default().trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
             continue;
         }
@@ -69,31 +109,38 @@ fn collect_options(
                 files.retain(|f| f.extension().is_some_and(|e| e == "cnf"));
                 files.sort();
                 for f in files {
-                    collect_options(&f, groups, values, depth + 1)?;
+                    collect_options(&f, groups, options, depth + 1)?;
                 }
             }
             continue;
         }
         if let Some(rest) = line.strip_prefix("!include") {
             if depth < 8 {
-                collect_options(Path::new(rest.trim()), groups, values, depth + 1)?;
+                collect_options(Path::new(rest.trim()), groups, options, depth + 1)?;
             }
             continue;
         }
+        // The group's name exactly as written: the client takes `[ client ]` for another
+        // group than `[client]`.
         if let Some(g) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            in_group = groups.contains(&g.trim());
+            in_group = Some(groups.contains(&g));
             continue;
         }
-        if !in_group {
-            continue;
+        match in_group {
+            None => bail!(
+                "option file {}, line {}: an option before any [group] header, which the mysql \
+                 client refuses too (a byte-order mark at the start of the file? save it without one)",
+                path.display(),
+                n + 1
+            ),
+            Some(false) => continue,
+            Some(true) => {}
         }
         let (key, value) = match line.split_once('=') {
-            Some((k, v)) => (k.trim(), option_value(v)),
-            None => (line, String::new()),
+            Some((k, v)) => (k.trim(), Some(option_value(v))),
+            None => (line, None),
         };
-        // `loose-` only tells a program to ignore an option it does not know.
-        let key = key.strip_prefix("loose-").unwrap_or(key).replace('_', "-");
-        values.insert(key, value);
+        options.entries.push((key.to_owned(), value));
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod util;
 
 mod backup;
 mod backup_trust;
+mod conn_secrets;
 mod house;
 mod inputs;
 mod output_in_place;

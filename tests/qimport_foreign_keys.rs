@@ -1,8 +1,6 @@
 //! Foreign keys an import cannot see still act: --truncate, --mode replace and upsert are
 //! refused where a key's action could change another table, unless --cascade. See: #23 (3).
 
-use mysql::prelude::Queryable as _;
-
 use crate::util::db::TestDb;
 use crate::util::Workdir;
 
@@ -22,16 +20,7 @@ fn hidden_child(test: &str) -> (Workdir, TestDb, TestDb, String) {
          INSERT INTO child VALUES (10, 'a'), (20, 'b');",
         db.name
     ));
-    let user = format!("u{}", &db.name[db.name.len() - 8..]).replace('_', "");
-    let mut c = db.conn();
-    c.query_drop(format!("DROP USER IF EXISTS '{user}'@'%'"))
-        .unwrap();
-    c.query_drop(format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'"))
-        .unwrap();
-    c.query_drop(format!("GRANT ALL ON `{}`.* TO '{user}'@'%'", db.name))
-        .unwrap();
-    let (host, port) = db.host_port();
-    let url = format!("mysql://{user}:pw@{host}:{port}/{}", db.name);
+    let (_, url) = db.user("pw");
     (wd, db, other, url)
 }
 

@@ -112,6 +112,25 @@ impl TestDb {
         self.query::<(String, Option<u64>)>(&format!("CHECKSUM TABLE `{table}`"))[0].1
     }
 
+    /// A user of its own with `password` and every privilege on this database alone
+    /// (dropped with the server): its name and its URL to this database.
+    pub fn user(&self, password: &str) -> (String, String) {
+        let user =
+            format!("u{}", &self.name[self.name.len().saturating_sub(10)..]).replace('_', "");
+        let mut c = self.conn();
+        for sql in [
+            format!("DROP USER IF EXISTS '{user}'@'%'"),
+            format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"),
+            format!("GRANT ALL ON `{}`.* TO '{user}'@'%'", self.name),
+        ] {
+            c.query_drop(&sql)
+                .unwrap_or_else(|e| panic!("{e}\nin: {sql}"));
+        }
+        let (host, port) = self.host_port();
+        let url = format!("mysql://{user}:{password}@{host}:{port}/{}", self.name);
+        (user, url)
+    }
+
     /// `host`, `port` of the server (for tests of the connection flags).
     pub fn host_port(&self) -> (String, u16) {
         let o = Opts::from_url(&self.url).unwrap();

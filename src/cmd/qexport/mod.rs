@@ -197,6 +197,9 @@ pub fn main() -> ExitCode {
     if let Some(done) = crate::docs::generate_if_asked::<Args>() {
         return done;
     }
+    if let Some(done) = crate::conn::print_defaults_if_asked("qexport") {
+        return done;
+    }
     main_with("qexport", || {
         run(&Config::from_args(Args::parse_from(mysql_style_args()))?)
     })

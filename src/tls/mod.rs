@@ -8,6 +8,11 @@
 //! connects again in plain text. A Unix socket is local and needs no TLS: it never gets it,
 //! whatever the mode (the server counts a socket as secure transport too).
 
+mod explain;
+mod provider;
+
+pub use explain::{explain, incompatible};
+
 use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -192,10 +197,20 @@ impl Tls {
             (Some(_), None) => bail!("--ssl-cert needs --ssl-key (the certificate's private key)"),
             (None, Some(_)) => bail!("--ssl-key needs --ssl-cert (the certificate it goes with)"),
             (Some(cert), Some(key)) => {
-                certificates("--ssl-cert", cert)?;
-                PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                let pem = certificates("--ssl-cert", cert)?;
+                let der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
                     anyhow::anyhow!("--ssl-key {}: no private key read ({e})", key.display())
                 })?;
+                let first = CertificateDer::pem_slice_iter(&pem)
+                    .next()
+                    .and_then(Result::ok);
+                if first.and_then(|c| provider::check_pair(&c, der)) == Some(false) {
+                    bail!(
+                        "--ssl-key {} does not match --ssl-cert {}",
+                        key.display(),
+                        cert.display()
+                    );
+                }
             }
             (None, None) => {}
         }
@@ -213,7 +228,7 @@ impl Tls {
         if self.mode == SslMode::Disabled {
             return Ok(None);
         }
-        prefer_aes128();
+        provider::install();
         let verify = self.mode.verifies();
         let mut o = SslOpts::default()
             .with_danger_accept_invalid_certs(!verify)
@@ -249,30 +264,6 @@ impl Tls {
         let (_, p) = BUNDLE.get_or_init(|| (f, path));
         Ok(Some(p.clone()))
     }
-}
-
-/// Offer AES-128-GCM first. The driver builds its TLS settings on the process's rustls
-/// provider, whose order (AES-256 first) a server that follows the client's preference, as
-/// MariaDB and MySQL do, takes as it is; AES-128 does 10 rounds where AES-256 does 14, on
-/// both sides of a bulk export, for a strength no attacker of a database link comes near.
-/// Every suite stays offered, so what could connect before still connects.
-fn prefer_aes128() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let mut p = rustls::crypto::ring::default_provider();
-        p.cipher_suites.sort_by_key(|s| {
-            use rustls::CipherSuite as S;
-            let aes128 = matches!(
-                s.suite(),
-                S::TLS13_AES_128_GCM_SHA256
-                    | S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-                    | S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
-            );
-            (s.tls13().is_none(), !aes128)
-        });
-        // Another provider may be installed already (by an embedding program): keep it.
-        let _ = p.install_default();
-    });
 }
 
 fn fd_path(f: &std::fs::File) -> PathBuf {
@@ -313,101 +304,6 @@ fn capath_certificates(dir: &Path) -> anyhow::Result<Vec<u8>> {
         bail!("--ssl-capath {}: no PEM certificate in it", dir.display());
     }
     Ok(out)
-}
-
-/// A TLS failure in `e`, told as its cause, or `None` when `e` is no TLS failure.
-pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
-    use rustls::CertificateError as C;
-    if let mysql::Error::DriverError(mysql::DriverError::TlsNotSupported) = e {
-        return Some(format!(
-            "the server offers no TLS, and --ssl-mode {} needs it",
-            tls.mode
-        ));
-    }
-    let r = rustls_error(e)?;
-    let trusted = || match (&tls.ca, &tls.capath) {
-        (Some(ca), _) => format!("--ssl-ca {}", ca.display()),
-        (None, Some(dir)) => format!("--ssl-capath {}", dir.display()),
-        (None, None) => "the public CAs (no --ssl-ca given)".to_owned(),
-    };
-    if nothing_in_common(r) {
-        return Some(format!(
-            "TLS: the server's TLS and this client's have nothing in common ({r}); \
-             this client speaks TLS 1.2 and 1.3"
-        ));
-    }
-    Some(match r {
-        rustls::Error::InvalidCertificate(c) => match c {
-            C::UnknownIssuer | C::BadSignature => format!(
-                "TLS: the server's certificate is not signed by a CA trusted here ({})",
-                trusted()
-            ),
-            C::NotValidForName | C::NotValidForNameContext { .. } => format!(
-                "TLS: the server's certificate is not valid for {host:?} (--ssl-mode \
-                 VERIFY_IDENTITY checks the name; connect by a name the certificate holds)"
-            ),
-            C::Expired | C::ExpiredContext { .. } => {
-                "TLS: the server's certificate has expired".to_owned()
-            }
-            C::NotValidYet | C::NotValidYetContext { .. } => {
-                "TLS: the server's certificate is not valid yet (check the clocks)".to_owned()
-            }
-            other => format!("TLS: the server's certificate was refused: {other:?}"),
-        },
-        rustls::Error::InconsistentKeys(_) => format!(
-            "TLS: --ssl-key {} does not match --ssl-cert {}",
-            shown(tls.key.as_deref()),
-            shown(tls.cert.as_deref())
-        ),
-        rustls::Error::AlertReceived(a) => {
-            format!("TLS: the server ended the handshake ({a:?}); is the client certificate one it trusts?")
-        }
-        other => format!("TLS: the handshake failed: {other}"),
-    })
-}
-
-fn shown(p: Option<&Path>) -> String {
-    p.map_or_else(String::new, |p| p.display().to_string())
-}
-
-/// Whether `e` says the server's TLS and ours have nothing in common (an old server with
-/// TLS 1.1 at most, or ciphers rustls does not offer): not a certificate refused, nor a
-/// mistake in our own files, which no mode may pass over.
-pub fn incompatible(e: &mysql::Error) -> bool {
-    rustls_error(e).is_some_and(nothing_in_common)
-}
-
-fn nothing_in_common(r: &rustls::Error) -> bool {
-    use rustls::AlertDescription as A;
-    matches!(
-        r,
-        rustls::Error::PeerIncompatible(_)
-            | rustls::Error::InvalidMessage(_)
-            | rustls::Error::AlertReceived(
-                A::ProtocolVersion | A::HandshakeFailure | A::InsufficientSecurity
-            )
-    )
-}
-
-/// The rustls error inside a driver error, however deep: the handshake runs on the first
-/// read or write, so its errors come back as I/O errors around the rustls one.
-fn rustls_error(e: &mysql::Error) -> Option<&rustls::Error> {
-    let mut cur: &(dyn std::error::Error + 'static) = match e {
-        mysql::Error::TlsError(mysql::error::tls::TlsError::Tls(r)) => return Some(r),
-        mysql::Error::IoError(io) => io,
-        mysql::Error::CodecError(c) => c,
-        _ => return None,
-    };
-    for _ in 0..8 {
-        if let Some(r) = cur.downcast_ref::<rustls::Error>() {
-            return Some(r);
-        }
-        cur = match cur.downcast_ref::<std::io::Error>() {
-            Some(io) => io.get_ref()?,
-            None => cur.source()?,
-        };
-    }
-    None
 }
 
 #[cfg(test)]
@@ -470,32 +366,6 @@ mod tests {
         );
     }
 
-    // See: #16 (TLS cost): the provider the driver builds on offers AES-128-GCM first in
-    // each protocol version, and every suite it offered before.
-    #[test]
-    fn aes128_is_offered_first() {
-        prefer_aes128();
-        let p = rustls::crypto::CryptoProvider::get_default().unwrap();
-        let names: Vec<&str> = p
-            .cipher_suites
-            .iter()
-            .map(|s| s.suite().as_str().unwrap())
-            .collect();
-        assert_eq!(names[0], "TLS13_AES_128_GCM_SHA256");
-        let first12 = names.iter().position(|n| !n.starts_with("TLS13")).unwrap();
-        assert!(names[first12].contains("AES_128_GCM"), "{names:?}");
-        assert!(names[..first12].iter().all(|n| n.starts_with("TLS13")));
-        let mut sorted = names.clone();
-        sorted.sort_unstable();
-        let mut all: Vec<&str> = rustls::crypto::ring::default_provider()
-            .cipher_suites
-            .iter()
-            .map(|s| s.suite().as_str().unwrap())
-            .collect();
-        all.sort_unstable();
-        assert_eq!(sorted, all);
-    }
-
     #[test]
     fn unverified_modes_accept_any_certificate() {
         let t = Tls {
@@ -519,51 +389,6 @@ mod tests {
             ..Tls::default()
         };
         assert!(t.ssl_opts().unwrap().is_none());
-    }
-
-    // See: #16 (TLS): PREFERRED passes over a TLS it cannot speak (an old server's), never
-    // over a refused certificate or a mistake in our own files; each reads as its cause.
-    #[test]
-    fn handshake_failures_are_told_apart() {
-        use rustls::{AlertDescription as A, CertificateError as C, Error as E};
-        let wrapped =
-            |r: E| mysql::Error::IoError(std::io::Error::new(std::io::ErrorKind::InvalidData, r));
-        let tls = Tls {
-            mode: SslMode::VerifyIdentity,
-            ca: Some("ca.pem".into()),
-            cert: Some("c.pem".into()),
-            key: Some("k.pem".into()),
-            ..Tls::default()
-        };
-        let told = |r: E| explain(&wrapped(r), &tls, "db1").unwrap();
-        assert!(incompatible(&wrapped(E::AlertReceived(A::ProtocolVersion))));
-        assert!(incompatible(&mysql::Error::TlsError(
-            mysql::error::tls::TlsError::Tls(E::PeerIncompatible(
-                rustls::PeerIncompatible::Tls12NotOffered
-            ))
-        )));
-        assert!(told(E::AlertReceived(A::ProtocolVersion)).contains("TLS 1.2 and 1.3"));
-        for own in [
-            E::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch),
-            E::InvalidCertificate(C::UnknownIssuer),
-            E::InvalidCertificate(C::Expired),
-            E::AlertReceived(A::UnknownCA),
-        ] {
-            assert!(!incompatible(&wrapped(own)));
-        }
-        assert_eq!(
-            told(E::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)),
-            "TLS: --ssl-key k.pem does not match --ssl-cert c.pem"
-        );
-        assert!(told(E::InvalidCertificate(C::UnknownIssuer)).contains("(--ssl-ca ca.pem)"));
-        assert!(told(E::InvalidCertificate(C::NotValidForName)).contains("\"db1\""));
-        assert!(told(E::InvalidCertificate(C::Expired)).contains("has expired"));
-        let refused = mysql::Error::DriverError(mysql::DriverError::TlsNotSupported);
-        assert!(!incompatible(&refused));
-        assert_eq!(
-            explain(&refused, &tls, "db1").unwrap(),
-            "the server offers no TLS, and --ssl-mode VERIFY_IDENTITY needs it"
-        );
     }
 
     #[test]
