@@ -226,6 +226,61 @@ impl JobsArgs {
     }
 }
 
+/// Parse a tool's arguments. `--help` and `--version` print and end with status 0; a
+/// mistake is one line, `tool: message (tip); try 'tool --help'`, and status 2 (clap's
+/// own text, without its usage block), as every other error of the tools.
+pub fn parse<A: clap::Parser>(
+    tool: &str,
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<A, std::process::ExitCode> {
+    use clap::error::ErrorKind;
+    match A::try_parse_from(args) {
+        Ok(a) => Ok(a),
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            let _ = e.print();
+            Err(std::process::ExitCode::from(
+                if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    crate::error::EXIT_ERROR
+                } else {
+                    crate::error::EXIT_OK
+                },
+            ))
+        }
+        Err(e) => {
+            let line = one_line(&e.render().to_string(), tool);
+            crate::out::mark_failure(tool, &line);
+            eprintln!("{tool}: {line}");
+            Err(std::process::ExitCode::from(crate::error::EXIT_ERROR))
+        }
+    }
+}
+
+/// clap's error text as one line: its message and tips, and where to look.
+fn one_line(text: &str, tool: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if let Some(msg) = line.strip_prefix("error: ") {
+            parts.push(msg.to_owned());
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            parts.push(tip.to_owned());
+        } else if !line.is_empty() {
+            parts.push(line.to_owned());
+        }
+    }
+    parts.push(format!("try '{tool} --help'"));
+    parts.join("; ")
+}
+
 /// The process arguments, with the `mysql` client's `-pSECRET` (password attached to the
 /// short flag) rewritten as `--password=SECRET`. clap alone cannot accept an attached value
 /// while refusing a separate one, and a separate one must not be taken: in `-p users`,
@@ -542,6 +597,34 @@ mod tests {
                 (7, "pw2".to_owned()),
             ]
         );
+    }
+
+    // See: #23 (5): a mistake in the flags is one line, with clap's tip.
+    #[test]
+    fn argument_errors_are_one_line() {
+        #[derive(clap::Parser, Debug)]
+        #[command(name = "t")]
+        struct A {
+            #[arg(long)]
+            format: Option<String>,
+        }
+        let e = parse::<A>("t", ["t", "--formt", "x"].map(OsString::from)).unwrap_err();
+        assert_eq!(e, std::process::ExitCode::from(2));
+        let text = <A as clap::Parser>::try_parse_from(["t", "--formt", "x"])
+            .unwrap_err()
+            .render()
+            .to_string();
+        let line = one_line(&text, "t");
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("unexpected argument '--formt' found"),
+            "{line}"
+        );
+        assert!(
+            line.contains("a similar argument exists: '--format'"),
+            "{line}"
+        );
+        assert!(line.ends_with("try 't --help'"), "{line}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! they never say other than `--help`: `QTOOLS_GENERATE=man|bash|zsh|fish qexport` prints
 //! one on stdout instead of running the tool. `scripts/install.sh` collects them.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
@@ -26,7 +26,7 @@ pub fn generate_if_asked<A: CommandFactory>() -> Option<ExitCode> {
         }
     };
     let made = match shell {
-        None => clap_mangen::Man::new(cmd).render(&mut out),
+        None => man_page(cmd, &name, &mut out),
         Some(s) => {
             clap_complete::generate(s, &mut cmd, name.clone(), &mut out);
             Ok(())
@@ -39,4 +39,79 @@ pub fn generate_if_asked<A: CommandFactory>() -> Option<ExitCode> {
             Some(ExitCode::from(crate::error::EXIT_ERROR))
         }
     }
+}
+
+/// The man page: clap's sections, then EXIT STATUS, ENVIRONMENT and FILES (before
+/// VERSION), which clap does not know.
+fn man_page(cmd: clap::Command, name: &str, out: &mut dyn Write) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(cmd);
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_extra_section(out)?;
+    out.write_all(sections(name).as_bytes())?;
+    man.render_version_section(out)
+}
+
+/// The roff of the sections clap does not make, for the tool `name`.
+fn sections(name: &str) -> String {
+    let server = matches!(name, "qexport" | "qimport");
+    let mut s = String::from(".SH \"EXIT STATUS\"\n");
+    if name == "qgrep" {
+        item(&mut s, "0", "Some record matched.");
+        item(&mut s, "1", "No record matched (0 with --exit-zero).");
+    } else {
+        item(&mut s, "0", "Done.");
+    }
+    item(
+        &mut s,
+        "2",
+        "An error, said in one line on stderr (and, when the data goes to a pipe, as an unterminated last field of the output).",
+    );
+    item(
+        &mut s,
+        "130, 143",
+        "Ended by Ctrl-C (SIGINT) or SIGTERM, once what the run had half done was undone.",
+    );
+    s.push_str(".SH ENVIRONMENT\n");
+    if server {
+        item(
+            &mut s,
+            "MYSQL_HOST, MYSQL_TCP_PORT, MYSQL_UNIX_PORT",
+            "The server, as for the mysql client (option files, --url and flags win).",
+        );
+        item(
+            &mut s,
+            "MYSQL_PWD",
+            "The password (the mysql client's documentation calls this insecure: prefer an option file).",
+        );
+        item(&mut s, "HOME", "Where ~/.my.cnf is.");
+        item(
+            &mut s,
+            "USER, LOGNAME",
+            "The user name, when none is given and the password database has no name for this process's user.",
+        );
+    }
+    item(
+        &mut s,
+        "QTOOLS_GENERATE",
+        "man, bash, zsh or fish: print this page or a completion script instead of running.",
+    );
+    if server {
+        s.push_str(".SH FILES\n");
+        item(
+            &mut s,
+            "/etc/my.cnf, /etc/mysql/my.cnf, ~/.my.cnf",
+            "Option files, read as the mysql client reads them (groups [client], [client-server], [client-mariadb] and the tool's own), unless --no-defaults or --defaults-file; --print-defaults shows what they give.",
+        );
+    }
+    s
+}
+
+/// One tagged paragraph: `term` in bold, then `text`.
+fn item(s: &mut String, term: &str, text: &str) {
+    use std::fmt::Write as _;
+    let _ = write!(s, ".TP\n\\fB{term}\\fR\n{text}\n");
 }

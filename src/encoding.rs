@@ -94,14 +94,18 @@ impl<R: Read> Decoded<R> {
                         self.eof,
                     );
                     self.out.truncate(start + written);
-                    if let encoding_rs::DecoderResult::Malformed(..) = result {
+                    if let encoding_rs::DecoderResult::Malformed(bad, _) = result {
                         let line =
                             self.lines + memchr::memchr_iter(b'\n', &self.out).count() as u64;
+                        // One byte left over at the end: an odd number of bytes.
+                        let why = if self.eof && bad == 1 {
+                            "the input ends in the middle of a UTF-16 character (an odd number of bytes: cut short?)"
+                        } else {
+                            "bytes that are not UTF-16 (an unpaired surrogate)"
+                        };
                         return Err(io::Error::new(
                             io::ErrorKind::InvalidData,
-                            format!(
-                                "line {line}: bytes that are not UTF-16 (an unpaired surrogate)"
-                            ),
+                            format!("line {line}: {why}"),
                         ));
                     }
                     read
@@ -169,7 +173,18 @@ mod tests {
         let mut bad: Vec<u8> = "x\ny\n".encode_utf16().flat_map(u16::to_le_bytes).collect();
         bad.extend_from_slice(&[0x00, 0xD8, b'z', 0]);
         let e = decode(&bad, Encoding::Utf16).unwrap_err().to_string();
-        assert!(e.starts_with("line 3: "), "{e}");
+        assert!(
+            e.starts_with("line 3: ") && e.contains("unpaired surrogate"),
+            "{e}"
+        );
+        // See: #23 (5): an odd number of bytes is said as such.
+        let mut odd: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("a\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        odd.push(b'b');
+        let e = decode(&odd, Encoding::Utf16).unwrap_err().to_string();
+        assert!(e.contains("an odd number of bytes"), "{e}");
         assert_eq!(
             decode(b"\xff\x00", Encoding::Utf8).unwrap_err().kind(),
             io::ErrorKind::InvalidData

@@ -332,7 +332,10 @@ where
     S: FnMut(T) -> anyhow::Result<()>,
 {
     let mut buf = Vec::new();
-    while let Some(block) = cutter.next(buf)? {
+    while let Some(block) = cutter
+        .next(buf)
+        .map_err(|e| ReadError::Io(e).in_file(order.name))?
+    {
         let res = (order.work)(&block);
         order.deliver(&block, res)?;
         buf = block;
@@ -411,7 +414,7 @@ where
                         next_in += 1;
                         in_flight += 1;
                     }
-                    Ok(Err(e)) => return Err(anyhow::Error::new(e)),
+                    Ok(Err(e)) => return Err(ReadError::Io(e).in_file(order.name)),
                     Err(_) => reading = false,
                 }
             }

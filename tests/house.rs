@@ -314,6 +314,16 @@ fn install_puts_binaries_man_pages_and_completions() {
             String::from_utf8_lossy(&man.stderr)
         );
         assert!(text.contains(tool) && text.contains("Examples:"), "{text}");
+        // See: #23 (5): the sections clap does not make.
+        for section in ["EXIT STATUS", "ENVIRONMENT"] {
+            assert!(text.contains(section), "{tool}: {section}\n{text}");
+        }
+        if tool.starts_with("qexport") || tool.starts_with("qimport") {
+            assert!(
+                text.contains("FILES") && text.contains("~/.my.cnf"),
+                "{text}"
+            );
+        }
         let bash = prefix.join(format!("share/bash-completion/completions/{tool}"));
         let check = std::process::Command::new("bash")
             .arg("-n")

@@ -8,6 +8,7 @@ mod backup_trust;
 mod conn_secrets;
 mod house;
 mod inputs;
+mod messages;
 mod output_in_place;
 mod parallel;
 mod pipeline_failure;

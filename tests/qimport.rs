@@ -537,7 +537,7 @@ fn header_mapping_flags() {
         .args(["--url", &db.url, "t"])
         .stdin("id,name,twice\n3,c,6\n")
         .fails(2)
-        .stderr_has(&["header field 3 \"twice\" is a generated column"]);
+        .stderr_has(&["header field 3 \"twice\" is a generated column of "]);
     wd.cmd("qimport")
         .args(["--url", &db.url, "t"])
         .stdin("id,name,name\n3,c,c\n")

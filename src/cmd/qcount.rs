@@ -471,7 +471,11 @@ pub fn main() -> ExitCode {
     }
     // The records (or counts) go to stdout whatever the flags: a failure marks it.
     crate::out::data_on_stdout();
-    main_with("qcount", || run(&Config::from_args(Args::parse())?))
+    let args = match crate::cli::parse::<Args>("qcount", std::env::args_os()) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    main_with("qcount", || run(&Config::from_args(args)?))
 }
 
 #[cfg(test)]

@@ -28,7 +28,6 @@ mod read;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::Parser;
 use mysql::Conn;
 
 use crate::cli::mysql_style_args;
@@ -200,7 +199,9 @@ pub fn main() -> ExitCode {
     if let Some(done) = crate::conn::print_defaults_if_asked("qexport") {
         return done;
     }
-    main_with("qexport", || {
-        run(&Config::from_args(Args::parse_from(mysql_style_args()))?)
-    })
+    let args = match crate::cli::parse::<Args>("qexport", mysql_style_args()) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    main_with("qexport", || run(&Config::from_args(args)?))
 }

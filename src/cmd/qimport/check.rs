@@ -271,19 +271,17 @@ pub(super) fn layout(
                 cols.push(c.clone());
             }
             None if cfg.ignore_extra => fields.push(None),
-            None => {
-                let why = if info.column(n).is_some() {
-                    "is a generated column"
-                } else {
-                    "is not a column of"
-                };
-                bail!(
-                    "{name}:{line}: header field {} {n:?} {why} {} (its columns: {}; --ignore-extra skips such fields)",
-                    i + 1,
-                    info.name,
-                    all.join(", ")
-                );
-            }
+            None if info.column(n).is_some_and(ColumnInfo::is_generated) => bail!(
+                "{name}:{line}: header field {} {n:?} is a generated column of {}: the server computes its values (leave the field out, or --ignore-extra skips such fields)",
+                i + 1,
+                info.name
+            ),
+            None => bail!(
+                "{name}:{line}: header field {} {n:?} is not a column of {} (its columns: {}; --ignore-extra skips such fields)",
+                i + 1,
+                info.name,
+                all.join(", ")
+            ),
         }
     }
     if cols.is_empty() {
@@ -403,7 +401,10 @@ mod tests {
             Some("email".into())
         );
         let e = mapped(&cfg, b"id,total\n").unwrap_err().to_string();
-        assert!(e.contains("is a generated column"), "{e}");
+        assert!(
+            e.contains("\"total\" is a generated column of d.t: the server computes"),
+            "{e}"
+        );
         let e = mapped(&cfg, b"id,nope\n").unwrap_err().to_string();
         assert!(
             e.contains("\"nope\" is not a column of d.t") && e.contains("--ignore-extra"),

@@ -54,9 +54,16 @@ impl Inferred {
             Some(p) => (&body[..p], Some(&body[p + 1..])),
             None => (body, None),
         };
+        // A negative zero (`-0`, `-0.00`) would read back without its sign: text.
+        let negative_zero = v.starts_with(b"-")
+            && int
+                .iter()
+                .chain(frac.unwrap_or_default())
+                .all(|&b| b == b'0');
         let canonical_int = !int.is_empty()
             && int.iter().all(u8::is_ascii_digit)
-            && (int.len() == 1 || int[0] != b'0');
+            && (int.len() == 1 || int[0] != b'0')
+            && !negative_zero;
         let is_int = canonical_int && frac.is_none() && int.len() <= 18;
         let is_number =
             canonical_int && frac.is_none_or(|f| !f.is_empty() && f.iter().all(u8::is_ascii_digit));
@@ -180,6 +187,41 @@ pub fn infer(
     Ok((header, cols))
 }
 
+/// The table `create_sql` would make, as the loaders see it (for a dry run, which
+/// makes none).
+pub fn would_be(
+    table: &TableName,
+    names: &[String],
+    cols: &[Inferred],
+) -> crate::schema::TableInfo {
+    let columns = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let ty = cols
+                .get(i)
+                .map_or_else(|| "VARCHAR(255)".into(), Inferred::sql_type)
+                .to_ascii_lowercase();
+            let data_type = ty.split('(').next().unwrap_or_default().to_owned();
+            crate::schema::ColumnInfo {
+                nullable: true,
+                has_default: true,
+                charset: Some("utf8mb4".into()),
+                ..crate::schema::ColumnInfo::typed(n, &data_type, &ty)
+            }
+        })
+        .collect();
+    crate::schema::TableInfo {
+        name: table.clone(),
+        columns,
+        key: Vec::new(),
+        engine: Some("InnoDB".into()),
+        estimated_rows: 0,
+        avg_row_length: 0,
+        period: None,
+    }
+}
+
 /// The CREATE TABLE statement.
 pub fn create_sql(
     table: &TableName,
@@ -220,5 +262,9 @@ mod tests {
         );
         assert_eq!(types("z\n1e5\n"), vec!["VARCHAR(3)"]);
         assert_eq!(types("z\n2024-02-30\n"), vec!["VARCHAR(10)"]);
+        // See: #23 (5): a negative zero would come back without its sign.
+        assert_eq!(types("z\n-0\n5\n"), vec!["VARCHAR(2)"]);
+        assert_eq!(types("z\n-0.00\n"), vec!["VARCHAR(5)"]);
+        assert_eq!(types("z\n-0.5\n0\n"), vec!["DECIMAL(2,1)"]);
     }
 }

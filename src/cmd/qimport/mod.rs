@@ -33,7 +33,6 @@ pub mod validate;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::Parser;
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
@@ -46,8 +45,8 @@ use crate::sql::TableName;
 
 use args::SESSION_SQL_MODE;
 pub use args::{Args, Config, Method};
-use job::{choose_method, Job};
-use table::{load_swapped, prepare_table};
+use job::{choose_method, Job, Summary};
+use table::{load_swapped, prepare_table, Made};
 use undo::Undo;
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
@@ -64,8 +63,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         database: Some(cfg.database.clone()),
         table: name.table.clone(),
     };
-    let (inputs, created) = prepare_table(cfg, &mut conn, &full, &undo)?;
-    let result = import(cfg, &mut conn, &full, inputs, &undo, created);
+    let (inputs, made) = prepare_table(cfg, &mut conn, &full, &undo)?;
+    let created = matches!(made, Made::Created);
+    let result = import(cfg, &mut conn, &full, inputs, &undo, made);
     if created && result.is_err() {
         undo::drop_tables(&cfg.conn, &mut conn, std::slice::from_ref(&full));
     }
@@ -78,9 +78,13 @@ fn import(
     name: &TableName,
     inputs: Vec<Input>,
     undo: &Undo,
-    created: bool,
+    made: Made,
 ) -> anyhow::Result<ExitCode> {
-    let info = TableInfo::load(conn, &cfg.database, &name.table)?;
+    let created = matches!(made, Made::Created);
+    let (info, would_be) = match made {
+        Made::WouldBe(info) => (*info, true),
+        _ => (TableInfo::load(conn, &cfg.database, &name.table)?, false),
+    };
     // Only a load straight into the table leaves rows behind (work tables are dropped).
     let straight = !cfg.swap && cfg.jobs <= 1 && !cfg.dry_run;
     if let Some(e) = info.engine.as_deref().filter(|_| !info.transactional()) {
@@ -121,8 +125,10 @@ fn import(
         // A dry run loads as the real run would (a --swap's new copy holds only the new
         // rows, as after --truncate) and rolls back; a table that cannot roll back only
         // has its values checked.
-        let check_only = cfg.dry_run && !info.transactional();
-        let dry = cfg.dry_run.then(|| dry::before(conn, &info)).transpose()?;
+        let check_only = cfg.dry_run && (!info.transactional() || would_be);
+        let dry = (cfg.dry_run && !check_only)
+            .then(|| dry::before(conn, &info))
+            .transpose()?;
         let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
         job.check_only = check_only;
         if created {
@@ -136,9 +142,9 @@ fn import(
         }
         let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
         let mut summary = job.finish(result)?;
-        if let Some(before) = dry {
+        if cfg.dry_run {
             conn.query_drop("ROLLBACK").map_err(db_error)?;
-            if !check_only {
+            if let Some(before) = dry {
                 summary.note = dry::what_stays(conn, &info, &before, &relations.triggers)?;
             }
         } else {
@@ -149,34 +155,36 @@ fn import(
         summary
     };
     if !cfg.quiet {
-        if cfg.dry_run && !info.transactional() {
-            eprintln!(
-                "qimport: {}: dry run: {} are valid (values only: ENGINE={} cannot roll back, so keys and constraints were not tried); nothing was changed",
-                info.name,
-                crate::error::plural(summary.rows, "record"),
-                info.engine.as_deref().unwrap_or_default()
-            );
-        } else if cfg.dry_run {
-            eprintln!(
-                "qimport: {}: dry run: {} are valid and the server took them ({how}); rolled back{}",
-                info.name,
-                crate::error::plural(summary.rows, "record"),
-                if summary.note.is_empty() {
-                    ", nothing was changed"
-                } else {
-                    &summary.note
-                }
-            );
-        } else {
-            eprintln!(
-                "qimport: {}: {} loaded ({how}){}",
-                info.name,
-                crate::error::plural(summary.rows, "row"),
-                summary.note
-            );
-        }
+        eprintln!("qimport: {}", said(cfg, &info, &summary, &how, would_be));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The summary line of a load or a dry run.
+fn said(cfg: &Config, info: &TableInfo, summary: &Summary, how: &str, would_be: bool) -> String {
+    let records = crate::error::plural(summary.rows, "record");
+    let name = &info.name;
+    if would_be {
+        format!("{name}: dry run: {records} are valid for the table --create would make (nothing was made)")
+    } else if cfg.dry_run && !info.transactional() {
+        format!(
+            "{name}: dry run: {records} are valid (values only: ENGINE={} cannot roll back, so keys and constraints were not tried); nothing was changed",
+            info.engine.as_deref().unwrap_or_default()
+        )
+    } else if cfg.dry_run {
+        let stays = if summary.note.is_empty() {
+            ", nothing was changed"
+        } else {
+            &summary.note
+        };
+        format!("{name}: dry run: {records} are valid and the server took them ({how}); rolled back{stays}")
+    } else {
+        format!(
+            "{name}: {} loaded ({how}){}",
+            crate::error::plural(summary.rows, "row"),
+            summary.note
+        )
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -186,7 +194,9 @@ pub fn main() -> ExitCode {
     if let Some(done) = crate::conn::print_defaults_if_asked("qimport") {
         return done;
     }
-    main_with("qimport", || {
-        run(&Config::from_args(Args::parse_from(mysql_style_args()))?)
-    })
+    let args = match crate::cli::parse::<Args>("qimport", mysql_style_args()) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    main_with("qimport", || run(&Config::from_args(args)?))
 }

@@ -18,15 +18,25 @@ use super::create;
 use super::job::{Job, Summary};
 use super::undo::{self, Undo};
 
+/// Where the table of an import comes from.
+pub(super) enum Made {
+    /// It was there.
+    Existing,
+    /// `--create` or `--schema` made it (a failed load drops it again).
+    Created,
+    /// `--create --dry-run`: it would be this one (nothing is made).
+    WouldBe(Box<TableInfo>),
+}
+
 /// With `--create` or `--schema`, make a missing table (for `undo` to drop on an
 /// interrupt); returns the inputs to load (for `--create`, read from the start again) and
-/// whether the table was created here.
+/// where the table comes from.
 pub(super) fn prepare_table(
     cfg: &Config,
     conn: &mut Conn,
     t: &TableName,
     undo: &Undo,
-) -> anyhow::Result<(Vec<Input>, bool)> {
+) -> anyhow::Result<(Vec<Input>, Made)> {
     let exists: Option<String> = conn
         .exec_first(
             "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
@@ -34,7 +44,7 @@ pub(super) fn prepare_table(
         )
         .map_err(db_error)?;
     if exists.is_some() || !(cfg.create || cfg.schema.is_some()) {
-        return Ok((open_all(&cfg.files, cfg.encoding)?, false));
+        return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Existing));
     }
     if let Some(file) = &cfg.schema {
         let text =
@@ -48,7 +58,7 @@ pub(super) fn prepare_table(
             .map_err(db_error)
             .with_context(|| format!("--schema {}", file.display()))?;
         undo.table(t);
-        return Ok((open_all(&cfg.files, cfg.encoding)?, true));
+        return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Created));
     }
     // --create: read everything once to infer the types, then load it. A regular file is
     // read twice; anything else is spooled to a temporary file without a name (nothing is
@@ -89,7 +99,14 @@ pub(super) fn prepare_table(
     }
     let sql = create::create_sql(t, &names, &cols)?;
     if cfg.dry_run {
-        bail!("--dry-run with --create: the table would be created as:\n{sql}");
+        if !cfg.quiet {
+            eprintln!(
+                "qimport: dry run: {t} would be created: {}",
+                sql.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
+        let info = create::would_be(t, &names, &cols);
+        return Ok((spooled, Made::WouldBe(Box::new(info))));
     }
     conn.query_drop(&sql)
         .map_err(db_error)
@@ -99,10 +116,10 @@ pub(super) fn prepare_table(
     if !cfg.quiet {
         eprintln!(
             "qimport: created {t}: {}",
-            sql.replace('\n', " ").replace("  ", " ")
+            sql.split_whitespace().collect::<Vec<_>>().join(" ")
         );
     }
-    Ok((spooled, true))
+    Ok((spooled, Made::Created))
 }
 
 /// `--swap`: load into a new copy, then swap it in with one atomic RENAME.

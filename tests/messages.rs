@@ -1,0 +1,90 @@
+//! Small promises of the messages and the docs. See: #23 (5).
+
+use crate::util::db::TestDb;
+use crate::util::Workdir;
+
+// See: #23 (5): a mistake in the flags is one `tool: message` line with clap's tip, and
+// exit 2, for every tool.
+#[test]
+fn flag_mistakes_are_one_line() {
+    let wd = Workdir::new("messages_flags");
+    for tool in ["qexport", "qimport", "qgrep", "qcount"] {
+        let r = wd.cmd(tool).arg("--no-such-flag").fails(2);
+        let err = r.stderr();
+        assert_eq!(err.lines().count(), 1, "{}", r.report());
+        assert!(
+            err.starts_with(&format!(
+                "{tool}: unexpected argument '--no-such-flag' found"
+            )) && err.contains(&format!("try '{tool} --help'")),
+            "{}",
+            r.report()
+        );
+    }
+    wd.cmd("qexport")
+        .args(["-j", "0", "t"])
+        .fails(2)
+        .stderr_has(&["qexport: invalid value '0' for '--jobs <N>'"]);
+    wd.cmd("qcount").arg("--version").ok();
+}
+
+// See: #23 (5): --dry-run --create checks the input against the table it would make,
+// makes none, and exits 0; a `-0` or a leading zero keeps its text.
+#[test]
+fn dry_run_create_and_negative_zero() {
+    let wd = Workdir::new("messages_create");
+    let db = TestDb::new("messages_create");
+    let csv = "id,z,code\n1,-0,007\n2,5,010\n";
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--dry-run", "--create", "made"])
+        .stdin(csv)
+        .ok()
+        .stderr_has(&[
+            "would be created: CREATE TABLE",
+            "dry run: 2 records are valid for the table --create would make (nothing was made)",
+        ]);
+    let tables: Vec<String> = db.query("SHOW TABLES");
+    assert!(tables.is_empty(), "{tables:?}");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--create", "made"])
+        .stdin(csv)
+        .ok();
+    let back = wd
+        .cmd("qexport")
+        .args(["--url", &db.url, "--order-by", "id", "made"])
+        .ok()
+        .stdout();
+    assert_eq!(back, csv);
+}
+
+// See: #23 (5): a damaged gzip input is named, wherever in the file it breaks.
+#[test]
+fn a_broken_compressed_input_is_named() {
+    use std::io::Write as _;
+    let wd = Workdir::new("messages_gzip");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"a,b\n").unwrap();
+    for i in 0..300_000 {
+        writeln!(gz, "{i},{}", i * 7).unwrap();
+    }
+    let whole = gz.finish().unwrap();
+    wd.create("cut.csv.gz", &whole[..whole.len() / 2]);
+    for tool in [
+        &["qcount"][..],
+        &["qcount", "-j", "1"],
+        &["qgrep", "-j", "2", "7"],
+    ] {
+        wd.cmd(tool[0])
+            .args(&tool[1..])
+            .arg("cut.csv.gz")
+            .fails(2)
+            .stderr_has(&["reading cut.csv.gz: "]);
+    }
+}
+
+// See: #23 (5): README.md's code fences are closed (an open one turns the rest into code).
+#[test]
+fn readme_fences_are_closed() {
+    let readme = std::fs::read_to_string(crate::util::root().join("README.md")).unwrap();
+    let fences = readme.lines().filter(|l| l.starts_with("```")).count();
+    assert_eq!(fences % 2, 0, "an unclosed code fence in README.md");
+}
