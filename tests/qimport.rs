@@ -31,6 +31,37 @@ fn exported_users(test: &str, sql: &str) -> (Workdir, TestDb, String) {
     (wd, db, csv)
 }
 
+/// Wait until the import into `users` of `db` has sent rows to the server: they are in
+/// `users` or its work tables, uncommitted, as a READ UNCOMMITTED reader sees them. An
+/// event, not a time (see: #23 (0)); and not `INNODB_TRX`, which the server refreshes only
+/// when nobody read it for 100 ms, so that polling it keeps it stale.
+fn rows_sent(db: &TestDb) {
+    use mysql::prelude::Queryable as _;
+    let mut c = db.conn();
+    c.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED")
+        .unwrap();
+    let c = std::cell::RefCell::new(c);
+    wait_for("the import's rows to reach the server", &|| {
+        let mut c = c.borrow_mut();
+        let tables: Vec<String> = c
+            .query(
+                "SELECT TABLE_NAME FROM information_schema.TABLES \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'users%'",
+            )
+            .unwrap();
+        let rows: u64 = tables
+            .iter()
+            .map(|t| {
+                c.query_first::<u64, _>(format!("SELECT COUNT(*) FROM `{t}`"))
+                    .ok()
+                    .flatten()
+                    .unwrap_or(0)
+            })
+            .sum();
+        rows > 1
+    });
+}
+
 /// qimport with `args`, started on a pipe it waits on.
 fn spawn_on_pipe(wd: &Workdir, args: &[&str]) -> (std::process::Child, std::process::ChildStdin) {
     let mut child = wd.cmd("qimport").args(args).spawn();
@@ -710,8 +741,8 @@ fn killed_client_leaves_the_table_unchanged() {
             child.try_wait().unwrap().is_none(),
             "{method}: qimport must still be waiting for input"
         );
-        // Let it send what it has, then kill it while it waits for more input.
-        std::thread::sleep(std::time::Duration::from_millis(700));
+        // Kill it once rows are in its transaction, while it waits for more input.
+        rows_sent(&db);
         child.kill().unwrap();
         child.wait().unwrap();
         drop(stdin);
@@ -759,8 +790,8 @@ fn interrupted_import_leaves_the_table_and_no_work_table() {
         if staged {
             wait_for("the work table", &|| work_tables(&db).len() == 1);
         }
-        // Let it send what it has; it then waits for more input.
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        // Once rows are in its transaction (it then waits for more input).
+        rows_sent(&db);
         let err = interrupt(child, signal);
         drop(stdin);
         if staged {
@@ -801,7 +832,7 @@ fn lost_connection_leaves_the_table_and_no_work_table() {
     ] {
         let (child, stdin) = importing(&wd, &db, flags);
         wait_for("the import's sessions", &|| sessions().len() == connections);
-        std::thread::sleep(std::time::Duration::from_millis(500));
+        rows_sent(&db);
         db.conn()
             .query_drop(format!("KILL CONNECTION {}", sessions()[0]))
             .unwrap();
@@ -833,8 +864,8 @@ fn interrupted_import_drops_the_table_it_made() {
     let (child, mut stdin) = spawn_on_pipe(&wd, &["--url", &db.url, "--schema", "t2.sql", "t2"]);
     stdin.write_all(b"id,name\n1,a\n2,b\n").unwrap();
     stdin.flush().unwrap();
+    // The table exists: its drop is registered with it (see Undo::made_table).
     wait_for("the table", &|| t2().len() == 1);
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let err = interrupt(child, "TERM");
     assert!(
         err.contains("interrupted: rolling back and dropping"),

@@ -51,13 +51,24 @@ pub(super) fn prepare_table(
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let what = format!("--schema {}", file.display());
         let sql = crate::sql::single_statement(&what, &text)?;
-        if !crate::sql::starts_with_words(sql, &["CREATE", "TABLE"]) {
-            bail!("{what}: expected one CREATE TABLE statement");
+        // Read before it runs: one CREATE TABLE, of the table named, in the database the
+        // import loads (nothing is made that the import would then leave behind).
+        match super::script::classify(sql) {
+            Ok(super::script::Stmt::Table(name)) if name == t.table => {}
+            Ok(super::script::Stmt::Table(name)) => bail!(
+                "{what} creates the table {name:?}, not {:?}: name the table it creates, or fix the file (nothing was created)",
+                t.table
+            ),
+            Err(why) if why.contains("another database") => {
+                bail!("{what}: {why}: the table is created in the database the import loads")
+            }
+            _ => bail!("{what}: expected one CREATE TABLE statement"),
         }
-        conn.query_drop(sql)
-            .map_err(db_error)
-            .with_context(|| format!("--schema {}", file.display()))?;
-        undo.table(t);
+        undo.made_table(t, || {
+            conn.query_drop(sql)
+                .map_err(db_error)
+                .with_context(|| format!("--schema {}", file.display()))
+        })?;
         return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Created));
     }
     // --create: read everything once to infer the types, then load it. A regular file is
@@ -108,11 +119,10 @@ pub(super) fn prepare_table(
         let info = create::would_be(t, &names, &cols);
         return Ok((spooled, Made::WouldBe(Box::new(info))));
     }
-    conn.query_drop(&sql)
-        .map_err(db_error)
-        .context("--create")?;
-    // Registered once made: a table that was there first is never the undo's to drop.
-    undo.table(t);
+    // Registered as it is made: a table that was there first is never the undo's to drop.
+    undo.made_table(t, || {
+        conn.query_drop(&sql).map_err(db_error).context("--create")
+    })?;
     if !cfg.quiet {
         eprintln!(
             "qimport: created {t}: {}",

@@ -57,6 +57,20 @@ impl Undo {
         self.state().tables.push(t.clone());
     }
 
+    /// Make the table `t` with `make` and register its drop in one step: the undo of a
+    /// signal that comes meanwhile waits for both, so it never finds the table made but
+    /// not registered (and never drops a table that was there before).
+    pub fn made_table<T>(
+        &self,
+        t: &TableName,
+        make: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mut st = self.state();
+        let made = make()?;
+        st.tables.push(t.clone());
+        Ok(made)
+    }
+
     /// A view, routine or event a restore made, by the statement that drops it.
     pub fn object(&self, drop_sql: String) {
         self.state().objects.push(drop_sql);
