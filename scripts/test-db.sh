@@ -28,6 +28,10 @@ find_bin() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# Is PID the server of this datadir? A signal goes only to a process that is: a PID that
+# has ended may be another process's by now (a test's qimport, say).
+ours() { [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -qF -- "--datadir=$dir/data "; }
+
 start() {
     local server install admin
     server=$(find_bin mariadbd mysqld)
@@ -71,7 +75,7 @@ start() {
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
-        kill "$pid" 2>/dev/null || true
+        if ours "$pid"; then kill "$pid" 2>/dev/null || true; fi
         wait "$pid" 2>/dev/null || true
     done
     echo "test-db: the server did not start; see $dir/error.log:" >&2
@@ -81,15 +85,18 @@ start() {
 
 stop() {
     [ -d "$dir" ] || return 0
+    dir=$(cd "$dir" && pwd)
     if [ -f "$dir/mariadbd.pid" ]; then
         local pid
         pid=$(cat "$dir/mariadbd.pid")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 1 300); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null || true
+        if ours "$pid"; then
+            kill "$pid" 2>/dev/null || true
+            for _ in $(seq 1 300); do
+                ours "$pid" || break
+                sleep 0.1
+            done
+            if ours "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
+        fi
     fi
     rm -rf "$dir"
 }
