@@ -321,8 +321,8 @@ fn secret_spans(args: &[OsString]) -> Vec<(usize, std::ops::Range<usize>)> {
             spans.extend(url_password(rest).map(|r| (i, 6 + r.start..6 + r.end)));
         } else if b.starts_with(b"--password=") && b.len() > 11 {
             spans.push((i, 11..b.len()));
-        } else if b.starts_with(b"-p") && b.len() > 2 && b[2] != b'=' {
-            spans.push((i, 2..b.len()));
+        } else if let Some(at) = attached_password(b) {
+            spans.push((i, at..b.len()));
         }
     }
     spans
@@ -387,9 +387,13 @@ fn rewrite_password_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsStri
         if !after_dashdash {
             if a == "--" {
                 after_dashdash = true;
-            } else if let Some(rest) = a.to_str().and_then(|s| s.strip_prefix("-p")) {
-                if !rest.is_empty() && !rest.starts_with('=') {
-                    out.push(OsString::from(format!("--password={rest}")));
+            } else if let Some(s) = a.to_str() {
+                if let Some(at) = attached_password(s.as_bytes()) {
+                    // `-qpSECRET` is `-q` then the password.
+                    if at > 2 {
+                        out.push(OsString::from(&s[..at - 1]));
+                    }
+                    out.push(OsString::from(format!("--password={}", &s[at..])));
                     continue;
                 }
             }
@@ -397,6 +401,28 @@ fn rewrite_password_flag(args: impl IntoIterator<Item = OsString>) -> Vec<OsStri
         out.push(a);
     }
     out
+}
+
+/// The short flags of qexport and qimport that take a value: in a bundle (`-qnd;`), the
+/// rest of the argument after one of them is its value.
+const VALUE_FLAGS: &[u8] = b"eojdhPuSD";
+
+/// Where the password of `-pSECRET` starts, also in a bundle of flags before it
+/// (`-qpSECRET`, as the mysql client reads it); `None` when the argument holds none (`-p`
+/// alone asks for it, `-p=` is clap's, and `-hp...` is a host).
+fn attached_password(arg: &[u8]) -> Option<usize> {
+    let flags = arg.strip_prefix(b"-").filter(|f| !f.starts_with(b"-"))?;
+    for (i, c) in flags.iter().enumerate() {
+        match c {
+            b'p' => {
+                let at = i + 2;
+                return (at < arg.len() && arg[at] != b'=').then_some(at);
+            }
+            c if VALUE_FLAGS.contains(c) => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Connection flags, as the `mysql` client spells them, plus `--url`.
@@ -563,6 +589,16 @@ mod tests {
         assert_eq!(got[2], "-p");
         assert_eq!(got[3], "-p=x");
         assert_eq!(got[6], "-pz");
+        // See: #23 (4): in a bundle, as the mysql client reads it.
+        let b: Vec<OsString> = ["qexport", "-qpS3", "-qnCp", "-hpx", "-uproot"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let got = rewrite_password_flag(b);
+        assert_eq!(
+            got[1..],
+            ["-q", "--password=S3", "-qnCp", "-hpx", "-uproot"]
+        );
     }
 
     // See: #23 (4): where the secrets of a command line are.
@@ -578,6 +614,7 @@ mod tests {
             "mysql://u:urlpw@h:3306/db",
             "--url=mysql://v:pw2@h/d?ssl-mode=REQUIRED",
             "--url=mysql://nopass@h/d",
+            "-qpbundled",
             "--",
             "-pnot",
         ]
@@ -595,6 +632,7 @@ mod tests {
                 (4, "pw".to_owned()),
                 (6, "urlpw".to_owned()),
                 (7, "pw2".to_owned()),
+                (9, "bundled".to_owned()),
             ]
         );
     }

@@ -84,7 +84,9 @@ impl Layer {
             password: get("password"),
             socket: get("socket"),
             database: get("database"),
-            compress: get("compress").map(|v| optfile::truthy(&v)),
+            compress: get("compress")
+                .map(|v| optfile::boolean("compress", &v))
+                .transpose()?,
             tls: TlsLayer::from_options(get)?,
         })
     }
@@ -433,16 +435,19 @@ fn parse_url(s: &str) -> anyhow::Result<Layer> {
     if !matches!(u.scheme(), "mysql" | "mariadb") {
         bail!("--url: the scheme must be mysql:// or mariadb://");
     }
-    let decode = |v: &str| {
-        percent_decode(v).context("--url: invalid percent-encoding in the user or password")
+    let decode = |what: &'static str| {
+        move |v: &str| {
+            percent_decode(v)
+                .with_context(|| format!("--url: invalid percent-encoding in the {what}"))
+        }
     };
     let user = if u.username().is_empty() {
         None
     } else {
-        Some(decode(u.username())?)
+        Some(decode("user")(u.username())?)
     };
-    let password = u.password().map(decode).transpose()?;
-    let path = u.path().trim_start_matches('/');
+    let password = u.password().map(decode("password")).transpose()?;
+    let path = u.path().strip_prefix('/').unwrap_or(u.path());
     if path.contains('/') {
         bail!(
             "--url: the path is the database alone (mysql://host/DATABASE), not several segments"
@@ -450,22 +455,19 @@ fn parse_url(s: &str) -> anyhow::Result<Layer> {
     }
     let database = Some(path)
         .filter(|d| !d.is_empty())
-        .map(decode)
+        .map(decode("database name"))
         .transpose()?;
-    for (k, _) in u.query_pairs() {
-        let known = |key: &str| URL_KEYS.contains(&key.replace('_', "-").as_str());
-        if !known(&k) {
+    // Parameters spelled as option-file keys, read by the same rules: ?socket=...&
+    // compress=true&ssl-mode=...; one that is not among them is an error.
+    let mut params = optfile::Options::default();
+    for (k, v) in u.query_pairs() {
+        let known = optfile::resolve(&k).is_some_and(|(o, _)| URL_KEYS.contains(&o));
+        if !known {
             bail!("--url: unknown parameter {k:?}{}", suggest(&k));
         }
+        params.entries.push((k.into_owned(), Some(v.into_owned())));
     }
-    let query = |key: &str| {
-        u.query_pairs()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.into_owned())
-    };
-    // Parameters spelled as option-file keys: ?socket=...&compress=true&ssl-mode=...
-    let mut layer = Layer::from_options(|k| query(k).or_else(|| query(&k.replace('-', "_"))))
-        .context("--url")?;
+    let mut layer = Layer::from_options(|k| params.get(k)).context("--url")?;
     layer.host = u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned());
     layer.port = u.port().map(|p| p.to_string());
     layer.user = user;
@@ -481,8 +483,6 @@ const URL_KEYS: &[&str] = &[
     "compress",
     "ssl-mode",
     "ssl",
-    "skip-ssl",
-    "disable-ssl",
     "ssl-verify-server-cert",
     "ssl-ca",
     "ssl-capath",

@@ -31,43 +31,158 @@ pub fn files(
     files
 }
 
+/// The long options of the mariadb client (`mariadb --help`), and MySQL's `ssl-mode`: an
+/// option file may name any of them by a prefix that only it starts with (`pass` is
+/// `password`, `ssl-verify-server` is `ssl-verify-server-cert`), in any case, with `_` or
+/// `-`, as the client's option parser (`my_getopt`) takes them.
+const CLIENT_OPTIONS: &[&str] = &[
+    "abort-source-on-error",
+    "auto-rehash",
+    "auto-vertical-output",
+    "batch",
+    "binary-as-hex",
+    "binary-mode",
+    "character-sets-dir",
+    "column-names",
+    "column-type-info",
+    "comments",
+    "compress",
+    "connect-expired-password",
+    "connect-timeout",
+    "database",
+    "debug",
+    "debug-check",
+    "debug-info",
+    "default-auth",
+    "default-character-set",
+    "delimiter",
+    "enable-cleartext-plugin",
+    "execute",
+    "force",
+    "help",
+    "host",
+    "html",
+    "i-am-a-dummy",
+    "ignore-spaces",
+    "init-command",
+    "line-numbers",
+    "local-infile",
+    "max-allowed-packet",
+    "max-join-size",
+    "named-commands",
+    "net-buffer-length",
+    "no-auto-rehash",
+    "no-beep",
+    "one-database",
+    "pager",
+    "password",
+    "plugin-dir",
+    "port",
+    "print-query-on-error",
+    "progress-reports",
+    "prompt",
+    "protocol",
+    "quick",
+    "quick-max-column-width",
+    "raw",
+    "reconnect",
+    "safe-updates",
+    "sandbox",
+    "secure-auth",
+    "select-limit",
+    "server-arg",
+    "show-warnings",
+    "sigint-ignore",
+    "silent",
+    "skip-column-names",
+    "skip-line-numbers",
+    "socket",
+    "ssl",
+    "ssl-ca",
+    "ssl-capath",
+    "ssl-cert",
+    "ssl-cipher",
+    "ssl-crl",
+    "ssl-crlpath",
+    "ssl-key",
+    "ssl-mode",
+    "ssl-verify-server-cert",
+    "table",
+    "tee",
+    "tls-version",
+    "unbuffered",
+    "user",
+    "verbose",
+    "version",
+    "vertical",
+    "wait",
+    "xml",
+];
+
 /// The options of `groups` in one option file (and the files it includes), in order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Options {
-    /// Each option as written (`loose-socket`, `ssl_ca`), with its value (`None`: given
-    /// without one, as `ssl`).
+    /// Each option as written (`loose-socket`, `ssl_ca`, `pass`), with its value (`None`:
+    /// given without one, as `ssl`).
     pub entries: Vec<(String, Option<String>)>,
 }
 
+/// An option's name as the client resolves it, and the value a `skip-`, `disable-` or
+/// `enable-` prefix gives it: `None` for a name that is no client option, or a prefix
+/// that more than one starts with (the client refuses those as ambiguous).
+pub fn resolve(key: &str) -> Option<(&'static str, Option<&'static str>)> {
+    let k = key.to_ascii_lowercase().replace('_', "-");
+    let k = k.strip_prefix("loose-").unwrap_or(&k);
+    let (k, forced) = if let Some(rest) = k
+        .strip_prefix("skip-")
+        .or_else(|| k.strip_prefix("disable-"))
+    {
+        (rest, Some("0"))
+    } else if let Some(rest) = k.strip_prefix("enable-") {
+        (rest, Some("1"))
+    } else {
+        (k, None)
+    };
+    if let Some(exact) = CLIENT_OPTIONS.iter().find(|o| **o == k) {
+        return Some((exact, forced));
+    }
+    let mut prefixed = CLIENT_OPTIONS.iter().filter(|o| o.starts_with(k));
+    match (prefixed.next(), prefixed.next()) {
+        (Some(one), None) if !k.is_empty() => Some((one, forced)),
+        _ => None,
+    }
+}
+
 impl Options {
-    /// The value of `key` (any spelling: `ssl_ca`, `ssl-ca`, `loose-ssl-ca`), the last
-    /// one given winning; an option given without a value is `""`.
-    pub fn get(&self, key: &str) -> Option<String> {
+    /// The value of the option `name` (a full client option name: `ssl-ca`), however it
+    /// was spelled, the last one given winning; given without a value it is `""` (a
+    /// `skip-` or `disable-` prefix makes it `"0"`).
+    pub fn get(&self, name: &str) -> Option<String> {
         self.entries
             .iter()
             .rev()
-            .find(|(k, _)| normal(k) == normal(key))
-            .map(|(_, v)| v.clone().unwrap_or_default())
+            .find_map(|(k, v)| match resolve(k) {
+                Some((o, forced)) if o == name => {
+                    Some(forced.map_or_else(|| v.clone().unwrap_or_default(), str::to_owned))
+                }
+                _ => None,
+            })
     }
 
     /// `--key=value` each, as `mariadb --print-defaults` shows them, with a password's
-    /// value hidden.
+    /// value hidden however its key is spelled.
     pub fn as_arguments(&self) -> Vec<String> {
         self.entries
             .iter()
             .map(|(k, v)| match v {
-                Some(_) if normal(k) == "password" => format!("--{k}=*****"),
+                Some(_) if resolve(k).is_some_and(|(o, _)| o == "password") => {
+                    format!("--{k}=*****")
+                }
                 Some(v) => format!("--{k}={v}"),
                 None => format!("--{k}"),
             })
             .collect()
     }
-}
-
-/// A key as it is looked up: without `loose-` (which only tells a program to ignore an
-/// option it does not know) and with `-` for `_`.
-fn normal(key: &str) -> String {
-    key.strip_prefix("loose-").unwrap_or(key).replace('_', "-")
 }
 
 /// The options of `groups` in one option file (and the files it includes), in order. A
@@ -77,6 +192,15 @@ pub fn read(path: &Path, groups: &[&str]) -> anyhow::Result<Options> {
     let mut options = Options::default();
     collect_options(path, groups, &mut options, 0)?;
     Ok(options)
+}
+
+/// The name of the group a line opens (`[client]`, `[CLIENT]`, `[client ]`, with a
+/// comment after it), as the client reads it: case does not count, nor white space after
+/// the name; white space before it does (`[ client ]` is another group).
+fn group_header(line: &str) -> Option<String> {
+    let inner = line.strip_prefix('[')?;
+    let end = inner.find(']')?;
+    Some(inner[..end].trim_end().to_ascii_lowercase())
 }
 
 fn collect_options(
@@ -103,9 +227,17 @@ fn collect_options(
         if let Some(rest) = line.strip_prefix("!includedir") {
             if depth < 8 {
                 let dir = Path::new(rest.trim());
-                let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-                    .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
-                    .unwrap_or_default();
+                // A folder that cannot be read ends the client ("Fatal error in defaults
+                // handling"): so it does here.
+                let rd = std::fs::read_dir(dir).with_context(|| {
+                    format!(
+                        "option file {}, line {}: !includedir {}",
+                        path.display(),
+                        n + 1,
+                        dir.display()
+                    )
+                })?;
+                let mut files: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
                 files.retain(|f| f.extension().is_some_and(|e| e == "cnf"));
                 files.sort();
                 for f in files {
@@ -120,10 +252,8 @@ fn collect_options(
             }
             continue;
         }
-        // The group's name exactly as written: the client takes `[ client ]` for another
-        // group than `[client]`.
-        if let Some(g) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            in_group = Some(groups.contains(&g));
+        if let Some(g) = group_header(line) {
+            in_group = Some(groups.iter().any(|want| *want == g));
             continue;
         }
         match in_group {
@@ -182,24 +312,35 @@ pub fn option_value(raw: &str) -> String {
             out.push(c);
             continue;
         }
-        out.push(match chars.next() {
-            Some('b') => '\u{8}',
-            Some('t') => '\t',
-            Some('n') => '\n',
-            Some('r') => '\r',
-            Some('s') => ' ',
-            Some(other) => other,
+        match chars.next() {
+            Some('b') => out.push('\u{8}'),
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('s') => out.push(' '),
+            Some(q @ ('"' | '\'' | '\\')) => out.push(q),
+            // Any other escape keeps its backslash, as the client has it (`ab\cd`).
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
             // A backslash at the very end stays.
-            None => '\\',
-        });
+            None => out.push('\\'),
+        }
     }
     out
 }
 
-/// An option given without a value, or as 1, true or on (any case): set; anything else
-/// (0, off, false) is unset.
-pub fn truthy(v: &str) -> bool {
-    v.is_empty() || v == "1" || v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("on")
+/// A boolean option's value, as the client's option parser reads it: none (the option
+/// alone), `1`, `on` or `true` set it; `0`, `off` or `false` unset it (any case); anything
+/// else is an error naming it, never a silent "off" (which, for a TLS setting, would be a
+/// connection without the check that was asked for).
+pub fn boolean(key: &str, v: &str) -> anyhow::Result<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "" | "1" | "on" | "true" => Ok(true),
+        "0" | "off" | "false" => Ok(false),
+        _ => bail!("{key}={v}: not a boolean (1, 0, on, off, true or false)"),
+    }
 }
 
 #[cfg(test)]
@@ -222,10 +363,41 @@ mod tests {
             (r"'a\'b'", "a'b"),
             ("'o''k'", "o''k"),
             (r"x\#y", "x\\"),
+            (r"ab\cd", r"ab\cd"),
             (r#""ab"cd"#, r#""ab"cd"#),
             ("", ""),
         ] {
             assert_eq!(option_value(raw), want, "{raw}");
         }
+    }
+
+    // See: #23 (4): option names as the client's option parser takes them.
+    #[test]
+    fn option_names_resolve_as_the_client_resolves_them() {
+        for (key, want) in [
+            ("password", Some(("password", None))),
+            ("Password", Some(("password", None))),
+            ("pass", Some(("password", None))),
+            ("loose_password", Some(("password", None))),
+            ("ssl-verify-server", Some(("ssl-verify-server-cert", None))),
+            (
+                "SSL_VERIFY_SERVER_CERT",
+                Some(("ssl-verify-server-cert", None)),
+            ),
+            ("skip-ssl", Some(("ssl", Some("0")))),
+            ("disable-ssl", Some(("ssl", Some("0")))),
+            ("ssl", Some(("ssl", None))),
+            ("ssl-c", None),
+            ("h", None),
+            ("host", Some(("host", None))),
+            ("unknown-key", None),
+        ] {
+            assert_eq!(resolve(key), want, "{key}");
+        }
+        assert_eq!(group_header("[CLIENT]").as_deref(), Some("client"));
+        assert_eq!(group_header("[client ] # c").as_deref(), Some("client"));
+        assert_eq!(group_header("[ client ]").as_deref(), Some(" client"));
+        assert!(boolean("ssl", "yes").is_err());
+        assert!(boolean("ssl", "ON").unwrap() && !boolean("ssl", "off").unwrap());
     }
 }

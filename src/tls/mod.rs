@@ -126,21 +126,24 @@ impl LayerMode {
 }
 
 impl TlsLayer {
-    /// The layer an option file's keys (or a URL's parameters) give: `ssl-mode`, `ssl`,
-    /// `skip-ssl`, `ssl-verify-server-cert`, `ssl-ca`, `ssl-capath`, `ssl-cert`, `ssl-key`.
+    /// The layer an option file's options (or a URL's parameters) give, by their client
+    /// names (see [`crate::optfile::resolve`]: `skip-ssl` is `ssl` off): `ssl-mode`,
+    /// `ssl`, `ssl-verify-server-cert`, `ssl-ca`, `ssl-capath`, `ssl-cert`, `ssl-key`. A
+    /// boolean with a value the client does not take is an error, never "off".
     pub fn from_options(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<TlsLayer> {
-        let on = |k: &str| get(k).map(|v| crate::optfile::truthy(&v));
+        let on = |k: &str| get(k).map(|v| crate::optfile::boolean(k, &v)).transpose();
         let exact = get("ssl-mode")
             .map(|m| {
                 m.parse()
                     .map_err(|e: String| anyhow::anyhow!("ssl-mode: {e}"))
             })
             .transpose()?;
+        let ssl = on("ssl")?;
         let mode = LayerMode::from_switches(
             exact,
-            on("ssl-verify-server-cert") == Some(true),
-            on("skip-ssl") == Some(true) || on("disable-ssl") == Some(true),
-            on("ssl"),
+            on("ssl-verify-server-cert")? == Some(true),
+            ssl == Some(false),
+            ssl.filter(|on| *on),
         );
         let path = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
         Ok(TlsLayer {
@@ -310,12 +313,15 @@ fn capath_certificates(dir: &Path) -> anyhow::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    /// The layer of an option file with these lines.
     fn layer(pairs: &[(&str, &str)]) -> TlsLayer {
-        let m: std::collections::HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        TlsLayer::from_options(|k| m.get(k).cloned()).unwrap()
+        let o = crate::optfile::Options {
+            entries: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Some((*v).to_owned())))
+                .collect(),
+        };
+        TlsLayer::from_options(|k| o.get(k)).unwrap()
     }
 
     #[test]
