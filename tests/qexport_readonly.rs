@@ -59,6 +59,22 @@ fn writes_hidden_in_an_export_are_refused() {
             .fails(2)
             .stderr_has(&[&format!("{flag}: a '#' or '-- ' comment here would hide")]);
     }
+    // An executable comment is code or not by the server's version (what it holds could
+    // close a parenthesis); `--` and a control character is a comment to the server.
+    for (flag, text, says) in [
+        ("--where", "id > 0 /*!99999 ) */", "an executable comment"),
+        ("--order-by", "id /*!50000 DESC */", "an executable comment"),
+        (
+            "--where",
+            "id > 0 --\x0b",
+            "a '#' or '-- ' comment here would hide",
+        ),
+    ] {
+        wd.cmd("qexport")
+            .args(["--url", url, flag, text, "--limit", "1", "users"])
+            .fails(2)
+            .stderr_has(&[&format!("{flag}: {says}")]);
+    }
     // A typo is the server's syntax error, in its words.
     wd.cmd("qexport")
         .args(["--url", url, "-e", "SELEC 1"])

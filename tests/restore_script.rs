@@ -73,7 +73,7 @@ fn a_tampered_schema_runs_nothing() {
         ),
     ] {
         let fresh = copy(&bk, "t1");
-        tamper(&fresh, |s| format!("{s}{edit}"));
+        tamper(&fresh, |s| format!("{edit}{s}"));
         wd.cmd("qimport")
             .args(["--url", &target.url, "--dir", "t1"])
             .fails(2)
@@ -99,4 +99,88 @@ fn a_tampered_schema_runs_nothing() {
         .args(["-q", "--url", &target.url, "--dir", "bk"])
         .ok();
     assert_eq!(target.count("a"), 2);
+}
+
+// See: #23 (helper review): objects made under ANSI_QUOTES or NO_BACKSLASH_ESCAPES restore
+// as they were (the restore reads schema.sql under the sql_mode it sets, as the server
+// does), and a tampered schema.sql cannot use the difference: a string that ends at `\'`
+// under NO_BACKSLASH_ESCAPES, where a reader that ignored the mode would see one string,
+// is read as the server reads it, and the DROP after it refused. A trigger moved before
+// the data (it would rewrite the restored rows) is refused as well.
+#[test]
+fn schema_sql_is_read_under_the_modes_it_sets() {
+    let wd = Workdir::new("restore_modes");
+    let db = TestDb::new("restore_modes");
+    let victim = TestDb::new("restore_modes_victim");
+    victim.exec("CREATE TABLE t (id INT); INSERT INTO t VALUES (1);");
+    db.exec(
+        "CREATE TABLE a (id INT PRIMARY KEY, s VARCHAR(20)); INSERT INTO a VALUES (1, 'x');
+         SET SESSION sql_mode = 'ANSI_QUOTES';
+         CREATE PROCEDURE pa() SELECT \"id\" FROM \"a\";
+         CREATE FUNCTION fa() RETURNS VARCHAR(20) RETURN 'it''s \"q\"; ok';
+         SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES';
+         CREATE FUNCTION fb() RETURNS VARCHAR(20) RETURN 'a\\';
+         CREATE TRIGGER tb BEFORE INSERT ON a FOR EACH ROW SET NEW.s = CONCAT(NEW.s, '\\');",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let bk = wd.path().join("bk");
+    let target = TestDb::new("restore_modes_r");
+    let trigger_end = "CONCAT(NEW.s, '\\');;\n";
+    // Tampered: to a reader that ignored NO_BACKSLASH_ESCAPES, one string from the first
+    // quote to the last (both `\\'` escaped); to the server, three statements.
+    let fresh = copy(&bk, "t1");
+    tamper(&fresh, |s| {
+        assert!(s.contains(trigger_end), "{s}");
+        let drop = format!(
+            "CONCAT(NEW.s, '\\');;\nDROP TABLE `{}`.t;;\nSELECT \\'';;\n",
+            victim.name
+        );
+        s.replace(trigger_end, &drop)
+    });
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "t1"])
+        .fails(2)
+        .stderr_has(&[
+            "not a statement a backup holds: `DROP TABLE",
+            "nothing was changed",
+        ]);
+    // Tampered: the trigger moved before the data.
+    let fresh = copy(&bk, "t2");
+    tamper(&fresh, |s| {
+        let (before, after) = s.split_once("-- qexport: created after the data").unwrap();
+        format!("{after}\n{before}")
+    });
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "t2"])
+        .fails(2)
+        .stderr_has(&[
+            "out of its place (before the data): `CREATE DEFINER",
+            "TRIGGER tb",
+        ]);
+    assert_eq!(victim.count("t"), 1);
+    let tables: Vec<String> = target.query("SHOW TABLES");
+    assert!(tables.is_empty(), "{tables:?}");
+    // The honest backup restores every object as it was made.
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .ok();
+    let got: Vec<(String, String)> = target.query("SELECT fa(), fb()");
+    assert_eq!(got, [("it's \"q\"; ok".to_owned(), "a\\".to_owned())]);
+    target.exec("INSERT INTO a VALUES (2, 'y')");
+    let rows: Vec<(i32, String)> = target.query("SELECT id, s FROM a ORDER BY id");
+    assert_eq!(rows, [(1, "x".to_owned()), (2, "y\\".to_owned())]);
+    let ids: Vec<i32> = target.query("CALL pa()");
+    assert_eq!(ids, [1, 2]);
+    let modes: Vec<(String, String)> = target.query(
+        "SELECT ROUTINE_NAME, SQL_MODE FROM information_schema.ROUTINES \
+         WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY 1",
+    );
+    let want = [
+        ("fa", "ANSI_QUOTES"),
+        ("fb", "NO_BACKSLASH_ESCAPES"),
+        ("pa", "ANSI_QUOTES"),
+    ];
+    assert_eq!(modes, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
 }

@@ -27,7 +27,7 @@ use crate::flavour::Server;
 use crate::input::{Input, Source};
 use crate::manifest::{DialectEntry, Manifest, ObjectEntry, ObjectKind, AFTER_DATA};
 use crate::schema::TableInfo;
-use crate::sql::{quote_ident, TableName};
+use crate::sql::{quote_ident, Lexing, TableName};
 
 /// One table of the manifest, checked: a file comes with its row count and SHA-256.
 struct Entry {
@@ -68,10 +68,11 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         None => (schema.as_str(), ""),
     };
     let what = |e: anyhow::Error| e.context(format!("{}", schema_path.display()));
-    let before = crate::sql::script(before).map_err(what)?;
-    let after = crate::sql::script(after).map_err(what)?;
-    let all: Vec<&str> = before.iter().chain(&after).copied().collect();
-    let judged = super::script::judge(&all, &manifest)?;
+    // Each part starts under the import's own sql_mode (the restore sets it back before
+    // the data), and is read under the modes it sets itself.
+    let before = crate::sql::script(before, Lexing::PLAIN).map_err(what)?;
+    let after = crate::sql::script(after, Lexing::PLAIN).map_err(what)?;
+    let judged = super::script::judge(&before, &after, &manifest)?;
     let drops: Vec<String> = objects.iter().map(|o| drop_sql(o.kind, &o.name)).collect();
     let defaults = adopt_defaults(conn, &db, &manifest, cfg.quiet)?;
     let mut created = Vec::new();
@@ -81,7 +82,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         for d in &drops {
             undo.object(d.clone());
         }
-        for (stmt, judged) in before.iter().zip(&judged) {
+        for ((stmt, _), judged) in before.iter().zip(&judged) {
             conn.query_drop(stmt)
                 .map_err(db_error)
                 .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
@@ -99,7 +100,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             .map_err(db_error)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
-        for stmt in after {
+        for (stmt, _) in after {
             conn.query_drop(stmt)
                 .map_err(db_error)
                 .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;

@@ -13,7 +13,7 @@
 use anyhow::bail;
 
 use crate::manifest::{Manifest, ObjectKind};
-use crate::sql::Token;
+use crate::sql::{Lexing, Token};
 
 /// What one statement of `schema.sql` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,27 +40,45 @@ const SETTINGS: &[&str] = &[
     "names",
 ];
 
-/// Judge every statement of a backup's schema (in order), before any runs.
-pub(super) fn judge(statements: &[&str], manifest: &Manifest) -> anyhow::Result<Vec<Stmt>> {
-    let judged = statements
-        .iter()
-        .map(|s| {
-            classify(s).map_err(|why| {
-                anyhow::anyhow!(
-                    "schema.sql: {why}: `{}`; a restore runs only what creates the backup's \
-                     tables and objects (nothing was changed)",
-                    super::restore::first_line(s)
-                )
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+/// Judge every statement of a backup's schema (in order, each with the lexing it is read
+/// under), before any runs: what comes before the data and what comes after it. Triggers
+/// and events stand after the data only (a trigger created before would fire on every
+/// restored row), and tables and sequences before it only.
+pub(super) fn judge(
+    before: &[(&str, Lexing)],
+    after: &[(&str, Lexing)],
+    manifest: &Manifest,
+) -> anyhow::Result<Vec<Stmt>> {
+    let refused = |s: &str, why: String| {
+        anyhow::anyhow!(
+            "schema.sql: {why}: `{}`; a restore runs only what creates the backup's tables \
+             and objects, triggers and events after the data (nothing was changed)",
+            super::restore::first_line(s)
+        )
+    };
+    let mut judged = Vec::with_capacity(before.len() + after.len());
+    for (part, statements) in [(false, before), (true, after)] {
+        for (s, lexing) in statements {
+            let stmt = classify(s, *lexing).map_err(|why| refused(s, why))?;
+            let misplaced = match &stmt {
+                Stmt::Object(k, _) => k.after_data() != part,
+                Stmt::Table(_) | Stmt::SequenceState(_) => part,
+                Stmt::Setting => false,
+            };
+            if misplaced {
+                let place = if part { "after" } else { "before" };
+                return Err(refused(s, format!("out of its place ({place} the data)")));
+            }
+            judged.push(stmt);
+        }
+    }
     agree(&judged, manifest)?;
     Ok(judged)
 }
 
 /// What one statement does, or why a restore may not run it.
-pub(super) fn classify(stmt: &str) -> Result<Stmt, String> {
-    let toks = crate::sql::tokens(stmt, 40).map_err(|e| e.to_string())?;
+pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
+    let toks = crate::sql::tokens(stmt, lexing, 40).map_err(|e| e.to_string())?;
     let at = |i: usize| toks.get(i);
     let name_at = |i: usize| -> Result<String, String> {
         let n = at(i)
@@ -246,7 +264,7 @@ mod tests {
             ("DO SETVAL(`s`, 5, 0, 0)", Stmt::SequenceState("s".into())),
         ];
         for (sql, want) in ok {
-            assert_eq!(classify(sql), Ok(want), "{sql}");
+            assert_eq!(classify(sql, Lexing::PLAIN), Ok(want), "{sql}");
         }
         for bad in [
             "DROP TABLE other_db.t",
@@ -265,7 +283,7 @@ mod tests {
             "DO SLEEP(1)",
             "SELECT 1",
         ] {
-            assert!(classify(bad).is_err(), "{bad}");
+            assert!(classify(bad, Lexing::PLAIN).is_err(), "{bad}");
         }
     }
 }

@@ -53,7 +53,7 @@ pub(super) fn prepare_table(
         let sql = crate::sql::single_statement(&what, &text)?;
         // Read before it runs: one CREATE TABLE, of the table named, in the database the
         // import loads (nothing is made that the import would then leave behind).
-        match super::script::classify(sql) {
+        match super::script::classify(sql, crate::sql::Lexing::PLAIN) {
             Ok(super::script::Stmt::Table(name)) if name == t.table => {}
             Ok(super::script::Stmt::Table(name)) => bail!(
                 "{what} creates the table {name:?}, not {:?}: name the table it creates, or fix the file (nothing was created)",
