@@ -227,6 +227,13 @@ impl Output {
             // in place too, where the descriptor is (at its end when opened to append).
             Ok(_) if open_descriptor(path).is_some() => {
                 let at = open_descriptor(path).unwrap_or(Resume::Start);
+                if at == Resume::ReadOnly {
+                    anyhow::bail!(
+                        "{}: that descriptor is open for reading (the shell's `<`), not an \
+                         output: give -o a file, or a descriptor opened with `>` or `>>`",
+                        path.display()
+                    );
+                }
                 return Output::direct(path, c, at);
             }
             Ok(m) => Some(m),
@@ -392,6 +399,9 @@ enum Resume {
     Append,
     /// At this offset (where the shell's descriptor is).
     At(u64),
+    /// Nowhere: the descriptor is open only to read (`-o /dev/stdin` with `<input.csv`);
+    /// opened again to write, it would overwrite the input.
+    ReadOnly,
 }
 
 /// When `path` (through its links) names one of this process's open descriptors
@@ -399,6 +409,8 @@ enum Resume {
 /// `/proc/self/fdinfo/N` says.
 fn open_descriptor(path: &Path) -> Option<Resume> {
     const O_APPEND: u32 = 0o2000;
+    const O_ACCMODE: u32 = 0o3;
+    const O_RDONLY: u32 = 0;
     let own = format!("/proc/{}/fd", std::process::id());
     let mut p = path.to_owned();
     for _ in 0..40 {
@@ -416,7 +428,9 @@ fn open_descriptor(path: &Path) -> Option<Resume> {
                     .map(|v| v.trim().to_owned())
             };
             let flags = u32::from_str_radix(&field("flags:")?, 8).ok()?;
-            return Some(if flags & O_APPEND != 0 {
+            return Some(if flags & O_ACCMODE == O_RDONLY {
+                Resume::ReadOnly
+            } else if flags & O_APPEND != 0 {
                 Resume::Append
             } else {
                 Resume::At(field("pos:")?.parse().ok()?)

@@ -383,6 +383,18 @@ impl TableInfo {
             .is_none_or(|e| e.eq_ignore_ascii_case("InnoDB"))
     }
 
+    /// The engine of a table whose rows live elsewhere (MERGE: in its underlying tables;
+    /// FEDERATED, CONNECT, SPIDER: on other servers or in other files): a backup holds
+    /// only its definition, and a restore loads no rows into it (they would go into the
+    /// tables they came from).
+    pub fn rows_elsewhere(&self) -> Option<&str> {
+        self.engine.as_deref().filter(|e| {
+            ["MRG_MyISAM", "MERGE", "FEDERATED", "CONNECT", "SPIDER"]
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(e))
+        })
+    }
+
     pub fn column(&self, name: &str) -> Option<&ColumnInfo> {
         self.columns
             .iter()

@@ -57,4 +57,17 @@ fn output_through_a_descriptor_is_written_in_place() {
         std::fs::read_to_string(wd.path().join("pos.csv")).unwrap(),
         "id\n1\n2\n"
     );
+    // A descriptor open only to read is an input: opened again to write, it would be
+    // overwritten. Refused, and left as it was.
+    for script in [
+        format!("qexport --url '{u}' t -o /dev/stdin < in.csv"),
+        format!("qexport --url '{u}' t -o /dev/fd/3 3< in.csv"),
+    ] {
+        wd.create("in.csv", "the input\n");
+        wd.sh(&script)
+            .fails(2)
+            .stderr_has(&["that descriptor is open for reading"]);
+        let kept = std::fs::read_to_string(wd.path().join("in.csv")).unwrap();
+        assert_eq!(kept, "the input\n", "{script}");
+    }
 }

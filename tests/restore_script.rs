@@ -184,3 +184,89 @@ fn schema_sql_is_read_under_the_modes_it_sets() {
     ];
     assert_eq!(modes, want.map(|(a, b)| (a.to_owned(), b.to_owned())));
 }
+
+// See: #23 (helper review): a CREATE TABLE of a restore is a table's definition that
+// refers to no other database but through a foreign key: a copy of another database's
+// table (LIKE, AS SELECT), a MERGE table over one, or a default that draws from another
+// database's sequence is refused; and no rows are loaded into a table whose rows live
+// elsewhere (a MERGE table, given a file in a tampered manifest, would write them into
+// the tables under it).
+#[test]
+fn a_restored_table_refers_to_its_own_database() {
+    let wd = Workdir::new("restore_tables");
+    let db = TestDb::new("restore_tables");
+    let victim = TestDb::new("restore_tables_victim");
+    victim.exec(
+        "CREATE TABLE t (a INT) ENGINE=MyISAM; INSERT INTO t VALUES (1); CREATE SEQUENCE sq;",
+    );
+    db.exec(
+        "CREATE TABLE m1 (a INT) ENGINE=MyISAM; INSERT INTO m1 VALUES (7);
+         CREATE TABLE mm (a INT) ENGINE=MERGE UNION=(m1) INSERT_METHOD=LAST;",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let bk = wd.path().join("bk");
+    let target = TestDb::new("restore_tables_r");
+    let v = &victim.name;
+    for (edit, says) in [
+        (
+            format!("CREATE TABLE `m1` LIKE `{v}`.`t`"),
+            "not a table definition",
+        ),
+        (
+            format!("CREATE TABLE `m1` AS SELECT * FROM `{v}`.`t`"),
+            "not a table definition",
+        ),
+        (
+            format!("CREATE TABLE `m1` (a INT) ENGINE=MyISAM SELECT a FROM `{v}`.`t`"),
+            "a table made from a query or another table",
+        ),
+        (
+            format!("CREATE TABLE `m1` (a INT) ENGINE=MyISAM UNION=(`{v}`.`t`) INSERT_METHOD=LAST"),
+            &format!("{v}.t names another database"),
+        ),
+        (
+            format!("CREATE TABLE `m1` (a INT DEFAULT nextval(`{v}`.`sq`))"),
+            &format!("{v}.sq names another database"),
+        ),
+    ] {
+        let fresh = copy(&bk, "t1");
+        tamper(&fresh, |s| {
+            let at = s.find("CREATE TABLE `m1`").unwrap();
+            let end = at + s[at..].find(";\n").unwrap();
+            format!("{}{edit}{}", &s[..at], &s[end..])
+        });
+        wd.cmd("qimport")
+            .args(["--url", &target.url, "--dir", "t1"])
+            .fails(2)
+            .stderr_has(&[says, "nothing was changed"]);
+    }
+    // The MERGE table given rows, in the manifest and a file.
+    let fresh = copy(&bk, "t2");
+    let mpath = fresh.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let m1 = m["tables"][0].clone();
+    assert_eq!(m1["name"], "m1");
+    for (k, v) in m1.as_object().unwrap() {
+        if ["file", "rows", "bytes", "sha256", "consistent"].contains(&k.as_str()) {
+            m["tables"][1][k] = v.clone();
+        }
+    }
+    m["tables"][1]["file"] = "mm.csv".into();
+    m["tables"][1].as_object_mut().unwrap().remove("data");
+    std::fs::copy(fresh.join("m1.csv"), fresh.join("mm.csv")).unwrap();
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "t2"])
+        .fails(2)
+        .stderr_has(&["mm.csv: the table mm is a MRG_MyISAM table, whose rows live elsewhere"]);
+    let tables: Vec<String> = target.query("SHOW TABLES");
+    assert!(tables.is_empty(), "{tables:?}");
+    assert_eq!(victim.count("t"), 1);
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .ok();
+    let rows: Vec<i32> = target.query("SELECT a FROM mm");
+    assert_eq!(rows, [7]);
+}

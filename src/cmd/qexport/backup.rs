@@ -186,7 +186,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     let progress = Progress::new(&db, Some(total), cfg.quiet);
     let read: Vec<&TableName> = queries
         .iter()
-        .filter(|q| rows_elsewhere(&q.info).is_none())
+        .filter(|q| q.info.rows_elsewhere().is_none())
         .map(|q| &q.info.name)
         .collect();
     let _frozen = freeze(cfg, &queries)?;
@@ -264,7 +264,7 @@ fn publish(tmp: tempfile::TempDir, dir: &Path) -> anyhow::Result<()> {
 fn freeze(cfg: &Config, queries: &[TableQuery]) -> anyhow::Result<Option<Conn>> {
     let still: Vec<String> = queries
         .iter()
-        .filter(|q| !q.info.transactional() && rows_elsewhere(&q.info).is_none())
+        .filter(|q| !q.info.transactional() && q.info.rows_elsewhere().is_none())
         .map(|q| format!("{} READ", q.info.name.quoted()))
         .collect();
     if still.is_empty() || !(cfg.jobs == 1 || cfg.consistent) {
@@ -275,17 +275,6 @@ fn freeze(cfg: &Config, queries: &[TableQuery]) -> anyhow::Result<Option<Conn>> 
         .map_err(db_error)
         .context("locking the tables that have no transactions (MyISAM, Aria, MEMORY) for a consistent backup")?;
     Ok(Some(conn))
-}
-
-/// The engine of a table whose rows live elsewhere (MERGE: in its underlying tables;
-/// FEDERATED, CONNECT, SPIDER: on other servers or in other files): only its definition is
-/// backed up; loading its rows back would copy them into the tables they came from.
-fn rows_elsewhere(info: &TableInfo) -> Option<&str> {
-    info.engine.as_deref().filter(|e| {
-        ["MRG_MyISAM", "MERGE", "FEDERATED", "CONNECT", "SPIDER"]
-            .iter()
-            .any(|x| x.eq_ignore_ascii_case(e))
-    })
 }
 
 /// Every table of `db`, when this user may read every table: information_schema shows a
@@ -309,7 +298,7 @@ fn all_tables(cfg: &Config, conn: &mut Conn, db: &str) -> anyhow::Result<Vec<Str
 fn plan_jobs(cfg: &Config, conn: &mut Conn, queries: &[TableQuery]) -> anyhow::Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for (out, tq) in queries.iter().enumerate() {
-        if let Some(e) = rows_elsewhere(&tq.info) {
+        if let Some(e) = tq.info.rows_elsewhere() {
             if !cfg.quiet {
                 eprintln!(
                     "qexport: {}: ENGINE={e} keeps its rows in other tables or servers: its definition is backed up, not its rows",
@@ -467,7 +456,7 @@ fn manifest(
                 .collect(),
             data: None,
         };
-        if rows_elsewhere(&tq.info).is_some() {
+        if tq.info.rows_elsewhere().is_some() {
             entry.data = Some("definition only: the rows live in other tables or servers".into());
         } else {
             let Some((rows, written)) = &files.done[i] else {

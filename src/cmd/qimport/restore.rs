@@ -171,6 +171,13 @@ fn load_tables(
     for e in entries {
         let Some(file) = &e.file else { continue };
         let mut info = TableInfo::load(conn, &cfg.database, &e.name)?;
+        if let Some(engine) = info.rows_elsewhere() {
+            bail!(
+                "{file}: the table {} is a {engine} table, whose rows live elsewhere: a \
+                 backup holds none for it (the backup is damaged)",
+                e.name
+            );
+        }
         if e.history {
             info = info.with_history();
         }

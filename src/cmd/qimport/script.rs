@@ -145,7 +145,11 @@ pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
                 n += 3; // IF NOT EXISTS
             }
             if kind.is("TABLE") {
-                return Ok(Stmt::Table(name_at(n)?));
+                let name = name_at(n)?;
+                let all =
+                    crate::sql::tokens(stmt, lexing, usize::MAX).map_err(|e| e.to_string())?;
+                table_definition(&all[n + 1..])?;
+                return Ok(Stmt::Table(name));
             }
             let kind = [
                 ObjectKind::View,
@@ -173,6 +177,43 @@ pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
         }
         _ => Err("not a statement a backup holds".into()),
     }
+}
+
+/// What follows a table's name in a `CREATE TABLE` of a backup: its definition, as SHOW
+/// CREATE TABLE writes it, refering to no other database but through a foreign key. Not
+/// a copy of another table (`LIKE`, `SELECT`), not a MERGE table over another database's
+/// tables, not a column default that draws from another database's sequence.
+fn table_definition(toks: &[Token]) -> Result<(), String> {
+    if toks.first() != Some(&Token::Punct('(')) {
+        return Err("not a table definition (a backup's CREATE TABLE lists its columns)".into());
+    }
+    let mut depth = 0usize;
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Token::Punct('(') => depth += 1,
+            Token::Punct(')') => depth = depth.saturating_sub(1),
+            t if depth == 0 && ["SELECT", "LIKE", "AS"].iter().any(|w| t.is(w)) => {
+                return Err("a table made from a query or another table, not a definition".into());
+            }
+            Token::Punct('.') => {
+                let (Some(db), Some(object)) = (
+                    i.checked_sub(1).and_then(|j| toks[j].name()),
+                    toks.get(i + 1).and_then(Token::name),
+                ) else {
+                    continue;
+                };
+                let by_key = i >= 2 && toks[i - 2].is("REFERENCES");
+                if !by_key {
+                    return Err(format!(
+                        "{db}.{object} names another database (a restored table refers to \
+                         no other database but through a foreign key)"
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Each table and object of the manifest is created once, and nothing else is.
@@ -262,6 +303,12 @@ mod tests {
                 Stmt::Object(ObjectKind::Sequence, "s".into()),
             ),
             ("DO SETVAL(`s`, 5, 0, 0)", Stmt::SequenceState("s".into())),
+            (
+                "CREATE TABLE `c` (\n  `id` int(11) DEFAULT nextval(`sq`) CHECK (`id` > 1.5),\n  \
+                 `p` int GENERATED ALWAYS AS (`id` + 1) VIRTUAL,\n  CONSTRAINT `f` FOREIGN KEY (`p`) \
+                 REFERENCES `other`.`t` (`id`)\n) ENGINE=InnoDB COMMENT='x.y' PARTITION BY HASH (`id`)",
+                Stmt::Table("c".into()),
+            ),
         ];
         for (sql, want) in ok {
             assert_eq!(classify(sql, Lexing::PLAIN), Ok(want), "{sql}");
@@ -274,6 +321,11 @@ mod tests {
             "SET SESSION sql_mode = (SELECT f())",
             "SET @x = 1",
             "CREATE TABLE other.t (a int)",
+            "CREATE TABLE t LIKE other.t",
+            "CREATE TABLE t AS SELECT * FROM other.t",
+            "CREATE TABLE t (a int) SELECT a FROM other.t",
+            "CREATE TABLE t (a int) ENGINE=MERGE UNION=(`other`.`t`)",
+            "CREATE TABLE t (a int DEFAULT nextval(`other`.`sq`))",
             "CREATE DEFINER=`root`@`%` TRIGGER `db`.`tr` BEFORE INSERT ON `t` FOR EACH ROW SET @a = 1",
             "CREATE TRIGGER tr BEFORE INSERT ON `db`.`t` FOR EACH ROW SET @a = 1",
             "CREATE USER x",
