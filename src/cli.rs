@@ -189,12 +189,18 @@ pub struct JobsArgs {
     pub shard: Option<(u64, u64)>,
 }
 
-/// `K/N` with 1 <= K <= N (`--shard`).
+/// More runs than any fan-out shares a table or a file among.
+const MAX_SHARDS: u64 = 1_000_000;
+
+/// `K/N` with 1 <= K <= N <= 1000000 (`--shard`).
 pub fn parse_shard(s: &str) -> anyhow::Result<(u64, u64)> {
     let parsed = s
         .split_once('/')
         .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
     match parsed {
+        Some((_, n)) if n > MAX_SHARDS => {
+            bail!("at most {MAX_SHARDS} shards (N is the number of runs that share the work)")
+        }
         Some((k, n)) if k >= 1 && k <= n => Ok((k, n)),
         _ => bail!("expected K/N with 1 <= K <= N, such as 2/4"),
     }
@@ -268,6 +274,14 @@ fn one_line(text: &str, tool: &str) -> String {
     for line in text.lines().map(str::trim) {
         if line.starts_with("Usage:") || line.starts_with("For more information") {
             break;
+        }
+        // clap lists what is missing on the lines after "...were not provided:".
+        if let Some(list) = parts.last_mut().filter(|p| p.contains("not provided:")) {
+            if line.starts_with('<') || line.starts_with("--") {
+                list.push_str(if list.ends_with(':') { " " } else { ", " });
+                list.push_str(line);
+                continue;
+            }
         }
         if let Some(msg) = line.strip_prefix("error: ") {
             parts.push(msg.to_owned());
@@ -646,6 +660,13 @@ mod tests {
             #[arg(long)]
             format: Option<String>,
         }
+        #[derive(clap::Parser, Debug)]
+        #[command(name = "t")]
+        struct B {
+            #[arg(long, required = true)]
+            url: String,
+            table: String,
+        }
         let e = parse::<A>("t", ["t", "--formt", "x"].map(OsString::from)).unwrap_err();
         assert_eq!(e, std::process::ExitCode::from(2));
         let text = <A as clap::Parser>::try_parse_from(["t", "--formt", "x"])
@@ -663,6 +684,15 @@ mod tests {
             "{line}"
         );
         assert!(line.ends_with("try 't --help'"), "{line}");
+        // What is missing is one list.
+        let text = <B as clap::Parser>::try_parse_from(["t"])
+            .unwrap_err()
+            .render()
+            .to_string();
+        assert_eq!(
+            one_line(&text, "t"),
+            "the following required arguments were not provided: --url <URL>, <TABLE>; try 't --help'"
+        );
     }
 
     #[test]

@@ -59,7 +59,21 @@ impl Selection {
                     Some((a?, b?))
                 });
             match range {
-                Some((a, b)) if a <= b => out.extend(a..=b),
+                Some((a, b)) if a <= b => {
+                    // A range is checked against the width before it is spelled out: `1-4000000000` is
+                    // one line of error, not four billion indexes.
+                    match width {
+                        Some(w) if b >= w => bail!(
+                            "column {} is past the last one (the records have {w} columns)",
+                            b.saturating_add(1)
+                        ),
+                        _ if b >= MAX_COLUMNS => bail!(
+                            "column range {part:?} is wider than any input ({MAX_COLUMNS} columns at most)"
+                        ),
+                        _ => {}
+                    }
+                    out.extend(a..=b);
+                }
                 Some(_) => bail!("column range {part:?} runs backwards"),
                 None => match header {
                     Some(h) => {
@@ -82,6 +96,9 @@ impl Selection {
         Ok(out)
     }
 }
+
+/// The widest range a selection spells out when the input's width is not known yet.
+const MAX_COLUMNS: usize = 1 << 20;
 
 /// A single column: a 1-based number, or a name in the header. `Ok(None)`: neither.
 fn one(part: &str, header: Option<&Record>) -> anyhow::Result<Option<usize>> {
@@ -145,5 +162,17 @@ mod tests {
             "column 99 is past the last one (the records have 4 columns)"
         );
         assert!(r("2-9").is_err());
+        // See: #23 (review): a huge range is one error, not billions of indexes.
+        let e = r("1-18446744073709551615").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "column 18446744073709551615 is past the last one (the records have 4 columns)"
+        );
+        let wide = Selection::parse("1-4000000000").unwrap();
+        assert!(wide
+            .resolve(None, None)
+            .unwrap_err()
+            .to_string()
+            .contains("wider than any input"));
     }
 }

@@ -325,17 +325,37 @@ impl ConnConfig {
     /// none (or no TLS we speak); the process remembers that server, so `-j N` workers
     /// ask once.
     pub fn connect(&self, extra_init: &[&str]) -> anyhow::Result<Conn> {
-        static PLAIN_ONLY: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        // Each server reached in plain text, and whether its TLS is one we cannot speak
+        // (rather than none at all).
+        static PLAIN_ONLY: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
         let at = self.describe();
-        let known_plain = || PLAIN_ONLY.lock().is_ok_and(|p| p.contains(&at));
-        let ssl = if self.socket_path().is_some()
-            || (self.tls.mode == SslMode::Preferred && known_plain())
-        {
+        let known_plain = || {
+            PLAIN_ONLY
+                .lock()
+                .ok()
+                .and_then(|p| p.iter().find(|(a, _)| *a == at).map(|(_, i)| *i))
+        };
+        let remembered = if self.tls.mode == SslMode::Preferred && self.socket_path().is_none() {
+            known_plain()
+        } else {
+            None
+        };
+        let ssl = if self.socket_path().is_some() || remembered.is_some() {
             None
         } else {
             self.tls.ssl_opts()?
         };
-        let mut encrypted = ssl.is_some();
+        // Why a TCP connection goes in plain text, where TLS could have made a difference
+        // to the server: an account that requires TLS refuses it with "Access denied".
+        let mut plain = if ssl.is_some() {
+            None
+        } else if remembered == Some(true) {
+            Some("the server's TLS is one this client cannot speak")
+        } else if self.tls.mode == SslMode::Disabled && self.socket_path().is_none() {
+            Some("--ssl-mode DISABLED")
+        } else {
+            None
+        };
         let conn = match Conn::new(self.opts(extra_init, ssl)) {
             // PREFERRED promises nothing it could not keep: a server without TLS, or
             // one whose TLS we cannot speak (an old server with TLS 1.1 at most), is
@@ -347,40 +367,36 @@ impl ConnConfig {
                         mysql::Error::DriverError(mysql::DriverError::TlsNotSupported)
                     ) || crate::tls::incompatible(&e)) =>
             {
+                let incompatible = crate::tls::incompatible(&e);
                 if let Ok(mut p) = PLAIN_ONLY.lock() {
-                    p.push(at.clone());
+                    p.push((at.clone(), incompatible));
                 }
-                encrypted = false;
+                plain = incompatible.then_some("the server's TLS is one this client cannot speak");
                 Conn::new(self.opts(extra_init, None))
             }
             other => other,
         };
-        conn.map_err(|e| self.connect_error(e, encrypted))
+        conn.map_err(|e| self.connect_error(e, plain))
             .with_context(|| format!("connecting to {at}"))
     }
 
     /// A failed connection's error: a TLS failure by its cause; a refusal of a plain TCP
-    /// connection with a word on TLS, since an account or server that requires it says
-    /// only "Access denied".
-    fn connect_error(&self, e: mysql::Error, encrypted: bool) -> anyhow::Error {
+    /// connection to a server with TLS (`plain`: why it was plain) with a word on TLS,
+    /// since an account or server that requires it says only "Access denied".
+    fn connect_error(&self, e: mysql::Error, plain: Option<&str>) -> anyhow::Error {
         let host = self.tcp_host().to_owned();
         if let Some(why) = crate::tls::explain(&e, &self.tls, &host) {
             return anyhow::anyhow!(why);
         }
         let refused = matches!(&e, mysql::Error::MySqlError(m) if matches!(m.code, 1045 | 3159));
         let err = db_error(e);
-        if refused && !encrypted && self.socket_path().is_none() {
-            let why = if self.tls.mode == SslMode::Disabled {
-                "--ssl-mode DISABLED"
-            } else {
-                "the server offers no TLS this client speaks"
-            };
-            return anyhow::anyhow!(
+        match plain {
+            Some(why) if refused => anyhow::anyhow!(
                 "{err}; the connection was not encrypted ({why}), and an account or server \
                  that requires TLS refuses such a connection"
-            );
+            ),
+            _ => err,
         }
-        err
     }
 }
 

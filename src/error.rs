@@ -34,11 +34,20 @@ pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> 
     match result {
         Ok(code) => code,
         Err(err) => {
-            crate::out::mark_failure(tool, &format!("{err:#}"));
-            eprintln!("{tool}: {err:#}");
+            let msg = one_line(&format!("{err:#}"));
+            crate::out::mark_failure(tool, &msg);
+            eprintln!("{tool}: {msg}");
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// An error as one line of a log: a line break inside it (the server quotes the SQL
+/// text near its error as it was written) shows as `\n`.
+fn one_line(msg: &str) -> String {
+    msg.trim_end()
+        .replace("\r\n", "\\n")
+        .replace(['\n', '\r'], "\\n")
 }
 
 /// The running tool's name (`qexport`), for the messages of code that every tool shares.
@@ -152,6 +161,15 @@ pub fn plural(n: u64, word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // See: #23 (review): a server error quoting SQL text over several lines is one line.
+    #[test]
+    fn an_error_is_one_line() {
+        assert_eq!(
+            one_line("near 'FROM\r\n  t\nWHERE' at line 2\n"),
+            "near 'FROM\\n  t\\nWHERE' at line 2"
+        );
+    }
 
     #[test]
     fn data_error_names_everything() {

@@ -39,7 +39,8 @@ pub fn apply(input: &mut Input, start: &mut Start, (k, n): (u64, u64)) -> anyhow
         if i == n {
             return Ok((size, 0));
         }
-        let nominal = first + (size - first) * i / n;
+        // In u128: the product of a file's size and a shard number overflows u64.
+        let nominal = first + (u128::from(size - first) * u128::from(i) / u128::from(n)) as u64;
         record_end_after(f, first, nominal).with_context(ctx)
     };
     let (from, lines) = cut(k - 1)?;

@@ -25,6 +25,43 @@ fn flag_mistakes_are_one_line() {
         .fails(2)
         .stderr_has(&["qexport: invalid value '0' for '--jobs <N>'"]);
     wd.cmd("qcount").arg("--version").ok();
+    // See: #23 (review): numbers too big for what they count are one line of error, not a
+    // panic or all the memory.
+    wd.create("s.csv", "a,b\n1,2\n");
+    for (tool, args, says) in [
+        (
+            "qgrep",
+            &["-s", "1-18446744073709551615", "1", "s.csv"][..],
+            "column 18446744073709551615 is past the last one",
+        ),
+        (
+            "qcount",
+            &["-g", "1-4000000000", "s.csv"],
+            "column 4000000000 is past the last one",
+        ),
+        (
+            "qcount",
+            &["--shard", "1/18446744073709551615", "s.csv"],
+            "at most 1000000 shards",
+        ),
+        (
+            "qgrep",
+            &["--shard", "1/99999999999999999999", "1", "s.csv"],
+            "expected K/N",
+        ),
+        (
+            "qexport",
+            &["--shard", "1/18446744073709551615", "t"],
+            "at most 1000000 shards",
+        ),
+    ] {
+        let r = wd.cmd(tool).args(args).fails(2).stderr_has(&[says]);
+        assert_eq!(r.stderr().lines().count(), 1, "{}", r.report());
+    }
+    wd.cmd("qcount")
+        .args(["--shard", "1000000/1000000", "s.csv"])
+        .ok()
+        .stdout_is("0\n");
 }
 
 // See: #23 (5): --dry-run --create checks the input against the table it would make,

@@ -800,3 +800,42 @@ fn small_refusals_and_true_messages() {
         .stderr()
         .contains("DriverError"));
 }
+
+// See: #23 (review): without a header, an input with no record looks the same as a
+// producer that died before writing: --truncate and --swap refuse it (with every method
+// and -j), the table unchanged; a plain load of nothing stays a no-op.
+#[test]
+fn an_empty_headerless_input_empties_nothing() {
+    let (wd, db) = setup(
+        "empty_headerless",
+        "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (2);",
+    );
+    for flags in [
+        &["--truncate"][..],
+        &["--truncate", "-j", "2"],
+        &["--truncate", "--method", "insert"],
+        &["--swap"],
+        &["--swap", "--dry-run"],
+    ] {
+        for input in ["", "\n\n"] {
+            wd.cmd("qimport")
+                .args(["--url", &db.url, "-n", "t"])
+                .args(flags)
+                .stdin(input)
+                .fails(2)
+                .stderr_has(&["the input holds no record", "t is unchanged"]);
+            assert_eq!(db.count("t"), 2, "{flags:?} {input:?}");
+        }
+    }
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-n", "t"])
+        .stdin("")
+        .ok()
+        .stderr_has(&["0 rows loaded"]);
+    // With a header, an input of no rows is a finished producer's: --truncate empties.
+    wd.cmd("qimport")
+        .args(["-q", "--url", &db.url, "--truncate", "t"])
+        .stdin("id\n")
+        .ok();
+    assert_eq!(db.count("t"), 0);
+}

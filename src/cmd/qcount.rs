@@ -425,7 +425,9 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
         if merged.header.as_ref() == Some(&fields) {
             continue; // a header repeated by concatenation
         }
-        if d.header && is_first && merged.header.is_none() && merged.total == 0 {
+        // A header of qcount -g: the group columns and the count's (two fields at least).
+        if d.header && is_first && merged.header.is_none() && merged.total == 0 && fields.len() >= 2
+        {
             merged.header = Some(fields.clone());
             let names = fields[..fields.len().saturating_sub(1)]
                 .iter()
@@ -504,6 +506,14 @@ mod tests {
             push_key(&mut k, *v);
         }
         m.groups.as_ref()?.counts.get(&k).copied()
+    }
+
+    // See: #23 (review): one field that is not a number is no header of qcount -g.
+    #[test]
+    fn a_word_alone_is_not_a_count() {
+        let e = merged(&["hello\n"]).err().unwrap().to_string();
+        assert!(e.contains("part0:1: not a count nor a group row"), "{e}");
+        assert_eq!(merged(&["5\n", "7\n"]).unwrap().total, 12);
     }
 
     // See: #15: the reduce step: numbers add up, -g tables sum by key (NULL apart from

@@ -15,6 +15,7 @@ pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
         ));
     }
     let r = rustls_error(e)?;
+    let said = words(&r.to_string());
     let trusted = || match (&tls.ca, &tls.capath) {
         (Some(ca), _) => format!("--ssl-ca {}", ca.display()),
         (None, Some(dir)) => format!("--ssl-capath {}", dir.display()),
@@ -22,7 +23,7 @@ pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
     };
     if nothing_in_common(r) {
         return Some(format!(
-            "TLS: the server's TLS and this client's have nothing in common ({r}); \
+            "TLS: the server's TLS and this client's have nothing in common ({said}); \
              this client speaks TLS 1.2 and 1.3"
         ));
     }
@@ -48,7 +49,7 @@ pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
                  -req ... -extfile with a subjectAltName), or connect with --ssl-mode REQUIRED",
                 tls.mode
             ),
-            other => format!("TLS: the server's certificate was refused: {other}"),
+            _ => format!("TLS: the server's certificate was refused: {said}"),
         },
         rustls::Error::InconsistentKeys(_) => format!(
             "TLS: --ssl-key {} does not match --ssl-cert {}",
@@ -56,10 +57,56 @@ pub fn explain(e: &mysql::Error, tls: &Tls, host: &str) -> Option<String> {
             shown(tls.cert.as_deref())
         ),
         rustls::Error::AlertReceived(_) => {
-            format!("TLS: the server ended the handshake ({r}); is the client certificate one it trusts?")
+            format!("TLS: the server ended the handshake ({said}); is the client certificate one it trusts?")
         }
-        other => format!("TLS: the handshake failed: {other}"),
+        _ => format!("TLS: the handshake failed: {said}"),
     })
+}
+
+/// rustls' text with the names of its enums in words: `received fatal alert: UnknownCA`
+/// reads `received fatal alert: unknown CA`.
+fn words(text: &str) -> String {
+    let word = |whole: &str| -> String {
+        let w = whole.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+        let rest = &whole[w.len()..];
+        let camel = w.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && w.chars().all(|c| c.is_ascii_alphanumeric())
+            && w.as_bytes()
+                .windows(2)
+                .any(|p| p[0].is_ascii_lowercase() && p[1].is_ascii_uppercase());
+        if !camel {
+            return whole.to_owned();
+        }
+        // Split before an upper-case letter that starts a word: after a lower-case one,
+        // or before a lower-case one (`CAKey` is `CA key`).
+        let b = w.as_bytes();
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for i in 1..b.len() {
+            let up = b[i].is_ascii_uppercase();
+            let after_lower = b[i - 1].is_ascii_lowercase() || b[i - 1].is_ascii_digit();
+            let before_lower = b.get(i + 1).is_some_and(u8::is_ascii_lowercase);
+            if up && (after_lower || (b[i - 1].is_ascii_uppercase() && before_lower)) {
+                parts.push(&w[start..i]);
+                start = i;
+            }
+        }
+        parts.push(&w[start..]);
+        parts
+            .iter()
+            .map(|p| {
+                let acronym = p.len() > 1 && p.bytes().all(|c| !c.is_ascii_lowercase());
+                if acronym {
+                    (*p).to_owned()
+                } else {
+                    p.to_ascii_lowercase()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+            + rest
+    };
+    text.split(' ').map(word).collect::<Vec<_>>().join(" ")
 }
 
 fn shown(p: Option<&Path>) -> String {
@@ -157,6 +204,19 @@ mod tests {
         assert!(told(E::InvalidCertificate(C::UnknownIssuer)).contains("(--ssl-ca ca.pem)"));
         assert!(told(E::InvalidCertificate(C::NotValidForName)).contains("\"db1\""));
         assert!(told(E::InvalidCertificate(C::Expired)).contains("has expired"));
+        assert_eq!(
+            told(E::AlertReceived(A::UnknownCA)),
+            "TLS: the server ended the handshake (received fatal alert: unknown CA); is the \
+             client certificate one it trusts?"
+        );
+        assert_eq!(
+            words("peer is incompatible: NoCipherSuitesInCommon"),
+            "peer is incompatible: no cipher suites in common"
+        );
+        assert_eq!(
+            words("alert: HandshakeFailure, BadCAKey x"),
+            "alert: handshake failure, bad CA key x"
+        );
         let refused = mysql::Error::DriverError(mysql::DriverError::TlsNotSupported);
         assert!(!incompatible(&refused));
         assert_eq!(

@@ -53,10 +53,15 @@ pub(super) fn what_stays(
             "the sequence in the default of column {c} advanced for every row without a value"
         ));
     }
+    let (which, it) = match triggers {
+        [] => (String::new(), ""),
+        [one] => (format!("the trigger {one}"), "it"),
+        many => (format!("the triggers {}", many.join(", ")), "they"),
+    };
     if !triggers.is_empty() {
         left.push(format!(
-            "the trigger(s) {} ran: what they wrote to tables without transactions stays",
-            triggers.join(", ")
+            "{which} ran: what {it} did that no transaction takes back stays (writes to \
+             tables without transactions, AUTO_INCREMENT counters and sequences {it} moved)"
         ));
     }
     Ok(if left.is_empty() {

@@ -400,6 +400,19 @@ impl<'a> Job<'a> {
                 self.set_aside()
             );
         }
+        // Without a header, an input with no record cannot be told from a producer that
+        // died before writing: it must not empty the table.
+        let cfg = self.checker.cfg;
+        let emptying = (cfg.truncate || cfg.swap) && !cfg.dialect.header;
+        if emptying && result.is_ok() && self.rows == 0 && self.checker.rejected == 0 {
+            let unchanged = self.after_failure();
+            let flag = if cfg.truncate { "--truncate" } else { "--swap" };
+            bail!(
+                "the input holds no record: with -n, an empty input looks the same as one whose \
+                 producer failed before writing, and {flag} would empty the table with it \
+                 ({unchanged}); to empty a table on purpose, DELETE or TRUNCATE it"
+            );
+        }
         if let Err(e) = result {
             let unchanged = self.after_failure();
             return Err(anyhow!("{e:#} ({unchanged})"));

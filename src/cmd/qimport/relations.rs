@@ -34,14 +34,20 @@ pub struct Child {
     pub on_delete: String,
     /// ON UPDATE, likewise.
     pub on_update: String,
+    /// The key is the table's own, referring to itself (`parent_id` to `id`): a DELETE
+    /// of a replaced row runs its action on other rows of the table, which the input
+    /// may not hold.
+    pub own: bool,
 }
 
 pub struct Relations {
-    /// Foreign keys of other tables referring to this one.
+    /// Foreign keys referring to this table: of other tables, and its own to itself.
     pub children: Vec<Child>,
-    /// `children` is every such key, read from InnoDB's dictionary; false when this user
-    /// may not read it (see the module doc): some may be missing.
+    /// `children` is every such key, read from InnoDB's dictionary; false when it could
+    /// not be read (see [`Relations::unseen`]): some may be missing.
     pub complete: bool,
+    /// Why the dictionary could not be read, when it could not.
+    unseen: Unseen,
     /// The table's own foreign keys (to itself included).
     pub parents: Vec<String>,
     pub triggers: Vec<String>,
@@ -56,6 +62,18 @@ pub struct Plan {
     pub cascade: bool,
 }
 
+/// Why InnoDB's list of foreign keys was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unseen {
+    /// It was read.
+    Nothing,
+    /// This user lacks the PROCESS privilege.
+    Privilege,
+    /// The name has characters outside ASCII, which the dictionary spells in the
+    /// server's file-name encoding by tables qimport does not carry.
+    Name,
+}
+
 /// The server's "Access denied; you need the PROCESS privilege".
 const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
 
@@ -67,10 +85,11 @@ fn acts(rule: &str) -> bool {
 impl Relations {
     pub fn load(conn: &mut Conn, t: &TableName) -> anyhow::Result<Relations> {
         let db = t.database.clone().unwrap_or_default();
-        let (children, complete) = match innodb_children(conn, &db, &t.table)? {
-            Some(all) => (all, true),
-            None => (visible_children(conn, &db, &t.table)?, false),
+        let (children, unseen) = match innodb_children(conn, &db, &t.table)? {
+            Ok(all) => (all, Unseen::Nothing),
+            Err(why) => (visible_children(conn, &db, &t.table)?, why),
         };
+        let complete = unseen == Unseen::Nothing;
         let parents: Vec<String> = conn
             .exec(
                 "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS \
@@ -88,6 +107,7 @@ impl Relations {
         Ok(Relations {
             children,
             complete,
+            unseen,
             parents,
             triggers,
         })
@@ -105,6 +125,7 @@ impl Relations {
             what.extend(
                 self.children
                     .iter()
+                    .filter(|c| !c.own)
                     .map(|c| format!("the foreign key of {}", c.name)),
             );
             what.extend(self.parents.iter().map(|p| format!("its foreign key {p}")));
@@ -126,8 +147,9 @@ impl Relations {
                 Mode::Insert | Mode::Ignore => return Ok(()),
             }
         };
+        // --truncate empties the table: its own keys' actions reach only rows it deletes.
         if plan.truncate {
-            if let Some(c) = self.children.first() {
+            if let Some(c) = self.children.iter().find(|c| !c.own) {
                 bail!(
                     "--truncate would delete from {t}, which the foreign key of {} refers to (ON DELETE {}): add --cascade to let its ON DELETE action touch that table",
                     c.name,
@@ -137,8 +159,13 @@ impl Relations {
         }
         if plan.mode == Mode::Replace && !plan.truncate {
             if let Some(c) = self.children.iter().find(|c| acts(&c.on_delete)) {
+                let reach = if c.own {
+                    "rows of the table the input does not hold"
+                } else {
+                    "that table"
+                };
                 bail!(
-                    "--mode replace deletes the rows it replaces, and the foreign key of {} refers to {t} with ON DELETE {}: use --mode upsert, or add --cascade to let it touch that table",
+                    "--mode replace deletes the rows it replaces, and the foreign key of {} refers to {t} with ON DELETE {}: use --mode upsert, or add --cascade to let it touch {reach}",
                     c.name,
                     c.on_delete
                 );
@@ -146,56 +173,118 @@ impl Relations {
         }
         if plan.mode == Mode::Upsert {
             if let Some(c) = self.children.iter().find(|c| acts(&c.on_update)) {
+                let reach = if c.own {
+                    "rows of the table the input does not hold"
+                } else {
+                    "that table"
+                };
                 bail!(
-                    "--mode upsert may change a column of {t} that the foreign key of {} refers to (ON UPDATE {}), when a row is matched by another unique key: add --cascade to let its ON UPDATE action touch that table",
+                    "--mode upsert may change a column of {t} that the foreign key of {} refers to (ON UPDATE {}), when a row is matched by another unique key: add --cascade to let its ON UPDATE action touch {reach}",
                     c.name,
                     c.on_update
                 );
             }
         }
-        if !self.complete {
-            bail!(
+        match self.unseen {
+            Unseen::Nothing => {}
+            Unseen::Privilege => bail!(
                 "{what}: this user cannot see every foreign key that may refer to {t} (InnoDB's \
                  list of them needs the PROCESS privilege; information_schema shows only the \
                  tables it may read), so a foreign key's action could change a table it cannot \
                  see: grant PROCESS, or add --cascade to accept that"
-            );
+            ),
+            Unseen::Name => bail!(
+                "{what}: qimport cannot read InnoDB's list of the foreign keys that refer to \
+                 {t} (the list spells a name with characters outside ASCII in the server's \
+                 file-name encoding), and information_schema shows only the tables this user \
+                 may read, so a foreign key's action could change a table it cannot see: add \
+                 --cascade to accept that"
+            ),
         }
         Ok(())
     }
 }
 
-/// Every foreign key that refers to `db.table`, from InnoDB's dictionary: `None` when
-/// this user may not read it, or when the names are not plain ASCII (the dictionary
-/// spells other characters in the server's file-name encoding).
-fn innodb_children(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Option<Vec<Child>>> {
-    let plain = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if !plain(db) || !plain(table) {
-        return Ok(None);
-    }
+/// Every foreign key that refers to `db.table`, from InnoDB's dictionary, or why it could
+/// not be read.
+fn innodb_children(
+    conn: &mut Conn,
+    db: &str,
+    table: &str,
+) -> anyhow::Result<Result<Vec<Child>, Unseen>> {
+    let (Some(db_file), Some(table_file)) = (file_name(db), file_name(table)) else {
+        return Ok(Err(Unseen::Name));
+    };
     let sql = format!(
-        "SELECT ID, FOR_NAME, TYPE FROM {} WHERE REF_NAME = ? AND FOR_NAME <> REF_NAME ORDER BY 1",
+        "SELECT ID, FOR_NAME, TYPE, FOR_NAME = REF_NAME FROM {} WHERE REF_NAME = ? ORDER BY 1",
         Server::of(conn)?.foreign_keys_table()
     );
     // The dictionary compares names as the file system does (case-insensitively with
     // lower_case_table_names): so does this.
-    let rows: Vec<(String, String, u32)> = match conn.exec(sql, (format!("{db}/{table}"),)) {
-        Ok(r) => r,
-        Err(mysql::Error::MySqlError(e)) if e.code == ER_SPECIFIC_ACCESS_DENIED => return Ok(None),
-        Err(e) => return Err(db_error(e)),
-    };
-    Ok(Some(
-        rows.into_iter()
-            .map(|(id, child, flags)| {
-                let constraint = id.rsplit_once('/').map_or(id.as_str(), |(_, c)| c);
-                Child {
-                    name: format!("{} ({constraint})", child.replacen('/', ".", 1)),
-                    on_delete: rule(flags, 1, 2, 16).into(),
-                    on_update: rule(flags, 4, 8, 32).into(),
+    let rows: Vec<(String, String, u32, bool)> =
+        match conn.exec(sql, (format!("{db_file}/{table_file}"),)) {
+            Ok(r) => r,
+            Err(mysql::Error::MySqlError(e)) if e.code == ER_SPECIFIC_ACCESS_DENIED => {
+                return Ok(Err(Unseen::Privilege))
+            }
+            Err(e) => return Err(db_error(e)),
+        };
+    Ok(Ok(rows
+        .into_iter()
+        .map(|(id, child, flags, own)| {
+            let constraint = id.rsplit_once('/').map_or(id.as_str(), |(_, c)| c);
+            let (d, t) = child.split_once('/').unwrap_or(("", &child));
+            Child {
+                name: format!("{}.{} ({})", shown(d), shown(t), shown(constraint)),
+                on_delete: rule(flags, 1, 2, 16).into(),
+                on_update: rule(flags, 4, 8, 32).into(),
+                own,
+            }
+        })
+        .collect()))
+}
+
+/// An ASCII name as InnoDB's dictionary spells it (the server's file-name encoding: a
+/// letter, digit or `_` as itself, any other character as `@` and four hex digits, `-`
+/// as `@002d`); `None` for a name with other characters, which the encoding spells by
+/// tables of its own.
+fn file_name(name: &str) -> Option<String> {
+    name.is_ascii().then(|| {
+        name.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'_' {
+                    char::from(b).to_string()
+                } else {
+                    format!("@{b:04x}")
                 }
             })
-            .collect(),
-    ))
+            .collect()
+    })
+}
+
+/// A name from the dictionary as it reads: `@` and four hex digits back to the character
+/// (any other `@` sequence, of the encoding's tables, stays as it is).
+fn shown(file: &str) -> String {
+    let mut out = String::new();
+    let mut rest = file;
+    while let Some(at) = rest.find('@') {
+        out.push_str(&rest[..at]);
+        let code = rest
+            .get(at + 1..at + 5)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+        if let Some(c) = code
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .and_then(char::from_u32)
+        {
+            out.push(c);
+            rest = &rest[at + 5..];
+        } else {
+            out.push('@');
+            rest = &rest[at + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A rule from InnoDB's flag bits (`dict0mem.h`: DICT_FOREIGN_ON_DELETE_CASCADE = 1,
@@ -214,22 +303,23 @@ fn rule(flags: u32, cascade: u32, set_null: u32, no_action: u32) -> &'static str
 
 /// The foreign keys referring to `db.table` that this user can see.
 fn visible_children(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Vec<Child>> {
-    let rows: Vec<(String, String, String, String, String)> = conn
+    let rows: Vec<(String, String, String, String, String, bool)> = conn
         .exec(
-            "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE \
+            "SELECT CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE, \
+                    CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? \
              FROM information_schema.REFERENTIAL_CONSTRAINTS \
              WHERE UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ? \
-               AND NOT (CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?) \
              ORDER BY 1, 2, 3",
             (db, table, db, table),
         )
         .map_err(db_error)?;
     Ok(rows
         .into_iter()
-        .map(|(d, t, c, on_delete, on_update)| Child {
+        .map(|(d, t, c, on_delete, on_update, own)| Child {
             name: format!("{d}.{t} ({c})"),
             on_delete,
             on_update,
+            own,
         })
         .collect())
 }
@@ -237,6 +327,18 @@ fn visible_children(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // See: #23 (review): names with punctuation are looked up as the dictionary spells
+    // them, and read back.
+    #[test]
+    fn names_in_the_file_name_encoding() {
+        assert_eq!(file_name("my-db.x").as_deref(), Some("my@002ddb@002ex"));
+        assert_eq!(file_name("Plain_1").as_deref(), Some("Plain_1"));
+        assert_eq!(file_name("caf\u{e9}"), None);
+        assert_eq!(shown("my@002ddb@002ex"), "my-db.x");
+        assert_eq!(shown("caf@0n"), "caf@0n");
+        assert_eq!(shown("a@@0020b"), "a@ b");
+    }
 
     #[test]
     fn rules_from_innodb_flags() {
