@@ -117,7 +117,10 @@ fn option_groups(tool: &str) -> [&str; 4] {
 /// give `tool` (with `--defaults-file`, `--defaults-extra-file` and `--no-defaults` as
 /// given beside it), a password's value hidden, and end. `None` when not asked.
 pub fn print_defaults_if_asked(tool: &str) -> Option<std::process::ExitCode> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     if !args.iter().any(|a| a == "--print-defaults") {
         return None;
     }

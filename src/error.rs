@@ -43,11 +43,12 @@ pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> 
 }
 
 /// An error as one line of a log: a line break inside it (the server quotes the SQL
-/// text near its error as it was written) shows as `\n`.
+/// text near its error as it was written) shows as `\n` (a lone carriage return as `\r`).
 fn one_line(msg: &str) -> String {
     msg.trim_end()
         .replace("\r\n", "\\n")
-        .replace(['\n', '\r'], "\\n")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
 }
 
 /// The running tool's name (`qexport`), for the messages of code that every tool shares.
@@ -166,8 +167,8 @@ mod tests {
     #[test]
     fn an_error_is_one_line() {
         assert_eq!(
-            one_line("near 'FROM\r\n  t\nWHERE' at line 2\n"),
-            "near 'FROM\\n  t\\nWHERE' at line 2"
+            one_line("near 'FROM\r\n  t\nWHERE\r' at line 2\n"),
+            "near 'FROM\\n  t\\nWHERE\\r' at line 2"
         );
     }
 

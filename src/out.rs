@@ -404,22 +404,27 @@ enum Resume {
     ReadOnly,
 }
 
-/// When `path` (through its links) names one of this process's open descriptors
-/// (`/dev/fd/N`, `/proc/self/fd/N`, `/proc/PID/fd/N`): where writing it must go on, as
-/// `/proc/self/fdinfo/N` says.
+/// When `path` (through its links, however spelled: `/dev/fd/N`, `/dev//fd/N`,
+/// `/proc/self/fd/N`, `/proc/PID/task/TID/fd/N`) names one of this process's open
+/// descriptors: where writing it must go on, as `/proc/self/fdinfo/N` says. Its folder is
+/// judged by where it leads (`/dev/fd` leads to `/proc/PID/fd`), not by its spelling.
 fn open_descriptor(path: &Path) -> Option<Resume> {
     const O_APPEND: u32 = 0o2000;
     const O_ACCMODE: u32 = 0o3;
     const O_RDONLY: u32 = 0;
-    let own = format!("/proc/{}/fd", std::process::id());
+    let own = PathBuf::from(format!("/proc/{}", std::process::id()));
+    let ours = |dir: &Path| {
+        dir == own.join("fd")
+            || (dir.file_name().is_some_and(|f| f == "fd")
+                && dir.parent().and_then(Path::parent) == Some(own.join("task").as_path()))
+    };
     let mut p = path.to_owned();
     for _ in 0..40 {
-        let parent = p.parent()?.to_string_lossy().into_owned();
-        if matches!(
-            parent.as_str(),
-            "/dev/fd" | "/proc/self/fd" | "/proc/thread-self/fd"
-        ) || parent == own
-        {
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .and_then(|d| std::fs::canonicalize(d).ok());
+        if parent.as_deref().is_some_and(ours) {
             let n: u32 = p.file_name()?.to_str()?.parse().ok()?;
             let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{n}")).ok()?;
             let field = |k: &str| {

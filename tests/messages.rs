@@ -62,6 +62,21 @@ fn flag_mistakes_are_one_line() {
         .args(["--shard", "1000000/1000000", "s.csv"])
         .ok()
         .stdout_is("0\n");
+    // A file name that is not UTF-8 (legal on Linux) is an error like any other, not a
+    // panic (#23, hostile review, round 2).
+    let odd = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"f\xff.csv");
+    let url = "mysql://root@127.0.0.1:1/x";
+    for (tool, args) in [
+        ("qexport", &["--url", url, "t", "-o"][..]),
+        ("qimport", &["--url", url, "t"]),
+        ("qgrep", &["x"]),
+        ("qcount", &[]),
+    ] {
+        let r = wd.cmd(tool).args(args).arg(odd).run();
+        assert_eq!(r.out.status.code(), Some(2), "{}", r.report());
+        assert_eq!(r.stderr().lines().count(), 1, "{}", r.report());
+        assert!(!r.stderr().contains("panicked"), "{}", r.report());
+    }
 }
 
 // See: #23 (5): --dry-run --create checks the input against the table it would make,

@@ -59,9 +59,17 @@ fn output_through_a_descriptor_is_written_in_place() {
     );
     // A descriptor open only to read is an input: opened again to write, it would be
     // overwritten. Refused, and left as it was.
+    std::os::unix::fs::symlink("/dev//fd/0", wd.path().join("lnk")).unwrap();
     for script in [
         format!("qexport --url '{u}' t -o /dev/stdin < in.csv"),
         format!("qexport --url '{u}' t -o /dev/fd/3 3< in.csv"),
+        // However the descriptor's path is spelled (#23, hostile review, round 2).
+        format!("qexport --url '{u}' t -o /dev//fd/0 < in.csv"),
+        format!("qexport --url '{u}' t -o /dev/./fd/0 < in.csv"),
+        format!("qexport --url '{u}' t -o /dev/fd/../fd/0 < in.csv"),
+        format!("qexport --url '{u}' t -o /proc/./self/fd/0 < in.csv"),
+        format!("qexport --url '{u}' t -o /proc/thread-self/fd/0 < in.csv"),
+        format!("qexport --url '{u}' t -o lnk < in.csv"),
     ] {
         wd.create("in.csv", "the input\n");
         wd.sh(&script)

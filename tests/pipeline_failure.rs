@@ -111,3 +111,27 @@ fn a_stream_cut_in_a_record_is_refused() {
     // A file through a pipe is a stream.
     wd.sh("cat t.csv | qcount").fails(2);
 }
+
+// See: #23 (hostile review, round 2): a mistake in qexport's flags fails the pipe too,
+// when its CSV was to go to stdout: the tool after it fails instead of reading an empty
+// export (a count of 0, or "no match").
+#[test]
+fn a_flag_mistake_of_qexport_fails_the_pipe() {
+    let wd = Workdir::new("pipefail_flags");
+    for flags in [
+        &["--limit", "99999999999999999999", "t"][..],
+        &["--bogus", "t"],
+        &["--url", "mysql://root@127.0.0.1:1/x"],
+        &["--gzip", "--zstd", "t"],
+    ] {
+        let out = wd.cmd("qexport").args(flags).fails(2).stdout();
+        assert!(out.starts_with("\"qexport: failed: "), "{flags:?}: {out:?}");
+        wd.cmd("qcount").stdin(&out).fails(2);
+    }
+    // With -o, stdout carries no data, and no mark.
+    let r = wd
+        .cmd("qexport")
+        .args(["--bogus", "t", "-o", "x.csv"])
+        .fails(2);
+    assert_eq!(r.stdout(), "");
+}

@@ -157,11 +157,17 @@ fn merge_sums_plain_counts_and_group_tables() {
         .stdin("3\n5\n0\n")
         .ok()
         .stdout_is("8\n");
-    wd.cmd("qcount")
-        .arg("--merge")
-        .stdin("")
-        .ok()
-        .stdout_is("0\n");
+    // qcount always writes a count: an empty part is a run that died before writing
+    // (#23, hostile review, round 2).
+    wd.create("five", "5\n");
+    wd.create("empty", "");
+    for args in [&["--merge"][..], &["--merge", "five", "empty"]] {
+        wd.cmd("qcount")
+            .args(args)
+            .stdin("")
+            .fails(2)
+            .stderr_has(&["empty: not an output of qcount"]);
+    }
     // Concatenated -g tables: repeated headers skipped, awkward keys kept, NULL apart
     // from "".
     let parts = "k,count\n\"a,\nb\",2\n,1\n\"\",4\nk,count\n\"a,\nb\",3\n\"\",1\n";

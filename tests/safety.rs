@@ -817,13 +817,17 @@ fn an_empty_headerless_input_empties_nothing() {
         &["--swap"],
         &["--swap", "--dry-run"],
     ] {
-        for input in ["", "\n\n"] {
+        // (In a one-column table, a blank line is a record: a NULL, refused here.)
+        for (input, says) in [
+            ("", "the input holds no record"),
+            ("\n\n", "NULL in a NOT NULL column"),
+        ] {
             wd.cmd("qimport")
                 .args(["--url", &db.url, "-n", "t"])
                 .args(flags)
                 .stdin(input)
                 .fails(2)
-                .stderr_has(&["the input holds no record", "t is unchanged"]);
+                .stderr_has(&[says, "t is unchanged"]);
             assert_eq!(db.count("t"), 2, "{flags:?} {input:?}");
         }
     }
@@ -832,6 +836,15 @@ fn an_empty_headerless_input_empties_nothing() {
         .stdin("")
         .ok()
         .stderr_has(&["0 rows loaded"]);
+    // A stream cut by a failed export is named as such, not as an empty input.
+    for j in ["1", "2"] {
+        wd.cmd("qimport")
+            .args(["--url", &db.url, "-n", "--truncate", "-j", j, "t"])
+            .stdin("7\n8\n\"qexport: failed: lost the connection")
+            .fails(2)
+            .stderr_has(&["stdin:3: unterminated quoted field", "t is unchanged"]);
+    }
+    assert_eq!(db.count("t"), 2);
     // With a header, an input of no rows is a finished producer's: --truncate empties.
     wd.cmd("qimport")
         .args(["-q", "--url", &db.url, "--truncate", "t"])

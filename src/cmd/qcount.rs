@@ -396,8 +396,22 @@ struct Merged {
     groups: Option<Groups>,
     /// The header of the `-g` tables, to skip where outputs were concatenated.
     header: Option<Vec<(Vec<u8>, bool)>>,
+    /// The number of fields of a group row (its keys and its count).
+    width: Option<usize>,
 }
 
+/// A count as qcount writes it: digits, unquoted, no sign and no leading zero.
+fn count_of((v, quoted): &(Vec<u8>, bool)) -> Option<u64> {
+    let plain =
+        !quoted && (v.as_slice() == b"0" || v.first().is_some_and(|&b| (b'1'..=b'9').contains(&b)));
+    plain
+        .then(|| std::str::from_utf8(v).ok()?.parse().ok())
+        .flatten()
+}
+
+/// Add up qcount outputs: plain counts (one number per line), or `-g` tables (a header
+/// ending in `count`, then rows of keys and a count). Anything else is an error, an empty
+/// input too (qcount always writes a count: an empty one is a run that died first).
 fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> {
     let d = &cfg.dialect;
     let name = input.name;
@@ -409,12 +423,13 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
     while rdr.read(&mut rec).map_err(|e| e.in_file(&name))? {
         let fields: Vec<(Vec<u8>, bool)> = rec.iter().map(|(v, q)| (v.to_vec(), q)).collect();
         let is_first = std::mem::take(&mut first);
-        // A plain count: one field, all digits.
+        let bad = |reason: &str| {
+            let value = String::from_utf8_lossy(rec.raw()).trim_end().to_owned();
+            DataError::new(&name, rec.line(), format!("{reason}: {value:?}"))
+        };
+        // A plain count: one field, a number.
         if fields.len() == 1 && merged.groups.is_none() {
-            if let Ok(n) = std::str::from_utf8(&fields[0].0)
-                .unwrap_or("")
-                .parse::<u64>()
-            {
+            if let Some(n) = count_of(&fields[0]) {
                 merged.total = merged
                     .total
                     .checked_add(n)
@@ -425,30 +440,40 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
         if merged.header.as_ref() == Some(&fields) {
             continue; // a header repeated by concatenation
         }
-        // A header of qcount -g: the group columns and the count's (two fields at least).
-        if d.header && is_first && merged.header.is_none() && merged.total == 0 && fields.len() >= 2
-        {
+        let header_like = fields.len() >= 2 && fields.last().is_some_and(|(v, _)| v == b"count");
+        if d.header && is_first {
+            if merged.header.is_some() {
+                return Err(bad("a header unlike the first input's").into());
+            }
+            if !header_like || merged.total != 0 {
+                return Err(bad("not a count nor the header of a qcount -g table").into());
+            }
             merged.header = Some(fields.clone());
-            let names = fields[..fields.len().saturating_sub(1)]
+            merged.width = Some(fields.len());
+            let names = fields[..fields.len() - 1]
                 .iter()
                 .map(|(v, _)| v.clone())
                 .collect();
             merged.groups.get_or_insert_with(Groups::default).names = Some(names);
             continue;
         }
-        let groups = merged.groups.get_or_insert_with(Groups::default);
-        let bad = |reason: &str| {
-            let value = String::from_utf8_lossy(rec.raw()).trim_end().to_owned();
-            DataError::new(&name, rec.line(), format!("{reason}: {value:?}"))
-        };
         if fields.len() < 2 {
             return Err(bad("not a count nor a group row of qcount -g").into());
         }
         if merged.total != 0 {
             return Err(bad("a group row among plain counts").into());
         }
+        if *merged.width.get_or_insert(fields.len()) != fields.len() {
+            return Err(bad(&format!(
+                "a group row of {} fields where the others have {}",
+                fields.len(),
+                merged.width.unwrap_or_default()
+            ))
+            .into());
+        }
+        let groups = merged.groups.get_or_insert_with(Groups::default);
         let (count, key) = fields.split_last().unwrap_or((&fields[0], &[]));
-        let Ok(n) = std::str::from_utf8(&count.0).unwrap_or("").parse::<u64>() else {
+        let Some(n) = count_of(count) else {
             return Err(bad("the last field is not a count").into());
         };
         let mut k = Vec::new();
@@ -460,6 +485,9 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
             return Err(bad(OVERFLOW).into());
         };
         groups.counts.insert(k, sum);
+    }
+    if first {
+        bail!("{name}: empty: not an output of qcount, which always writes a count (a run that failed before writing?)");
     }
     Ok(())
 }
@@ -512,7 +540,10 @@ mod tests {
     #[test]
     fn a_word_alone_is_not_a_count() {
         let e = merged(&["hello\n"]).err().unwrap().to_string();
-        assert!(e.contains("part0:1: not a count nor a group row"), "{e}");
+        assert!(
+            e.contains("part0:1: not a count nor the header of a qcount -g table"),
+            "{e}"
+        );
         assert_eq!(merged(&["5\n", "7\n"]).unwrap().total, 12);
     }
 
@@ -533,5 +564,20 @@ mod tests {
         assert_eq!(m.groups.as_ref().unwrap().counts.len(), 4);
         assert!(merged(&["city,count\nParis,x\n"]).is_err());
         assert!(merged(&["5\n", "city,count\nParis,1\n"]).is_err());
+        // See: #23 (hostile review, round 2): only what qcount writes.
+        for bad in [
+            &["name,age\nbob,42\n"][..],
+            &["a,count\nx,1,2\n"],
+            &["a,b,count\nx,1\n"],
+            &["5\n", ""],
+            &["+3\n"],
+            &["03\n"],
+            &["\"3\"\n"],
+            &["a,count\nx,01\n"],
+            &["a,count\nx,1\n", "b,count\ny,1\n"],
+        ] {
+            assert!(merged(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(merged(&["3\r\n", "0\n"]).unwrap().total, 3);
     }
 }

@@ -7,7 +7,9 @@ mod lex;
 mod script;
 
 pub use lex::{spanned, tokens, unqualify, Lexing, Token};
-pub use script::{check_fragment, script, single_statement, starts_with_words, statements};
+pub use script::{
+    check_fragment, has_semicolon, script, single_statement, starts_with_words, statements,
+};
 
 use anyhow::bail;
 

@@ -30,6 +30,15 @@ fn walk(
     Ok(())
 }
 
+/// Whether `sql`, read under `lexing`, holds a `;` in code (not in a string, a quoted
+/// name or a comment): where a server that runs several statements per query could start
+/// a second one.
+pub fn has_semicolon(sql: &str, lexing: Lexing) -> anyhow::Result<bool> {
+    let mut found = false;
+    walk(sql, lexing, |_, c| found |= c == b';', || {}, |_| {})?;
+    Ok(found)
+}
+
 /// Cut SQL text into its statements at the `;` that stand in code. Statements that are
 /// only white space and comments are left out.
 pub fn statements(sql: &str) -> anyhow::Result<Vec<&str>> {

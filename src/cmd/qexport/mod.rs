@@ -199,7 +199,17 @@ pub fn main() -> ExitCode {
     if let Some(done) = crate::conn::print_defaults_if_asked("qexport") {
         return done;
     }
-    let args = match crate::cli::parse::<Args>("qexport", mysql_style_args()) {
+    let raw = mysql_style_args();
+    // Without -o or --all the CSV goes to stdout: a failure marks it, a mistake in the
+    // flags too (the next tool in the pipe must fail, not read an empty export).
+    let elsewhere = raw.iter().skip(1).any(|a| {
+        let a = a.to_string_lossy();
+        a == "--all" || a.starts_with("--output") || (a.starts_with("-o") && a != "-o-")
+    });
+    if !elsewhere {
+        crate::out::data_on_stdout();
+    }
+    let args = match crate::cli::parse::<Args>("qexport", raw) {
         Ok(a) => a,
         Err(code) => return code,
     };

@@ -404,7 +404,8 @@ impl<'a> Job<'a> {
         // died before writing: it must not empty the table.
         let cfg = self.checker.cfg;
         let emptying = (cfg.truncate || cfg.swap) && !cfg.dialect.header;
-        if emptying && result.is_ok() && self.rows == 0 && self.checker.rejected == 0 {
+        let clean = result.is_ok() && self.checker.errors.is_empty();
+        if emptying && clean && self.rows == 0 && self.checker.rejected == 0 {
             let unchanged = self.after_failure();
             let flag = if cfg.truncate { "--truncate" } else { "--swap" };
             bail!(

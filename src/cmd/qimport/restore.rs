@@ -82,9 +82,8 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         for d in &drops {
             undo.object(d.clone());
         }
-        for ((stmt, _), judged) in before.iter().zip(&judged) {
-            conn.query_drop(stmt)
-                .map_err(db_error)
+        for ((stmt, lexing), judged) in before.iter().zip(&judged) {
+            super::script::run_one(conn, stmt, *lexing)
                 .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
             if let Stmt::Table(table) = judged {
                 let t = TableName {
@@ -100,9 +99,8 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             .map_err(db_error)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
-        for (stmt, _) in after {
-            conn.query_drop(stmt)
-                .map_err(db_error)
+        for (stmt, lexing) in after {
+            super::script::run_one(conn, stmt, lexing)
                 .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
         }
         undo.disarmed(|| anyhow::Ok(total))

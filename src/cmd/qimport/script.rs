@@ -11,7 +11,10 @@
 //! trigger's body, an event's schedule) is what the backup holds, as with any dump.
 
 use anyhow::bail;
+use mysql::prelude::Queryable;
+use mysql::Conn;
 
+use crate::conn::db_error;
 use crate::manifest::{Manifest, ObjectKind};
 use crate::sql::{Lexing, Token};
 
@@ -39,6 +42,10 @@ const SETTINGS: &[&str] = &[
     "collation_connection",
     "names",
 ];
+
+/// Client character sets in which every byte below 128 is that ASCII character, so that
+/// quotes and backslashes are where the reading of `schema.sql` sees them.
+const ASCII_SAFE: &[&str] = &["utf8mb4", "utf8mb3", "utf8", "latin1", "ascii", "binary"];
 
 /// Judge every statement of a backup's schema (in order, each with the lexing it is read
 /// under), before any runs: what comes before the data and what comes after it. Triggers
@@ -76,6 +83,35 @@ pub(super) fn judge(
     Ok(judged)
 }
 
+/// The server's "This command is not supported in the prepared statement protocol yet".
+const ER_UNSUPPORTED_PS: u16 = 1295;
+
+/// Run one statement that qtools read and judged (a restore's, a `--schema` file's) as a
+/// prepared statement: the server then takes exactly one statement, whatever a reading of
+/// the text could have missed (a text query runs every statement it holds). A server that
+/// takes no such statement prepared (MySQL's CREATE PROCEDURE, TRIGGER and EVENT) gets it
+/// as text only when it holds no `;` in code, so no second statement can follow.
+pub(super) fn run_one(conn: &mut Conn, stmt: &str, lexing: Lexing) -> anyhow::Result<()> {
+    match conn.prep(stmt) {
+        Ok(prepared) => {
+            let ran = conn.exec_drop(&prepared, ());
+            let _ = conn.close(prepared);
+            ran.map_err(db_error)
+        }
+        Err(mysql::Error::MySqlError(e)) if e.code == ER_UNSUPPORTED_PS => {
+            if crate::sql::has_semicolon(stmt, lexing)? {
+                bail!(
+                    "this server runs this statement only as text, where the ';' in its body \
+                     could start another: restore this backup with the mariadb or mysql client \
+                     (nothing was changed)"
+                );
+            }
+            conn.query_drop(stmt).map_err(db_error)
+        }
+        Err(e) => Err(db_error(e)),
+    }
+}
+
 /// What one statement does, or why a restore may not run it.
 pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
     let toks = crate::sql::tokens(stmt, lexing, 40).map_err(|e| e.to_string())?;
@@ -90,27 +126,7 @@ pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
         Ok(n.to_owned())
     };
     match toks.first() {
-        Some(w) if w.is("SET") => {
-            let mut i = 1;
-            if at(i).is_some_and(|w| w.is("SESSION")) {
-                i += 1;
-            }
-            let var = at(i).and_then(Token::name).unwrap_or_default();
-            let plain = |tok: Option<&Token>| {
-                matches!(tok, Some(Token::Str(_) | Token::Number(_) | Token::Word(_)))
-            };
-            let names = var.eq_ignore_ascii_case("names");
-            let value = if names { i + 1 } else { i + 2 };
-            let known = SETTINGS.iter().any(|s| s.eq_ignore_ascii_case(var));
-            if known
-                && (names || at(i + 1) == Some(&Token::Punct('=')))
-                && plain(at(value))
-                && toks.len() == value + 1
-            {
-                return Ok(Stmt::Setting);
-            }
-            Err("a setting a backup does not make".into())
-        }
+        Some(w) if w.is("SET") => setting(&toks),
         Some(w) if w.is("DO") => {
             if at(1).is_some_and(|w| w.is("SETVAL")) && at(2) == Some(&Token::Punct('(')) {
                 return Ok(Stmt::SequenceState(name_at(3)?));
@@ -179,8 +195,48 @@ pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
     }
 }
 
+/// `SET [SESSION] name = value`: one of the settings a backup makes, with a plain value.
+fn setting(toks: &[Token]) -> Result<Stmt, String> {
+    let at = |i: usize| toks.get(i);
+    let mut i = 1;
+    if at(i).is_some_and(|w| w.is("SESSION")) {
+        i += 1;
+    }
+    let var = at(i).and_then(Token::name).unwrap_or_default();
+    let plain = |tok: Option<&Token>| {
+        matches!(tok, Some(Token::Str(_) | Token::Number(_) | Token::Word(_)))
+    };
+    let names = var.eq_ignore_ascii_case("names");
+    let value = if names { i + 1 } else { i + 2 };
+    let known = SETTINGS.iter().any(|s| s.eq_ignore_ascii_case(var));
+    if !(known
+        && (names || at(i + 1) == Some(&Token::Punct('=')))
+        && plain(at(value))
+        && toks.len() == value + 1)
+    {
+        return Err("a setting a backup does not make".into());
+    }
+    // What decides how the server reads the statements after it is read here
+    // too: a sql_mode only as a string of names (not a number, not DEFAULT, which
+    // is the server's own), a client character set only one in which a byte
+    // below 128 is always that ASCII character (in GBK or Big5 a `\` can be the
+    // second byte of a letter, and the quote after it end a string).
+    if var.eq_ignore_ascii_case("sql_mode") && !matches!(at(value), Some(Token::Str(_))) {
+        return Err("a sql_mode that is not a string of mode names".into());
+    }
+    let client = names || var.eq_ignore_ascii_case("character_set_client");
+    let charset = at(value).and_then(|t| match t {
+        Token::Str(v) | Token::Word(v) => Some(v.as_str()),
+        _ => None,
+    });
+    if client && !charset.is_some_and(|c| ASCII_SAFE.iter().any(|a| a.eq_ignore_ascii_case(c))) {
+        return Err("a client character set a restore does not read SQL in".into());
+    }
+    Ok(Stmt::Setting)
+}
+
 /// What follows a table's name in a `CREATE TABLE` of a backup: its definition, as SHOW
-/// CREATE TABLE writes it, refering to no other database but through a foreign key. Not
+/// CREATE TABLE writes it, referring to no other database but through a foreign key. Not
 /// a copy of another table (`LIKE`, `SELECT`), not a MERGE table over another database's
 /// tables, not a column default that draws from another database's sequence.
 fn table_definition(toks: &[Token]) -> Result<(), String> {
@@ -281,6 +337,8 @@ mod tests {
     fn statements_are_judged_by_their_head() {
         let ok = [
             ("SET FOREIGN_KEY_CHECKS = 0", Stmt::Setting),
+            ("SET NAMES utf8mb4", Stmt::Setting),
+            ("SET collation_connection = 'gbk_chinese_ci'", Stmt::Setting),
             (
                 "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_DATE'",
                 Stmt::Setting,
@@ -319,6 +377,11 @@ mod tests {
             "INSERT INTO t VALUES (1)",
             "SET GLOBAL max_connections = 1",
             "SET SESSION sql_mode = (SELECT f())",
+            "SET SESSION sql_mode = 1048576",
+            "SET SESSION sql_mode = DEFAULT",
+            "SET NAMES gbk",
+            "SET NAMES 'big5'",
+            "SET character_set_client = sjis",
             "SET @x = 1",
             "CREATE TABLE other.t (a int)",
             "CREATE TABLE t LIKE other.t",

@@ -62,11 +62,11 @@ pub(super) fn prepare_table(
             Err(why) if why.contains("another database") => {
                 bail!("{what}: {why}: the table is created in the database the import loads")
             }
+            Err(why) if why.starts_with("not a table definition") => bail!("{what}: {why}"),
             _ => bail!("{what}: expected one CREATE TABLE statement"),
         }
         undo.made_table(t, || {
-            conn.query_drop(sql)
-                .map_err(db_error)
+            super::script::run_one(conn, sql, crate::sql::Lexing::PLAIN)
                 .with_context(|| format!("--schema {}", file.display()))
         })?;
         return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Created));
