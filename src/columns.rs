@@ -28,6 +28,11 @@ impl Selection {
         Ok(Selection(items))
     }
 
+    /// The columns as the selection spells them (`email`, `2`, `name-city`).
+    pub fn spelled(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
     /// 0-based indexes, resolving names against `header` (None: the input has no header)
     /// and open ranges against `width`, the number of fields.
     pub fn resolve(

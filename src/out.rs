@@ -236,6 +236,13 @@ impl Output {
                 }
                 return Output::direct(path, c, at);
             }
+            // A file this process has open to read, however it is named (`-o in.csv <
+            // in.csv`, `/proc/PPID/fd/0`, a link): an input, not an output.
+            Ok(m) if open_for_reading(&m) => anyhow::bail!(
+                "{}: this file is open as an input here (the shell's `<`): write the output \
+                 to another file",
+                path.display()
+            ),
             Ok(m) => Some(m),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(e).with_context(|| format!("{}", path.display())),
@@ -448,6 +455,20 @@ fn open_descriptor(path: &Path) -> Option<Resume> {
         }
     }
     None
+}
+
+/// Whether the file `m` describes is open in this process only to read (on any
+/// descriptor: the same device and inode).
+fn open_for_reading(m: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let Ok(fds) = std::fs::read_dir("/proc/self/fd") else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        let same =
+            std::fs::metadata(fd.path()).is_ok_and(|f| f.dev() == m.dev() && f.ino() == m.ino());
+        same && open_descriptor(&fd.path()) == Some(Resume::ReadOnly)
+    })
 }
 
 /// Where `path` leads through symbolic links (a dangling one included): the file to

@@ -60,6 +60,7 @@ fn output_through_a_descriptor_is_written_in_place() {
     // A descriptor open only to read is an input: opened again to write, it would be
     // overwritten. Refused, and left as it was.
     std::os::unix::fs::symlink("/dev//fd/0", wd.path().join("lnk")).unwrap();
+    std::os::unix::fs::symlink("in.csv", wd.path().join("in-link")).unwrap();
     for script in [
         format!("qexport --url '{u}' t -o /dev/stdin < in.csv"),
         format!("qexport --url '{u}' t -o /dev/fd/3 3< in.csv"),
@@ -70,11 +71,14 @@ fn output_through_a_descriptor_is_written_in_place() {
         format!("qexport --url '{u}' t -o /proc/./self/fd/0 < in.csv"),
         format!("qexport --url '{u}' t -o /proc/thread-self/fd/0 < in.csv"),
         format!("qexport --url '{u}' t -o lnk < in.csv"),
+        // The same file by any name: its own, a link to it, the shell's descriptor
+        // (#23, hostile review, round 3).
+        format!("qexport --url '{u}' t -o in.csv < in.csv"),
+        format!("qexport --url '{u}' t -o in-link < in.csv"),
+        format!("sh -c 'qexport --url \"{u}\" t -o /proc/$$/fd/0' < in.csv"),
     ] {
         wd.create("in.csv", "the input\n");
-        wd.sh(&script)
-            .fails(2)
-            .stderr_has(&["that descriptor is open for reading"]);
+        wd.sh(&script).fails(2).stderr_has(&["is open"]);
         let kept = std::fs::read_to_string(wd.path().join("in.csv")).unwrap();
         assert_eq!(kept, "the input\n", "{script}");
     }

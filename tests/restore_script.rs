@@ -339,3 +339,187 @@ fn the_server_runs_one_statement_at_a_time() {
         .ok();
     assert_eq!(target.count("p"), 1);
 }
+
+/// Add `(kind, name)` to a backup's manifest objects.
+fn list_object(dir: &std::path::Path, kind: &str, name: &str) {
+    let mpath = dir.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    m["objects"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": kind, "name": name}));
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+}
+
+// See: #23 (hostile review, round 3): nothing a tampered schema.sql holds runs as it is
+// restored: a DO SETVAL is one call with integers (not a list that moves another
+// database's sequence), a CREATE TABLE holds no query (a parenthesised SELECT calling a
+// function of the backup's), a CREATE FUNCTION is a stored one (not a library loaded
+// into the server with SONAME), a table's files stay in the datadir; and the time zone
+// schema.sql sets for its events does not shift the TIMESTAMPs loaded after it.
+#[test]
+fn nothing_in_a_backup_runs_as_it_is_restored() {
+    let wd = Workdir::new("restore_runs");
+    let db = TestDb::new("restore_runs");
+    let victim = TestDb::new("restore_runs_victim");
+    victim.exec(
+        "CREATE TABLE v (id INT PRIMARY KEY, x VARCHAR(20)); INSERT INTO v VALUES (1, 'orig');
+         CREATE SEQUENCE vs;",
+    );
+    db.exec(
+        "CREATE SEQUENCE s;
+         CREATE TABLE t (id INT PRIMARY KEY, at TIMESTAMP NULL);
+         SET time_zone = '+00:00'; INSERT INTO t VALUES (1, '2026-01-02 03:04:05');",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let bk = wd.path().join("bk");
+    let target = TestDb::new("restore_runs_r");
+    let v = &victim.name;
+    let function = "DELIMITER ;;\nCREATE FUNCTION `f`() RETURNS int MODIFIES SQL DATA BEGIN \
+                    SET @q = 1; RETURN 1; END;;\nDELIMITER ;\n";
+    // Each edit replaces the statement that starts with its head; `{old}` is that
+    // statement as it was.
+    for (head, edit, says, object) in [
+        (
+            "DO SETVAL(`s`",
+            format!("DO SETVAL(`s`, 1, 0, 0), SETVAL(`{v}`.`vs`, 1000000, 0, 0);\n"),
+            "not a sequence's state",
+            None,
+        ),
+        (
+            "CREATE TABLE `t`",
+            format!("{function}{{old}} (SELECT 1 AS id, NULL AS at FROM DUAL WHERE f() = 0);\n"),
+            "a table made from a query",
+            Some(("function", "f")),
+        ),
+        (
+            "CREATE TABLE `t`",
+            "{old};\nCREATE FUNCTION `u` RETURNS STRING SONAME 'ha_sphinx.so';\n".into(),
+            "a function from a shared library",
+            Some(("function", "u")),
+        ),
+        (
+            "CREATE TABLE `t`",
+            "{old} DATA DIRECTORY = '/tmp';\n".into(),
+            "outside the server's datadir",
+            None,
+        ),
+    ] {
+        let fresh = copy(&bk, "t1");
+        tamper(&fresh, |s| {
+            let at = s.find(head).unwrap();
+            let end = at + s[at..].find(";\n").unwrap();
+            let new = edit.replace("{old}", &s[at..end]);
+            format!("{}{new}{}", &s[..at], &s[end + 2..])
+        });
+        if let Some((kind, name)) = object {
+            list_object(&fresh, kind, name);
+        }
+        wd.cmd("qimport")
+            .args(["--url", &target.url, "--dir", "t1"])
+            .fails(2)
+            .stderr_has(&[says, "nothing was changed"]);
+        let seq: Vec<i64> = victim.query("SELECT next_not_cached_value FROM vs");
+        assert_eq!(seq, [1], "{edit}");
+        let udfs: Vec<String> = target.query("SELECT name FROM mysql.func");
+        assert!(udfs.is_empty(), "{edit}: {udfs:?}");
+        let tables: Vec<String> = target.query("SHOW TABLES");
+        assert!(tables.is_empty(), "{edit}: {tables:?}");
+    }
+    // The honest backup: its TIMESTAMP comes back as it was, though schema.sql's last
+    // settings before the data were its own.
+    let fresh = copy(&bk, "t2");
+    tamper(&fresh, |s| {
+        let at = s.find("CREATE TABLE `t`").unwrap();
+        format!(
+            "{}SET SESSION time_zone = '+05:00';\n{}",
+            &s[..at],
+            &s[at..]
+        )
+    });
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "t2"])
+        .ok();
+    let at: Vec<String> =
+        target.query("SELECT CAST(CONVERT_TZ(at, @@session.time_zone, '+00:00') AS CHAR) FROM t");
+    assert_eq!(at, ["2026-01-02 03:04:05"]);
+}
+
+// See: #23 (hostile review, round 3): on a server whose event scheduler runs, a restore
+// makes each event disabled first and as the backup holds it only once every object
+// stands: an event due at once that a tampered schema.sql puts before a statement that
+// fails never runs. An honest event comes back enabled, with its definer.
+#[test]
+fn events_run_only_once_the_restore_stands() {
+    use mysql::prelude::Queryable as _;
+    let wd = Workdir::new("restore_events");
+    let server = crate::util::server::PrivateServer::start(
+        &wd.path().join("server"),
+        "--event-scheduler=ON",
+    )
+    .unwrap_or_else(|e| panic!("a second private server did not start: {e}"));
+    let mut c = server.admin();
+    for sql in [
+        "CREATE DATABASE src",
+        "CREATE DATABASE victim",
+        "CREATE DATABASE tgt",
+        "CREATE TABLE victim.v (id INT PRIMARY KEY, x VARCHAR(20))",
+        "CREATE TABLE src.t (id INT PRIMARY KEY)",
+        "INSERT INTO src.t VALUES (1)",
+        "SET time_zone = '+05:00'",
+        "CREATE EVENT src.e1 ON SCHEDULE AT '2037-01-01 00:00:00' ON COMPLETION PRESERVE ENABLE \
+         DO INSERT INTO victim.v VALUES (2, 'pwned')",
+    ] {
+        c.query_drop(sql).unwrap();
+    }
+    let src = format!("{}src", server.url);
+    let tgt = format!("{}tgt", server.url);
+    wd.cmd("qexport")
+        .args(["-q", "--url", &src, "--all", "-o", "bk"])
+        .ok();
+    let bk = wd.path().join("bk");
+    let fresh = copy(&bk, "t1");
+    tamper(&fresh, |s| {
+        let s = s.replace("AT '2037-01-01 00:00:00'", "AT CURRENT_TIMESTAMP");
+        format!("{s}DELIMITER ;;\nCREATE EVENT `e2` ON SCHEDULE EVERY 0 SECOND DO SELECT 1;;\nDELIMITER ;\n")
+    });
+    list_object(&fresh, "event", "e2");
+    wd.cmd("qimport")
+        .args(["--url", &tgt, "--dir", "t1"])
+        .fails(2)
+        .stderr_has(&["e2", "nothing was restored"]);
+    // An event due now, made after the failed restore, runs after any it would have.
+    c.query_drop("CREATE EVENT victim.m ON SCHEDULE AT CURRENT_TIMESTAMP DO INSERT INTO victim.v VALUES (9, 'marker')")
+        .unwrap();
+    crate::util::wait_for("the marker event", &|| {
+        let n: Option<u64> = server
+            .admin()
+            .query_first("SELECT COUNT(*) FROM victim.v WHERE id = 9")
+            .unwrap();
+        n == Some(1)
+    });
+    let rows: Vec<(i32, String)> = c.query("SELECT id, x FROM victim.v ORDER BY id").unwrap();
+    assert_eq!(rows, [(9, "marker".to_owned())]);
+    let events: Vec<String> = c
+        .query("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'tgt'")
+        .unwrap();
+    assert!(events.is_empty(), "{events:?}");
+    // The honest backup.
+    wd.cmd("qimport")
+        .args(["-q", "--url", &tgt, "--dir", "bk"])
+        .ok();
+    let e: Vec<(String, String, String)> = c
+        .query(
+            "SELECT STATUS, DEFINER, CAST(EXECUTE_AT AS CHAR) FROM information_schema.EVENTS \
+             WHERE EVENT_SCHEMA = 'tgt' AND EVENT_NAME = 'e1'",
+        )
+        .unwrap();
+    let (status, definer, at) = e[0].clone();
+    assert_eq!(
+        (status.as_str(), at.as_str()),
+        ("ENABLED", "2037-01-01 00:00:00")
+    );
+    assert!(definer.starts_with("root@"), "{definer}");
+}

@@ -177,6 +177,12 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             if let Mode::Distinct(_) = cfg.mode {
                 out.write_all(format!("{}\n", groups.counts.len()).as_bytes())?;
             } else {
+                // An input without even a header still gives a table (its header the
+                // columns as -g names them), so that merging a fan-out's parts sees a
+                // finished run, not one that died before writing.
+                if groups.names.is_none() {
+                    groups.names = Some(sel.spelled().map(|n| n.as_bytes().to_vec()).collect());
+                }
                 groups.write(cfg, &mut out)?;
             }
         }
@@ -420,6 +426,7 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
         .whole_lines(input.stream);
     let mut rec = Record::default();
     let mut first = true;
+    let mut next_line = 1;
     while rdr.read(&mut rec).map_err(|e| e.in_file(&name))? {
         let fields: Vec<(Vec<u8>, bool)> = rec.iter().map(|(v, q)| (v.to_vec(), q)).collect();
         let is_first = std::mem::take(&mut first);
@@ -427,6 +434,11 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
             let value = String::from_utf8_lossy(rec.raw()).trim_end().to_owned();
             DataError::new(&name, rec.line(), format!("{reason}: {value:?}"))
         };
+        // (The reader passes over blank lines: they show as a gap in the line numbers.)
+        if rec.line() != next_line {
+            return Err(bad("after a blank line, which qcount never writes").into());
+        }
+        next_line = rec.line() + memchr::memchr_iter(b'\n', rec.raw()).count().max(1) as u64;
         // A plain count: one field, a number.
         if fields.len() == 1 && merged.groups.is_none() {
             if let Some(n) = count_of(&fields[0]) {
@@ -440,7 +452,8 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
         if merged.header.as_ref() == Some(&fields) {
             continue; // a header repeated by concatenation
         }
-        let header_like = fields.len() >= 2 && fields.last().is_some_and(|(v, _)| v == b"count");
+        let header_like =
+            fields.len() >= 2 && fields.last().is_some_and(|(v, q)| v == b"count" && !q);
         if d.header && is_first {
             if merged.header.is_some() {
                 return Err(bad("a header unlike the first input's").into());
@@ -473,8 +486,8 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
         }
         let groups = merged.groups.get_or_insert_with(Groups::default);
         let (count, key) = fields.split_last().unwrap_or((&fields[0], &[]));
-        let Some(n) = count_of(count) else {
-            return Err(bad("the last field is not a count").into());
+        let Some(n) = count_of(count).filter(|&n| n > 0) else {
+            return Err(bad("the last field is not a count (of one record at least)").into());
         };
         let mut k = Vec::new();
         for (v, q) in key {
@@ -575,6 +588,10 @@ mod tests {
             &["\"3\"\n"],
             &["a,count\nx,01\n"],
             &["a,count\nx,1\n", "b,count\ny,1\n"],
+            &["\n1\n"],
+            &["1\n\n"],
+            &["a,\"count\"\nx,1\n"],
+            &["a,count\nx,0\n"],
         ] {
             assert!(merged(bad).is_err(), "{bad:?}");
         }

@@ -113,14 +113,17 @@ fn statement_end(
     let mut line_start = true;
     while let Some((lexeme, span)) = scan.next()? {
         match lexeme {
-            Lexeme::Code(_) if part[span.start..].starts_with(delim) => {
+            Lexeme::Code(_) if b[span.start..].starts_with(delim.as_bytes()) => {
                 return Ok((from + span.start, from + span.start + delim.len()));
             }
             Lexeme::Code(b'\n') => line_start = true,
             Lexeme::Code(c) if line_start && c.is_ascii_whitespace() => {}
             Lexeme::Code(_) if line_start => {
                 line_start = false;
-                if delimiter_line(&part[span.start..]).is_some() {
+                // (A byte of code may be part of a letter: a line starting with one is
+                // no DELIMITER line.)
+                let line = part.get(span.start..).unwrap_or_default();
+                if delimiter_line(line).is_some() {
                     return Ok((from + span.start, from + span.start));
                 }
             }
@@ -281,6 +284,14 @@ mod tests {
                 "CREATE VIEW v AS SELECT 1",
             ]
         );
+        // A letter (a byte-order mark too) at the start of a statement is code, not a
+        // place to cut a character in two.
+        let odd = script(
+            "\u{feff}CREATE TABLE t (a int);\n\u{e9}x;\u{20ac};",
+            Lexing::PLAIN,
+        )
+        .unwrap();
+        assert_eq!(odd.len(), 3);
     }
 
     // See: #23 (5): a script is cut as the server reads it, under the sql_mode it sets: a

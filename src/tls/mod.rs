@@ -145,13 +145,19 @@ impl TlsLayer {
             ssl == Some(false),
             ssl.filter(|on| *on),
         );
-        let path = |k: &str| get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        // An empty path is a mistake (a variable that was not set), never "no file".
+        let path = |k: &str| match get(k) {
+            Some(v) if v.is_empty() => {
+                anyhow::bail!("{k}: an empty path (name the file, or leave {k} out)")
+            }
+            v => Ok(v.map(PathBuf::from)),
+        };
         Ok(TlsLayer {
             mode,
-            ca: path("ssl-ca"),
-            capath: path("ssl-capath"),
-            cert: path("ssl-cert"),
-            key: path("ssl-key"),
+            ca: path("ssl-ca")?,
+            capath: path("ssl-capath")?,
+            cert: path("ssl-cert")?,
+            key: path("ssl-key")?,
         })
     }
 }
@@ -332,6 +338,15 @@ mod tests {
         assert!("on".parse::<SslMode>().unwrap_err().contains("VERIFY_CA"));
         for m in SslMode::NAMES {
             assert_eq!(m.parse::<SslMode>().unwrap().to_string(), m);
+        }
+    }
+
+    // See: #23 (hostile review, round 3): an empty path is an error, not "no file".
+    #[test]
+    fn an_empty_path_is_refused() {
+        for k in ["ssl-ca", "ssl-capath", "ssl-cert", "ssl-key"] {
+            let e = TlsLayer::from_options(|x| (x == k).then(String::new)).unwrap_err();
+            assert!(e.to_string().contains("an empty path"), "{k}: {e}");
         }
     }
 

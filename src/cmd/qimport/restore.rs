@@ -94,15 +94,17 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
                 created.push(t);
             }
         }
-        // The routines and views came with their own sql_mode: back to the import's.
-        conn.query_drop(super::args::SESSION_SQL_MODE)
-            .map_err(db_error)?;
+        // The routines and views came with settings of their own (sql_mode, time zone,
+        // character set): back to the import's, in which the data was written.
+        for init in crate::conn::SESSION_INIT
+            .iter()
+            .chain(&[super::args::SESSION_SQL_MODE])
+        {
+            conn.query_drop(init).map_err(db_error)?;
+        }
         let total = load_tables(&cfg, conn, dir, &entries)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
-        for (stmt, lexing) in after {
-            super::script::run_one(conn, stmt, lexing)
-                .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
-        }
+        make_after(conn, &after, &judged[before.len()..])?;
         undo.disarmed(|| anyhow::Ok(total))
     })();
     let _ = conn.query_drop("SET SESSION foreign_key_checks = 1");
@@ -137,6 +139,42 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             )))
         }
     }
+}
+
+/// Create the triggers and events. An event is made disabled first: a scheduled one
+/// would run at once, and what it did would stay if a later statement failed. Once every
+/// object stands, each such event is made again as the backup holds it (its settings
+/// before it), which cannot fail where the same text just succeeded.
+fn make_after(conn: &mut Conn, after: &[(&str, Lexing)], judged: &[Stmt]) -> anyhow::Result<()> {
+    let mut again = Vec::new();
+    for (&(stmt, lexing), judged) in after.iter().zip(judged) {
+        let disabled = match judged {
+            Stmt::Object(ObjectKind::Event, name) => {
+                super::script::event_disabled(stmt, lexing).map(|d| (d, name))
+            }
+            _ => None,
+        };
+        let sent = disabled.as_ref().map_or(stmt, |(d, _)| d.as_str());
+        super::script::run_one(conn, sent, lexing)
+            .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
+        match (judged, disabled) {
+            (Stmt::Setting, _) => again.push((stmt, lexing, None)),
+            (_, Some((_, name))) => again.push((stmt, lexing, Some(name))),
+            _ => {}
+        }
+    }
+    if again.iter().all(|(_, _, event)| event.is_none()) {
+        return Ok(());
+    }
+    for (stmt, lexing, event) in again {
+        if let Some(name) = event {
+            conn.query_drop(format!("DROP EVENT {}", quote_ident(name)))
+                .map_err(db_error)?;
+        }
+        super::script::run_one(conn, stmt, lexing)
+            .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
+    }
+    Ok(())
 }
 
 /// Load every table's file in one transaction, each count checked; returns the rows.

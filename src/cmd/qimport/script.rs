@@ -83,6 +83,26 @@ pub(super) fn judge(
     Ok(judged)
 }
 
+/// An event's CREATE made `DISABLE`d (its `ENABLE` turned, or `DISABLE` put before its
+/// `COMMENT` or `DO`), or `None` when it is disabled already (`DISABLE`, `DISABLE ON SLAVE`).
+pub(super) fn event_disabled(stmt: &str, lexing: Lexing) -> Option<String> {
+    let toks = crate::sql::spanned(stmt, lexing, usize::MAX).ok()?;
+    let body = toks.iter().position(|(t, _)| t.is("DO"))?;
+    let head = &toks[..body];
+    if head.iter().any(|(t, _)| t.is("DISABLE")) {
+        return None;
+    }
+    if let Some((_, at)) = head.iter().find(|(t, _)| t.is("ENABLE")) {
+        return Some(format!("{}DISABLE{}", &stmt[..at.start], &stmt[at.end..]));
+    }
+    // The status stands before the COMMENT and the DO.
+    let at = head
+        .iter()
+        .find(|(t, _)| t.is("COMMENT"))
+        .map_or(toks[body].1.start, |(_, r)| r.start);
+    Some(format!("{}DISABLE {}", &stmt[..at], &stmt[at..]))
+}
+
 /// The server's "This command is not supported in the prepared statement protocol yet".
 const ER_UNSUPPORTED_PS: u16 = 1295;
 
@@ -127,12 +147,7 @@ pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
     };
     match toks.first() {
         Some(w) if w.is("SET") => setting(&toks),
-        Some(w) if w.is("DO") => {
-            if at(1).is_some_and(|w| w.is("SETVAL")) && at(2) == Some(&Token::Punct('(')) {
-                return Ok(Stmt::SequenceState(name_at(3)?));
-            }
-            Err("not a sequence's state".into())
-        }
+        Some(w) if w.is("DO") => sequence_state(&toks).map(Stmt::SequenceState),
         Some(w) if w.is("CREATE") => {
             let mut i = 1;
             // What may stand between CREATE and the kind of object, as SHOW CREATE writes.
@@ -179,6 +194,14 @@ pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
             .find(|k| kind.is(k.word()))
             .ok_or("a CREATE of something a backup does not hold")?;
             let name = name_at(n)?;
+            // A stored routine has its parameters' parentheses; `CREATE FUNCTION f RETURNS
+            // STRING SONAME 'lib.so'` loads a library into the whole server.
+            let routine = matches!(kind, ObjectKind::Function | ObjectKind::Procedure);
+            if routine && at(n + 1) != Some(&Token::Punct('(')) {
+                return Err(
+                    "a function from a shared library (SONAME), not a stored routine".into(),
+                );
+            }
             if kind == ObjectKind::Trigger {
                 // ... BEFORE|AFTER INSERT|UPDATE|DELETE ON table
                 let on = (n + 1..toks.len().min(n + 6)).find(|&j| toks[j].is("ON"));
@@ -193,6 +216,41 @@ pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
         }
         _ => Err("not a statement a backup holds".into()),
     }
+}
+
+/// `DO SETVAL(sequence, next, 0, cycles)` as qexport writes it: one call, its arguments
+/// integers; the sequence's name.
+fn sequence_state(toks: &[Token]) -> Result<String, String> {
+    let refused = || "not a sequence's state (DO SETVAL(name, next, 0, cycles))".to_owned();
+    let (Some(Token::Word(_)), Some(setval), Some(Token::Punct('(')), Some(name)) = (
+        toks.first(),
+        toks.get(1),
+        toks.get(2),
+        toks.get(3).and_then(Token::name),
+    ) else {
+        return Err(refused());
+    };
+    if !setval.is("SETVAL") {
+        return Err(refused());
+    }
+    let mut i = 4;
+    for _ in 0..3 {
+        if toks.get(i) != Some(&Token::Punct(',')) {
+            return Err(refused());
+        }
+        i += 1;
+        if toks.get(i) == Some(&Token::Punct('-')) {
+            i += 1;
+        }
+        match toks.get(i) {
+            Some(Token::Number(n)) if n.bytes().all(|b| b.is_ascii_digit()) => i += 1,
+            _ => return Err(refused()),
+        }
+    }
+    if toks.get(i) != Some(&Token::Punct(')')) || toks.len() != i + 1 {
+        return Err(refused());
+    }
+    Ok(name.to_owned())
 }
 
 /// `SET [SESSION] name = value`: one of the settings a backup makes, with a plain value.
@@ -248,8 +306,21 @@ fn table_definition(toks: &[Token]) -> Result<(), String> {
         match t {
             Token::Punct('(') => depth += 1,
             Token::Punct(')') => depth = depth.saturating_sub(1),
-            t if depth == 0 && ["SELECT", "LIKE", "AS"].iter().any(|w| t.is(w)) => {
+            // A query runs (its functions too) as the table is made: no SELECT anywhere
+            // (no column default, CHECK or generated column of a definition holds one;
+            // a name spelled so is quoted), no VALUES but a partition's.
+            t if t.is("SELECT")
+                || (depth == 0 && ["LIKE", "AS", "TABLE"].iter().any(|w| t.is(w)))
+                || (t.is("VALUES")
+                    && !toks.get(i + 1).is_some_and(|n| n.is("LESS") || n.is("IN"))) =>
+            {
                 return Err("a table made from a query or another table, not a definition".into());
+            }
+            // The files of a table stay in the server's datadir.
+            t if t.is("DIRECTORY") => {
+                return Err(
+                    "a table stored outside the server's datadir (DATA or INDEX DIRECTORY)".into(),
+                );
             }
             Token::Punct('.') => {
                 let (Some(db), Some(object)) = (
@@ -332,6 +403,28 @@ fn agree(judged: &[Stmt], m: &Manifest) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    // See: #23 (hostile review, round 3): an event is made disabled first.
+    #[test]
+    fn events_are_made_disabled_first() {
+        let d = |s: &str| event_disabled(s, Lexing::PLAIN);
+        assert_eq!(
+            d("CREATE DEFINER=`r`@`%` EVENT `e` ON SCHEDULE EVERY 1 DAY STARTS '2026-01-01' ON COMPLETION NOT PRESERVE ENABLE DO INSERT INTO t VALUES (1)").as_deref(),
+            Some("CREATE DEFINER=`r`@`%` EVENT `e` ON SCHEDULE EVERY 1 DAY STARTS '2026-01-01' ON COMPLETION NOT PRESERVE DISABLE DO INSERT INTO t VALUES (1)")
+        );
+        assert_eq!(
+            d("CREATE EVENT e ON SCHEDULE AT CURRENT_TIMESTAMP COMMENT 'ENABLE DO' DO SELECT 1").as_deref(),
+            Some("CREATE EVENT e ON SCHEDULE AT CURRENT_TIMESTAMP DISABLE COMMENT 'ENABLE DO' DO SELECT 1")
+        );
+        assert_eq!(
+            d("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE ON SLAVE DO SELECT 1"),
+            None
+        );
+        assert_eq!(
+            d("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1"),
+            None
+        );
+    }
+
     // See: #23 (3): a restore runs only what creates the backup's objects.
     #[test]
     fn statements_are_judged_by_their_head() {
@@ -361,10 +454,12 @@ mod tests {
                 Stmt::Object(ObjectKind::Sequence, "s".into()),
             ),
             ("DO SETVAL(`s`, 5, 0, 0)", Stmt::SequenceState("s".into())),
+            ("DO SETVAL(`s`, -5, 0, 3)", Stmt::SequenceState("s".into())),
             (
                 "CREATE TABLE `c` (\n  `id` int(11) DEFAULT nextval(`sq`) CHECK (`id` > 1.5),\n  \
                  `p` int GENERATED ALWAYS AS (`id` + 1) VIRTUAL,\n  CONSTRAINT `f` FOREIGN KEY (`p`) \
-                 REFERENCES `other`.`t` (`id`)\n) ENGINE=InnoDB COMMENT='x.y' PARTITION BY HASH (`id`)",
+                 REFERENCES `other`.`t` (`id`)\n) ENGINE=InnoDB COMMENT='x.y' PARTITION BY RANGE (`id`) \
+                 (PARTITION `p0` VALUES LESS THAN (10) ENGINE = InnoDB, PARTITION `p1` VALUES LESS THAN MAXVALUE)",
                 Stmt::Table("c".into()),
             ),
         ];
@@ -389,6 +484,13 @@ mod tests {
             "CREATE TABLE t (a int) SELECT a FROM other.t",
             "CREATE TABLE t (a int) ENGINE=MERGE UNION=(`other`.`t`)",
             "CREATE TABLE t (a int DEFAULT nextval(`other`.`sq`))",
+            "CREATE TABLE t (a int) (SELECT f() AS a)",
+            "CREATE TABLE t (a int) (SELECT 1 AS a FROM DUAL WHERE f() = 0)",
+            "CREATE TABLE t (a int) VALUES (f())",
+            "CREATE TABLE t (a int) (VALUES (1))",
+            "CREATE TABLE t (a int) ENGINE=InnoDB DATA DIRECTORY='/tmp/x'",
+            "CREATE TABLE t (a int) ENGINE=MyISAM INDEX DIRECTORY='/tmp/x'",
+            "CREATE TABLE t (a int) PARTITION BY HASH (a) (PARTITION p0 DATA DIRECTORY = '/tmp/x')",
             "CREATE DEFINER=`root`@`%` TRIGGER `db`.`tr` BEFORE INSERT ON `t` FOR EACH ROW SET @a = 1",
             "CREATE TRIGGER tr BEFORE INSERT ON `db`.`t` FOR EACH ROW SET @a = 1",
             "CREATE USER x",
@@ -396,6 +498,13 @@ mod tests {
             "/*!50001 CREATE TABLE t (a int) */",
             "GRANT ALL ON *.* TO x",
             "DO SLEEP(1)",
+            "CREATE FUNCTION sphinx_snippets RETURNS STRING SONAME 'ha_sphinx.so'",
+            "CREATE AGGREGATE FUNCTION f RETURNS INTEGER SONAME 'x.so'",
+            "DO SETVAL(`s`, 1, 0, 0), SETVAL(`other`.`vs`, 1000000, 0, 0)",
+            "DO SETVAL(`s`, 5, 0, 0), f()",
+            "DO SETVAL(`other`.`s`, 5, 0, 0)",
+            "DO SETVAL(`s`, f(), 0, 0)",
+            "DO SETVAL(`s`, 1.5, 0, 0)",
             "SELECT 1",
         ] {
             assert!(classify(bad, Lexing::PLAIN).is_err(), "{bad}");
