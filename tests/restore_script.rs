@@ -490,6 +490,21 @@ fn events_run_only_once_the_restore_stands() {
         .args(["--url", &tgt, "--dir", "t1"])
         .fails(2)
         .stderr_has(&["e2", "nothing was restored"]);
+    // The same with an event whose name is the word DISABLE (round 4), and no status.
+    let fresh = copy(&bk, "t3");
+    tamper(&fresh, |s| {
+        format!(
+            "{s}DELIMITER ;;\nCREATE EVENT disable ON SCHEDULE AT CURRENT_TIMESTAMP ON COMPLETION PRESERVE \
+             DO INSERT INTO victim.v VALUES (3, 'pwned');;\n\
+             CREATE EVENT `e2` ON SCHEDULE EVERY 0 SECOND DO SELECT 1;;\nDELIMITER ;\n"
+        )
+    });
+    list_object(&fresh, "event", "disable");
+    list_object(&fresh, "event", "e2");
+    wd.cmd("qimport")
+        .args(["--url", &tgt, "--dir", "t3"])
+        .fails(2)
+        .stderr_has(&["e2", "nothing was restored"]);
     // An event due now, made after the failed restore, runs after any it would have.
     c.query_drop("CREATE EVENT victim.m ON SCHEDULE AT CURRENT_TIMESTAMP DO INSERT INTO victim.v VALUES (9, 'marker')")
         .unwrap();
@@ -506,9 +521,18 @@ fn events_run_only_once_the_restore_stands() {
         .query("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'tgt'")
         .unwrap();
     assert!(events.is_empty(), "{events:?}");
-    // The honest backup.
+    // The honest backup, with an event due in the past that does not persist (the
+    // server drops it as it is made: round 4).
+    let fresh = copy(&bk, "t4");
+    tamper(&fresh, |s| {
+        format!(
+            "{s}DELIMITER ;;\nCREATE EVENT `old` ON SCHEDULE AT '2000-01-01 00:00:00' \
+             ON COMPLETION NOT PRESERVE ENABLE DO SELECT 1;;\nDELIMITER ;\n"
+        )
+    });
+    list_object(&fresh, "event", "old");
     wd.cmd("qimport")
-        .args(["-q", "--url", &tgt, "--dir", "bk"])
+        .args(["-q", "--url", &tgt, "--dir", "t4"])
         .ok();
     let e: Vec<(String, String, String)> = c
         .query(
@@ -522,4 +546,144 @@ fn events_run_only_once_the_restore_stands() {
         ("ENABLED", "2037-01-01 00:00:00")
     );
     assert!(definer.starts_with("root@"), "{definer}");
+}
+
+// See: #23 (hostile review, round 4): a statement is judged as the server reads it (no
+// executable comment anywhere, no setting's name in quotes), and everything it refers to
+// is the backup's own: a trigger's table, a default's sequence (an existing one of the
+// target's, one in a database whose name starts with a digit). And the files a manifest
+// names are plain files in the folder, checked before they are read (no path out of it,
+// no link, no FIFO or device that would never end).
+#[test]
+fn a_tampered_backup_refers_only_to_itself() {
+    let wd = Workdir::new("restore_self");
+    let db = TestDb::new("restore_self");
+    let victim = TestDb::new("restore_self_victim");
+    victim.exec(
+        "CREATE TABLE log (id INT AUTO_INCREMENT PRIMARY KEY, msg VARCHAR(200));
+         CREATE VIEW vv AS SELECT 1 AS original; CREATE SEQUENCE vs;",
+    );
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);");
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let bk = wd.path().join("bk");
+    let target = TestDb::new("restore_self_r");
+    target.exec("CREATE SEQUENCE userseq; CREATE TABLE accounts (card VARCHAR(30));");
+    let v = &victim.name;
+    let create_t = "CREATE TABLE `t` (\n  `id` int(11) NOT NULL,\n  PRIMARY KEY (`id`)\n) \
+                    ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci";
+    let end_t = ";\n";
+    for (extra, says, object) in [
+        (
+            format!("CREATE ALGORITHM = /*M!999999 VIEW zz */ UNDEFINED VIEW `{v}`.vv AS SELECT 'pwned' AS original;\n"),
+            "an executable comment",
+            Some(("view", "zz")),
+        ),
+        (
+            "SET SESSION `sql_mode` = 'NO_BACKSLASH_ESCAPES';\n".to_owned(),
+            "a setting a backup does not make",
+            None,
+        ),
+        (
+            "CREATE TABLE t2 (a bigint DEFAULT nextval(`userseq`));\n".to_owned(),
+            "a default drawing from userseq, a sequence the backup does not hold",
+            Some(("table", "t2")),
+        ),
+        (
+            "CREATE TABLE t2 (a bigint DEFAULT nextval(9db.s9));\n".to_owned(),
+            "9db.s9 names another database",
+            Some(("table", "t2")),
+        ),
+        (
+            "-- qexport: created after the data\nDELIMITER ;;\nCREATE TRIGGER skim BEFORE INSERT ON accounts FOR EACH ROW SET @x = 1;;\nDELIMITER ;\n".to_owned(),
+            "a trigger on accounts, a table the backup does not hold",
+            Some(("trigger", "skim")),
+        ),
+    ] {
+        let fresh = copy(&bk, "t1");
+        tamper(&fresh, |s| {
+            let at = s.find(create_t).unwrap_or_else(|| panic!("{s}")) + create_t.len() + end_t.len();
+            format!("{}{extra}{}", &s[..at], &s[at..])
+        });
+        match object {
+            Some(("table", name)) => list_table(&fresh, name),
+            Some((kind, name)) => list_object(&fresh, kind, name),
+            None => {}
+        }
+        wd.cmd("qimport")
+            .args(["--url", &target.url, "--dir", "t1"])
+            .fails(2)
+            .stderr_has(&[says]);
+        let view: Vec<String> = victim.query("SELECT original FROM vv");
+        assert_eq!(view, ["1"], "{extra}");
+        let tables: Vec<String> = target.query("SHOW TABLES");
+        assert_eq!(tables, ["accounts", "userseq"], "{extra}");
+        let next: Vec<i64> = target.query("SELECT next_not_cached_value FROM userseq");
+        assert_eq!(next, [1], "{extra}");
+    }
+}
+
+/// Add a table to a backup's manifest, its definition only (no file).
+fn list_table(dir: &std::path::Path, name: &str) {
+    let mpath = dir.join("manifest.json");
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+    let mut entry = m["tables"][0].clone();
+    entry["name"] = name.into();
+    for k in ["file", "rows", "bytes", "sha256"] {
+        entry[k] = serde_json::Value::Null;
+    }
+    m["tables"].as_array_mut().unwrap().push(entry);
+    std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+}
+
+// See: #23 (hostile review, round 4): the files a manifest names are plain files in the
+// folder, checked before they are read: no path out of it, no link, no FIFO (which would
+// never end).
+#[test]
+fn the_files_of_a_backup_are_its_own() {
+    let wd = Workdir::new("restore_files");
+    let db = TestDb::new("restore_files");
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);");
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let bk = wd.path().join("bk");
+    let target = TestDb::new("restore_files_r");
+    let outside = wd.create("outside.csv", "id\n5\n");
+    for (how, says) in [
+        ("path", "is not the name of a file in the backup folder"),
+        ("link", "not a regular file"),
+        ("fifo", "not a regular file"),
+    ] {
+        let fresh = copy(&bk, "t2");
+        let csv = fresh.join("t.csv");
+        match how {
+            "path" => {
+                let mpath = fresh.join("manifest.json");
+                let mut m: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(&mpath).unwrap()).unwrap();
+                m["tables"][0]["file"] = "../outside.csv".into();
+                std::fs::write(&mpath, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+            }
+            "link" => {
+                std::fs::remove_file(&csv).unwrap();
+                std::os::unix::fs::symlink(&outside, &csv).unwrap();
+            }
+            _ => {
+                std::fs::remove_file(&csv).unwrap();
+                let made = std::process::Command::new("mkfifo")
+                    .arg(&csv)
+                    .status()
+                    .unwrap();
+                assert!(made.success());
+            }
+        }
+        wd.cmd("qimport")
+            .args(["--url", &target.url, "--dir", "t2"])
+            .fails(2)
+            .stderr_has(&[says]);
+    }
+    let tables: Vec<String> = target.query("SHOW TABLES");
+    assert!(tables.is_empty(), "{tables:?}");
 }

@@ -257,18 +257,25 @@ pub fn spanned(
             }
             Lexeme::Code(c) if c.is_ascii_whitespace() => continue,
             Lexeme::Code(c) if c.is_ascii_digit() || is_word_byte(c) => {
-                // A run of word bytes: extend over the ones that follow.
+                // A run of word bytes: a number when it reads as one (`12`, `1e5`,
+                // `0x1F`: then with its decimal part, `12.5`), otherwise a name, one that
+                // starts with digits included (`9db`, as the server reads it).
                 let mut end = span.end;
-                while text
-                    .get(end)
-                    .is_some_and(|b| is_word_byte(*b) || *b == b'.' && c.is_ascii_digit())
+                while text.get(end).is_some_and(|b| is_word_byte(*b)) {
+                    end += 1;
+                }
+                let number = is_number(&text[start..end]);
+                while number
+                    && text
+                        .get(end)
+                        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
                 {
                     end += 1;
                 }
                 scan.pos = end;
                 let word = sql[start..end].to_owned();
                 out.push((
-                    if c.is_ascii_digit() {
+                    if number {
                         Token::Number(word)
                     } else {
                         Token::Word(word)
@@ -287,6 +294,27 @@ pub fn spanned(
         out.push((token, span));
     }
     Ok(out)
+}
+
+/// Whether a run of word bytes is a number to the server: digits, with an exponent
+/// (`1e5`, `1e` before its sign), or a hex or bit literal (`0x1F`, `0b101`).
+fn is_number(run: &[u8]) -> bool {
+    let digits = run.iter().take_while(|b| b.is_ascii_digit()).count();
+    let rest = &run[digits..];
+    if digits == 0 {
+        return false;
+    }
+    match rest {
+        [] => true,
+        [b'e' | b'E', exp @ ..] => exp.iter().all(u8::is_ascii_digit),
+        [b'x', hex @ ..] if run.starts_with(b"0x") && !hex.is_empty() => {
+            hex.iter().all(u8::is_ascii_hexdigit)
+        }
+        [b'b', bits @ ..] if run.starts_with(b"0b") && !bits.is_empty() => {
+            bits.iter().all(|b| matches!(b, b'0' | b'1'))
+        }
+        _ => false,
+    }
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -394,6 +422,30 @@ mod tests {
 
     // See: #23 (5): the sql_mode decides where a string ends; an executable comment may
     // not hold what would decide it.
+    // See: #23 (hostile review, round 4): a name may start with digits (`9db.s9` is a
+    // database and a sequence to the server, not a number).
+    #[test]
+    fn names_that_start_with_digits() {
+        use Token::{Number, Punct, Word};
+        let t = tokens("9db.s9 1e5 0x1F 12.5 1a 0b2 db.1234", Lexing::PLAIN, 99).unwrap();
+        assert_eq!(
+            t,
+            [
+                Word("9db".into()),
+                Punct('.'),
+                Word("s9".into()),
+                Number("1e5".into()),
+                Number("0x1F".into()),
+                Number("12.5".into()),
+                Word("1a".into()),
+                Word("0b2".into()),
+                Word("db".into()),
+                Punct('.'),
+                Number("1234".into()),
+            ]
+        );
+    }
+
     #[test]
     fn strings_end_where_the_mode_says() {
         let nbe = Lexing::of_mode("STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES");

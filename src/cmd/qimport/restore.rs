@@ -42,7 +42,7 @@ struct Entry {
 
 pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Result<ExitCode> {
     let db = cfg.database.clone();
-    let mpath = dir.join("manifest.json");
+    let mpath = backup_file(dir, "manifest.json")?;
     let manifest = Manifest::parse(
         &std::fs::read(&mpath).with_context(|| format!("reading {}", mpath.display()))?,
     )
@@ -52,7 +52,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     apply_lenience(&mut cfg, manifest.sql_mode.as_deref().unwrap_or_default());
     let entries = entries(&manifest)?;
     let objects = &manifest.objects;
-    let schema_path = dir.join("schema.sql");
+    let schema_path = backup_file(dir, "schema.sql")?;
     let schema = std::fs::read_to_string(&schema_path)
         .with_context(|| format!("reading {}", schema_path.display()))?;
     check_before(conn, &db, dir, &entries, objects)?;
@@ -144,7 +144,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
 /// Create the triggers and events. An event is made disabled first: a scheduled one
 /// would run at once, and what it did would stay if a later statement failed. Once every
 /// object stands, each such event is made again as the backup holds it (its settings
-/// before it), which cannot fail where the same text just succeeded.
+/// before it): the text the server just took.
 fn make_after(conn: &mut Conn, after: &[(&str, Lexing)], judged: &[Stmt]) -> anyhow::Result<()> {
     let mut again = Vec::new();
     for (&(stmt, lexing), judged) in after.iter().zip(judged) {
@@ -168,7 +168,8 @@ fn make_after(conn: &mut Conn, after: &[(&str, Lexing)], judged: &[Stmt]) -> any
     }
     for (stmt, lexing, event) in again {
         if let Some(name) = event {
-            conn.query_drop(format!("DROP EVENT {}", quote_ident(name)))
+            // (An event due in the past that does not persist is gone already.)
+            conn.query_drop(format!("DROP EVENT IF EXISTS {}", quote_ident(name)))
                 .map_err(db_error)?;
         }
         super::script::run_one(conn, stmt, lexing)
@@ -359,7 +360,7 @@ fn check_before(
 ) -> anyhow::Result<()> {
     for e in entries {
         if let Some(file) = &e.file {
-            check_sha256(&dir.join(file), &e.sha256)?;
+            check_sha256(&backup_file(dir, file)?, &e.sha256)?;
         }
         let exists: Option<String> = conn
             .exec_first(
@@ -458,11 +459,26 @@ fn entries(manifest: &Manifest) -> anyhow::Result<Vec<Entry>> {
 }
 
 /// Open a backup file, decompressing by its name.
-fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
-    if file.contains('/') || file.starts_with('.') {
-        bail!("manifest: suspicious file name {file:?}");
+/// A file of the backup folder, by the name the manifest gives: a plain name in the
+/// folder (no `/`, no `..`), and a regular file there, not a link (which could lead
+/// anywhere), a FIFO or a device (which could never end). Checked before it is read.
+fn backup_file(dir: &Path, file: &str) -> anyhow::Result<std::path::PathBuf> {
+    if file.is_empty() || file.contains(['/', '\0']) || file.starts_with('.') {
+        bail!("manifest: {file:?} is not the name of a file in the backup folder (the backup is damaged)");
     }
     let path = dir.join(file);
+    let m = std::fs::symlink_metadata(&path).with_context(|| format!("{}", path.display()))?;
+    if !m.is_file() {
+        bail!(
+            "{}: not a regular file (a link, a FIFO or a device): a backup holds only its own files",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
+    let path = backup_file(dir, file)?;
     let f = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let ext = Path::new(file)
         .extension()
