@@ -26,6 +26,7 @@ mod parallel;
 mod relations;
 mod restore;
 mod script;
+mod send;
 mod table;
 mod undo;
 pub mod validate;

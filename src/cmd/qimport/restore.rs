@@ -83,7 +83,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             undo.object(d.clone());
         }
         for ((stmt, lexing), judged) in before.iter().zip(&judged) {
-            super::script::run_one(conn, stmt, *lexing)
+            super::send::run_one(conn, stmt, *lexing)
                 .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
             if let Stmt::Table(table) = judged {
                 let t = TableName {
@@ -150,12 +150,12 @@ fn make_after(conn: &mut Conn, after: &[(&str, Lexing)], judged: &[Stmt]) -> any
     for (&(stmt, lexing), judged) in after.iter().zip(judged) {
         let disabled = match judged {
             Stmt::Object(ObjectKind::Event, name) => {
-                super::script::event_disabled(stmt, lexing).map(|d| (d, name))
+                super::send::event_disabled(stmt, lexing).map(|d| (d, name))
             }
             _ => None,
         };
         let sent = disabled.as_ref().map_or(stmt, |(d, _)| d.as_str());
-        super::script::run_one(conn, sent, lexing)
+        super::send::run_one(conn, sent, lexing)
             .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
         match (judged, disabled) {
             (Stmt::Setting, _) => again.push((stmt, lexing, None)),
@@ -172,7 +172,7 @@ fn make_after(conn: &mut Conn, after: &[(&str, Lexing)], judged: &[Stmt]) -> any
             conn.query_drop(format!("DROP EVENT IF EXISTS {}", quote_ident(name)))
                 .map_err(db_error)?;
         }
-        super::script::run_one(conn, stmt, lexing)
+        super::send::run_one(conn, stmt, lexing)
             .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
     }
     Ok(())

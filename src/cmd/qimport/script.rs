@@ -1,20 +1,21 @@
 //! What a restore may run of a backup's `schema.sql`: the statements that create the
 //! tables and objects its manifest lists, in the target database, and the few session
-//! settings qexport writes around them. Every statement is read (its head, by
-//! [`crate::sql::tokens`]) and judged before the first one runs; anything else (a `DROP`,
-//! an `INSERT`, a name in another database, an object the manifest does not list) is
-//! refused by its first line, and nothing changes. The manifest and the schema must also
-//! agree: each table and object the manifest lists is created exactly once.
+//! settings qexport writes around them, each in the form SHOW CREATE gives it. Every
+//! statement is read whole (by [`crate::sql::tokens`], under the sql_mode the script set
+//! before it) and judged before the first one runs; anything else (a `DROP`, an `INSERT`,
+//! a name in another database, an object the manifest does not list, an executable
+//! comment, a query inside a CREATE TABLE) is refused by its first line, and nothing
+//! changes. The manifest and the schema must also agree: each table and object the
+//! manifest lists is created exactly once, and what a statement refers to (a trigger's
+//! table, a default's sequence) is the backup's own. [`super::send`] then sends each one
+//! prepared.
 //!
-//! Checked against the manifest's SHA-256 of `schema.sql`, this keeps a damaged or
-//! tampered folder from running SQL of its own; what the objects themselves do later (a
-//! trigger's body, an event's schedule) is what the backup holds, as with any dump.
+//! This keeps a damaged or tampered folder from running SQL of its own; what the objects
+//! themselves do later (a trigger's body, an event's schedule) is what the backup holds,
+//! as with any dump.
 
 use anyhow::bail;
-use mysql::prelude::Queryable;
-use mysql::Conn;
 
-use crate::conn::db_error;
 use crate::manifest::{Manifest, ObjectKind};
 use crate::sql::{Lexing, Token};
 
@@ -101,65 +102,6 @@ pub(super) fn judge(
     }
     agree(&judged, manifest)?;
     Ok(judged)
-}
-
-/// An event's CREATE made `DISABLE`d, or `None` when it is disabled already (`DISABLE`,
-/// `DISABLE ON SLAVE`). Read by the grammar's places, not by words anywhere: `... ON
-/// SCHEDULE ... [ON COMPLETION [NOT] PRESERVE] [status] [COMMENT 'text'] DO body`, so the
-/// status is what stands just before the COMMENT or the DO (a word of the event's name,
-/// or a `@disable` in its schedule, is not one).
-pub(super) fn event_disabled(stmt: &str, lexing: Lexing) -> Option<String> {
-    let toks = crate::sql::spanned(stmt, lexing, usize::MAX).ok()?;
-    let word = |j: usize, w: &str| {
-        toks.get(j).is_some_and(|(t, _)| t.is(w))
-            && !(j > 0 && matches!(toks[j - 1].0, Token::Punct('@' | '.')))
-    };
-    let schedule = (0..toks.len()).find(|&j| word(j, "SCHEDULE"))?;
-    let body = (schedule + 1..toks.len()).find(|&j| word(j, "DO"))?;
-    let mut end = body;
-    if end >= 2 && word(end - 2, "COMMENT") && matches!(toks[end - 1].0, Token::Str(_)) {
-        end -= 2;
-    }
-    if word(end - 1, "DISABLE")
-        || (end >= 3 && word(end - 3, "DISABLE") && word(end - 2, "ON") && word(end - 1, "SLAVE"))
-    {
-        return None;
-    }
-    if word(end - 1, "ENABLE") {
-        let at = &toks[end - 1].1;
-        return Some(format!("{}DISABLE{}", &stmt[..at.start], &stmt[at.end..]));
-    }
-    let at = toks[end].1.start;
-    Some(format!("{}DISABLE {}", &stmt[..at], &stmt[at..]))
-}
-
-/// The server's "This command is not supported in the prepared statement protocol yet".
-const ER_UNSUPPORTED_PS: u16 = 1295;
-
-/// Run one statement that qtools read and judged (a restore's, a `--schema` file's) as a
-/// prepared statement: the server then takes exactly one statement, whatever a reading of
-/// the text could have missed (a text query runs every statement it holds). A server that
-/// takes no such statement prepared (MySQL's CREATE PROCEDURE, TRIGGER and EVENT) gets it
-/// as text only when it holds no `;` in code, so no second statement can follow.
-pub(super) fn run_one(conn: &mut Conn, stmt: &str, lexing: Lexing) -> anyhow::Result<()> {
-    match conn.prep(stmt) {
-        Ok(prepared) => {
-            let ran = conn.exec_drop(&prepared, ());
-            let _ = conn.close(prepared);
-            ran.map_err(db_error)
-        }
-        Err(mysql::Error::MySqlError(e)) if e.code == ER_UNSUPPORTED_PS => {
-            if crate::sql::has_semicolon(stmt, lexing)? {
-                bail!(
-                    "this server runs this statement only as text, where the ';' in its body \
-                     could start another: restore this backup with the mariadb or mysql client \
-                     (nothing was changed)"
-                );
-            }
-            conn.query_drop(stmt).map_err(db_error)
-        }
-        Err(e) => Err(db_error(e)),
-    }
 }
 
 /// What one statement does, or why a restore may not run it. Only the forms qexport
@@ -297,6 +239,26 @@ fn create(toks: &[Token]) -> Result<(Stmt, Vec<Need>), String> {
         }
         ObjectKind::Event if !(word(n + 1, "ON") && word(n + 2, "SCHEDULE")) => {
             return Err("an event not as SHOW CREATE EVENT writes it".into());
+        }
+        // `start with 1 minvalue 1 ... nocycle ENGINE=InnoDB [COMMENT='...']`: words and
+        // numbers only (no files elsewhere, no connection, no name of another table).
+        ObjectKind::Sequence => {
+            for (j, t) in toks.iter().enumerate().skip(n + 1) {
+                let comment = |k: usize| k > n && toks[k].is("COMMENT");
+                let ok = match t {
+                    Token::Word(w) => !["DIRECTORY", "CONNECTION", "UNION"]
+                        .iter()
+                        .any(|x| w.eq_ignore_ascii_case(x)),
+                    Token::Number(_) | Token::Punct('=' | '-') => true,
+                    Token::Str(_) => {
+                        comment(j - 1) || (toks[j - 1] == Token::Punct('=') && comment(j - 2))
+                    }
+                    _ => false,
+                };
+                if !ok {
+                    return Err("a sequence not as SHOW CREATE SEQUENCE writes it".into());
+                }
+            }
         }
         _ => {}
     }
@@ -511,37 +473,6 @@ fn agree(judged: &[Stmt], m: &Manifest) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    // See: #23 (hostile review, round 3): an event is made disabled first.
-    #[test]
-    fn events_are_made_disabled_first() {
-        let d = |s: &str| event_disabled(s, Lexing::PLAIN);
-        assert_eq!(
-            d("CREATE DEFINER=`r`@`%` EVENT `e` ON SCHEDULE EVERY 1 DAY STARTS '2026-01-01' ON COMPLETION NOT PRESERVE ENABLE DO INSERT INTO t VALUES (1)").as_deref(),
-            Some("CREATE DEFINER=`r`@`%` EVENT `e` ON SCHEDULE EVERY 1 DAY STARTS '2026-01-01' ON COMPLETION NOT PRESERVE DISABLE DO INSERT INTO t VALUES (1)")
-        );
-        assert_eq!(
-            d("CREATE EVENT e ON SCHEDULE AT CURRENT_TIMESTAMP COMMENT 'ENABLE DO' DO SELECT 1").as_deref(),
-            Some("CREATE EVENT e ON SCHEDULE AT CURRENT_TIMESTAMP DISABLE COMMENT 'ENABLE DO' DO SELECT 1")
-        );
-        assert_eq!(
-            d("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE ON SLAVE DO SELECT 1"),
-            None
-        );
-        assert_eq!(
-            d("CREATE EVENT e ON SCHEDULE EVERY 1 DAY DISABLE DO SELECT 1"),
-            None
-        );
-        // See: #23 (hostile review, round 4): the word elsewhere is no status.
-        assert_eq!(
-            d("CREATE EVENT disable ON SCHEDULE AT CURRENT_TIMESTAMP ON COMPLETION PRESERVE DO SELECT 1").as_deref(),
-            Some("CREATE EVENT disable ON SCHEDULE AT CURRENT_TIMESTAMP ON COMPLETION PRESERVE DISABLE DO SELECT 1")
-        );
-        assert_eq!(
-            d("CREATE EVENT e ON SCHEDULE AT CURRENT_TIMESTAMP + INTERVAL @disable SECOND DO SELECT 1").as_deref(),
-            Some("CREATE EVENT e ON SCHEDULE AT CURRENT_TIMESTAMP + INTERVAL @disable SECOND DISABLE DO SELECT 1")
-        );
-    }
-
     // See: #23 (3): a restore runs only what creates the backup's objects.
     #[test]
     fn statements_are_judged_by_their_head() {
@@ -570,6 +501,10 @@ mod tests {
                 "CREATE SEQUENCE `s` start with 1",
                 Stmt::Object(ObjectKind::Sequence, "s".into()),
             ),
+            (
+                "CREATE SEQUENCE `s` start with -5 minvalue -9223372036854775807 maxvalue 5 increment by -1 cache 1000 nocycle ENGINE=InnoDB COMMENT='a=b'",
+                Stmt::Object(ObjectKind::Sequence, "s".into()),
+            ),
             ("DO SETVAL(`s`, 5, 0, 0)", Stmt::SequenceState("s".into())),
             ("DO SETVAL(`s`, -5, 0, 3)", Stmt::SequenceState("s".into())),
             (
@@ -583,6 +518,11 @@ mod tests {
         for (sql, want) in ok {
             assert_eq!(classify(sql, Lexing::PLAIN), Ok(want), "{sql}");
         }
+    }
+
+    // See: #23 (3) and its hostile reviews: everything else is refused.
+    #[test]
+    fn statements_a_backup_does_not_hold_are_refused() {
         for bad in [
             "DROP TABLE other_db.t",
             "DROP TABLE t",
@@ -633,6 +573,9 @@ mod tests {
             "SET SESSION `sql_mode` = 'NO_BACKSLASH_ESCAPES'",
             "CREATE VIEW v AS SELECT /*!99999 1 */ 2",
             "CREATE EVENT e DO SELECT 1",
+            "CREATE SEQUENCE s ENGINE=InnoDB DATA DIRECTORY='/tmp'",
+            "CREATE SEQUENCE s ENGINE=FEDERATED CONNECTION='mysql://root@127.0.0.1/victim/vs'",
+            "CREATE SEQUENCE s (`next_not_cached_value` bigint)",
             "DO SETVAL(`s`, 1, 0, 0), SETVAL(`other`.`vs`, 1000000, 0, 0)",
             "DO SETVAL(`s`, 5, 0, 0), f()",
             "DO SETVAL(`other`.`s`, 5, 0, 0)",

@@ -66,7 +66,7 @@ pub(super) fn prepare_table(
             _ => bail!("{what}: expected one CREATE TABLE statement"),
         }
         undo.made_table(t, || {
-            super::script::run_one(conn, sql, crate::sql::Lexing::PLAIN)
+            super::send::run_one(conn, sql, crate::sql::Lexing::PLAIN)
                 .with_context(|| format!("--schema {}", file.display()))
         })?;
         return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Created));
