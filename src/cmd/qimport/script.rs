@@ -152,9 +152,10 @@ fn unqualified(toks: &[Token], i: usize) -> Result<String, String> {
     Ok(n.to_owned())
 }
 
-/// `DEFINER = user@host` or `DEFINER = CURRENT_USER[()]` at `i`: where it ends.
+/// `DEFINER = user@host`, `DEFINER = role` or `DEFINER = CURRENT_USER[()]` at `i`:
+/// where it ends.
 fn definer_end(toks: &[Token], i: usize) -> Result<usize, String> {
-    let bad = || "a DEFINER other than user@host or CURRENT_USER".to_owned();
+    let bad = || "a DEFINER other than user@host, a role or CURRENT_USER".to_owned();
     if toks.get(i + 1) != Some(&Token::Punct('=')) {
         return Err(bad());
     }
@@ -166,6 +167,7 @@ fn definer_end(toks: &[Token], i: usize) -> Result<usize, String> {
         }
         (Some(u), _, _) if u.is("CURRENT_USER") => Ok(i + 3),
         (u, Some(Token::Punct('@')), h) if account(u) && account(h) => Ok(i + 5),
+        (u, _, _) if account(u) => Ok(i + 3),
         _ => Err(bad()),
     }
 }
@@ -492,6 +494,10 @@ mod tests {
             (
                 "CREATE DEFINER=`root`@`%` TRIGGER `tr` BEFORE INSERT ON `t` FOR EACH ROW SET NEW.x = 1",
                 Stmt::Object(ObjectKind::Trigger, "tr".into()),
+            ),
+            (
+                "CREATE DEFINER=`r_app` SQL SECURITY DEFINER VIEW `vr` AS select 1",
+                Stmt::Object(ObjectKind::View, "vr".into()),
             ),
             (
                 "CREATE DEFINER=`u`@`h` FUNCTION `f`(x INT) RETURNS int RETURN x",
