@@ -214,7 +214,8 @@ fn restoring(test: &str) -> (Workdir, TestDb, std::process::Child) {
     let wd = Workdir::new(test);
     let db = TestDb::new(test);
     db.exec(
-        "CREATE TABLE big (id INT PRIMARY KEY, s VARCHAR(60));
+        "ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci;
+         CREATE TABLE big (id INT PRIMARY KEY, s VARCHAR(60));
          INSERT INTO big SELECT seq, REPEAT('x', 50) FROM seq_1_to_100000;
          CREATE TABLE small (id INT PRIMARY KEY); INSERT INTO small VALUES (1);",
     );
@@ -245,4 +246,10 @@ fn interrupted_restore_drops_the_tables_it_made() {
         "{err}"
     );
     assert_eq!(tables(&target), Vec::<String>::new(), "{err}");
+    // The backup's default character set, which the empty target took, is given back
+    // (#23, hostile review, round 5).
+    let cs: Vec<String> = target.query(
+        "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
+    );
+    assert_ne!(cs, ["latin1"], "{err}");
 }

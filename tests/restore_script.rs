@@ -447,6 +447,28 @@ fn nothing_in_a_backup_runs_as_it_is_restored() {
     assert_eq!(at, ["2026-01-02 03:04:05"]);
 }
 
+/// No event of a failed restore into `tgt` ran, nor is left: an event due now, made after
+/// it, runs after any it would have (each would write into victim.v).
+fn no_event_ran(server: &crate::util::server::PrivateServer) {
+    use mysql::prelude::Queryable as _;
+    let mut c = server.admin();
+    c.query_drop("CREATE EVENT victim.m ON SCHEDULE AT CURRENT_TIMESTAMP DO INSERT INTO victim.v VALUES (9, 'marker')")
+        .unwrap();
+    crate::util::wait_for("the marker event", &|| {
+        let n: Option<u64> = server
+            .admin()
+            .query_first("SELECT COUNT(*) FROM victim.v WHERE id = 9")
+            .unwrap();
+        n == Some(1)
+    });
+    let rows: Vec<(i32, String)> = c.query("SELECT id, x FROM victim.v ORDER BY id").unwrap();
+    assert_eq!(rows, [(9, "marker".to_owned())]);
+    let events: Vec<String> = c
+        .query("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'tgt'")
+        .unwrap();
+    assert!(events.is_empty(), "{events:?}");
+}
+
 // See: #23 (hostile review, round 3): on a server whose event scheduler runs, a restore
 // makes each event disabled first and as the backup holds it only once every object
 // stands: an event due at once that a tampered schema.sql puts before a statement that
@@ -505,22 +527,7 @@ fn events_run_only_once_the_restore_stands() {
         .args(["--url", &tgt, "--dir", "t3"])
         .fails(2)
         .stderr_has(&["e2", "nothing was restored"]);
-    // An event due now, made after the failed restore, runs after any it would have.
-    c.query_drop("CREATE EVENT victim.m ON SCHEDULE AT CURRENT_TIMESTAMP DO INSERT INTO victim.v VALUES (9, 'marker')")
-        .unwrap();
-    crate::util::wait_for("the marker event", &|| {
-        let n: Option<u64> = server
-            .admin()
-            .query_first("SELECT COUNT(*) FROM victim.v WHERE id = 9")
-            .unwrap();
-        n == Some(1)
-    });
-    let rows: Vec<(i32, String)> = c.query("SELECT id, x FROM victim.v ORDER BY id").unwrap();
-    assert_eq!(rows, [(9, "marker".to_owned())]);
-    let events: Vec<String> = c
-        .query("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'tgt'")
-        .unwrap();
-    assert!(events.is_empty(), "{events:?}");
+    no_event_ran(&server);
     // The honest backup, with an event due in the past that does not persist (the
     // server drops it as it is made: round 4).
     let fresh = copy(&bk, "t4");
@@ -531,9 +538,26 @@ fn events_run_only_once_the_restore_stands() {
         )
     });
     list_object(&fresh, "event", "old");
+    // ... and one whose text reads right only under the plain mode, before a setting
+    // of another (round 5: it was made again under the mode the script had left).
+    tamper(&fresh, |s| {
+        format!(
+            "{s}DELIMITER ;;\nCREATE EVENT `quoted` ON SCHEDULE AT '2037-01-01 00:00:00' \
+             ON COMPLETION PRESERVE ENABLE DO SET @x = 'a\\'b';;\n\
+             SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES';;\nDELIMITER ;\n"
+        )
+    });
+    list_object(&fresh, "event", "quoted");
     wd.cmd("qimport")
         .args(["-q", "--url", &tgt, "--dir", "t4"])
         .ok();
+    let quoted: Vec<(String, String)> = c
+        .query("SELECT STATUS, EVENT_DEFINITION FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'tgt' AND EVENT_NAME = 'quoted'")
+        .unwrap();
+    assert_eq!(
+        quoted,
+        [("ENABLED".to_owned(), "SET @x = 'a''b'".to_owned())]
+    );
     let e: Vec<(String, String, String)> = c
         .query(
             "SELECT STATUS, DEFINER, CAST(EXECUTE_AT AS CHAR) FROM information_schema.EVENTS \

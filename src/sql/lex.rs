@@ -257,25 +257,24 @@ pub fn spanned(
             }
             Lexeme::Code(c) if c.is_ascii_whitespace() => continue,
             Lexeme::Code(c) if c.is_ascii_digit() || is_word_byte(c) => {
-                // A run of word bytes: a number when it reads as one (`12`, `1e5`,
-                // `0x1F`: then with its decimal part, `12.5`), otherwise a name, one that
-                // starts with digits included (`9db`, as the server reads it).
-                let mut end = span.end;
-                while text.get(end).is_some_and(|b| is_word_byte(*b)) {
-                    end += 1;
-                }
-                let number = is_number(&text[start..end]);
-                while number
-                    && text
-                        .get(end)
-                        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'.')
-                {
-                    end += 1;
-                }
+                // A number where the server reads one (`12`, `12.5`, `1.`, `1e5`, `1e+5`,
+                // `0x1F`), and only as far as it does (`1.SELECT` is `1.` and a word);
+                // otherwise a name, one that starts with digits included (`9db`, `1e`).
+                let number = c
+                    .is_ascii_digit()
+                    .then(|| number_end(text, start))
+                    .flatten();
+                let end = number.unwrap_or_else(|| {
+                    let mut end = span.end;
+                    while text.get(end).is_some_and(|b| is_word_byte(*b)) {
+                        end += 1;
+                    }
+                    end
+                });
                 scan.pos = end;
                 let word = sql[start..end].to_owned();
                 out.push((
-                    if number {
+                    if number.is_some() {
                         Token::Number(word)
                     } else {
                         Token::Word(word)
@@ -296,25 +295,57 @@ pub fn spanned(
     Ok(out)
 }
 
-/// Whether a run of word bytes is a number to the server: digits, with an exponent
-/// (`1e5`, `1e` before its sign), or a hex or bit literal (`0x1F`, `0b101`).
-fn is_number(run: &[u8]) -> bool {
-    let digits = run.iter().take_while(|b| b.is_ascii_digit()).count();
-    let rest = &run[digits..];
-    if digits == 0 {
-        return false;
-    }
-    match rest {
-        [] => true,
-        [b'e' | b'E', exp @ ..] => exp.iter().all(u8::is_ascii_digit),
-        [b'x', hex @ ..] if run.starts_with(b"0x") && !hex.is_empty() => {
-            hex.iter().all(u8::is_ascii_hexdigit)
+/// Where the number that starts at `s` (a digit) ends, as the server's lexer reads it, or
+/// `None` when the word there is a name (`9db`, `1e` with no digit after it, `0x1G`).
+fn number_end(t: &[u8], s: usize) -> Option<usize> {
+    let digits = |mut i: usize| {
+        while t.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
         }
-        [b'b', bits @ ..] if run.starts_with(b"0b") && !bits.is_empty() => {
-            bits.iter().all(|b| matches!(b, b'0' | b'1'))
+        i
+    };
+    let word_at = |i: usize| t.get(i).is_some_and(|b| is_word_byte(*b));
+    // 0x1F, 0b101: a hex or bit literal, when nothing of a name follows.
+    if let Some(&kind @ (b'x' | b'b')) = t.get(s + 1).filter(|_| t[s] == b'0') {
+        let mut i = s + 2;
+        while t.get(i).is_some_and(|b| {
+            if kind == b'x' {
+                b.is_ascii_hexdigit()
+            } else {
+                matches!(b, b'0' | b'1')
+            }
+        }) {
+            i += 1;
         }
-        _ => false,
+        return (i > s + 2 && !word_at(i)).then_some(i);
     }
+    // An exponent: e or E, a sign maybe, and digits.
+    let exponent = |i: usize| -> Option<usize> {
+        if !matches!(t.get(i), Some(b'e' | b'E')) {
+            return None;
+        }
+        let j = if matches!(t.get(i + 1), Some(b'+' | b'-')) {
+            i + 2
+        } else {
+            i + 1
+        };
+        let k = digits(j);
+        (k > j).then_some(k)
+    };
+    let mut i = digits(s);
+    if let Some(k) = exponent(i) {
+        return (!word_at(k)).then_some(k);
+    }
+    if word_at(i) {
+        return None;
+    }
+    if t.get(i) == Some(&b'.') {
+        i = digits(i + 1);
+        if let Some(k) = exponent(i) {
+            i = k;
+        }
+    }
+    Some(i)
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -427,7 +458,12 @@ mod tests {
     #[test]
     fn names_that_start_with_digits() {
         use Token::{Number, Punct, Word};
-        let t = tokens("9db.s9 1e5 0x1F 12.5 1a 0b2 db.1234", Lexing::PLAIN, 99).unwrap();
+        let t = tokens(
+            "9db.s9 1e5 0x1F 12.5 1a 0b2 db.1234 1.SELECT 1e.s 1e+5",
+            Lexing::PLAIN,
+            99,
+        )
+        .unwrap();
         assert_eq!(
             t,
             [
@@ -442,6 +478,12 @@ mod tests {
                 Word("db".into()),
                 Punct('.'),
                 Number("1234".into()),
+                Number("1.".into()),
+                Word("SELECT".into()),
+                Word("1e".into()),
+                Punct('.'),
+                Word("s".into()),
+                Number("1e+5".into()),
             ]
         );
     }

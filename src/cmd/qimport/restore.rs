@@ -73,8 +73,15 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     let before = crate::sql::script(before, Lexing::PLAIN).map_err(what)?;
     let after = crate::sql::script(after, Lexing::PLAIN).map_err(what)?;
     let judged = super::script::judge(&before, &after, &manifest)?;
-    let drops: Vec<String> = objects.iter().map(|o| drop_sql(o.kind, &o.name)).collect();
+    let drops: Vec<String> = objects
+        .iter()
+        .map(|o| drop_sql(o.kind, &db, &o.name))
+        .collect();
     let defaults = adopt_defaults(conn, &db, &manifest, cfg.quiet)?;
+    // Undone last (the undo runs its statements newest first): the defaults put back.
+    if let Some(before) = &defaults {
+        undo.object(before.clone());
+    }
     let mut created = Vec::new();
     let result = (|| {
         conn.query_drop("SET SESSION foreign_key_checks = 0")
@@ -96,20 +103,28 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         }
         // The routines and views came with settings of their own (sql_mode, time zone,
         // character set): back to the import's, in which the data was written.
-        for init in crate::conn::SESSION_INIT
-            .iter()
-            .chain(&[super::args::SESSION_SQL_MODE])
-        {
-            conn.query_drop(init).map_err(db_error)?;
-        }
+        own_settings(conn)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
-        make_after(conn, &after, &judged[before.len()..])?;
-        undo.disarmed(|| anyhow::Ok(total))
+        let disabled = make_after(conn, &after, &judged[before.len()..])?;
+        undo.disarmed(|| anyhow::Ok((total, disabled)))
     })();
     let _ = conn.query_drop("SET SESSION foreign_key_checks = 1");
     match result {
-        Ok(total) => {
+        Ok((total, disabled)) => {
+            // The restore stands: the events it made disabled come as the backup holds
+            // them (a scheduler may run one at once, which is what the backup asks).
+            enable_events(conn, &after, &disabled).with_context(|| {
+                format!(
+                    "{db} is restored from {}, but its events {} stay disabled",
+                    dir.display(),
+                    disabled
+                        .iter()
+                        .map(|(_, n)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })?;
             if !cfg.quiet {
                 let others = if objects.is_empty() {
                     String::new()
@@ -125,14 +140,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            let _ = conn.query_drop("ROLLBACK");
-            if super::undo::drop_on(conn, &drops, &[]).is_err() {
-                super::undo::drop_anew(&cfg.conn, &[], &drops, &[]);
-            }
-            super::undo::drop_tables(&cfg.conn, conn, &created);
-            if let Some(before) = defaults {
-                let _ = conn.query_drop(before);
-            }
+            take_back(&cfg, conn, &drops, &created, defaults.as_deref());
             Err(e.context(format!(
                 "restoring {} (nothing was restored)",
                 dir.display()
@@ -141,36 +149,85 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     }
 }
 
-/// Create the triggers and events. An event is made disabled first: a scheduled one
-/// would run at once, and what it did would stay if a later statement failed. Once every
-/// object stands, each such event is made again as the backup holds it (its settings
-/// before it): the text the server just took.
-fn make_after(conn: &mut Conn, after: &[(&str, Lexing)], judged: &[Stmt]) -> anyhow::Result<()> {
-    let mut again = Vec::new();
-    for (&(stmt, lexing), judged) in after.iter().zip(judged) {
-        let disabled = match judged {
+/// The import session's own settings (character set, time zone, sql_mode), whatever
+/// schema.sql set.
+fn own_settings(conn: &mut Conn) -> anyhow::Result<()> {
+    for init in crate::conn::SESSION_INIT
+        .iter()
+        .chain(&[super::args::SESSION_SQL_MODE])
+    {
+        conn.query_drop(init).map_err(db_error)?;
+    }
+    Ok(())
+}
+
+/// Take back a failed restore: drop what it made (`drops`, then `created`) and put the
+/// database's defaults back (`defaults`), under the session's own settings (the names are
+/// UTF-8, whatever character set schema.sql set).
+fn take_back(
+    cfg: &Config,
+    conn: &mut Conn,
+    drops: &[String],
+    created: &[TableName],
+    defaults: Option<&str>,
+) {
+    let _ = conn.query_drop("ROLLBACK");
+    let _ = own_settings(conn);
+    if super::undo::drop_on(conn, drops, &[]).is_err() {
+        super::undo::drop_anew(&cfg.conn, &[], drops, &[]);
+    }
+    super::undo::drop_tables(&cfg.conn, conn, created);
+    if let Some(before) = defaults {
+        let _ = conn.query_drop(before);
+    }
+}
+
+/// Create the triggers and events. An event the backup holds enabled is made disabled: a
+/// scheduler would run one due now, and what it did would stay if a later statement, or
+/// anything else of the restore, failed. Returns those events (by their index in `after`
+/// and name), for [`enable_events`] once the restore stands.
+fn make_after(
+    conn: &mut Conn,
+    after: &[(&str, Lexing)],
+    judged: &[Stmt],
+) -> anyhow::Result<Vec<(usize, String)>> {
+    let mut disabled = Vec::new();
+    for (i, (&(stmt, lexing), judged)) in after.iter().zip(judged).enumerate() {
+        let off = match judged {
             Stmt::Object(ObjectKind::Event, name) => {
                 super::send::event_disabled(stmt, lexing).map(|d| (d, name))
             }
             _ => None,
         };
-        let sent = disabled.as_ref().map_or(stmt, |(d, _)| d.as_str());
+        let sent = off.as_ref().map_or(stmt, |(d, _)| d.as_str());
         super::send::run_one(conn, sent, lexing)
             .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
-        match (judged, disabled) {
-            (Stmt::Setting, _) => again.push((stmt, lexing, None)),
-            (_, Some((_, name))) => again.push((stmt, lexing, Some(name))),
-            _ => {}
+        if let Some((_, name)) = off {
+            disabled.push((i, name.clone()));
         }
     }
-    if again.iter().all(|(_, _, event)| event.is_none()) {
+    Ok(disabled)
+}
+
+/// Make each event that [`make_after`] made disabled again as the backup holds it: under
+/// the settings the after-data part made before it, from the session's own.
+fn enable_events(
+    conn: &mut Conn,
+    after: &[(&str, Lexing)],
+    disabled: &[(usize, String)],
+) -> anyhow::Result<()> {
+    let Some(&(last, _)) = disabled.last() else {
         return Ok(());
-    }
-    for (stmt, lexing, event) in again {
-        if let Some(name) = event {
+    };
+    own_settings(conn)?;
+    for (i, &(stmt, lexing)) in after.iter().enumerate().take(last + 1) {
+        let event = disabled.iter().find(|(at, _)| *at == i);
+        if let Some((_, name)) = event {
             // (An event due in the past that does not persist is gone already.)
             conn.query_drop(format!("DROP EVENT IF EXISTS {}", quote_ident(name)))
                 .map_err(db_error)?;
+        } else if !matches!(super::script::classify(stmt, lexing), Ok(Stmt::Setting)) {
+            continue;
         }
         super::send::run_one(conn, stmt, lexing)
             .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
@@ -330,8 +387,15 @@ pub(super) fn first_line(stmt: &str) -> &str {
 }
 
 /// The statement that drops a view, routine, trigger, event or sequence of the backup.
-fn drop_sql(kind: ObjectKind, name: &str) -> String {
-    format!("DROP {} IF EXISTS {}", kind.word(), quote_ident(name))
+/// The drop of an object a restore made, in its database: `DROP FUNCTION f` without it
+/// would drop a library function (a UDF) of that name, server-wide.
+fn drop_sql(kind: ObjectKind, db: &str, name: &str) -> String {
+    format!(
+        "DROP {} IF EXISTS {}.{}",
+        kind.word(),
+        quote_ident(db),
+        quote_ident(name)
+    )
 }
 
 fn check_sha256(path: &Path, want: &str) -> anyhow::Result<()> {
@@ -495,4 +559,19 @@ fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
         reader,
         stream: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // See: #23 (hostile review, round 5): a drop names its database (unqualified, DROP
+    // FUNCTION drops a library function of that name, server-wide).
+    #[test]
+    fn drops_name_their_database() {
+        assert_eq!(
+            drop_sql(ObjectKind::Function, "d`b", "f"),
+            "DROP FUNCTION IF EXISTS `d``b`.`f`"
+        );
+    }
 }

@@ -44,9 +44,10 @@ const SETTINGS: &[&str] = &[
     "names",
 ];
 
-/// Client character sets in which every byte below 128 is that ASCII character, so that
-/// quotes and backslashes are where the reading of `schema.sql` sees them.
-const ASCII_SAFE: &[&str] = &["utf8mb4", "utf8mb3", "utf8", "latin1", "ascii", "binary"];
+/// The client character sets a restore takes: schema.sql is UTF-8, read as such (in GBK
+/// or Big5 a `\` can be half of a letter; in latin1 the names qtools itself sends, such
+/// as those of the drops that undo a failed restore, would be other names).
+const CLIENT_CHARSETS: &[&str] = &["utf8mb4", "utf8mb3", "utf8"];
 
 /// Judge every statement of a backup's schema (in order, each with the lexing it is read
 /// under), before any runs: what comes before the data and what comes after it. Triggers
@@ -341,7 +342,8 @@ fn setting(toks: &[Token]) -> Result<Stmt, String> {
         Token::Str(v) | Token::Word(v) => Some(v.as_str()),
         _ => None,
     });
-    if client && !charset.is_some_and(|c| ASCII_SAFE.iter().any(|a| a.eq_ignore_ascii_case(c))) {
+    if client && !charset.is_some_and(|c| CLIENT_CHARSETS.iter().any(|a| a.eq_ignore_ascii_case(c)))
+    {
         return Err("a client character set a restore does not read SQL in".into());
     }
     Ok(Stmt::Setting)
@@ -540,6 +542,7 @@ mod tests {
             "SET NAMES gbk",
             "SET NAMES 'big5'",
             "SET character_set_client = sjis",
+            "SET NAMES latin1",
             "SET @x = 1",
             "CREATE TABLE other.t (a int)",
             "CREATE TABLE t LIKE other.t",
@@ -582,6 +585,10 @@ mod tests {
             "CREATE SEQUENCE s ENGINE=InnoDB DATA DIRECTORY='/tmp'",
             "CREATE SEQUENCE s ENGINE=FEDERATED CONNECTION='mysql://root@127.0.0.1/victim/vs'",
             "CREATE SEQUENCE s (`next_not_cached_value` bigint)",
+            // See: #23 (hostile review, round 5).
+            "CREATE TABLE t (a int) ENGINE=InnoDB AVG_ROW_LENGTH=1.SELECT f() a",
+            "CREATE TABLE t (a bigint DEFAULT nextval(1e.s))",
+            "CREATE TABLE m (x int) ENGINE=MRG_MyISAM UNION=(1e.secret)",
             "DO SETVAL(`s`, 1, 0, 0), SETVAL(`other`.`vs`, 1000000, 0, 0)",
             "DO SETVAL(`s`, 5, 0, 0), f()",
             "DO SETVAL(`other`.`s`, 5, 0, 0)",

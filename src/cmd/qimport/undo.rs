@@ -26,7 +26,8 @@ struct State {
     armed: bool,
     sessions: Vec<u32>,
     tables: Vec<TableName>,
-    /// `DROP ... IF EXISTS` of the views, routines and events a restore made.
+    /// What undoes the rest of a restore: the `DROP ... IF EXISTS` of the views, routines
+    /// and events it made, the database's defaults put back; run newest first.
     objects: Vec<String>,
 }
 
@@ -99,10 +100,14 @@ impl Undo {
             return;
         }
         if !quiet {
-            eprintln!(
-                "qimport: interrupted: rolling back and dropping {} \
-                 (interrupt again to leave that to the next import)",
+            let what = if st.tables.is_empty() {
+                "the objects it made".to_owned()
+            } else {
                 listed(&st.tables)
+            };
+            eprintln!(
+                "qimport: interrupted: rolling back and dropping {what} \
+                 (interrupt again to leave that to the next import)"
             );
         }
         drop_anew(cfg, &st.sessions, &st.objects, &st.tables);
