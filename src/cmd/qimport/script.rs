@@ -110,6 +110,11 @@ pub(super) fn judge(
 /// matters: a statement is judged by what the server will read in it, so no executable
 /// comment is taken anywhere (the server reads its content or not, by its version).
 pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
+    // No control character but tabs and line ends (the server's reading of a NUL or a
+    // lone control byte is no business of a backup's).
+    if stmt.bytes().any(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r')) {
+        return Err("a control character in the statement".into());
+    }
     let toks = crate::sql::tokens(stmt, lexing, usize::MAX).map_err(|e| e.to_string())?;
     if toks.contains(&Token::Versioned) {
         return Err("an executable comment (/*! ... */), which the server reads as code or not by its version".into());
@@ -587,6 +592,8 @@ mod tests {
             "CREATE SEQUENCE s (`next_not_cached_value` bigint)",
             // See: #23 (hostile review, round 5).
             "CREATE TABLE t (a int) ENGINE=InnoDB AVG_ROW_LENGTH=1.SELECT f() a",
+            "CREATE TABLE t (a int)\0 SELECT 1",
+            "CREATE TABLE t (a int) -\x0b- x",
             "CREATE TABLE t (a bigint DEFAULT nextval(1e.s))",
             "CREATE TABLE m (x int) ENGINE=MRG_MyISAM UNION=(1e.secret)",
             "DO SETVAL(`s`, 1, 0, 0), SETVAL(`other`.`vs`, 1000000, 0, 0)",
