@@ -609,6 +609,17 @@ fn a_tampered_backup_refers_only_to_itself() {
             "a setting a backup does not make",
             None,
         ),
+        // Round 6: `user@ ` makes the server read the next word as the kind.
+        (
+            "CREATE DEFINER=root@ TRIGGER VIEW BEFORE INSERT ON accounts FOR EACH ROW SET @x = 1;\n".to_owned(),
+            "a DEFINER other than user@host",
+            Some(("view", "BEFORE")),
+        ),
+        (
+            "SET SESSION sql_mode = 'MSSQL';\n".to_owned(),
+            "a sql_mode this restore does not read SQL in (MSSQL)",
+            None,
+        ),
         (
             "CREATE TABLE t2 (a bigint DEFAULT nextval(`userseq`));\n".to_owned(),
             "a default drawing from userseq, a sequence the backup does not hold",

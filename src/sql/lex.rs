@@ -256,6 +256,19 @@ pub fn spanned(
                 }
             }
             Lexeme::Code(c) if c.is_ascii_whitespace() => continue,
+            // `.5`: a number, unless the dot joins a name to the one before it (`t.5x`,
+            // right after a name or a quoted one, is the name `5x` of t).
+            Lexeme::Code(b'.')
+                if text.get(start + 1).is_some_and(u8::is_ascii_digit)
+                    && !(start > 0
+                        && (is_word_byte(text[start - 1])
+                            || matches!(text[start - 1], b'`' | b'"'))) =>
+            {
+                let end = real_end(text, start + 1);
+                scan.pos = end;
+                out.push((Token::Number(sql[start..end].to_owned()), start..end));
+                continue;
+            }
             Lexeme::Code(c) if c.is_ascii_digit() || is_word_byte(c) => {
                 // A number where the server reads one (`12`, `12.5`, `1.`, `1e5`, `1e+5`,
                 // `0x1F`), and only as far as it does (`1.SELECT` is `1.` and a word);
@@ -295,8 +308,13 @@ pub fn spanned(
     Ok(out)
 }
 
-/// Where the number that starts at `s` (a digit) ends, as the server's lexer reads it, or
-/// `None` when the word there is a name (`9db`, `1e` with no digit after it, `0x1G`).
+/// Where the number that starts at `s` (a digit) ends, as MariaDB's lexer reads it
+/// (`MY_LEX_NUMBER_IDENT`, sql_lex.cc), or `None` when the word there is a name:
+/// - `0x1F`, `0b101`: a hex or bit literal when no name character follows, else a name;
+/// - digits then `e`/`E`, a sign maybe, and a digit: a float, ending where its exponent's
+///   digits end, whatever follows (`1e1SELECT` is `1e1` and `SELECT`);
+/// - digits then another name character: a name (`9db`, `1e` with no digit after it);
+/// - digits, then maybe `.` and a decimal part (see [`real_end`]).
 fn number_end(t: &[u8], s: usize) -> Option<usize> {
     let digits = |mut i: usize| {
         while t.get(i).is_some_and(u8::is_ascii_digit) {
@@ -305,7 +323,6 @@ fn number_end(t: &[u8], s: usize) -> Option<usize> {
         i
     };
     let word_at = |i: usize| t.get(i).is_some_and(|b| is_word_byte(*b));
-    // 0x1F, 0b101: a hex or bit literal, when nothing of a name follows.
     if let Some(&kind @ (b'x' | b'b')) = t.get(s + 1).filter(|_| t[s] == b'0') {
         let mut i = s + 2;
         while t.get(i).is_some_and(|b| {
@@ -319,33 +336,46 @@ fn number_end(t: &[u8], s: usize) -> Option<usize> {
         }
         return (i > s + 2 && !word_at(i)).then_some(i);
     }
-    // An exponent: e or E, a sign maybe, and digits.
-    let exponent = |i: usize| -> Option<usize> {
-        if !matches!(t.get(i), Some(b'e' | b'E')) {
-            return None;
-        }
+    let i = digits(s);
+    if !word_at(i) {
+        return Some(if t.get(i) == Some(&b'.') {
+            real_end(t, i + 1)
+        } else {
+            i
+        });
+    }
+    if matches!(t[i], b'e' | b'E') {
         let j = if matches!(t.get(i + 1), Some(b'+' | b'-')) {
             i + 2
         } else {
             i + 1
         };
-        let k = digits(j);
-        (k > j).then_some(k)
-    };
-    let mut i = digits(s);
-    if let Some(k) = exponent(i) {
-        return (!word_at(k)).then_some(k);
-    }
-    if word_at(i) {
-        return None;
-    }
-    if t.get(i) == Some(&b'.') {
-        i = digits(i + 1);
-        if let Some(k) = exponent(i) {
-            i = k;
+        if t.get(j).is_some_and(u8::is_ascii_digit) {
+            return Some(digits(j));
         }
     }
-    Some(i)
+    None
+}
+
+/// Where a number ends whose decimal part starts at `i` (after its `.`): digits, then an
+/// exponent when `e`/`E` (a sign maybe) and a digit follow (`MY_LEX_REAL`).
+fn real_end(t: &[u8], mut i: usize) -> usize {
+    while t.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(t.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if t.get(j).is_some_and(u8::is_ascii_digit) {
+            while t.get(j).is_some_and(u8::is_ascii_digit) {
+                j += 1;
+            }
+            return j;
+        }
+    }
+    i
 }
 
 fn is_word_byte(b: u8) -> bool {
@@ -459,7 +489,7 @@ mod tests {
     fn names_that_start_with_digits() {
         use Token::{Number, Punct, Word};
         let t = tokens(
-            "9db.s9 1e5 0x1F 12.5 1a 0b2 db.1234 1.SELECT 1e.s 1e+5",
+            "9db.s9 1e5 0x1F 12.5 1a 0b2 db.1234 1.SELECT 1e.s 1e+5 1e1SELECT (.5SELECT) 1.5e2x",
             Lexing::PLAIN,
             99,
         )
@@ -484,6 +514,14 @@ mod tests {
                 Punct('.'),
                 Word("s".into()),
                 Number("1e+5".into()),
+                Number("1e1".into()),
+                Word("SELECT".into()),
+                Punct('('),
+                Number(".5".into()),
+                Word("SELECT".into()),
+                Punct(')'),
+                Number("1.5e2".into()),
+                Word("x".into()),
             ]
         );
     }

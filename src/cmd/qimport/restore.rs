@@ -89,22 +89,20 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         for d in &drops {
             undo.object(d.clone());
         }
-        for ((stmt, lexing), judged) in before.iter().zip(&judged) {
-            super::send::run_one(conn, stmt, *lexing)
-                .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
-            if let Stmt::Table(table) = judged {
-                let t = TableName {
-                    database: Some(db.clone()),
-                    table: table.clone(),
-                };
-                undo.table(&t);
-                created.push(t);
-            }
-        }
-        // The routines and views came with settings of their own (sql_mode, time zone,
-        // character set): back to the import's, in which the data was written.
+        // The tables and sequences first; routines and views once the data is in, so
+        // that nothing the backup defines can run while its tables are made and loaded.
+        make_tables(conn, &db, &before, &judged, undo, &mut created)?;
+        // The objects came with settings of their own (sql_mode, time zone, character
+        // set): back to the import's, in which the data was written.
         own_settings(conn)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
+        own_settings(conn)?;
+        for ((stmt, lexing), judged) in before.iter().zip(&judged) {
+            if runs_after_the_data(judged) || matches!(judged, Stmt::Setting) {
+                super::send::run_one(conn, stmt, *lexing)
+                    .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
+            }
+        }
         // Triggers and events, once the data is in; a failure still undoes everything.
         let disabled = make_after(conn, &after, &judged[before.len()..])?;
         undo.disarmed(|| anyhow::Ok((total, disabled)))
@@ -147,6 +145,54 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             )))
         }
     }
+}
+
+/// Make the tables and sequences of the part before the data (its settings with them),
+/// each table registered for the undo as it is made, and checked to hold no row.
+fn make_tables(
+    conn: &mut Conn,
+    db: &str,
+    before: &[(&str, Lexing)],
+    judged: &[Stmt],
+    undo: &Undo,
+    created: &mut Vec<TableName>,
+) -> anyhow::Result<()> {
+    for ((stmt, lexing), judged) in before.iter().zip(judged) {
+        if runs_after_the_data(judged) {
+            continue;
+        }
+        super::send::run_one(conn, stmt, *lexing)
+            .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
+        if let Stmt::Table(table) = judged {
+            let t = TableName {
+                database: Some(db.to_owned()),
+                table: table.clone(),
+            };
+            undo.table(&t);
+            created.push(t.clone());
+            // A definition makes no rows (a CREATE ... SELECT would have). (A MERGE table
+            // whose tables are not made yet cannot be read: it holds none either.)
+            let rows: Result<Option<u8>, _> =
+                conn.query_first(format!("SELECT 1 FROM {} LIMIT 1", t.quoted()));
+            if matches!(rows, Ok(Some(_))) {
+                bail!("schema.sql: the CREATE TABLE of {table} made rows: it is no table definition (the backup is damaged)");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a statement of the part before the data runs once the data is in: a stored
+/// routine or a view (no table's definition needs one; made after the load, nothing a
+/// backup defines can run while its tables are made and loaded).
+fn runs_after_the_data(judged: &Stmt) -> bool {
+    matches!(
+        judged,
+        Stmt::Object(
+            ObjectKind::Function | ObjectKind::Procedure | ObjectKind::View,
+            _
+        )
+    )
 }
 
 /// The import session's own settings (character set, time zone, sql_mode), whatever

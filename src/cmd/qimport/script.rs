@@ -112,17 +112,21 @@ pub(super) fn judge(
 pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
     // No control character but tabs and line ends (the server's reading of a NUL or a
     // lone control byte is no business of a backup's).
-    if stmt.bytes().any(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r')) {
+    if stmt
+        .bytes()
+        .any(|b| b.is_ascii_control() && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
         return Err("a control character in the statement".into());
     }
-    let toks = crate::sql::tokens(stmt, lexing, usize::MAX).map_err(|e| e.to_string())?;
+    let spans = crate::sql::spanned(stmt, lexing, usize::MAX).map_err(|e| e.to_string())?;
+    let toks: Vec<Token> = spans.iter().map(|(t, _)| t.clone()).collect();
     if toks.contains(&Token::Versioned) {
         return Err("an executable comment (/*! ... */), which the server reads as code or not by its version".into());
     }
     match toks.first() {
         Some(w) if w.is("SET") => setting(&toks),
         Some(w) if w.is("DO") => sequence_state(&toks).map(Stmt::SequenceState),
-        Some(w) if w.is("CREATE") => create(&toks).map(|(stmt, _)| stmt),
+        Some(w) if w.is("CREATE") => create(&spans).map(|(stmt, _)| stmt),
         _ => Err("not a statement a backup holds".into()),
     }
 }
@@ -132,11 +136,11 @@ pub(super) fn classify(stmt: &str, lexing: Lexing) -> Result<Stmt, String> {
 /// backup creates (a trigger on a table of the target's own would fire on its rows; a
 /// default drawing from a sequence not the backup's would move it as the data loads).
 pub(super) fn needs(stmt: &str, lexing: Lexing) -> Result<Vec<Need>, String> {
-    let toks = crate::sql::tokens(stmt, lexing, usize::MAX).map_err(|e| e.to_string())?;
-    if !toks.first().is_some_and(|t| t.is("CREATE")) {
+    let spans = crate::sql::spanned(stmt, lexing, usize::MAX).map_err(|e| e.to_string())?;
+    if !spans.first().is_some_and(|(t, _)| t.is("CREATE")) {
         return Ok(Vec::new());
     }
-    create(&toks).map(|(_, needs)| needs)
+    create(&spans).map(|(_, needs)| needs)
 }
 
 /// What a statement of the backup refers to that the backup must create too.
@@ -159,27 +163,38 @@ fn unqualified(toks: &[Token], i: usize) -> Result<String, String> {
 }
 
 /// `DEFINER = user@host`, `DEFINER = role` or `DEFINER = CURRENT_USER[()]` at `i`:
-/// where it ends.
-fn definer_end(toks: &[Token], i: usize) -> Result<usize, String> {
+/// where it ends. The account's parts stand against the `@`, as SHOW CREATE writes them:
+/// after `user@ ` (a space) the server reads an empty host and takes what follows as the
+/// next word of the statement.
+fn definer_end(spans: &[(Token, std::ops::Range<usize>)], i: usize) -> Result<usize, String> {
     let bad = || "a DEFINER other than user@host, a role or CURRENT_USER".to_owned();
-    if toks.get(i + 1) != Some(&Token::Punct('=')) {
+    let tok = |j: usize| spans.get(j).map(|(t, _)| t);
+    if tok(i + 1) != Some(&Token::Punct('=')) {
         return Err(bad());
     }
     let account =
         |t: Option<&Token>| matches!(t, Some(Token::Word(_) | Token::Quoted(_) | Token::Str(_)));
-    match (toks.get(i + 2), toks.get(i + 3), toks.get(i + 4)) {
+    let joined = |a: usize, b: usize| matches!((spans.get(a), spans.get(b)), (Some((_, x)), Some((_, y))) if x.end == y.start);
+    match (tok(i + 2), tok(i + 3), tok(i + 4)) {
         (Some(u), Some(Token::Punct('(')), Some(Token::Punct(')'))) if u.is("CURRENT_USER") => {
             Ok(i + 5)
         }
         (Some(u), _, _) if u.is("CURRENT_USER") => Ok(i + 3),
-        (u, Some(Token::Punct('@')), h) if account(u) && account(h) => Ok(i + 5),
+        (u, Some(Token::Punct('@')), h)
+            if account(u) && account(h) && joined(i + 2, i + 3) && joined(i + 3, i + 4) =>
+        {
+            Ok(i + 5)
+        }
+        (_, Some(Token::Punct('@')), _) => Err(bad()),
         (u, _, _) if account(u) => Ok(i + 3),
         _ => Err(bad()),
     }
 }
 
 /// A CREATE as SHOW CREATE writes it, and what it needs of the backup.
-fn create(toks: &[Token]) -> Result<(Stmt, Vec<Need>), String> {
+fn create(spans: &[(Token, std::ops::Range<usize>)]) -> Result<(Stmt, Vec<Need>), String> {
+    let toks: Vec<Token> = spans.iter().map(|(t, _)| t.clone()).collect();
+    let toks = toks.as_slice();
     let at = |i: usize| toks.get(i);
     let word = |i: usize, w: &str| at(i).is_some_and(|t| t.is(w));
     let mut i = 1;
@@ -189,7 +204,7 @@ fn create(toks: &[Token]) -> Result<(Stmt, Vec<Need>), String> {
         i += 3;
     }
     if word(i, "DEFINER") {
-        i = definer_end(toks, i)?;
+        i = definer_end(spans, i)?;
     }
     if word(i, "SQL") && word(i + 1, "SECURITY") {
         i += 3;
@@ -339,8 +354,17 @@ fn setting(toks: &[Token]) -> Result<Stmt, String> {
     // is the server's own), a client character set only one in which a byte
     // below 128 is always that ASCII character (in GBK or Big5 a `\` can be the
     // second byte of a letter, and the quote after it end a string).
-    if var.eq_ignore_ascii_case("sql_mode") && !matches!(at(value), Some(Token::Str(_))) {
-        return Err("a sql_mode that is not a string of mode names".into());
+    if var.eq_ignore_ascii_case("sql_mode") {
+        let Some(Token::Str(mode)) = at(value) else {
+            return Err("a sql_mode that is not a string of mode names".into());
+        };
+        // MSSQL makes `[a'b]` a name, which this reading does not follow.
+        if mode
+            .split(',')
+            .any(|m| m.trim().eq_ignore_ascii_case("MSSQL"))
+        {
+            return Err("a sql_mode this restore does not read SQL in (MSSQL)".into());
+        }
     }
     let client = names || var.eq_ignore_ascii_case("character_set_client");
     let charset = at(value).and_then(|t| match t {
@@ -587,6 +611,15 @@ mod tests {
             "SET SESSION `sql_mode` = 'NO_BACKSLASH_ESCAPES'",
             "CREATE VIEW v AS SELECT /*!99999 1 */ 2",
             "CREATE EVENT e DO SELECT 1",
+            // See: #23 (hostile review, round 6).
+            "CREATE TABLE t (a int) ENGINE=InnoDB AVG_ROW_LENGTH=1e1SELECT 100 a",
+            "CREATE TABLE t (a int) ENGINE=InnoDB AVG_ROW_LENGTH=.5SELECT 100 a",
+            "CREATE TABLE t (a int) ENGINE=InnoDB AVG_ROW_LENGTH=1e+1SELECT 100 a",
+            "SET SESSION sql_mode = 'MSSQL'",
+            "SET SESSION sql_mode = 'ANSI_QUOTES,mssql'",
+            "CREATE DEFINER=app@ TRIGGER VIEW BEFORE INSERT ON orders FOR EACH ROW SET @a = 1",
+            "CREATE DEFINER=app@ EVENT VIEW ON SCHEDULE EVERY 1 SECOND DO SELECT 1",
+            "CREATE DEFINER=app @h VIEW v AS SELECT 1",
             "CREATE SEQUENCE s ENGINE=InnoDB DATA DIRECTORY='/tmp'",
             "CREATE SEQUENCE s ENGINE=FEDERATED CONNECTION='mysql://root@127.0.0.1/victim/vs'",
             "CREATE SEQUENCE s (`next_not_cached_value` bigint)",
