@@ -104,6 +104,9 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             }
         }
         // Triggers and events, once the data is in; a failure still undoes everything.
+        // The part after the data was read from the session's own settings: from them
+        // it runs (the routines' settings are not the triggers').
+        own_settings(conn)?;
         let disabled = make_after(conn, &after, &judged[before.len()..])?;
         undo.disarmed(|| anyhow::Ok((total, disabled)))
     })();
@@ -224,7 +227,15 @@ fn take_back(
     }
     super::undo::drop_tables(&cfg.conn, conn, created);
     if let Some(before) = defaults {
-        let _ = conn.query_drop(before);
+        // On a new connection when this one is lost (the error may be that).
+        if conn.query_drop(before).is_err() {
+            match cfg.conn.connect(&[]) {
+                Ok(mut c) => {
+                    let _ = c.query_drop(before);
+                }
+                Err(e) => eprintln!("qimport: could not put the database's defaults back: {e:#}"),
+            }
+        }
     }
 }
 

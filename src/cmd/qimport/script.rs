@@ -263,6 +263,21 @@ fn create(spans: &[(Token, std::ops::Range<usize>)]) -> Result<(Stmt, Vec<Need>)
         ObjectKind::Event if !(word(n + 1, "ON") && word(n + 2, "SCHEDULE")) => {
             return Err("an event not as SHOW CREATE EVENT writes it".into());
         }
+        // Its schedule as SHOW CREATE EVENT writes it: times and numbers, no expression
+        // (the server evaluates one as the event is made: LOAD_FILE would run).
+        ObjectKind::Event => {
+            let body = (n + 3..toks.len())
+                .find(|&j| word(j, "DO"))
+                .unwrap_or(toks.len());
+            if toks[n + 3..body]
+                .iter()
+                .any(|t| matches!(t, Token::Punct('(' | '@')))
+            {
+                return Err(
+                    "an event whose schedule is an expression, not times and numbers".into(),
+                );
+            }
+        }
         // `start with 1 minvalue 1 ... nocycle ENGINE=InnoDB [COMMENT='...']`: words and
         // numbers only (no files elsewhere, no connection, no name of another table).
         ObjectKind::Sequence => {
@@ -349,6 +364,20 @@ fn setting(toks: &[Token]) -> Result<Stmt, String> {
     {
         return Err("a setting a backup does not make".into());
     }
+    // A value as qexport writes one: a word, a number, or a string of names, offsets and
+    // list commas (no quote or backslash the server could read otherwise).
+    let simple = |v: &str| {
+        v.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b',' | b':' | b'+' | b'-' | b'/')
+        })
+    };
+    let value_text = match at(value) {
+        Some(Token::Str(v) | Token::Word(v) | Token::Number(v)) => v.as_str(),
+        _ => "",
+    };
+    if !simple(value_text) {
+        return Err("a setting's value that is not a plain word, number or list of names".into());
+    }
     // What decides how the server reads the statements after it is read here
     // too: a sql_mode only as a string of names (not a number, not DEFAULT, which
     // is the server's own), a client character set only one in which a byte
@@ -378,6 +407,23 @@ fn setting(toks: &[Token]) -> Result<Stmt, String> {
     Ok(Stmt::Setting)
 }
 
+/// Built-in functions that act or read beyond a statement's own table: never in a
+/// backup's definitions (the server evaluates some where a definition has an expression:
+/// a partition's INTERVAL, an event's schedule).
+const SIDE_EFFECTS: &[&str] = &[
+    "LOAD_FILE",
+    "GET_LOCK",
+    "RELEASE_LOCK",
+    "RELEASE_ALL_LOCKS",
+    "IS_FREE_LOCK",
+    "IS_USED_LOCK",
+    "SLEEP",
+    "BENCHMARK",
+    "MASTER_POS_WAIT",
+    "MASTER_GTID_WAIT",
+    "SOURCE_POS_WAIT",
+];
+
 /// What follows a table's name in a `CREATE TABLE` of a backup: its definition, as SHOW
 /// CREATE TABLE writes it, referring to no other database but through a foreign key. Not
 /// a copy of another table (`LIKE`, `SELECT`), not a MERGE table over another database's
@@ -401,6 +447,26 @@ fn table_definition(toks: &[Token]) -> Result<Vec<String>, String> {
                 || (t.is("VALUES") && !(word(i + 1, "LESS") || word(i + 1, "IN"))) =>
             {
                 return Err("a table made from a query or another table, not a definition".into());
+            }
+            // SHOW CREATE writes an interval as a number (`PARTITION BY SYSTEM_TIME
+            // INTERVAL 1 DAY`): an expression there runs as the table is made.
+            t if depth == 0
+                && t.is("INTERVAL")
+                && !matches!(toks.get(i + 1), Some(Token::Number(_))) =>
+            {
+                return Err(
+                    "an INTERVAL that is not a number (an expression runs as the table is made)"
+                        .into(),
+                );
+            }
+            // Functions that act or read beyond the table, wherever the server would take
+            // them.
+            t if SIDE_EFFECTS.iter().any(|w| t.is(w))
+                && toks.get(i + 1) == Some(&Token::Punct('(')) =>
+            {
+                return Err(format!(
+                    "{t:?} in a table definition (it acts or reads beyond the table)"
+                ));
             }
             // The files of a table stay in the server's datadir.
             t if t.is("DIRECTORY") => {
@@ -539,6 +605,14 @@ mod tests {
                 Stmt::Object(ObjectKind::Sequence, "s".into()),
             ),
             (
+                "CREATE TABLE `h` (\n  `id` int(11) NOT NULL,\n  `d` date DEFAULT NULL,\n  `e` date GENERATED ALWAYS AS (`d` + interval `id` day) VIRTUAL\n) ENGINE=InnoDB WITH SYSTEM VERSIONING\n PARTITION BY SYSTEM_TIME INTERVAL 1 DAY STARTS TIMESTAMP'2026-01-01 00:00:00' AUTO PARTITIONS 2",
+                Stmt::Table("h".into()),
+            ),
+            (
+                "CREATE DEFINER=`root`@`%` EVENT `e` ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01 00:00:00' ON COMPLETION NOT PRESERVE ENABLE DO INSERT INTO t VALUES (NOW())",
+                Stmt::Object(ObjectKind::Event, "e".into()),
+            ),
+            (
                 "CREATE SEQUENCE `s` start with -5 minvalue -9223372036854775807 maxvalue 5 increment by -1 cache 1000 nocycle ENGINE=InnoDB COMMENT='a=b'",
                 Stmt::Object(ObjectKind::Sequence, "s".into()),
             ),
@@ -611,6 +685,12 @@ mod tests {
             "SET SESSION `sql_mode` = 'NO_BACKSLASH_ESCAPES'",
             "CREATE VIEW v AS SELECT /*!99999 1 */ 2",
             "CREATE EVENT e DO SELECT 1",
+            // See: #23 (hostile review, round 7).
+            "SET foreign_key_checks = 'x\\' IS NULL, GLOBAL init_connect = \"x\" #'",
+            "CREATE TABLE t (id int) WITH SYSTEM VERSIONING PARTITION BY SYSTEM_TIME INTERVAL (CONV(HEX(SUBSTR(LOAD_FILE('/etc/passwd'),1,3)),16,10)) SECOND PARTITIONS 3",
+            "CREATE TABLE t (id int DEFAULT (SLEEP(1)))",
+            "CREATE DEFINER=app@'%' EVENT leak ON SCHEDULE EVERY 1 DAY STARTS '2030-01-01' + INTERVAL CONV(HEX(SUBSTR(LOAD_FILE('/etc/passwd'),1,3)),16,10) SECOND DISABLE DO SELECT 1",
+            "CREATE EVENT e ON SCHEDULE EVERY @x DAY DO SELECT 1",
             // See: #23 (hostile review, round 6).
             "CREATE TABLE t (a int) ENGINE=InnoDB AVG_ROW_LENGTH=1e1SELECT 100 a",
             "CREATE TABLE t (a int) ENGINE=InnoDB AVG_ROW_LENGTH=.5SELECT 100 a",
