@@ -722,3 +722,52 @@ fn the_files_of_a_backup_are_its_own() {
     let tables: Vec<String> = target.query("SHOW TABLES");
     assert!(tables.is_empty(), "{tables:?}");
 }
+
+// See: #23 (hostile review, round 8): making a view evaluates some of its expressions
+// (`LIKE ... ESCAPE f()`); the backup's functions are stand-ins while the views are made,
+// so none of its code runs then, and come back whole once every view stands.
+#[test]
+fn a_view_made_in_a_restore_calls_no_code_of_the_backup() {
+    let wd = Workdir::new("restore_view_calls");
+    let db = TestDb::new("restore_view_calls");
+    let victim = TestDb::new("restore_view_calls_victim");
+    victim.exec("CREATE TABLE log (msg VARCHAR(100));");
+    db.exec(
+        "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);
+         CREATE FUNCTION f() RETURNS CHAR(1) DETERMINISTIC RETURN '!';
+         CREATE VIEW v AS SELECT ('a' LIKE 'b' ESCAPE f()) AS y, id FROM t;",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let bk = wd.path().join("bk");
+    let fresh = copy(&bk, "t1");
+    let v = &victim.name;
+    tamper(&fresh, |s| {
+        let body = format!(
+            "BEGIN INSERT INTO `{v}`.log VALUES ('ran during the restore'); RETURN '!'; END"
+        );
+        let at = s.find("RETURN '!'").unwrap_or_else(|| panic!("{s}"));
+        format!("{}{body}{}", &s[..at], &s[at + "RETURN '!'".len()..])
+    });
+    // The restore then fails, after the views: a trigger names a column t lacks.
+    tamper(&fresh, |s| {
+        format!(
+            "{s}\n-- qexport: created after the data\nDELIMITER ;;\n\
+             CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.nosuch = 1;;\nDELIMITER ;\n"
+        )
+    });
+    list_object(&fresh, "trigger", "tr");
+    let target = TestDb::new("restore_view_calls_r");
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "t1"])
+        .fails(2)
+        .stderr_has(&["nothing was restored"]);
+    assert_eq!(victim.count("log"), 0);
+    // The honest backup: the view works, with the function itself.
+    wd.cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .ok();
+    let got: Vec<(i64, String)> = target.query("SELECT y, f() FROM v");
+    assert_eq!(got, [(0, "!".to_owned())]);
+}

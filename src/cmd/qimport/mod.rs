@@ -27,6 +27,7 @@ mod relations;
 mod restore;
 mod script;
 mod send;
+mod stubs;
 mod table;
 mod undo;
 pub mod validate;

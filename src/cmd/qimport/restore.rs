@@ -72,7 +72,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     // the data), and is read under the modes it sets itself.
     let before = crate::sql::script(before, Lexing::PLAIN).map_err(what)?;
     let after = crate::sql::script(after, Lexing::PLAIN).map_err(what)?;
-    let judged = super::script::judge(&before, &after, &manifest)?;
+    let judged = super::script::judge(&before, &after, &manifest, &db)?;
     let drops: Vec<String> = objects
         .iter()
         .map(|o| drop_sql(o.kind, &db, &o.name))
@@ -96,13 +96,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         // set): back to the import's, in which the data was written.
         own_settings(conn)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
-        own_settings(conn)?;
-        for ((stmt, lexing), judged) in before.iter().zip(&judged) {
-            if runs_after_the_data(judged) || matches!(judged, Stmt::Setting) {
-                super::send::run_one(conn, stmt, *lexing)
-                    .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
-            }
-        }
+        super::stubs::make(conn, &db, &before, &judged, &own_settings)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
         // The part after the data was read from the session's own settings: from them
         // it runs (the routines' settings are not the triggers').

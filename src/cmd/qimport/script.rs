@@ -57,6 +57,7 @@ pub(super) fn judge(
     before: &[(&str, Lexing)],
     after: &[(&str, Lexing)],
     manifest: &Manifest,
+    target: &str,
 ) -> anyhow::Result<Vec<Stmt>> {
     let refused = |s: &str, why: String| {
         anyhow::anyhow!(
@@ -76,6 +77,7 @@ pub(super) fn judge(
                         .objects
                         .iter()
                         .any(|e| e.kind == ObjectKind::Sequence && e.name == *q),
+                    Need::CallsInto(db) => db == target,
                 };
                 if !listed {
                     let what = match need {
@@ -84,6 +86,9 @@ pub(super) fn judge(
                         }
                         Need::Sequence(q) => format!(
                             "a default drawing from {q}, a sequence the backup does not hold"
+                        ),
+                        Need::CallsInto(db) => format!(
+                            "a view that calls a function of {db}, not of the database it is made in"
                         ),
                     };
                     return Err(refused(s, what));
@@ -148,6 +153,10 @@ pub(super) fn needs(stmt: &str, lexing: Lexing) -> Result<Vec<Need>, String> {
 pub(super) enum Need {
     Table(String),
     Sequence(String),
+    /// A view calls a function of this database by its qualified name (as SHOW CREATE
+    /// VIEW writes a function named like a built-in): it must be the target, whose
+    /// functions are stand-ins while views are made.
+    CallsInto(String),
 }
 
 /// The name at `i`, which no `.` may follow (it would be a database's name).
@@ -158,6 +167,11 @@ fn unqualified(toks: &[Token], i: usize) -> Result<String, String> {
         .ok_or_else(|| "a name was expected".to_owned())?;
     if toks.get(i + 1) == Some(&Token::Punct('.')) {
         return Err(format!("{n}. names another database"));
+    }
+    // A name the server takes (and so can drop again): not empty, no trailing space, 64
+    // characters at most.
+    if n.is_empty() || n.ends_with(' ') || n.chars().count() > 64 {
+        return Err(format!("{n:?} is no name the server takes"));
     }
     Ok(n.to_owned())
 }
@@ -237,6 +251,49 @@ fn create(spans: &[(Token, std::ops::Range<usize>)]) -> Result<(Stmt, Vec<Need>)
         return Err("a CREATE ... IF NOT EXISTS, which would keep another object".into());
     }
     let name = unqualified(toks, n)?;
+    let needs = object_body(kind, toks, n)?;
+    Ok((Stmt::Object(kind, name), needs))
+}
+
+/// `DO SETVAL(sequence, next, 0, cycles)` as qexport writes it: one call, its arguments
+/// integers; the sequence's name.
+fn sequence_state(toks: &[Token]) -> Result<String, String> {
+    let refused = || "not a sequence's state (DO SETVAL(name, next, 0, cycles))".to_owned();
+    let (Some(Token::Word(_)), Some(setval), Some(Token::Punct('(')), Some(name)) = (
+        toks.first(),
+        toks.get(1),
+        toks.get(2),
+        toks.get(3).and_then(Token::name),
+    ) else {
+        return Err(refused());
+    };
+    if !setval.is("SETVAL") {
+        return Err(refused());
+    }
+    let mut i = 4;
+    for _ in 0..3 {
+        if toks.get(i) != Some(&Token::Punct(',')) {
+            return Err(refused());
+        }
+        i += 1;
+        if toks.get(i) == Some(&Token::Punct('-')) {
+            i += 1;
+        }
+        match toks.get(i) {
+            Some(Token::Number(n)) if n.bytes().all(|b| b.is_ascii_digit()) => i += 1,
+            _ => return Err(refused()),
+        }
+    }
+    if toks.get(i) != Some(&Token::Punct(')')) || toks.len() != i + 1 {
+        return Err(refused());
+    }
+    Ok(name.to_owned())
+}
+
+/// What follows an object's name, by its kind, and what it needs of the backup.
+fn object_body(kind: ObjectKind, toks: &[Token], n: usize) -> Result<Vec<Need>, String> {
+    let at = |i: usize| toks.get(i);
+    let word = |i: usize, w: &str| at(i).is_some_and(|t| t.is(w));
     let mut needs = Vec::new();
     match kind {
         // A stored routine has its parameters' parentheses; `CREATE FUNCTION f RETURNS
@@ -278,6 +335,28 @@ fn create(spans: &[(Token, std::ops::Range<usize>)]) -> Result<(Stmt, Vec<Need>)
                 );
             }
         }
+        // Making a view evaluates some of its expressions: it calls no built-in that
+        // acts beyond it, nor a function of another database (the backup's own are
+        // stand-ins while views are made: see super::stubs).
+        ObjectKind::View => {
+            for (j, t) in toks.iter().enumerate().skip(n + 1) {
+                let call = toks.get(j + 1) == Some(&Token::Punct('('));
+                if call && calls_side_effect(t) {
+                    return Err(format!("a view that calls {t:?}, which acts beyond it"));
+                }
+                // `db.f(`: a function of the target's own (a stand-in while views are
+                // made), or refused (see judge).
+                let qualified_call = *t == Token::Punct('.')
+                    && toks.get(j + 2) == Some(&Token::Punct('('))
+                    && toks.get(j + 1).is_some_and(|f| f.name().is_some());
+                if let (true, Some(db)) = (
+                    qualified_call,
+                    j.checked_sub(1).and_then(|p| toks[p].name()),
+                ) {
+                    needs.push(Need::CallsInto(db.to_owned()));
+                }
+            }
+        }
         // `start with 1 minvalue 1 ... nocycle ENGINE=InnoDB [COMMENT='...']`: words and
         // numbers only (no files elsewhere, no connection, no name of another table).
         ObjectKind::Sequence => {
@@ -300,42 +379,7 @@ fn create(spans: &[(Token, std::ops::Range<usize>)]) -> Result<(Stmt, Vec<Need>)
         }
         _ => {}
     }
-    Ok((Stmt::Object(kind, name), needs))
-}
-
-/// `DO SETVAL(sequence, next, 0, cycles)` as qexport writes it: one call, its arguments
-/// integers; the sequence's name.
-fn sequence_state(toks: &[Token]) -> Result<String, String> {
-    let refused = || "not a sequence's state (DO SETVAL(name, next, 0, cycles))".to_owned();
-    let (Some(Token::Word(_)), Some(setval), Some(Token::Punct('(')), Some(name)) = (
-        toks.first(),
-        toks.get(1),
-        toks.get(2),
-        toks.get(3).and_then(Token::name),
-    ) else {
-        return Err(refused());
-    };
-    if !setval.is("SETVAL") {
-        return Err(refused());
-    }
-    let mut i = 4;
-    for _ in 0..3 {
-        if toks.get(i) != Some(&Token::Punct(',')) {
-            return Err(refused());
-        }
-        i += 1;
-        if toks.get(i) == Some(&Token::Punct('-')) {
-            i += 1;
-        }
-        match toks.get(i) {
-            Some(Token::Number(n)) if n.bytes().all(|b| b.is_ascii_digit()) => i += 1,
-            _ => return Err(refused()),
-        }
-    }
-    if toks.get(i) != Some(&Token::Punct(')')) || toks.len() != i + 1 {
-        return Err(refused());
-    }
-    Ok(name.to_owned())
+    Ok(needs)
 }
 
 /// `SET [SESSION] name = value`: one of the settings a backup makes, with a plain value.
@@ -424,6 +468,13 @@ const SIDE_EFFECTS: &[&str] = &[
     "SOURCE_POS_WAIT",
 ];
 
+/// Whether `t` names one of [`SIDE_EFFECTS`], quoted or not (`` `LOAD_FILE`( `` calls the
+/// built-in too).
+fn calls_side_effect(t: &Token) -> bool {
+    t.name()
+        .is_some_and(|n| SIDE_EFFECTS.iter().any(|w| n.eq_ignore_ascii_case(w)))
+}
+
 /// What follows a table's name in a `CREATE TABLE` of a backup: its definition, as SHOW
 /// CREATE TABLE writes it, referring to no other database but through a foreign key. Not
 /// a copy of another table (`LIKE`, `SELECT`), not a MERGE table over another database's
@@ -452,7 +503,8 @@ fn table_definition(toks: &[Token]) -> Result<Vec<String>, String> {
             // INTERVAL 1 DAY`): an expression there runs as the table is made.
             t if depth == 0
                 && t.is("INTERVAL")
-                && !matches!(toks.get(i + 1), Some(Token::Number(_))) =>
+                && !(matches!(toks.get(i + 1), Some(Token::Number(_)))
+                    && matches!(toks.get(i + 2), Some(Token::Word(_)))) =>
             {
                 return Err(
                     "an INTERVAL that is not a number (an expression runs as the table is made)"
@@ -461,9 +513,7 @@ fn table_definition(toks: &[Token]) -> Result<Vec<String>, String> {
             }
             // Functions that act or read beyond the table, wherever the server would take
             // them.
-            t if SIDE_EFFECTS.iter().any(|w| t.is(w))
-                && toks.get(i + 1) == Some(&Token::Punct('(')) =>
-            {
+            t if calls_side_effect(t) && toks.get(i + 1) == Some(&Token::Punct('(')) => {
                 return Err(format!(
                     "{t:?} in a table definition (it acts or reads beyond the table)"
                 ));
@@ -631,6 +681,17 @@ mod tests {
         }
     }
 
+    // See: #23 (hostile review, round 8): a view's qualified call names the database it
+    // calls into, which the judge holds to the target.
+    #[test]
+    fn a_view_says_whose_functions_it_calls() {
+        let v = "CREATE VIEW v AS SELECT ('a' like 'b' escape `other`.`f`()) AS y, `t`.`c` FROM t";
+        assert_eq!(
+            needs(v, Lexing::PLAIN),
+            Ok(vec![Need::CallsInto("other".into())])
+        );
+    }
+
     // See: #23 (3) and its hostile reviews: everything else is refused.
     #[test]
     fn statements_a_backup_does_not_hold_are_refused() {
@@ -685,6 +746,12 @@ mod tests {
             "SET SESSION `sql_mode` = 'NO_BACKSLASH_ESCAPES'",
             "CREATE VIEW v AS SELECT /*!99999 1 */ 2",
             "CREATE EVENT e DO SELECT 1",
+            // See: #23 (hostile review, round 8).
+            "CREATE TABLE t (id int) WITH SYSTEM VERSIONING PARTITION BY SYSTEM_TIME INTERVAL 1 + CONV(HEX(SUBSTR(`LOAD_FILE`('/etc/passwd'),1,3)),16,10) SECOND PARTITIONS 2",
+            "CREATE TABLE t (id int DEFAULT (`SLEEP`(1)))",
+            "CREATE VIEW v AS SELECT ('a' like 'b' escape `LOAD_FILE`('/x')) AS y",
+            "CREATE VIEW `v ` AS SELECT 1",
+            "CREATE TABLE `` (a int)",
             // See: #23 (hostile review, round 7).
             "SET foreign_key_checks = 'x\\' IS NULL, GLOBAL init_connect = \"x\" #'",
             "CREATE TABLE t (id int) WITH SYSTEM VERSIONING PARTITION BY SYSTEM_TIME INTERVAL (CONV(HEX(SUBSTR(LOAD_FILE('/etc/passwd'),1,3)),16,10)) SECOND PARTITIONS 3",

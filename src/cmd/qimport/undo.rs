@@ -141,7 +141,12 @@ pub(super) fn drop_anew(
         drop_on(&mut c, objects, tables).map_err(db_error)
     });
     if let Err(e) = dropped {
-        eprintln!("qimport: could not drop {}: {e:#}", listed(tables));
+        let what = if tables.is_empty() {
+            "all it made".to_owned()
+        } else {
+            listed(tables)
+        };
+        eprintln!("qimport: could not drop {what}: {e:#}");
     }
 }
 
@@ -153,13 +158,23 @@ fn listed(tables: &[TableName]) -> String {
 
 /// Drop `objects` (by their DROP statements), then `tables`, newest first, with
 /// foreign-key checks off for the while.
+/// Every drop is tried, whatever one before it said; the first error is returned.
 pub(super) fn drop_on(c: &mut Conn, objects: &[String], tables: &[TableName]) -> mysql::Result<()> {
+    let mut first = Ok(());
+    let mut run = |c: &mut Conn, sql: &str| {
+        if let Err(e) = c.query_drop(sql) {
+            if first.is_ok() {
+                first = Err(e);
+            }
+        }
+    };
     for sql in objects.iter().rev() {
-        c.query_drop(sql)?;
+        run(c, sql);
     }
-    c.query_drop("SET SESSION foreign_key_checks = 0")?;
+    run(c, "SET SESSION foreign_key_checks = 0");
     for t in tables.iter().rev() {
-        c.query_drop(format!("DROP TABLE IF EXISTS {}", t.quoted()))?;
+        run(c, &format!("DROP TABLE IF EXISTS {}", t.quoted()));
     }
-    c.query_drop("SET SESSION foreign_key_checks = 1")
+    run(c, "SET SESSION foreign_key_checks = 1");
+    first
 }
