@@ -410,6 +410,11 @@ pub fn db_error(e: mysql::Error) -> anyhow::Error {
         return anyhow::anyhow!("lost the connection to the server ({io})");
     }
     match e {
+        // A lock another session holds, waited for until --lock-wait-timeout.
+        mysql::Error::MySqlError(m) if m.code == 1205 => anyhow::anyhow!(
+            "another session holds a lock this one waited for until --lock-wait-timeout (ERROR 1205: {}): retry when it is done, or wait longer",
+            m.message
+        ),
         mysql::Error::MySqlError(m) => anyhow::anyhow!("{} (ERROR {})", m.message, m.code),
         mysql::Error::IoError(io) => anyhow::Error::new(io),
         // Their own words, without the driver's `DriverError { ... }` around them.

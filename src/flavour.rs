@@ -118,15 +118,6 @@ impl Server {
             Flavour::MySql => "information_schema.INNODB_FOREIGN",
         }
     }
-
-    /// The grantee of an enabled role in `information_schema.ENABLED_ROLES`, spelled as
-    /// the privilege tables spell grantees: `'r'` on MariaDB, `'r'@'host'` on MySQL.
-    pub fn enabled_role_grantee(&self) -> &'static str {
-        match self.flavour {
-            Flavour::MariaDb => "CONCAT('''', ROLE_NAME, '''')",
-            Flavour::MySql => "CONCAT('''', ROLE_NAME, '''@''', ROLE_HOST, '''')",
-        }
-    }
 }
 
 #[cfg(test)]
@@ -203,13 +194,5 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("MySQL"));
-        assert_eq!(
-            MARIADB.enabled_role_grantee(),
-            "CONCAT('''', ROLE_NAME, '''')"
-        );
-        assert_eq!(
-            MYSQL.enabled_role_grantee(),
-            "CONCAT('''', ROLE_NAME, '''@''', ROLE_HOST, '''')"
-        );
     }
 }

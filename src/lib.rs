@@ -42,6 +42,7 @@ pub mod docs;
 pub mod encoding;
 pub mod error;
 pub mod flavour;
+pub mod grants;
 pub mod guess;
 pub mod input;
 pub mod interrupt;

@@ -48,6 +48,14 @@ pub struct Manifest {
     #[serde(default)]
     pub collation: Option<String>,
     pub dialect: DialectEntry,
+    /// The kinds of objects a `--partial` backup lacks, with the privilege its user lacked
+    /// (`triggers (TRIGGER)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// What was said when the backup was taken of its objects (a view that did not work
+    /// on the source), said again when it is restored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub tables: Vec<TableEntry>,
     #[serde(default)]
     pub objects: Vec<ObjectEntry>,
@@ -90,6 +98,10 @@ pub struct TableEntry {
     /// Why there is no file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
+    /// What the backup of this table does not keep, and why (a history it cannot
+    /// restore, say).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// One column, as declared (for people reading the manifest).

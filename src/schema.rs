@@ -8,7 +8,6 @@ use mysql::Conn;
 
 use crate::conn::db_error;
 use crate::dialect::ValueKind;
-use crate::flavour::Server;
 use crate::sql::{quote_ident, TableName};
 
 /// A column's SQL type with what the tools need of its parameters, parsed once from
@@ -27,10 +26,11 @@ pub enum SqlType {
         scale: u64,
         unsigned: bool,
     },
-    /// FLOAT (`double` false) or DOUBLE.
+    /// FLOAT (`double` false) or DOUBLE; `fixed`: the digits and decimals of FLOAT(M,D).
     Float {
         double: bool,
         unsigned: bool,
+        fixed: Option<(u64, u64)>,
     },
     /// BIT(width).
     Bit {
@@ -92,10 +92,12 @@ impl SqlType {
             "float" => SqlType::Float {
                 double: false,
                 unsigned,
+                fixed: precision.zip(scale),
             },
             "double" | "real" => SqlType::Float {
                 double: true,
                 unsigned,
+                fixed: precision.zip(scale),
             },
             "bit" => SqlType::Bit {
                 width: u32::try_from(precision.unwrap_or(1)).unwrap_or(64),
@@ -261,12 +263,44 @@ impl ColumnInfo {
     /// FLOAT is the one type the server prints lossily: 6 significant digits, so
     /// 16777215 comes out as 16777200. Read as DOUBLE, it prints its exact value, which
     /// converts back to the identical FLOAT.
+    ///
+    /// A FLOAT(M,D) or DOUBLE(M,D) may hold a value past its declared range
+    /// (9999999999.99 stored in a FLOAT(12,2) is the float 1e10), which it would refuse to
+    /// take back: such a value is written as the range's end, which rounds to the same
+    /// float.
     pub fn select_expr(&self) -> String {
         let q = quote_ident(&self.name);
-        if let SqlType::Float { double: false, .. } = self.ty {
-            format!("CAST({q} AS DOUBLE) AS {q}")
+        let SqlType::Float {
+            double,
+            fixed,
+            unsigned,
+        } = self.ty
+        else {
+            return q;
+        };
+        let exact = if double {
+            q.clone()
         } else {
-            q
+            format!("CAST({q} AS DOUBLE)")
+        };
+        match fixed {
+            // (The range's end as a DECIMAL literal: 65 digits at most.)
+            Some((m, d)) if m > d && m <= 65 => {
+                let max = format!(
+                    "{}.{}",
+                    "9".repeat(usize::try_from(m - d).unwrap_or(1)),
+                    "9".repeat(usize::try_from(d).unwrap_or(0))
+                );
+                let max = max.trim_end_matches('.');
+                let low = if unsigned {
+                    String::new()
+                } else {
+                    format!(" WHEN {q} < -{max} THEN -{max}")
+                };
+                format!("CASE WHEN {q} > {max} THEN {max}{low} ELSE {exact} END AS {q}")
+            }
+            _ if double => q,
+            _ => format!("{exact} AS {q}"),
         }
     }
 }
@@ -355,7 +389,18 @@ impl TableInfo {
         })
     }
 
-    /// The table with its history columns as plain `TIMESTAMP(6)` columns at the end, to
+    /// System-versioned by transaction ids (`BIGINT UNSIGNED GENERATED ALWAYS AS ROW
+    /// START`), not by time.
+    pub fn transaction_precise(&self) -> bool {
+        self.period.as_ref().is_some_and(|p| {
+            self.columns
+                .iter()
+                .any(|c| c.name == p[0] && matches!(c.ty, SqlType::Int { .. }))
+        })
+    }
+
+    /// The table with its history columns as plain columns at the end (the declared ones
+    /// with their type, implicit ones `TIMESTAMP(6)`), to
     /// read every version of every row (`FOR SYSTEM_TIME ALL`) and to load them back
     /// (under `system_versioning_insert_history`). Unchanged for a table without history.
     #[must_use]
@@ -363,13 +408,28 @@ impl TableInfo {
         let Some(period) = self.period.clone() else {
             return self;
         };
+        // Declared period columns keep their type; implicit ones are TIMESTAMP(6).
+        let declared: Vec<ColumnInfo> = self
+            .columns
+            .iter()
+            .filter(|c| period.contains(&c.name))
+            .cloned()
+            .collect();
         self.columns.retain(|c| !period.contains(&c.name));
         for name in period {
+            let base = declared
+                .iter()
+                .find(|c| c.name == name)
+                .cloned()
+                .unwrap_or_else(|| ColumnInfo {
+                    ty: SqlType::Timestamp { fsp: 6 },
+                    datetime_precision: Some(6),
+                    ..ColumnInfo::typed(&name, "timestamp", "timestamp(6)")
+                });
             self.columns.push(ColumnInfo {
-                ty: SqlType::Timestamp { fsp: 6 },
-                datetime_precision: Some(6),
                 has_default: true,
-                ..ColumnInfo::typed(&name, "timestamp", "timestamp(6)")
+                extra: String::new(),
+                ..base
             });
         }
         self
@@ -468,35 +528,6 @@ fn find_key(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Vec<String
 }
 
 /// The base tables of a database, by name.
-/// The privileges (`SELECT`, `CREATE`, ...) the current user holds on every table of
-/// `db`: granted globally or on the database (a pattern such as `shop\_%` included), to
-/// the user or to an enabled role. Privileges on single tables are not among them: they
-/// say nothing of the tables information_schema does not show.
-pub fn database_privileges(
-    conn: &mut Conn,
-    db: &str,
-) -> anyhow::Result<std::collections::BTreeSet<String>> {
-    let me = format!(
-        "(SELECT CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', \
-         SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') UNION \
-         SELECT {} FROM information_schema.ENABLED_ROLES WHERE ROLE_NAME IS NOT NULL)",
-        Server::of(conn)?.enabled_role_grantee()
-    );
-    let privileges: Vec<String> = conn
-        .exec(
-            format!(
-                "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES \
-                 WHERE GRANTEE IN {me} \
-                 UNION SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES \
-                 WHERE GRANTEE IN {me} AND ? LIKE TABLE_SCHEMA"
-            ),
-            (db,),
-        )
-        .map_err(db_error)
-        .context("reading the user's privileges")?;
-    Ok(privileges.into_iter().collect())
-}
-
 pub fn list_tables(conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
     conn.exec(
         "SELECT TABLE_NAME FROM information_schema.TABLES \

@@ -26,7 +26,7 @@ fn names(dir: &std::path::Path) -> Vec<String> {
 }
 
 fn manifest(path: &std::path::Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path.join("manifest.json")).unwrap()).unwrap()
+    crate::util::manifest(path)
 }
 
 #[test]

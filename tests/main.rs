@@ -4,7 +4,10 @@
 mod util;
 
 mod backup;
+mod backup_instant;
+mod backup_objects;
 mod backup_trust;
+mod backup_values;
 mod conn_secrets;
 mod house;
 mod inputs;

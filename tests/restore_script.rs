@@ -472,7 +472,7 @@ fn no_event_ran(server: &crate::util::server::PrivateServer) {
 // See: #23 (hostile review, round 3): on a server whose event scheduler runs, a restore
 // makes each event disabled first and as the backup holds it only once every object
 // stands: an event due at once that a tampered schema.sql puts before a statement that
-// fails never runs. An honest event comes back enabled, with its definer.
+// fails never runs. An honest event comes back enabled, with its definer and time zone (#24).
 #[test]
 fn events_run_only_once_the_restore_stands() {
     use mysql::prelude::Queryable as _;
@@ -550,7 +550,8 @@ fn events_run_only_once_the_restore_stands() {
     list_object(&fresh, "event", "quoted");
     wd.cmd("qimport")
         .args(["-q", "--url", &tgt, "--dir", "t4"])
-        .ok();
+        .ok()
+        .stderr_has(&["the event old was due in the past and does not persist"]);
     let quoted: Vec<(String, String)> = c
         .query("SELECT STATUS, EVENT_DEFINITION FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'tgt' AND EVENT_NAME = 'quoted'")
         .unwrap();
@@ -558,16 +559,16 @@ fn events_run_only_once_the_restore_stands() {
         quoted,
         [("ENABLED".to_owned(), "SET @x = 'a''b'".to_owned())]
     );
-    let e: Vec<(String, String, String)> = c
+    let e: Vec<(String, String, String, String)> = c
         .query(
-            "SELECT STATUS, DEFINER, CAST(EXECUTE_AT AS CHAR) FROM information_schema.EVENTS \
-             WHERE EVENT_SCHEMA = 'tgt' AND EVENT_NAME = 'e1'",
+            "SELECT STATUS, DEFINER, TIME_ZONE, CAST(EXECUTE_AT AS CHAR) \
+             FROM information_schema.EVENTS WHERE EVENT_SCHEMA = 'tgt' AND EVENT_NAME = 'e1'",
         )
         .unwrap();
-    let (status, definer, at) = e[0].clone();
+    let (status, definer, zone, at) = e[0].clone();
     assert_eq!(
-        (status.as_str(), at.as_str()),
-        ("ENABLED", "2037-01-01 00:00:00")
+        (status.as_str(), zone.as_str(), at.as_str()),
+        ("ENABLED", "+05:00", "2037-01-01 00:00:00")
     );
     assert!(definer.starts_with("root@"), "{definer}");
 }
@@ -770,4 +771,27 @@ fn a_view_made_in_a_restore_calls_no_code_of_the_backup() {
         .ok();
     let got: Vec<(i64, String)> = target.query("SELECT y, f() FROM v");
     assert_eq!(got, [(0, "!".to_owned())]);
+}
+
+// See: #24 (hostile review): a sequence listed in the manifest whose state schema.sql does
+// not set is refused (it would start again below the restored rows).
+#[test]
+fn a_sequence_without_its_state_is_refused() {
+    let wd = Workdir::new("restore_seqstate");
+    let db = TestDb::new("restore_seqstate");
+    db.exec("CREATE SEQUENCE s; SELECT NEXTVAL(s); CREATE TABLE t (id INT PRIMARY KEY DEFAULT NEXTVAL(s));");
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let fresh = copy(&wd.path().join("bk"), "t1");
+    tamper(&fresh, |s| {
+        let at = s.find("DO SETVAL(`s`").unwrap();
+        let end = at + s[at..].find(";\n").unwrap() + 2;
+        format!("{}{}", &s[..at], &s[end..])
+    });
+    let target = TestDb::new("restore_seqstate_r");
+    wd.cmd("qimport")
+        .args(["--url", &target.url, "--dir", "t1"])
+        .fails(2)
+        .stderr_has(&["schema.sql does not set the state of the sequence s"]);
 }

@@ -10,6 +10,7 @@
 //! it cannot matter which, its content may not hold anything that changes the structure
 //! (a quote, a `;`, a comment): such a comment is refused.
 
+use super::quote_ident;
 use anyhow::bail;
 
 /// How the server's lexer reads text under a session's `sql_mode`.
@@ -416,25 +417,117 @@ fn unquote(lexeme: &[u8], string: bool, lexing: Lexing) -> String {
     String::from_utf8_lossy(&value).into_owned()
 }
 
-/// `sql` with every qualifier naming the database `db` taken off (`` `db`.`t` `` is
-/// `` `t` ``, `` `db`.`t`.`c` `` is `` `t`.`c` ``), so that an object's definition refers to
-/// whichever database it is created in. A name after a `.` is never a database (it is a
-/// column's table): only a name that starts a qualified name is. What the text holds in
-/// strings and comments is left alone.
-pub fn unqualify(sql: &str, db: &str, lexing: Lexing) -> anyhow::Result<String> {
+/// How much of a definition [`unqualify`] rewrites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qualifiers {
+    /// Only the object's own name and a trigger's table (`CREATE TRIGGER db.tr ... ON
+    /// db.t`): the head, which the server writes as it was given; the body stays as it is.
+    Head,
+    /// Every qualifier that can only name the database: a three-part name (`db.t.c`), a
+    /// routine called (`db.f(`), a name where a table stands (after FROM, JOIN, INTO,
+    /// UPDATE, CALL, REFERENCES...). Any other `db.x` could be a column of a table or an
+    /// alias named like the database: an error names it.
+    Everywhere,
+    /// Only routines called (`db.f(`): in a view's text, the server names its own
+    /// database's tables without it, and `db.x` is a column of a table `db`.
+    Calls,
+}
+
+/// `sql` with the qualifiers naming the database `db` taken off (`` `db`.`t` `` is
+/// `` `t` ``, `` `db`.`t`.`c` `` is `` `t`.`c` ``), or made `to`'s when given (`db.f(` is
+/// `` `to`.f( ``: a call that stays a call of the database's own function, where without
+/// a qualifier it could call a built-in of that name), where `which` says, so that the
+/// definition refers to whichever database it is created in. Strings and comments are
+/// left alone.
+pub fn unqualify(
+    sql: &str,
+    db: &str,
+    lexing: Lexing,
+    which: Qualifiers,
+    to: Option<&str>,
+) -> anyhow::Result<String> {
+    const TABLE_PLACES: &[&str] = &[
+        "FROM",
+        "JOIN",
+        "INTO",
+        "UPDATE",
+        "TABLE",
+        "TABLES",
+        "CALL",
+        "REFERENCES",
+        "DELETE",
+        "INSERT",
+        "REPLACE",
+        "TRUNCATE",
+        "FOR",
+        "EXISTS",
+        "STRAIGHT_JOIN",
+    ];
+    const HEAD_PLACES: &[&str] = &[
+        "TRIGGER",
+        "PROCEDURE",
+        "FUNCTION",
+        "EVENT",
+        "VIEW",
+        "SEQUENCE",
+    ];
     let toks = spanned(sql, lexing, usize::MAX)?;
+    let word = |j: usize, w: &[&str]| toks.get(j).is_some_and(|(t, _)| w.iter().any(|x| t.is(x)));
     let mut out = String::with_capacity(sql.len());
     let mut from = 0;
+    let mut unsure = Vec::new();
     for (i, (t, span)) in toks.iter().enumerate() {
         let after_dot = i > 0 && toks[i - 1].0 == Token::Punct('.');
         let dot_next = toks
             .get(i + 1)
             .is_some_and(|(n, _)| *n == Token::Punct('.'));
-        let name_after = toks.get(i + 2).is_some_and(|(n, _)| n.name().is_some());
-        if t.name() == Some(db) && !after_dot && dot_next && name_after {
-            out.push_str(&sql[from..span.start]);
-            from = toks[i + 1].1.end;
+        let object = toks.get(i + 2).and_then(|(n, _)| match n {
+            Token::Number(d) => Some(d.as_str()),
+            n => n.name(),
+        });
+        let (true, Some(object)) = (t.name() == Some(db) && !after_dot && dot_next, object) else {
+            continue;
+        };
+        let prev = i.checked_sub(1);
+        // `CREATE TRIGGER tr BEFORE INSERT ON db.t`: the trigger's table.
+        let trigger_table = prev.is_some_and(|p| {
+            word(p, &["ON"]) && p >= 1 && word(p - 1, &["INSERT", "UPDATE", "DELETE"])
+        });
+        let head = prev.is_some_and(|p| word(p, HEAD_PLACES)) || trigger_table;
+        let call = toks
+            .get(i + 3)
+            .is_some_and(|(n, _)| *n == Token::Punct('('));
+        let sure = head
+            || call
+            || toks.get(i + 3).is_some_and(|(n, _)| *n == Token::Punct('.'))
+            || prev.is_some_and(|p| word(p, TABLE_PLACES))
+            // NEXTVAL(db.s), LASTVAL(db.s), SETVAL(db.s, ...)
+            || prev.is_some_and(|p| {
+                toks[p].0 == Token::Punct('(') && p >= 1 && word(p - 1, &["NEXTVAL", "LASTVAL", "SETVAL"])
+            });
+        match which {
+            Qualifiers::Head if !head => continue,
+            Qualifiers::Calls if !call => continue,
+            Qualifiers::Everywhere if !sure => {
+                unsure.push(format!("{db}.{object}"));
+                continue;
+            }
+            _ => {}
         }
+        out.push_str(&sql[from..span.start]);
+        if let Some(to) = to {
+            out.push_str(&quote_ident(to));
+            out.push('.');
+        }
+        from = toks[i + 1].1.end;
+    }
+    if !unsure.is_empty() {
+        unsure.dedup();
+        anyhow::bail!(
+            "{} could name the database {db} or a table (or alias) called {db}, so it \
+             cannot be rewritten for another database's name",
+            unsure.join(", ")
+        );
     }
     out.push_str(&sql[from..]);
     Ok(out)
@@ -558,19 +651,63 @@ mod tests {
     // See: #24 (2, 3): qualifiers naming the database are taken off, nothing else.
     #[test]
     fn qualifiers_of_a_database_are_taken_off() {
-        let u = |s: &str| unqualify(s, "shop", Lexing::PLAIN).unwrap();
+        use Qualifiers::{Everywhere, Head};
+        let u = |s: &str, w| unqualify(s, "shop", Lexing::PLAIN, w, None);
+        // The head only: the body stays as it was written.
         assert_eq!(
-            u("CREATE TRIGGER `shop`.`tr` BEFORE INSERT ON shop.t FOR EACH ROW SET NEW.x = 1"),
-            "CREATE TRIGGER `tr` BEFORE INSERT ON t FOR EACH ROW SET NEW.x = 1"
+            u("CREATE TRIGGER `shop`.`tr` BEFORE INSERT ON shop.t FOR EACH ROW SET NEW.x = shop.f(1)", Head).unwrap(),
+            "CREATE TRIGGER `tr` BEFORE INSERT ON t FOR EACH ROW SET NEW.x = shop.f(1)"
         );
+        // Everywhere it can only be the database.
         assert_eq!(
-            u("select `shop`.`t`.`id` AS `id` from `shop`.`t` join other.u on u.shop = 'shop.t'"),
+            u(
+                "select `shop`.`t`.`id` AS `id` from `shop`.`t` join other.u on u.shop = 'shop.t'",
+                Everywhere
+            )
+            .unwrap(),
             "select `t`.`id` AS `id` from `t` join other.u on u.shop = 'shop.t'"
         );
-        assert_eq!(u("DEFAULT nextval(`shop`.`s`)"), "DEFAULT nextval(`s`)");
         assert_eq!(
-            u("SELECT shop FROM x /* shop.t */"),
+            u("DEFAULT nextval(`shop`.`s`)", Everywhere).unwrap(),
+            "DEFAULT nextval(`s`)"
+        );
+        assert_eq!(
+            u(
+                "BEGIN CALL shop.p(); INSERT INTO shop.t SELECT shop.f(x) FROM shop.u; END",
+                Everywhere
+            )
+            .unwrap(),
+            "BEGIN CALL p(); INSERT INTO t SELECT f(x) FROM u; END"
+        );
+        assert_eq!(
+            u("SELECT shop FROM x /* shop.t */", Everywhere).unwrap(),
             "SELECT shop FROM x /* shop.t */"
+        );
+        // Made another database's: a call stays a call of that database's function
+        // (unqualified, `lower(` would call the built-in).
+        let to = |s: &str, w| unqualify(s, "shop", Lexing::PLAIN, w, Some("sh2")).unwrap();
+        assert_eq!(
+            to("RETURN (SELECT shop.lower(c) FROM shop.t)", Everywhere),
+            "RETURN (SELECT `sh2`.lower(c) FROM `sh2`.t)"
+        );
+        assert_eq!(
+            to(
+                "select `shop`.`lower`(`t`.`c`) AS `x`, `shop`.`c` from `shop`",
+                Qualifiers::Calls
+            ),
+            "select `sh2`.`lower`(`t`.`c`) AS `x`, `shop`.`c` from `shop`"
+        );
+        // See: #24 (hostile review): `shop.id` in a SELECT list or a condition may be a
+        // column of a table called shop: not rewritten, but named.
+        let e = u(
+            "SELECT COUNT(*) FROM shop JOIN items ON items.order_id = shop.id",
+            Everywhere,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("shop.id could name the database shop"),
+            "{e}"
         );
     }
 }

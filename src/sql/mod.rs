@@ -6,7 +6,7 @@
 mod lex;
 mod script;
 
-pub use lex::{spanned, tokens, unqualify, Lexing, Token};
+pub use lex::{spanned, tokens, unqualify, Lexing, Qualifiers, Token};
 pub use script::{
     check_fragment, has_semicolon, script, single_statement, starts_with_words, statements,
 };

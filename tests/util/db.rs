@@ -131,6 +131,29 @@ impl TestDb {
         (user, url)
     }
 
+    /// Is a session of this database running a statement that starts like `info` (a
+    /// LIKE pattern) in a state like `state`? What the processlist shows: an event to
+    /// wait on, never a time.
+    pub fn running(&self, state: &str, info: &str) -> bool {
+        self.conn()
+            .exec_first::<u64, _, _>(
+                "SELECT COUNT(*) FROM information_schema.PROCESSLIST \
+                 WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND STATE LIKE ? AND INFO LIKE ?",
+                (state, info),
+            )
+            .unwrap()
+            != Some(0)
+    }
+
+    /// Lock `table` for writing on a connection of its own (the lock lasts as long as the
+    /// connection): a gate a backup or an import waits at, for as long as the test says.
+    pub fn gate(&self, table: &str) -> Conn {
+        let mut c = self.conn();
+        c.query_drop(format!("LOCK TABLES `{table}` WRITE"))
+            .unwrap();
+        c
+    }
+
     /// `host`, `port` of the server (for tests of the connection flags).
     pub fn host_port(&self) -> (String, u16) {
         let o = Opts::from_url(&self.url).unwrap();

@@ -291,6 +291,14 @@ pub fn interrupt(child: std::process::Child, signal: &str) -> String {
     err
 }
 
+/// A backup folder's manifest.json.
+pub fn manifest(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(
+        &std::fs::read(dir.join("manifest.json")).expect("reading manifest.json"),
+    )
+    .expect("a manifest")
+}
+
 /// Wait for `done`, looking every 10 ms. The limit (120 s) only ends a test that would
 /// otherwise hang: no test's success depends on how long anything takes. See: #23 (0).
 pub fn wait_for(what: &str, done: &dyn Fn() -> bool) {

@@ -104,6 +104,15 @@ pub struct Args {
     #[arg(long)]
     pub(super) consistent: bool,
 
+    /// Wait at most SECONDS for a lock the export needs, then fail [default: 60]
+    ///
+    /// An export holds its tables against DDL, and a backup locks the tables that have no
+    /// transactions (MyISAM, Aria) for its one instant: behind a steady writer or a long
+    /// DDL it would otherwise wait the server's default, a year. The error names the
+    /// sessions that use the table. Example: --lock-wait-timeout 600
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, hide_default_value = true, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub(super) lock_wait_timeout: u64,
+
     /// Compress the output with gzip
     #[arg(long, conflicts_with = "zstd")]
     pub(super) gzip: bool,
@@ -150,6 +159,7 @@ pub struct Config {
     pub(super) compression: Compression,
     pub(super) quiet: bool,
     pub(super) partial: bool,
+    pub(super) lock_wait_timeout: u64,
 }
 
 /// The tables a backup lists, all of one database (which becomes the connection's).
@@ -258,6 +268,7 @@ impl Config {
             },
             quiet: args.quiet,
             partial: args.partial,
+            lock_wait_timeout: args.lock_wait_timeout,
         })
     }
 }

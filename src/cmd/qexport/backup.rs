@@ -21,29 +21,25 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use super::args::Config;
-use super::engine::{Job, Sinks};
+use super::engine::Sinks;
 use super::objects::{self, Kind, Object};
-use super::plan::{KeyRange, TableQuery};
-use super::read::{chunk_rows, execute, EXPORT_INIT};
+use super::plan::TableQuery;
+use super::read::execute;
+use super::{folder, scope};
 use crate::conn::db_error;
-use crate::dialect::NullMarker;
-use crate::manifest::{
-    ColumnEntry, DialectEntry, Manifest, ObjectEntry, TableEntry, AFTER_DATA, FORMAT,
-    FORMAT_VERSION,
-};
 use crate::out::{Output, Written};
 use crate::progress::Progress;
-use crate::schema::{database_privileges, list_tables, TableInfo};
+use crate::schema::TableInfo;
 use crate::sql::TableName;
 use sha2::{Digest, Sha256};
 
 /// One output file per table, opened when its first bytes arrive.
-struct Files<'a> {
+pub(super) struct Files<'a> {
     dir: &'a Path,
-    names: Vec<String>,
+    pub(super) names: Vec<String>,
     cfg: &'a Config,
     open: Vec<Option<Output>>,
-    done: Vec<Option<(u64, Written)>>,
+    pub(super) done: Vec<Option<(u64, Written)>>,
 }
 
 impl Sinks for Files<'_> {
@@ -127,29 +123,23 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
             move || remove_folder(&doomed)
         },
     )?;
-    let names = match tables {
-        Some(t) => t.to_vec(),
-        None => all_tables(cfg, conn, &db)?,
-    };
-    if names.is_empty() {
-        bail!("database {db} has no tables to back up");
-    }
-    let infos: Vec<TableInfo> = names
+    let scope = scope::scope(cfg, conn, &db, tables)?;
+    let infos: Vec<TableInfo> = scope
+        .tables
         .iter()
         .map(|t| TableInfo::load(conn, &db, t))
         .collect::<anyhow::Result<_>>()?;
-    let queries: Vec<TableQuery> = dependency_order(conn, &db, &names)?
+    let mut queries: Vec<TableQuery> = scope::dependency_order(conn, &db, &scope.tables)?
         .into_iter()
         .map(|i| {
             TableQuery::new(infos[i].clone(), None, None, None, None).map(TableQuery::with_history)
         })
         .collect::<anyhow::Result<_>>()?;
-
     // Plan the reads before any snapshot, as for a single table.
-    let jobs = plan_jobs(cfg, conn, &queries)?;
+    let jobs = scope::plan_jobs(cfg, conn, &queries)?;
     // What the server's SHOW CREATE gives depends on the session's sql_mode (ANSI_QUOTES
     // quotes names with "): the export's session dumps under the plain mode, as mysqldump
-    // does (see EXPORT_INIT); the manifest records the server's own mode and the
+    // does (see read::session); the manifest records the server's own mode and the
     // database's defaults.
     let (source_mode, charset, collation): (String, String, String) = conn
         .exec_first(
@@ -160,10 +150,12 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         .map_err(db_error)?
         .with_context(|| format!("database {db} not found"))?;
     let table_names: Vec<String> = queries.iter().map(|q| q.info.name.table.clone()).collect();
-    let objects = super::objects::list(conn, &db, &table_names, tables.is_none())?;
-    let mut schema =
-        format!("-- qexport backup of {db}: default CHARACTER SET {charset} COLLATE {collation}\n");
-    schema.push_str(&schema_sql(conn, &queries, &objects)?);
+    let (mut objects, warnings) =
+        objects::list(conn, &db, &table_names, tables.is_none(), &scope.unreadable)?;
+    if queries.is_empty() && objects.is_empty() {
+        bail!("database {db} has no tables and no other objects to back up");
+    }
+    warn(cfg, &db, &scope, &queries, &warnings);
     let (server, created): (String, String) = conn
         .query_first("SELECT VERSION(), DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ')")
         .map_err(db_error)?
@@ -189,11 +181,22 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         .filter(|q| q.info.rows_elsewhere().is_none())
         .map(|q| &q.info.name)
         .collect();
-    let _frozen = freeze(cfg, &queries)?;
-    execute(cfg, conn, &jobs, &read, &mut files, &progress)?;
+    let mut freeze = || scope::freeze(cfg, &queries);
+    let frozen = if jobs.is_empty() {
+        None
+    } else {
+        execute(cfg, conn, &jobs, &read, &mut files, &progress, &mut freeze)?
+    };
+    // Sequences after the data: every value they hand out later is above those the rows
+    // hold. (Read before the lock on the tables without transactions goes.)
+    objects::read_states(conn, &mut objects)?;
+    drop(frozen);
 
+    let mut schema =
+        format!("-- qexport backup of {db}: default CHARACTER SET {charset} COLLATE {collation}\n");
+    schema.push_str(&folder::schema_sql(conn, &mut queries, &objects)?);
     let schema_file = write_file(&tmp.path().join("schema.sql"), schema.as_bytes())?;
-    let about = About {
+    let about = folder::About {
         db: &db,
         server: &server,
         created: &created,
@@ -201,8 +204,10 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         sql_mode: &source_mode,
         charset: &charset,
         collation: &collation,
+        missing: &scope.missing,
+        warnings: &warnings,
     };
-    let (manifest, total_rows) = manifest(cfg, &about, &queries, &objects, &files)?;
+    let (manifest, total_rows) = folder::manifest(cfg, &about, &queries, &objects, &files)?;
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
     write_file(&tmp.path().join("manifest.json"), text.as_bytes())?;
 
@@ -216,6 +221,32 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         );
     }
     Ok(())
+}
+
+/// Say on stderr (whatever -q says: it is about what the backup lacks) what it does not
+/// hold: kinds of objects this user could not read (`--partial`), history it cannot keep,
+/// and no single point in time (`-j N` without `--consistent`).
+fn warn(cfg: &Config, db: &str, scope: &scope::Scope, queries: &[TableQuery], warnings: &[String]) {
+    for w in warnings {
+        eprintln!("qexport: warning: {db}: {w}");
+    }
+    if !scope.missing.is_empty() {
+        eprintln!(
+            "qexport: warning: a partial backup of {db}: without the privilege to read them, it misses every one of its {}",
+            scope.missing.join(", ")
+        );
+    }
+    for q in queries {
+        for note in &q.notes {
+            eprintln!("qexport: warning: {}: {note}", q.info.name);
+        }
+    }
+    if cfg.jobs > 1 && !cfg.consistent {
+        eprintln!(
+            "qexport: warning: -j {} without --consistent: each connection reads its own snapshot, so the backup is not one point in time (the manifest says so; add --consistent for one instant)",
+            cfg.jobs
+        );
+    }
 }
 
 /// `, 2 views, 1 trigger`: how many objects of each kind, for the summary.
@@ -254,72 +285,6 @@ fn publish(tmp: tempfile::TempDir, dir: &Path) -> anyhow::Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     })
-}
-
-/// Tables that cannot be in a snapshot (MyISAM, Aria, MEMORY: no transactions) are kept
-/// still instead, for a consistent backup (`-j 1`, or `--consistent`): `LOCK TABLES ...
-/// READ` on a connection of its own, taken before the snapshot opens and held until the
-/// backup ends (dropping the connection releases it). Writers to those tables wait that
-/// long, as with `mysqldump --lock-tables`.
-fn freeze(cfg: &Config, queries: &[TableQuery]) -> anyhow::Result<Option<Conn>> {
-    let still: Vec<String> = queries
-        .iter()
-        .filter(|q| !q.info.transactional() && q.info.rows_elsewhere().is_none())
-        .map(|q| format!("{} READ", q.info.name.quoted()))
-        .collect();
-    if still.is_empty() || !(cfg.jobs == 1 || cfg.consistent) {
-        return Ok(None);
-    }
-    let mut conn = cfg.conn.connect(EXPORT_INIT)?;
-    conn.query_drop(format!("LOCK TABLES {}", still.join(", ")))
-        .map_err(db_error)
-        .context("locking the tables that have no transactions (MyISAM, Aria, MEMORY) for a consistent backup")?;
-    Ok(Some(conn))
-}
-
-/// Every table of `db`, when this user may read every table: information_schema shows a
-/// user with SELECT on single tables only those, so without SELECT on the database (or
-/// globally) `--all` could not tell what it misses, and refuses unless `--partial`.
-fn all_tables(cfg: &Config, conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
-    let names = list_tables(conn, db)?;
-    if !cfg.partial && !database_privileges(conn, db)?.contains("SELECT") {
-        bail!(
-            "--all: this user has no SELECT on {db}.* (only on some of its tables, which hides the others): grant SELECT ON {}.*, or add --partial to back up the {} tables it can see ({}); the manifest then says partial",
-            crate::sql::quote_ident(db),
-            names.len(),
-            names.join(", ")
-        );
-    }
-    Ok(names)
-}
-
-/// The reads of every table whose rows are here (key-range chunks with `-j N`), each
-/// table's first one with the header.
-fn plan_jobs(cfg: &Config, conn: &mut Conn, queries: &[TableQuery]) -> anyhow::Result<Vec<Job>> {
-    let mut jobs = Vec::new();
-    for (out, tq) in queries.iter().enumerate() {
-        if let Some(e) = tq.info.rows_elsewhere() {
-            if !cfg.quiet {
-                eprintln!(
-                    "qexport: {}: ENGINE={e} keeps its rows in other tables or servers: its definition is backed up, not its rows",
-                    tq.info.name
-                );
-            }
-            continue;
-        }
-        let ranges = if cfg.jobs > 1 && tq.unsplittable().is_none() {
-            tq.chunks(conn, &KeyRange::default(), chunk_rows(&tq.info), 1)?
-        } else {
-            vec![KeyRange::default()]
-        };
-        jobs.extend(ranges.iter().enumerate().map(|(i, r)| Job {
-            out,
-            what: format!("table {}", tq.info.name.quoted()),
-            sql: tq.sql(r),
-            header: i == 0,
-        }));
-    }
-    Ok(jobs)
 }
 
 /// Flush a folder's entries to disk.
@@ -373,182 +338,6 @@ fn temp_dir_beside(dir: &Path) -> anyhow::Result<tempfile::TempDir> {
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777))
         .tempdir_in(parent)
         .with_context(|| format!("creating a temporary folder in {}", parent.display()))
-}
-
-/// `SHOW CREATE TABLE` of each table, in order, with foreign-key checks off; then the
-/// other objects (see [`super::objects`]), those created after the data behind
-/// [`AFTER_DATA`].
-fn schema_sql(
-    conn: &mut Conn,
-    queries: &[TableQuery],
-    objects: &[Object],
-) -> anyhow::Result<String> {
-    let mut schema = String::from(
-        "-- qexport backup schema: CREATE statements in dependency order\nSET FOREIGN_KEY_CHECKS = 0;\n\n",
-    );
-    schema.push_str(&objects::schema_sequences(objects));
-    for tq in queries {
-        let row: Option<(String, String)> = conn
-            .query_first(format!("SHOW CREATE TABLE {}", tq.info.name.quoted()))
-            .map_err(db_error)?;
-        let (_, create) = row.with_context(|| format!("SHOW CREATE TABLE {}", tq.info.name))?;
-        // The server names a sequence of a column default with its database; the
-        // restored table draws from the restored sequence.
-        let db = crate::sql::quote_ident(tq.info.name.database.as_deref().unwrap_or_default());
-        let create = ["nextval(", "lastval("]
-            .iter()
-            .fold(create, |c, f| c.replace(&format!("{f}{db}."), f));
-        schema.push_str(&create);
-        schema.push_str(";\n\n");
-    }
-    schema.push_str(&objects::schema_part(objects, false));
-    schema.push_str(AFTER_DATA);
-    schema.push_str("\n\n");
-    schema.push_str(&objects::schema_part(objects, true));
-    Ok(schema)
-}
-
-/// Where and when the backup was taken.
-struct About<'a> {
-    db: &'a str,
-    server: &'a str,
-    created: &'a str,
-    schema_sha256: &'a str,
-    sql_mode: &'a str,
-    charset: &'a str,
-    collation: &'a str,
-}
-
-/// The manifest, and the total number of rows.
-fn manifest(
-    cfg: &Config,
-    about: &About<'_>,
-    queries: &[TableQuery],
-    objects: &[Object],
-    files: &Files<'_>,
-) -> anyhow::Result<(Manifest, u64)> {
-    let d = &cfg.dialect;
-    // One point in time with the other tables: InnoDB by the snapshot, tables without
-    // transactions by a lock held for the whole backup.
-    let consistent = cfg.jobs == 1 || cfg.consistent;
-    let mut tables = Vec::new();
-    let mut total_rows = 0;
-    for (i, tq) in queries.iter().enumerate() {
-        let mut entry = TableEntry {
-            name: tq.info.name.table.clone(),
-            file: None,
-            rows: None,
-            bytes: None,
-            sha256: None,
-            key: tq.info.key.clone(),
-            history: tq.history,
-            engine: tq.info.engine.clone(),
-            consistent: None,
-            columns: tq
-                .info
-                .columns
-                .iter()
-                .map(|c| ColumnEntry {
-                    name: c.name.clone(),
-                    column_type: c.column_type.clone(),
-                    nullable: c.nullable,
-                })
-                .collect(),
-            data: None,
-        };
-        if tq.info.rows_elsewhere().is_some() {
-            entry.data = Some("definition only: the rows live in other tables or servers".into());
-        } else {
-            let Some((rows, written)) = &files.done[i] else {
-                bail!("{} was not written", tq.info.name);
-            };
-            total_rows += rows;
-            entry.file = Some(files.names[i].clone());
-            entry.rows = Some(*rows);
-            entry.bytes = Some(written.bytes);
-            entry.sha256 = Some(written.sha256.clone());
-            entry.consistent = Some(consistent);
-        }
-        tables.push(entry);
-    }
-    let manifest = Manifest {
-        format: FORMAT.into(),
-        format_version: FORMAT_VERSION,
-        tool: "qexport".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        created: about.created.into(),
-        server: about.server.into(),
-        database: about.db.into(),
-        consistent,
-        partial: cfg.partial,
-        schema: "schema.sql".into(),
-        schema_sha256: Some(about.schema_sha256.into()),
-        sql_mode: Some(about.sql_mode.into()),
-        charset: Some(about.charset.into()),
-        collation: Some(about.collation.into()),
-        dialect: DialectEntry {
-            delimiter: char::from(d.delimiter).to_string(),
-            header: d.header,
-            null: match &d.null {
-                NullMarker::Empty => String::new(),
-                NullMarker::Text(t) => String::from_utf8_lossy(t).into_owned(),
-            },
-            binary: d.binary,
-            compression: cfg.compression,
-        },
-        tables,
-        objects: objects
-            .iter()
-            .map(|o| ObjectEntry {
-                kind: o.kind,
-                name: o.name.clone(),
-            })
-            .collect(),
-    };
-    Ok((manifest, total_rows))
-}
-
-/// Indexes into `names`, referenced tables before the tables that reference them (foreign
-/// keys), otherwise by name. Cycles are broken by name order (the restore disables
-/// foreign-key checks anyway).
-fn dependency_order(conn: &mut Conn, db: &str, names: &[String]) -> anyhow::Result<Vec<usize>> {
-    let edges: Vec<(String, String)> = conn
-        .exec(
-            "SELECT DISTINCT TABLE_NAME, REFERENCED_TABLE_NAME FROM information_schema.KEY_COLUMN_USAGE \
-             WHERE TABLE_SCHEMA = ? AND REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME IS NOT NULL",
-            (db, db),
-        )
-        .map_err(db_error)?;
-    let mut placed = vec![false; names.len()];
-    let mut order = Vec::with_capacity(names.len());
-    while order.len() < names.len() {
-        let before = order.len();
-        for (i, n) in names.iter().enumerate() {
-            if placed[i] {
-                continue;
-            }
-            let waits = edges.iter().any(|(t, r)| {
-                t == n
-                    && r != n
-                    && names
-                        .iter()
-                        .position(|x| x == r)
-                        .is_some_and(|j| !placed[j])
-            });
-            if !waits {
-                placed[i] = true;
-                order.push(i);
-            }
-        }
-        if order.len() == before {
-            // A cycle: take the first remaining table.
-            if let Some(i) = placed.iter().position(|p| !p) {
-                placed[i] = true;
-                order.push(i);
-            }
-        }
-    }
-    Ok(order)
 }
 
 #[cfg(test)]

@@ -21,9 +21,11 @@
 mod args;
 mod backup;
 mod engine;
+mod folder;
 mod objects;
 mod plan;
 mod read;
+mod scope;
 
 use std::process::ExitCode;
 
@@ -40,7 +42,7 @@ use args::Mode;
 pub use args::{Args, Config};
 use engine::{Job, Sinks};
 use plan::{KeyRange, TableQuery};
-use read::{chunk_rows, execute, only_select, EXPORT_INIT};
+use read::{chunk_rows, execute, only_select};
 
 /// One output (stdout or `-o FILE`) for a single table or query.
 struct OneOutput(Option<Output>);
@@ -73,7 +75,7 @@ impl Sinks for OneOutput {
 }
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
-    let mut conn = cfg.conn.connect(EXPORT_INIT)?;
+    let mut conn = read::connect(cfg)?;
     match &cfg.mode {
         Mode::Query(sql) => {
             if cfg.jobs > 1 {
@@ -186,7 +188,16 @@ fn export_table(
             }]
         }
     };
-    let done = execute(cfg, conn, &jobs, &[&tq.info.name], &mut sink, &progress);
+    let done = execute(
+        cfg,
+        conn,
+        &jobs,
+        &[&tq.info.name],
+        &mut sink,
+        &progress,
+        &mut || Ok(None),
+    )
+    .map(drop);
     sink.settle(done)?;
     progress.finish();
     Ok(())

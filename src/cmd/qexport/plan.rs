@@ -32,6 +32,8 @@ pub struct TableQuery {
     /// Every version of every row of a system-versioned table (`FOR SYSTEM_TIME ALL`),
     /// with its row start and end: what a backup keeps.
     pub history: bool,
+    /// What a backup of the table cannot keep (for the manifest and stderr).
+    pub notes: Vec<String>,
 }
 
 /// A half-open key range: `lower <= key < upper`; `None` is unbounded.
@@ -82,6 +84,7 @@ impl TableQuery {
             order_by,
             limit,
             history: false,
+            notes: Vec::new(),
         })
     }
 
@@ -89,7 +92,7 @@ impl TableQuery {
     /// key no longer orders the rows alone: the row end follows it.
     #[must_use]
     pub fn with_history(mut self) -> TableQuery {
-        if self.info.period.is_some() {
+        if self.info.period.is_some() && !self.info.transaction_precise() {
             self.info = self.info.with_history();
             self.columns
                 .retain(|c| !self.info.period.iter().flatten().any(|p| *p == c.name));
@@ -97,6 +100,13 @@ impl TableQuery {
             self.columns
                 .extend(self.info.columns[n - 2..].iter().cloned());
             self.history = true;
+        } else if self.info.period.is_some() {
+            self.notes.push(
+                "its history is not kept, only its current rows: it is versioned by \
+                 transaction (its row start and end are this server's transaction ids, which \
+                 no other server can take)"
+                    .into(),
+            );
         }
         self
     }

@@ -43,6 +43,16 @@ pub enum Method {
     Insert,
 }
 
+/// Whose rights a restored view, routine, trigger or event runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Definer {
+    /// The DEFINER the backup names (the account must exist here)
+    #[default]
+    Keep,
+    /// The restoring user (DEFINER=CURRENT_USER)
+    CurrentUser,
+}
+
 /// Load CSV into a MySQL/MariaDB table: every value checked first, then all rows or none.
 #[derive(Parser, Debug)]
 #[command(name = "qimport", version = crate::cli::VERSION, disable_help_flag = true, after_help = EXAMPLES)]
@@ -115,9 +125,26 @@ pub struct Args {
     #[arg(long, alias = "cascade-deletes")]
     pub(super) cascade: bool,
 
+    /// Wait at most SECONDS for a lock the import needs, then fail [default: 60]
+    ///
+    /// A load, a --truncate and the DDL of --swap, -j and --dir wait for the locks other
+    /// sessions hold on the table (a long transaction, LOCK TABLES, a backup's lock):
+    /// without a bound, the server's default of a year. Nothing is changed when the
+    /// wait ends. Example: --lock-wait-timeout 600
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, hide_default_value = true, value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub(super) lock_wait_timeout: u64,
+
     /// Restore a backup folder written by qexport --all -o DIR
     #[arg(long, value_name = "DIR", conflicts_with_all = ["table", "files", "swap", "truncate", "columns", "rejects"])]
     pub(super) dir: Option<PathBuf>,
+
+    /// With --dir: keep each object's DEFINER, or make it the restoring user [default: keep]
+    ///
+    /// A view, routine, trigger or event whose DEFINER has no account on this server
+    /// restores, then fails with ERROR 1449 when used; qimport names them. Example:
+    /// qimport --dir backup/mon --definer current-user
+    #[arg(long, value_enum, value_name = "WHO", requires = "dir", default_value_t = Definer::Keep, hide_default_value = true)]
+    pub(super) definer: Definer,
 
     /// Names for the fields, in order (for a file without a header, with -n)
     ///
@@ -191,16 +218,28 @@ pub struct Config {
     pub(super) schema: Option<PathBuf>,
     pub(super) jobs: usize,
     pub(super) quiet: bool,
+    /// The statements every session of the import starts with: its sql_mode and its
+    /// lock wait timeout.
+    pub(super) session: Vec<String>,
     /// The inputs' encoding.
     pub(super) encoding: crate::encoding::Encoding,
     /// What a restore accepts beyond a plain import (none for a plain import).
     pub(super) lenient: validate::Lenience,
+    pub(super) definer: Definer,
 }
 
 /// Session settings for loading: strict (bad values are errors, not warnings), an explicit
 /// 0 in an AUTO_INCREMENT column stays 0, and no silent engine substitution.
 pub(super) const SESSION_SQL_MODE: &str =
     "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'";
+
+impl Config {
+    /// A new session of the import, set as [`Config::session`] says.
+    pub(super) fn connect(&self) -> anyhow::Result<mysql::Conn> {
+        let init: Vec<&str> = self.session.iter().map(String::as_str).collect();
+        self.conn.connect(&init)
+    }
+}
 
 /// Bad records reported before a load stops, unless --max-errors says.
 const DEFAULT_MAX_ERRORS: u64 = 10;
@@ -286,7 +325,17 @@ impl Config {
             schema: args.schema,
             jobs: usize::from(args.jobs),
             quiet: args.quiet,
+            session: vec![
+                SESSION_SQL_MODE.to_owned(),
+                format!("SET SESSION lock_wait_timeout = {}", args.lock_wait_timeout),
+                // A row another transaction holds: InnoDB's own wait (50 s by default).
+                format!(
+                    "SET SESSION innodb_lock_wait_timeout = {}",
+                    args.lock_wait_timeout.min(1_073_741_824)
+                ),
+            ],
             lenient: validate::Lenience::default(),
+            definer: args.definer,
             encoding: args.input.encoding,
         })
     }

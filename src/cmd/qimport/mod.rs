@@ -45,14 +45,13 @@ use crate::input::Input;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
-use args::SESSION_SQL_MODE;
 pub use args::{Args, Config, Method};
 use job::{choose_method, Job, Summary};
 use table::{load_swapped, prepare_table, Made};
 use undo::Undo;
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
-    let mut conn = cfg.conn.connect(&[SESSION_SQL_MODE])?;
+    let mut conn = cfg.connect()?;
     // What Ctrl-C or SIGTERM undoes: the tables this run makes, its sessions' work.
     let (undo, _undo) = Undo::new(&cfg.conn, cfg.quiet, &conn);
     if let Some(dir) = &cfg.dir {

@@ -19,7 +19,7 @@ use mysql::Conn;
 use std::fs::File;
 use std::io::Seek;
 
-use super::args::{Config, SESSION_SQL_MODE};
+use super::args::Config;
 use super::check::{Checker, CsvReader, Layout};
 use super::job::{Job, Summary};
 use super::load::{self, Encoder, Lines, Loaded, Mode};
@@ -59,7 +59,7 @@ fn load_and_publish(
     undo: &Undo,
 ) -> anyhow::Result<Summary> {
     let mut workers: Vec<Conn> = (0..cfg.jobs)
-        .map(|_| cfg.conn.connect(&[SESSION_SQL_MODE]))
+        .map(|_| cfg.connect())
         .collect::<anyhow::Result<_>>()?;
     for w in &workers {
         undo.session(w);

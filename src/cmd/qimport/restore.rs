@@ -16,7 +16,7 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 use sha2::{Digest, Sha256};
 
-use super::args::Config;
+use super::args::{Config, Definer};
 use super::job::{choose_method, Job};
 use super::script::Stmt;
 use super::undo::Undo;
@@ -27,7 +27,7 @@ use crate::flavour::Server;
 use crate::input::{Input, Source};
 use crate::manifest::{DialectEntry, Manifest, ObjectEntry, ObjectKind, AFTER_DATA};
 use crate::schema::TableInfo;
-use crate::sql::{quote_ident, Lexing, TableName};
+use crate::sql::{quote_ident, Lexing, TableName, Token};
 
 /// One table of the manifest, checked: a file comes with its row count and SHA-256.
 struct Entry {
@@ -49,7 +49,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     .with_context(|| mpath.display().to_string())?;
     let mut cfg = cfg.clone();
     apply_dialect(&mut cfg, &manifest.dialect)?;
-    apply_lenience(&mut cfg, manifest.sql_mode.as_deref().unwrap_or_default());
+    apply_lenience(&mut cfg);
     let entries = entries(&manifest)?;
     let objects = &manifest.objects;
     let schema_path = backup_file(dir, "schema.sql")?;
@@ -57,22 +57,12 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         .with_context(|| format!("reading {}", schema_path.display()))?;
     check_before(conn, &db, dir, &entries, objects)?;
     check_privileges(conn, &db, objects)?;
-    if manifest.partial && !cfg.quiet {
-        eprintln!("qimport: note: {} is a partial backup (qexport --partial): it holds only the tables its user could read", dir.display());
-    }
     if let Some(want) = &manifest.schema_sha256 {
         check_sha256(&schema_path, want)?;
     }
-    let (before, after) = match schema.find(&format!("\n{AFTER_DATA}")) {
-        Some(at) => schema.split_at(at),
-        None => (schema.as_str(), ""),
-    };
-    let what = |e: anyhow::Error| e.context(format!("{}", schema_path.display()));
-    // Each part starts under the import's own sql_mode (the restore sets it back before
-    // the data), and is read under the modes it sets itself.
-    let before = crate::sql::script(before, Lexing::PLAIN).map_err(what)?;
-    let after = crate::sql::script(after, Lexing::PLAIN).map_err(what)?;
-    let judged = super::script::judge(&before, &after, &manifest, &db)?;
+    let (before, after) = read_schema(&schema, &schema_path, &manifest, &db, cfg.definer)?;
+    let judged = super::script::judge(&borrowed(&before), &borrowed(&after), &manifest, &db)?;
+    say_what_it_lacks(&cfg, dir, &manifest);
     let drops: Vec<String> = objects
         .iter()
         .map(|o| drop_sql(o.kind, &db, &o.name))
@@ -91,17 +81,17 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         }
         // The tables and sequences first; routines and views once the data is in, so
         // that nothing the backup defines can run while its tables are made and loaded.
-        make_tables(conn, &db, &before, &judged, undo, &mut created)?;
+        make_tables(conn, &db, &borrowed(&before), &judged, undo, &mut created)?;
         // The objects came with settings of their own (sql_mode, time zone, character
         // set): back to the import's, in which the data was written.
         own_settings(conn)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
-        super::stubs::make(conn, &db, &before, &judged, &own_settings)?;
+        super::stubs::make(conn, &db, &borrowed(&before), &judged, &own_settings)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
         // The part after the data was read from the session's own settings: from them
         // it runs (the routines' settings are not the triggers').
         own_settings(conn)?;
-        let disabled = make_after(conn, &after, &judged[before.len()..])?;
+        let disabled = make_after(conn, &borrowed(&after), &judged[before.len()..])?;
         undo.disarmed(|| anyhow::Ok((total, disabled)))
     })();
     let _ = conn.query_drop("SET SESSION foreign_key_checks = 1");
@@ -109,7 +99,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         Ok((total, disabled)) => {
             // The restore stands: the events it made disabled come as the backup holds
             // them (a scheduler may run one at once, which is what the backup asks).
-            enable_events(conn, &after, &disabled).with_context(|| {
+            enable_events(conn, &borrowed(&after), &disabled).with_context(|| {
                 format!(
                     "{db} is restored from {}, but its events {} stay disabled",
                     dir.display(),
@@ -120,11 +110,14 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
                         .join(", ")
                 )
             })?;
+            definers_exist(conn, &[borrowed(&before), borrowed(&after)].concat());
+            let gone = events_as_made(conn, &db, objects, &disabled)?;
             if !cfg.quiet {
-                let others = if objects.is_empty() {
+                let made = objects.len() - gone;
+                let others = if made == 0 {
                     String::new()
                 } else {
-                    format!(" and {} other objects", objects.len())
+                    format!(" and {made} other objects")
                 };
                 eprintln!(
                     "qimport: {db}: {} tables{others}, {total} rows restored from {}",
@@ -144,6 +137,49 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     }
 }
 
+/// Say how the server made the backup's events, where it did not make them as they were
+/// on the source: one due in the past that does not persist, it drops as it is made; one
+/// due in the past that persists, it makes disabled. Returns how many are gone.
+fn events_as_made(
+    conn: &mut Conn,
+    db: &str,
+    objects: &[ObjectEntry],
+    disabled: &[(usize, String)],
+) -> anyhow::Result<usize> {
+    let events: Vec<&str> = objects
+        .iter()
+        .filter(|o| o.kind == ObjectKind::Event)
+        .map(|o| o.name.as_str())
+        .collect();
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let here: Vec<(String, String)> = conn
+        .exec(
+            "SELECT EVENT_NAME, STATUS FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?",
+            (db,),
+        )
+        .map_err(db_error)?;
+    let mut gone = 0;
+    for e in events {
+        match here.iter().find(|(n, _)| n == e) {
+            None => {
+                gone += 1;
+                eprintln!(
+                    "qimport: warning: the event {e} was due in the past and does not persist (ON COMPLETION NOT PRESERVE): the server dropped it as it was made"
+                );
+            }
+            Some((_, status)) if status == "DISABLED" && disabled.iter().any(|(_, n)| n == e) => {
+                eprintln!(
+                    "qimport: warning: the event {e} is DISABLED: its time has passed, and the server disables such an event as it is made (ALTER EVENT ... ENABLE with a new schedule)"
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(gone)
+}
+
 /// Make the tables and sequences of the part before the data (its settings with them),
 /// each table registered for the undo as it is made, and checked to hold no row.
 fn make_tables(
@@ -158,14 +194,15 @@ fn make_tables(
         if runs_after_the_data(judged) {
             continue;
         }
-        super::send::run_one(conn, stmt, *lexing)
-            .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
+        let run = |conn: &mut Conn| {
+            super::send::run_one(conn, stmt, *lexing).with_context(|| creating(judged, stmt))
+        };
         if let Stmt::Table(table) = judged {
             let t = TableName {
                 database: Some(db.to_owned()),
                 table: table.clone(),
             };
-            undo.table(&t);
+            undo.made_table(&t, || run(conn))?;
             created.push(t.clone());
             // A definition makes no rows (a CREATE ... SELECT would have). (A MERGE table
             // whose tables are not made yet cannot be read: it holds none either.)
@@ -174,6 +211,8 @@ fn make_tables(
             if matches!(rows, Ok(Some(_))) {
                 bail!("schema.sql: the CREATE TABLE of {table} made rows: it is no table definition (the backup is damaged)");
             }
+        } else {
+            run(conn)?;
         }
     }
     Ok(())
@@ -190,6 +229,33 @@ fn runs_after_the_data(judged: &Stmt) -> bool {
             _
         )
     )
+}
+
+/// Say what the backup does not hold: a partial one, what its user could not read; one
+/// taken with `-j N` and no `--consistent`, one point in time.
+fn say_what_it_lacks(cfg: &Config, dir: &Path, manifest: &Manifest) {
+    if manifest.partial && !cfg.quiet {
+        let what = if manifest.missing.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", manifest.missing.join(", "))
+        };
+        eprintln!(
+            "qimport: note: {} is a partial backup (qexport --partial): it misses what its user could not read{what}",
+            dir.display()
+        );
+    }
+    for w in &manifest.warnings {
+        if !cfg.quiet {
+            eprintln!("qimport: note: {} says: {w}", dir.display());
+        }
+    }
+    if !manifest.consistent && !cfg.quiet {
+        eprintln!(
+            "qimport: warning: {} is not one point in time (taken with -j N and no --consistent): its tables may disagree with each other",
+            dir.display()
+        );
+    }
 }
 
 /// The import session's own settings (character set, time zone, sql_mode), whatever
@@ -251,8 +317,7 @@ fn make_after(
             _ => None,
         };
         let sent = off.as_ref().map_or(stmt, |(d, _)| d.as_str());
-        super::send::run_one(conn, sent, lexing)
-            .with_context(|| format!("schema.sql: {}", first_line(stmt)))?;
+        super::send::run_one(conn, sent, lexing).with_context(|| creating(judged, stmt))?;
         if let Some((_, name)) = off {
             disabled.push((i, name.clone()));
         }
@@ -402,7 +467,7 @@ fn adopt_defaults(
 /// tables, DROP to take them away again if it fails, and the privilege of each kind of
 /// object the backup has.
 fn check_privileges(conn: &mut Conn, db: &str, objects: &[ObjectEntry]) -> anyhow::Result<()> {
-    let held = crate::schema::database_privileges(conn, db)?;
+    let held = crate::grants::database_privileges(conn, db)?;
     let mut needed = vec!["CREATE", "DROP", "INSERT"];
     for o in objects {
         needed.push(match o.kind {
@@ -424,6 +489,147 @@ fn check_privileges(conn: &mut Conn, db: &str, objects: &[ObjectEntry]) -> anyho
         );
     }
     Ok(())
+}
+
+/// The statements of `schema.sql`, before the data and after it: without qualifiers that
+/// name the backed-up database (nothing a restore runs may name another database than the
+/// target, whatever wrote the file), and with `--definer` applied.
+/// Statements of schema.sql, each with the lexing it is read under.
+type Statements = Vec<(String, Lexing)>;
+
+fn read_schema(
+    schema: &str,
+    path: &Path,
+    manifest: &Manifest,
+    target: &str,
+    definer: Definer,
+) -> anyhow::Result<(Statements, Statements)> {
+    let (before, after) = match schema.find(&format!("\n{AFTER_DATA}")) {
+        Some(at) => schema.split_at(at),
+        None => (schema, ""),
+    };
+    // Each part starts under the import's own sql_mode (the restore sets it back before
+    // the data), and each statement is read under the modes the script set before it.
+    let prepare = |part: &str| -> anyhow::Result<Statements> {
+        crate::sql::script(part, Lexing::PLAIN)?
+            .into_iter()
+            .map(|(stmt, lexing)| {
+                let stmt = rewrite_names(stmt, lexing, &manifest.database, target)?;
+                let stmt = match definer {
+                    Definer::Keep => stmt,
+                    Definer::CurrentUser => super::script::definer_current_user(&stmt, lexing),
+                };
+                Ok((stmt, lexing))
+            })
+            .collect()
+    };
+    let what = |e: anyhow::Error| e.context(format!("{}", path.display()));
+    Ok((
+        prepare(before).map_err(what)?,
+        prepare(after).map_err(what)?,
+    ))
+}
+
+/// A statement of a backup of `source` restored into `target`: as it is under the same
+/// name; under another, a routine, trigger or event (whose body is as its author wrote
+/// it) with every qualifier that can only name `source` made `target`'s (not taken off:
+/// `src.lower(x)` unqualified would call the built-in LOWER), and refused by name where
+/// one could name a table or alias instead; a view, with its calls of `source`'s
+/// functions made `target`'s (the server writes them qualified, and its tables without
+/// the database). A string that names `source` (the SQL of a PREPARE) is said on stderr:
+/// it still names it after the restore.
+fn rewrite_names(stmt: &str, lexing: Lexing, source: &str, target: &str) -> anyhow::Result<String> {
+    let Ok(Stmt::Object(kind, name)) = super::script::classify(stmt, lexing) else {
+        return Ok(stmt.to_owned());
+    };
+    if source == target {
+        return Ok(stmt.to_owned());
+    }
+    let what = format!("the {} {name}", kind.word().to_lowercase());
+    let which = match kind {
+        ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Trigger | ObjectKind::Event => {
+            crate::sql::Qualifiers::Everywhere
+        }
+        // A view calls its database's function by name (one named like a built-in).
+        ObjectKind::View => crate::sql::Qualifiers::Calls,
+        ObjectKind::Sequence => return Ok(stmt.to_owned()),
+    };
+    let names = crate::sql::tokens(stmt, lexing, usize::MAX)?;
+    if names
+        .iter()
+        .any(|t| matches!(t, Token::Str(s) if s.contains(&format!("{source}."))))
+    {
+        eprintln!(
+            "qimport: warning: {what} names {source} in a string (SQL it prepares?): it still does in {target}"
+        );
+    }
+    crate::sql::unqualify(stmt, source, lexing, which, Some(target)).map_err(|e| {
+        anyhow::anyhow!(
+            "{what}: {e}; restore it into a database named {source}, or edit its definition"
+        )
+    })
+}
+
+/// Statements as [`super::script::judge`] reads them.
+fn borrowed(part: &[(String, Lexing)]) -> Vec<(&str, Lexing)> {
+    part.iter().map(|(s, l)| (s.as_str(), *l)).collect()
+}
+
+/// What a statement of schema.sql was doing, for its error: the object it creates by kind
+/// and name (a view's CREATE can be long), else its first line.
+pub(super) fn creating(judged: &Stmt, stmt: &str) -> String {
+    match judged {
+        Stmt::Table(t) => format!("schema.sql: creating the table {t}"),
+        Stmt::Object(k, o) => format!("schema.sql: creating the {} {o}", k.word().to_lowercase()),
+        _ => format!("schema.sql: {}", first_line(stmt)),
+    }
+}
+
+/// Say, by name, which restored objects have a DEFINER this server has no account for:
+/// using them fails with ERROR 1449 (the restore itself does not).
+fn definers_exist(conn: &mut Conn, statements: &[(&str, Lexing)]) {
+    let mut missing = Vec::new();
+    for &(stmt, lexing) in statements {
+        let Ok(super::script::Stmt::Object(kind, name)) = super::script::classify(stmt, lexing)
+        else {
+            continue;
+        };
+        let Some(Some((user, host))) = super::script::definer(stmt, lexing).map(|d| d.account)
+        else {
+            continue;
+        };
+        // A role is a row of mysql.user with an empty host and is_role 'Y'.
+        let known: Result<Option<u64>, _> = match &host {
+            Some(host) => conn.exec_first(
+                "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?",
+                (&user, host),
+            ),
+            None => conn.exec_first(
+                "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = '' AND is_role = 'Y'",
+                (&user,),
+            ),
+        };
+        let who = match &host {
+            Some(host) => format!("'{user}'@'{host}'"),
+            None => format!("the role '{user}'"),
+        };
+        match known {
+            Ok(Some(0)) => {
+                missing.push(format!("the {} {name} ({who})", kind.word().to_lowercase()));
+            }
+            Ok(_) => {}
+            Err(_) => {
+                eprintln!("qimport: note: could not check that the objects' DEFINER accounts exist here (no SELECT on mysql.user)");
+                return;
+            }
+        }
+    }
+    if !missing.is_empty() {
+        eprintln!(
+            "qimport: warning: no account here for the DEFINER of {}: using them fails with ERROR 1449 until it exists (or restore with --definer current-user)",
+            missing.join(", ")
+        );
+    }
 }
 
 /// The first line of a statement, for messages.
@@ -538,11 +744,12 @@ fn apply_dialect(cfg: &mut Config, d: &DialectEntry) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the source's server accepted, the restore accepts too: dates under its
-/// `ALLOW_INVALID_DATES`, and ENUM error values `''` (stored under a non-strict mode).
-fn apply_lenience(cfg: &mut Config, mode: &str) {
+/// What the source's server holds, the restore takes: dates such as 2019-02-30 (stored
+/// under an `ALLOW_INVALID_DATES` the global mode or any session had), and ENUM error
+/// values `''` (stored under a non-strict mode).
+fn apply_lenience(cfg: &mut Config) {
     cfg.lenient = super::validate::Lenience {
-        invalid_dates: mode.split(',').any(|m| m == "ALLOW_INVALID_DATES"),
+        invalid_dates: true,
         enum_error_value: true,
     };
 }

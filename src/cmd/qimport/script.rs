@@ -562,10 +562,74 @@ fn table_definition(toks: &[Token]) -> Result<Vec<String>, String> {
     Ok(drawn)
 }
 
+/// The `DEFINER` clause of a CREATE statement.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct DefinerClause {
+    /// User and host (`None` for a role); `None` for `CURRENT_USER`.
+    pub account: Option<(String, Option<String>)>,
+    /// Where it stands, from `DEFINER` to the end of the account.
+    pub span: std::ops::Range<usize>,
+}
+
+/// The `DEFINER = ...` clause of a CREATE statement, if it has one.
+pub(super) fn definer(stmt: &str, lexing: Lexing) -> Option<DefinerClause> {
+    let toks = crate::sql::spanned(stmt, lexing, 24).ok()?;
+    let at = (0..toks.len()).find(|&i| {
+        toks[i].0.is("DEFINER")
+            && toks
+                .get(i + 1)
+                .is_some_and(|(t, _)| *t == Token::Punct('='))
+    })?;
+    let user = &toks.get(at + 2)?.0;
+    if user.is("CURRENT_USER") {
+        let mut end = toks[at + 2].1.end;
+        if toks
+            .get(at + 3)
+            .is_some_and(|(t, _)| *t == Token::Punct('('))
+        {
+            end = toks.get(at + 4)?.1.end;
+        }
+        return Some(DefinerClause {
+            account: None,
+            span: toks[at].1.start..end,
+        });
+    }
+    let text = |t: &Token| match t {
+        Token::Word(w) | Token::Quoted(w) | Token::Str(w) => Some(w.clone()),
+        _ => None,
+    };
+    let user = text(user)?;
+    // `DEFINER = role`: a role has no host.
+    if toks.get(at + 3).map(|(t, _)| t) != Some(&Token::Punct('@')) {
+        return Some(DefinerClause {
+            account: Some((user, None)),
+            span: toks[at].1.start..toks[at + 2].1.end,
+        });
+    }
+    let host = text(&toks.get(at + 4)?.0)?;
+    Some(DefinerClause {
+        account: Some((user, Some(host))),
+        span: toks[at].1.start..toks[at + 4].1.end,
+    })
+}
+
+/// `stmt` with its `DEFINER` made `CURRENT_USER` (`--definer current-user`).
+pub(super) fn definer_current_user(stmt: &str, lexing: Lexing) -> String {
+    match definer(stmt, lexing) {
+        Some(d) => format!(
+            "{}DEFINER=CURRENT_USER{}",
+            &stmt[..d.span.start],
+            &stmt[d.span.end..]
+        ),
+        None => stmt.to_owned(),
+    }
+}
+
 /// Each table and object of the manifest is created once, and nothing else is.
 fn agree(judged: &[Stmt], m: &Manifest) -> anyhow::Result<()> {
     let mut tables: Vec<&str> = Vec::new();
     let mut objects: Vec<(ObjectKind, &str)> = Vec::new();
+    let mut states: Vec<&str> = Vec::new();
     for s in judged {
         match s {
             Stmt::Table(t) => {
@@ -594,6 +658,7 @@ fn agree(judged: &[Stmt], m: &Manifest) -> anyhow::Result<()> {
                 {
                     bail!("schema.sql sets the state of {q}, which the manifest does not list as a sequence: the backup is damaged (nothing was changed)");
                 }
+                states.push(q);
             }
             Stmt::Setting => {}
         }
@@ -613,6 +678,18 @@ fn agree(judged: &[Stmt], m: &Manifest) -> anyhow::Result<()> {
             "the manifest lists the {} {}, which schema.sql does not create: the backup is damaged (nothing was changed)",
             o.kind.word().to_lowercase(),
             o.name
+        );
+    }
+    // Each sequence where it was (qexport writes the state of every one): without it, a
+    // restored sequence would start again from its first value, below the restored rows.
+    if let Some(q) = m
+        .objects
+        .iter()
+        .find(|e| e.kind == ObjectKind::Sequence && !states.contains(&e.name.as_str()))
+    {
+        bail!(
+            "schema.sql does not set the state of the sequence {}: the backup is damaged (nothing was changed)",
+            q.name
         );
     }
     Ok(())

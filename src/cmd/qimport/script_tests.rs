@@ -2,6 +2,37 @@
 
 use super::*;
 
+// See: #24 (14): the DEFINER of an object, and the same made CURRENT_USER.
+#[test]
+fn definers_are_read_and_rewritten() {
+    let v =
+        "CREATE ALGORITHM=UNDEFINED DEFINER=`app`@`%` SQL SECURITY DEFINER VIEW `v` AS select 1";
+    let who = definer(v, Lexing::PLAIN).unwrap().account;
+    assert_eq!(who, Some(("app".into(), Some("%".into()))));
+    let r = "CREATE ALGORITHM=UNDEFINED DEFINER=`r_app` SQL SECURITY DEFINER VIEW `vr` AS select 1";
+    assert_eq!(
+        definer(r, Lexing::PLAIN).unwrap().account,
+        Some(("r_app".into(), None))
+    );
+    assert_eq!(
+        definer_current_user(r, Lexing::PLAIN),
+        "CREATE ALGORITHM=UNDEFINED DEFINER=CURRENT_USER SQL SECURITY DEFINER VIEW `vr` AS select 1"
+    );
+    let no = "CREATE ALGORITHM=UNDEFINED SQL SECURITY DEFINER VIEW `v` AS select 1";
+    assert_eq!(definer(no, Lexing::PLAIN), None);
+    assert_eq!(
+        definer_current_user(v, Lexing::PLAIN),
+        "CREATE ALGORITHM=UNDEFINED DEFINER=CURRENT_USER SQL SECURITY DEFINER VIEW `v` AS select 1"
+    );
+    assert_eq!(definer("CREATE TABLE t (a int)", Lexing::PLAIN), None);
+    let t = "CREATE DEFINER=CURRENT_USER() TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET @a = 1";
+    assert_eq!(definer(t, Lexing::PLAIN).unwrap().account, None);
+    assert_eq!(
+        classify(&definer_current_user(v, Lexing::PLAIN), Lexing::PLAIN),
+        Ok(Stmt::Object(ObjectKind::View, "v".into()))
+    );
+}
+
 // See: #23 (3): a restore runs only what creates the backup's objects.
 #[test]
 fn statements_are_judged_by_their_head() {
@@ -29,6 +60,10 @@ fn statements_are_judged_by_their_head() {
         (
             "CREATE DEFINER=`u`@`h` FUNCTION `f`(x INT) RETURNS int RETURN x",
             Stmt::Object(ObjectKind::Function, "f".into()),
+        ),
+        (
+            "CREATE TABLE `g` (\n  `p` point REF_SYSTEM_ID=4326 DEFAULT NULL\n)",
+            Stmt::Table("g".into()),
         ),
         (
             "CREATE SEQUENCE `s` start with 1",

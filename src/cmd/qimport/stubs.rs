@@ -90,7 +90,7 @@ fn replay(
         };
         if wanted {
             super::send::run_one(conn, stmt, *lexing)
-                .with_context(|| format!("schema.sql: {}", super::restore::first_line(stmt)))?;
+                .with_context(|| super::restore::creating(judged, stmt))?;
         }
     }
     Ok(())

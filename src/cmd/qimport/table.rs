@@ -201,18 +201,29 @@ pub(super) fn work_table(
     let like = format!("{literal}%");
     // Only tables qimport marked as its own: a user's table that merely looks like a
     // work table by its name is never dropped.
+    // Compared byte for byte: `T__qimport_stage_4` is no work table of `t`, nor is a
+    // comment in other letters qimport's mark.
     let names: Vec<String> = conn
         .exec(
             "SELECT TABLE_NAME FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? AND TABLE_COMMENT = ?",
-            (&db, &like, WORK_MARK),
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME LIKE ? \
+               AND BINARY TABLE_COMMENT = BINARY CONCAT(?, TABLE_NAME, ?)",
+            (&db, &like, WORK_MARK.0, WORK_MARK.1),
         )
         .map_err(db_error)?;
     for name in names {
-        let Some((_, owner)) = name.rsplit_once('_') else {
+        // `T__qimport_KIND_ID` exactly: this table's, one of qimport's kinds, and an ID
+        // as the server writes a connection's (no leading zero).
+        let Some(rest) = name.strip_prefix(&prefix) else {
             continue;
         };
-        if owner.is_empty() || !owner.bytes().all(|b| b.is_ascii_digit()) {
+        let Some((kind, owner)) = rest.split_once('_') else {
+            continue;
+        };
+        let id = !owner.is_empty()
+            && !owner.starts_with('0')
+            && owner.bytes().all(|b| b.is_ascii_digit());
+        if !(["stage", "new", "old"].contains(&kind) && id) {
             continue;
         }
         let free: Option<Option<i64>> = conn
@@ -238,7 +249,19 @@ pub(super) fn work_table(
 
 /// The comment that marks a table as a work table of qimport (set once the copy is made,
 /// and put back to the original's before the copy is renamed into place).
-pub(super) const WORK_MARK: &str = "qimport work table: dropped by the next import if left behind";
+///
+/// The mark names the table itself (`qimport work table T__qimport_stage_42: ...`): a table
+/// of yours that got it by accident (a `CREATE TABLE ... LIKE` copy of a work table, or a
+/// rename) carries another table's name in it, and is never taken for a work table.
+pub(super) const WORK_MARK: (&str, &str) = (
+    "qimport work table ",
+    ": dropped by the next import if left behind",
+);
+
+/// The mark of the work table `name`.
+fn work_mark(name: &str) -> String {
+    format!("{}{name}{}", WORK_MARK.0, WORK_MARK.1)
+}
 
 /// Make `work` (a `CREATE TABLE ... LIKE` copy of a table) a work table: named and marked
 /// as qimport's own, and numbering new rows where the table would (`LIKE` starts its
@@ -262,7 +285,7 @@ pub(super) fn create_work_table(
     conn.query_drop(format!(
         "ALTER TABLE {} COMMENT = {}{counter}",
         work.quoted(),
-        crate::sql::quote_string(WORK_MARK)
+        crate::sql::quote_string(&work_mark(&work.table))
     ))
     .map_err(db_error)
 }

@@ -97,6 +97,8 @@ impl Undo {
             if !quiet {
                 eprintln!("qimport: interrupted: rolling back");
             }
+            // Its sessions end now, not when a lock they wait for comes.
+            drop_anew(cfg, &st.sessions, &[], &[]);
             return;
         }
         if !quiet {
@@ -133,13 +135,17 @@ pub(super) fn drop_anew(
     objects: &[String],
     tables: &[TableName],
 ) {
-    let dropped = cfg.connect(&[]).and_then(|mut c| {
-        for id in sessions {
-            // A session that ended already is no error.
-            let _ = c.query_drop(format!("KILL CONNECTION {id}"));
-        }
-        drop_on(&mut c, objects, tables).map_err(db_error)
-    });
+    // Not for ever behind another session's lock (a backup's, say): said, and left to
+    // the next import.
+    let dropped = cfg
+        .connect(&["SET SESSION lock_wait_timeout = 10"])
+        .and_then(|mut c| {
+            for id in sessions {
+                // A session that ended already is no error.
+                let _ = c.query_drop(format!("KILL CONNECTION {id}"));
+            }
+            drop_on(&mut c, objects, tables).map_err(db_error)
+        });
     if let Err(e) = dropped {
         let what = if tables.is_empty() {
             "all it made".to_owned()

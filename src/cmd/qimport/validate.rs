@@ -142,7 +142,9 @@ impl Check {
                 scale: *scale,
                 unsigned: *unsigned,
             },
-            SqlType::Float { double, unsigned } => Check::Float {
+            SqlType::Float {
+                double, unsigned, ..
+            } => Check::Float {
                 max: if *double {
                     f64::MAX
                 } else {
