@@ -260,7 +260,16 @@ pub fn parse<A: clap::Parser>(
             ))
         }
         Err(e) => {
-            let line = one_line(&e.render().to_string(), tool);
+            let mut line = one_line(&e.render().to_string(), tool);
+            // Something required is missing: the forms of the command, on the same line.
+            if e.kind() == ErrorKind::MissingRequiredArgument {
+                let usage = A::command().render_usage().to_string();
+                let forms: Vec<&str> = usage
+                    .lines()
+                    .map(|l| l.trim().trim_start_matches("Usage:").trim())
+                    .collect();
+                line = line.replace("; try '", &format!("; usage: {}; try '", forms.join(" | ")));
+            }
             crate::out::mark_failure(tool, &line);
             eprintln!("{tool}: {line}");
             Err(std::process::ExitCode::from(crate::error::EXIT_ERROR))

@@ -69,8 +69,9 @@ impl Selection {
                     // one line of error, not four billion indexes.
                     match width {
                         Some(w) if b >= w => bail!(
-                            "column {} is past the last one (the records have {w} columns)",
-                            b.saturating_add(1)
+                            "column {} is past the last one (the records have {})",
+                            b.saturating_add(1),
+                            crate::error::plural(w as u64, "column")
                         ),
                         _ if b >= MAX_COLUMNS => bail!(
                             "column range {part:?} is wider than any input ({MAX_COLUMNS} columns at most)"
@@ -94,8 +95,9 @@ impl Selection {
         }
         if let (Some(w), Some(&past)) = (width, out.iter().find(|&&i| i >= width.unwrap_or(0))) {
             bail!(
-                "column {} is past the last one (the records have {w} columns)",
-                past + 1
+                "column {} is past the last one (the records have {})",
+                past + 1,
+                crate::error::plural(w as u64, "column")
             );
         }
         Ok(out)
@@ -113,7 +115,32 @@ fn one(part: &str, header: Option<&Record>) -> anyhow::Result<Option<usize>> {
         }
         return Ok(Some(n - 1));
     }
-    Ok(header.and_then(|h| h.iter().position(|(v, _)| v == part.as_bytes())))
+    let Some(h) = header else { return Ok(None) };
+    if let Some(i) = h.iter().position(|(v, _)| v == part.as_bytes()) {
+        return Ok(Some(i));
+    }
+    // No column is named exactly that: `-s City` finds `city`, as qimport matches its
+    // header. When several match ignoring case, the first is taken, and said.
+    let alike: Vec<usize> = h
+        .iter()
+        .enumerate()
+        .filter(|(_, (v, _))| v.eq_ignore_ascii_case(part.as_bytes()))
+        .map(|(i, _)| i)
+        .collect();
+    if let [first, _, ..] = alike[..] {
+        let name = h
+            .iter()
+            .nth(first)
+            .map(|(v, _)| String::from_utf8_lossy(v).into_owned());
+        eprintln!(
+            "{}: note: no column is named exactly {part:?}; took {:?} (column {}), the first of {} that match ignoring case",
+            crate::error::tool_name(),
+            name.unwrap_or_default(),
+            first + 1,
+            alike.len()
+        );
+    }
+    Ok(alike.first().copied())
 }
 
 #[cfg(test)]
@@ -144,6 +171,17 @@ mod tests {
             .unwrap()
             .resolve(None, Some(3))
             .is_err());
+    }
+
+    #[test]
+    fn names_ignore_case_when_none_is_exact() {
+        let h = header(b"id,City,city,Zip\n");
+        let r = |s: &str| Selection::parse(s).unwrap().resolve(Some(&h), Some(4));
+        assert_eq!(r("city").unwrap(), vec![2]);
+        assert_eq!(r("City").unwrap(), vec![1]);
+        assert_eq!(r("CITY").unwrap(), vec![1]);
+        assert_eq!(r("zip").unwrap(), vec![3]);
+        assert_eq!(r("ID-zip").unwrap(), vec![0, 1, 2, 3]);
     }
 
     #[test]

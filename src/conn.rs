@@ -166,8 +166,15 @@ impl ConnConfig {
         let mut cfg =
             ConnConfig::resolve_with(args, tool, |k| std::env::var(k).ok(), home.as_deref())?;
         if let Some(None) = &args.password {
-            let p = rpassword::prompt_password("Enter password: ")
-                .context("reading the password from the terminal")?;
+            // rpassword asks on the process's terminal: without one (cron, a pipe into
+            // ssh), say where else a password can come from.
+            let p = rpassword::prompt_password("Enter password: ").map_err(|e| {
+                anyhow::anyhow!(
+                    "-p: no terminal to ask the password on ({e}): give it in MYSQL_PWD, in an \
+                     option file ([client] password=... in ~/.my.cnf, or --defaults-file), or \
+                     as --password=..."
+                )
+            })?;
             cfg.password = Some(p);
         }
         Ok(cfg)

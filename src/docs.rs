@@ -44,15 +44,56 @@ pub fn generate_if_asked<A: CommandFactory>() -> Option<ExitCode> {
 /// The man page: clap's sections, then EXIT STATUS, ENVIRONMENT and FILES (before
 /// VERSION), which clap does not know.
 fn man_page(cmd: clap::Command, name: &str, out: &mut dyn Write) -> std::io::Result<()> {
+    let synopsis = synopsis(&cmd);
     let man = clap_mangen::Man::new(cmd);
     man.render_title(out)?;
     man.render_name_section(out)?;
-    man.render_synopsis_section(out)?;
+    out.write_all(synopsis.as_bytes())?;
     man.render_description_section(out)?;
     man.render_options_section(out)?;
     man.render_extra_section(out)?;
     out.write_all(sections(name).as_bytes())?;
     man.render_version_section(out)
+}
+
+/// The SYNOPSIS, with each option's value named (`[-o|--output FILE]`): clap_mangen's
+/// leaves the values out.
+fn synopsis(cmd: &clap::Command) -> String {
+    use std::fmt::Write as _;
+    let esc = |t: &str| t.replace('-', "\\-");
+    let mut s = format!(".SH SYNOPSIS\n\\fB{}\\fR", cmd.get_name());
+    let value = |a: &clap::Arg| {
+        a.get_value_names()
+            .and_then(|v| v.first())
+            .map_or_else(|| a.get_id().as_str().to_uppercase(), ToString::to_string)
+    };
+    let mut cmd = cmd.clone();
+    cmd.build();
+    let mut operands = String::new();
+    for a in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        let n = a.get_num_args().unwrap_or_default();
+        if a.is_positional() {
+            let dots = if n.max_values() > 1 { "..." } else { "" };
+            let _ = write!(operands, " [\\fI{}\\fR]{dots}", value(a));
+            continue;
+        }
+        let mut names = Vec::new();
+        if let Some(c) = a.get_short() {
+            names.push(format!("\\fB\\-{}\\fR", esc(&c.to_string())));
+        }
+        if let Some(l) = a.get_long() {
+            names.push(format!("\\fB\\-\\-{}\\fR", esc(l)));
+        }
+        let v = match (n.min_values(), n.takes_values()) {
+            (_, false) => String::new(),
+            (0, true) => format!(" [\\fI{}\\fR]", value(a)),
+            _ => format!(" \\fI{}\\fR", value(a)),
+        };
+        let _ = write!(s, " [{}{v}]", names.join("|"));
+    }
+    s.push_str(&operands);
+    s.push('\n');
+    s
 }
 
 /// The roff of the sections clap does not make, for the tool `name`.
@@ -114,4 +155,30 @@ fn sections(name: &str) -> String {
 fn item(s: &mut String, term: &str, text: &str) {
     use std::fmt::Write as _;
     let _ = write!(s, ".TP\n\\fB{term}\\fR\n{text}\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Arg, ArgAction, Command};
+
+    // See: #25: the SYNOPSIS names each option's value, an optional one in brackets.
+    #[test]
+    fn synopsis_names_values() {
+        let cmd = Command::new("t")
+            .arg(Arg::new("out").short('o').long("output").value_name("FILE"))
+            .arg(Arg::new("quiet").long("quiet").action(ArgAction::SetTrue))
+            .arg(
+                Arg::new("password")
+                    .short('p')
+                    .long("password")
+                    .num_args(0..=1)
+                    .value_name("PASSWORD"),
+            )
+            .arg(Arg::new("files").value_name("FILE").num_args(1..));
+        assert_eq!(
+            super::synopsis(&cmd),
+            ".SH SYNOPSIS\n\\fBt\\fR [\\fB\\-o\\fR|\\fB\\-\\-output\\fR \\fIFILE\\fR] [\\fB\\-\\-quiet\\fR] \
+             [\\fB\\-p\\fR|\\fB\\-\\-password\\fR [\\fIPASSWORD\\fR]] [\\fB\\-h\\fR|\\fB\\-\\-help\\fR] [\\fIFILE\\fR]...\n"
+        );
+    }
 }

@@ -260,7 +260,7 @@ fn unknown_column_is_rejected() {
         "id,nme\n1,x\n",
         &[
             "stdin:1: header field 2 \"nme\" is not a column of",
-            "(its columns: id, name, email;",
+            "(its columns: id, name, email); --ignore-extra skips such fields",
         ],
     );
 }

@@ -93,6 +93,14 @@ fn every_mode_reaches_a_server_that_requires_tls() {
         assert!(!r.stderr().contains(APP_PASSWORD));
         assert_eq!(r.stderr().lines().count(), 1, "{}", r.stderr());
     }
+    // See: #25: a wrong password in the default mode is that, with no word on TLS (the
+    // connection was encrypted: TLS is not the cause).
+    let r = app(&wd, "qexport", "127.0.0.1", &["-e", "SELECT 1"])
+        .env("MYSQL_PWD", "not-the-password")
+        .fails(2)
+        .stderr_has(&["Access denied for user 'app'"]);
+    assert!(!r.stderr().contains("TLS"), "{}", r.report());
+    assert!(!r.stderr().contains("encrypted"), "{}", r.report());
     // Two spellings of one thing are refused together.
     app(
         &wd,

@@ -318,9 +318,10 @@ fn count_groups(
 ) -> anyhow::Result<()> {
     let name = input.name.clone();
     let (start, walk) = cfg.begin(&mut input, &name)?;
-    if start.is_empty() {
+    if start.is_empty() && start.header.is_none() {
         return Ok(());
     }
+    // A header without records is still checked: `-g ctiy` is an error, not an empty count.
     let cols = sel
         .resolve(start.header.as_ref(), start.width)
         .with_context(|| format!("columns in {name}"))?;

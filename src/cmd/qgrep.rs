@@ -459,6 +459,17 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             // The shards, concatenated in order, are the whole output: one header.
             header_written |= shard.0 > 1;
         }
+        // The selection is checked before anything is written: `-s emial` leaves stdout
+        // empty, not a header over an error.
+        let cols = match &cfg.select {
+            // Nothing at all (not even a header): nothing to select from, nothing written.
+            Some(_) if start.is_empty() && start.header.is_none() => None,
+            Some(s) => Some(
+                s.resolve(start.header.as_ref(), start.width)
+                    .with_context(|| format!("-s in {name}"))?,
+            ),
+            None => None,
+        };
         if let Some(h) = &start.header {
             let raw = crate::record::without_line_end(h.raw()).to_vec();
             match &first_header {
@@ -478,13 +489,6 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         if start.is_empty() {
             continue;
         }
-        let cols = match &cfg.select {
-            Some(s) => Some(
-                s.resolve(start.header.as_ref(), start.width)
-                    .with_context(|| format!("-s in {name}"))?,
-            ),
-            None => None,
-        };
         // The output buffers go back to the workers once written: fresh ones would cost a
         // page fault per 4 KiB.
         let spare = std::sync::Mutex::new(Vec::<Vec<u8>>::new());

@@ -28,7 +28,13 @@ Examples:
 /// Export a MySQL/MariaDB table or query as CSV (RFC 4180, header row first), or a whole
 /// database as a backup folder.
 #[derive(Parser, Debug)]
-#[command(name = "qexport", version = crate::cli::VERSION, disable_help_flag = true, after_help = EXAMPLES)]
+#[command(
+    name = "qexport",
+    version = crate::cli::VERSION,
+    disable_help_flag = true,
+    after_help = EXAMPLES,
+    override_usage = "qexport [OPTIONS] TABLE...\n       qexport [OPTIONS] -e QUERY\n       qexport [OPTIONS] --all -o DIR"
+)]
 pub struct Args {
     /// Table to export: TABLE or DATABASE.TABLE; several (or --all) make a backup folder
     #[arg(value_name = "TABLE", required_unless_present_any = ["execute", "all"])]

@@ -214,9 +214,10 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     publish(tmp, dir)?;
     if !cfg.quiet {
         eprintln!(
-            "qexport: {db}: {} tables{}, {total_rows} rows backed up to {}",
-            queries.len(),
+            "qexport: {db}: {}{}, {} backed up to {}",
+            crate::error::plural(queries.len() as u64, "table"),
             counted(&objects),
+            crate::error::plural(total_rows, "row"),
             dir.display()
         );
     }

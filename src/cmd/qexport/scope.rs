@@ -104,9 +104,9 @@ fn all_tables(cfg: &Config, conn: &mut Conn, db: &str) -> anyhow::Result<Vec<Str
     let names = list_tables(conn, db)?;
     if !cfg.partial && !database_privileges(conn, db)?.contains("SELECT") {
         bail!(
-            "--all: this user has no SELECT on {db}.* (only on some of its tables, which hides the others): grant SELECT ON {}.*, or add --partial to back up the {} tables it can see ({}); the manifest then says partial",
+            "--all: this user has no SELECT on {db}.* (only on some of its tables, which hides the others): grant SELECT ON {}.*, or add --partial to back up the {} it can see ({}); the manifest then says partial",
             crate::sql::quote_ident(db),
-            names.len(),
+            crate::error::plural(names.len() as u64, "table"),
             names.join(", ")
         );
     }

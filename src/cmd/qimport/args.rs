@@ -283,6 +283,22 @@ fn rejects_apart(rejects: &std::path::Path, files: &[PathBuf]) -> anyhow::Result
 impl Config {
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
         let mut conn = ConnConfig::resolve(&args.common.conn, "qimport")?;
+        // `qimport users.csv`: a file where the table goes (read as database users,
+        // table csv, it would fail with "Unknown database").
+        if let Some(t) = args.table.as_deref() {
+            let ext = t.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+            let csv_like = ext
+                .as_deref()
+                .is_some_and(|e| ["csv", "tsv", "txt", "gz", "zst"].contains(&e));
+            if std::path::Path::new(t).is_file() || csv_like {
+                let stem = std::path::Path::new(t)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.split('.').next())
+                    .unwrap_or("TABLE");
+                bail!("{t} is a file name, and the TABLE comes first: qimport {stem} {t}");
+            }
+        }
         let table = args.table.as_deref().map(TableName::parse).transpose()?;
         if let Some(db) = table.as_ref().and_then(|t| t.database.clone()) {
             conn.database = Some(db);

@@ -277,10 +277,11 @@ pub(super) fn layout(
                 info.name
             ),
             None => bail!(
-                "{name}:{line}: header field {} {n:?} is not a column of {} (its columns: {}; --ignore-extra skips such fields)",
+                "{name}:{line}: header field {} {n:?} is not a column of {} (its columns: {}); {}",
                 i + 1,
                 info.name,
-                all.join(", ")
+                all.join(", "),
+                header_hint(&names, info)
             ),
         }
     }
@@ -331,6 +332,33 @@ pub(super) fn layout(
         cols,
         binary,
     })
+}
+
+/// What to do about a header that names no column, by what it looks like: one field that
+/// holds another separator (`id;email`: `-d ';'`; a tab: `--tsv`); no field a column's name
+/// (the first line is data: `-n`); else some fields that are no column (`--ignore-extra`).
+fn header_hint(names: &[String], info: &TableInfo) -> String {
+    if let [one] = names {
+        for (sep, flag) in [(';', "-d ';'"), ('\t', "--tsv"), ('|', "-d '|'")] {
+            if one
+                .split(sep)
+                .filter(|p| info.column(p.trim()).is_some())
+                .count()
+                >= 2
+            {
+                return format!("the header is one field split by {sep:?}: give {flag}");
+            }
+        }
+    }
+    let known = names
+        .iter()
+        .filter(|n| info.column(n).or_else(|| info.column(n.trim())).is_some())
+        .count();
+    if known == 0 {
+        "no field of the first line is a column's name: if it is data (the file has no header row), give -n".into()
+    } else {
+        "--ignore-extra skips such fields".into()
+    }
 }
 
 #[cfg(test)]

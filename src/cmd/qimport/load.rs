@@ -516,8 +516,8 @@ pub fn verify(loaded: &Loaded, sent: u64, mode: Mode, lines: &Lines) -> anyhow::
     };
     if loaded.records != sent {
         bail!(
-            "the server read {} records where {sent} were sent{}",
-            loaded.records,
+            "the server read {} where {sent} were sent{}",
+            crate::error::plural(loaded.records, "record"),
             explain()
         );
     }

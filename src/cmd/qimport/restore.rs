@@ -23,6 +23,7 @@ use super::undo::Undo;
 use crate::bytes::hex_encode;
 use crate::conn::db_error;
 use crate::dialect::NullMarker;
+use crate::error::plural;
 use crate::flavour::Server;
 use crate::input::{Input, Source};
 use crate::manifest::{DialectEntry, Manifest, ObjectEntry, ObjectKind, AFTER_DATA};
@@ -117,11 +118,12 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
                 let others = if made == 0 {
                     String::new()
                 } else {
-                    format!(" and {made} other objects")
+                    format!(" and {}", plural(made as u64, "other object"))
                 };
                 eprintln!(
-                    "qimport: {db}: {} tables{others}, {total} rows restored from {}",
-                    entries.len(),
+                    "qimport: {db}: {}{others}, {} restored from {}",
+                    plural(entries.len() as u64, "table"),
+                    plural(total, "row"),
                     dir.display()
                 );
             }
@@ -397,8 +399,8 @@ fn load_tables(
         let summary = job.finish(r)?;
         if summary.rows != e.rows {
             bail!(
-                "{file}: {} rows loaded, the manifest says {}",
-                summary.rows,
+                "{file}: {} loaded, the manifest says {}",
+                plural(summary.rows, "row"),
                 e.rows
             );
         }
