@@ -20,6 +20,39 @@ pub struct Input {
     pub stream: bool,
 }
 
+impl Input {
+    /// The same input, from where this one stands, to be read again later (a failure's
+    /// message looks for a line in it): a regular file or a region of one, read at
+    /// offsets so that neither moves the other. None for anything else (a stream cannot
+    /// be read twice).
+    pub fn again(&self) -> Option<Input> {
+        let region = match &self.reader {
+            Source::File(f) => {
+                let base = std::io::Seek::stream_position(&mut &*f).ok()?;
+                let len = f.metadata().ok()?.len().checked_sub(base)?;
+                Region {
+                    file: f.try_clone().ok()?,
+                    base,
+                    len,
+                    pos: 0,
+                }
+            }
+            Source::Region(r) => Region {
+                file: r.file.try_clone().ok()?,
+                base: r.base + r.pos,
+                len: r.len.checked_sub(r.pos)?,
+                pos: 0,
+            },
+            Source::Stream(_) => return None,
+        };
+        Some(Input {
+            name: self.name.clone(),
+            reader: Source::Region(region),
+            stream: self.stream,
+        })
+    }
+}
+
 /// What an input reads from.
 pub enum Source {
     /// A regular file.

@@ -1,5 +1,7 @@
 //! What a newcomer meets in the first hour: errors that say what to do next. See: #25.
 
+use std::fmt::Write as _;
+
 use crate::util::db::TestDb;
 use crate::util::Workdir;
 
@@ -122,4 +124,81 @@ fn a_bare_command_shows_its_forms() {
         "usage: qexport [OPTIONS] TABLE... | qexport [OPTIONS] -e QUERY | qexport [OPTIONS] --all -o DIR; try 'qexport --help'",
     ]);
     assert_eq!(r.stderr().lines().count(), 1, "{}", r.report());
+}
+
+// See: #25: a duplicate key is one line: the first duplicate with its file:line (the
+// earlier line when the input repeats the key), how many more, and the flags that settle
+// it; in every way of loading, and the table unchanged.
+#[test]
+fn a_duplicate_key_is_one_line_with_the_fix() {
+    let (wd, db) = users("first_hour_dups");
+    db.exec("INSERT INTO users VALUES (1, 'old', 'o@x'), (5, 'old', 'p@x')");
+    let before = db.checksum("users");
+    let mut in_table = String::from("id,name,email\n");
+    for i in 100..3000 {
+        writeln!(in_table, "{i},n,e").unwrap();
+    }
+    in_table.push_str("1,a,b\n7,c,d\n5,e,f\n");
+    wd.create("in_table.csv", &in_table);
+    wd.create("twice.csv", "id,name,email\n3,a,b\n4,c,d\n3,e,f\n");
+    let url = db.url.clone();
+    for jobs in ["1", "2"] {
+        for method in ["load-data", "insert"] {
+            let q = format!("qimport --url {url} -j {jobs} --method {method} users");
+            // (how the input is given, what the message must say)
+            let cases = [
+                (
+                    format!("{q} in_table.csv"),
+                    "in_table.csv:2902: duplicate key: id '1' (key PRIMARY) is in",
+                ),
+                (
+                    format!("{q} < in_table.csv"),
+                    "stdin:2902: duplicate key: id '1' (key PRIMARY) is in",
+                ),
+                (
+                    format!("{q} twice.csv"),
+                    "twice.csv:4: duplicate key: id '3' (key PRIMARY) is on line 2 too; give --mode upsert|ignore|replace to keep one row per key (nothing was loaded",
+                ),
+                (
+                    format!("cat in_table.csv | {q}"),
+                    "duplicate key: id '1' (key PRIMARY)",
+                ),
+            ];
+            for (script, want) in &cases {
+                if method == "insert" && jobs == "2" {
+                    continue;
+                }
+                let r = wd
+                    .sh(script)
+                    .fails(2)
+                    .stderr_has(&[want, "users is unchanged"]);
+                let err = r.stderr();
+                assert_eq!(err.lines().count(), 1, "{}", r.report());
+                if script.contains("in_table") {
+                    assert!(
+                        err.contains("--truncate to replace the table's rows"),
+                        "{}",
+                        r.report()
+                    );
+                }
+                if script.contains("in_table")
+                    && !script.starts_with("cat")
+                    && method == "load-data"
+                    && jobs == "1"
+                {
+                    assert!(err.contains(", and 1 more record;"), "{}", r.report());
+                }
+                assert_eq!(db.checksum("users"), before, "{}", r.report());
+            }
+        }
+    }
+    // A stream cannot be read again: the value, and the way to find its line.
+    wd.sh(&format!("cat in_table.csv | qimport --url {url} users"))
+        .fails(2)
+        .stderr_has(&["stdin: duplicate key: id '1' (key PRIMARY), and 1 more record (LOAD DATA does not say on which line; --method insert does)"]);
+    wd.sh(&format!(
+        "cat in_table.csv | qimport --url {url} --method insert users"
+    ))
+    .fails(2)
+    .stderr_has(&["stdin:2902: duplicate key: id '1' (key PRIMARY);"]);
 }

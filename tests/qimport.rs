@@ -131,8 +131,8 @@ fn loads_files_and_db_dot_table() {
         .arg(fixture("csv/crlf.csv"))
         .fails(2)
         .stderr_has(&[
-            "crlf.csv: the server skipped 2 of 2 records",
-            "Duplicate entry '1' for key 'PRIMARY'",
+            "crlf.csv:2: duplicate key: id '1' (key PRIMARY) is in",
+            "already, and 1 more record; give --mode upsert|ignore|replace",
         ]);
     assert_eq!(db.count("users"), 3);
 }
@@ -315,8 +315,8 @@ fn duplicate_key_is_rejected() {
         "qimport_dup",
         "id,name,email\n100,x,y\n",
         &[
-            "stdin: the server skipped 1 of 3001 records",
-            "Duplicate entry '100' for key 'PRIMARY'",
+            "stdin: duplicate key: id '100' (key PRIMARY) (LOAD DATA does not say on which line; --method insert does)",
+            "give --mode upsert|ignore|replace to keep one row per key, or --truncate",
         ],
     );
 }
@@ -329,7 +329,7 @@ fn duplicate_key_line_with_insert_method() {
         .stdin("id,name,email\n1,a,b\n100,x,y\n")
         .fails(2)
         .stderr_has(&[
-            "stdin:3: Duplicate entry '100' for key 'PRIMARY'",
+            "stdin:3: duplicate key: id '100' (key PRIMARY); give --mode upsert|ignore|replace",
             "users is unchanged",
         ]);
     assert_eq!(db.count("users"), 1);
@@ -677,7 +677,7 @@ fn jobs_load_in_parallel_and_publish_in_one_step() {
         .args(["--url", &db.url, "-j", "2", "b"])
         .stdin("id,name\n1000,dup\n")
         .fails(2)
-        .stderr_has(&["Duplicate entry '1000'"]);
+        .stderr_has(&["duplicate key: id '1000' (key PRIMARY)"]);
     assert_eq!(db.checksum("b"), before);
     let tables: Vec<String> = db.query("SHOW TABLES");
     assert_eq!(tables, ["a", "b", "users"]);

@@ -650,7 +650,7 @@ fn dry_run_is_refused_what_the_load_would_be_refused() {
     );
     for method in ["load-data", "insert"] {
         for (csv, why) in [
-            ("id,n\n2,2\n1,5\n", "Duplicate"),
+            ("id,n\n2,2\n1,5\n", "duplicate key: id '1'"),
             ("id,n\n2,200\n", "CONSTRAINT"),
         ] {
             wd.cmd("qimport")

@@ -19,8 +19,9 @@ use crate::sql::TableName;
 
 use super::args::{Config, Method};
 use super::check::{layout, Checker, CsvReader, Layout};
+use super::dups;
 use super::insert::Inserter;
-use super::load::{self, Encoder, Lines, Mode};
+use super::load::{self, Encoder, Lines, Loaded, Mode};
 
 /// The method that will run, and why (for the summary line).
 pub(super) fn choose_method(cfg: &Config, conn: &mut Conn) -> anyhow::Result<(Method, String)> {
@@ -175,6 +176,8 @@ impl<'a> Job<'a> {
         if self.checker.stop() {
             return Ok(());
         }
+        // A file, to be read again if a duplicate key needs its line (see dups.rs).
+        let again: Vec<Input> = input.again().into_iter().collect();
         let (name, mut rdr, layout) = self.open_input(input)?;
         match self.method {
             _ if self.check_only => {
@@ -187,8 +190,8 @@ impl<'a> Job<'a> {
                 self.rows += n;
                 Ok(())
             }
-            Method::Insert => self.insert(&name, &mut rdr, &layout),
-            Method::LoadData | Method::Auto => self.load_data(&name, &mut rdr, &layout),
+            Method::Insert => self.insert(&name, &mut rdr, &layout, &again),
+            Method::LoadData | Method::Auto => self.load_data(&name, &mut rdr, &layout, &again),
         }
     }
 
@@ -198,6 +201,7 @@ impl<'a> Job<'a> {
         name: &str,
         rdr: &mut CsvReader,
         layout: &Layout,
+        again: &[Input],
     ) -> anyhow::Result<()> {
         let mode = self.checker.cfg.mode;
         let mut ins = Inserter::new(self.conn, self.target.clone(), layout.cols.clone(), mode);
@@ -215,6 +219,15 @@ impl<'a> Job<'a> {
         }
         let (sent, skipped) = (ins.rows, ins.skipped);
         if let Some(r) = refused {
+            if let Some(dup) = dups::Duplicate::parse(&r.message) {
+                let dups = dups::Explain {
+                    cfg: self.checker.cfg,
+                    info: self.info,
+                    name,
+                    inputs: again,
+                };
+                bail!(dups.at(self.conn, &dup, r.line));
+            }
             let mut e = DataError::new(name, r.line, r.message);
             if let Some(c) = &r.column {
                 e = e.column(c).value(r.value.as_deref());
@@ -234,6 +247,7 @@ impl<'a> Job<'a> {
         name: &str,
         rdr: &mut CsvReader,
         layout: &Layout,
+        again: &[Input],
     ) -> anyhow::Result<()> {
         let mode = self.checker.cfg.mode;
         let stage = TableName {
@@ -309,7 +323,9 @@ impl<'a> Job<'a> {
         if empties > 0 {
             loaded.expect_enum_error_values(empties);
         }
-        load::verify(&loaded, lines.rows(), mode, &lines).map_err(|e| anyhow!("{name}: {e}"))?;
+        if let Err(e) = load::verify(&loaded, lines.rows(), mode, &lines) {
+            return Err(self.refused(name, again, &loaded, lines.rows(), &e));
+        }
         self.skipped += loaded.skipped;
         self.replaced += loaded.deleted;
         if mode == Mode::Upsert {
@@ -330,6 +346,29 @@ impl<'a> Job<'a> {
         }
         self.rows += lines.rows();
         Ok(())
+    }
+
+    /// A load of `rows` records whose count or warnings did not check (`e`, from
+    /// `load::verify`): a duplicate key said as such (see dups.rs), anything else as
+    /// `verify` said it. `again`: the inputs that can be read again.
+    pub(super) fn refused(
+        &mut self,
+        name: &str,
+        again: &[Input],
+        loaded: &Loaded,
+        rows: u64,
+        e: &anyhow::Error,
+    ) -> anyhow::Error {
+        let dups = dups::Explain {
+            cfg: self.checker.cfg,
+            info: self.info,
+            name,
+            inputs: again,
+        };
+        (loaded.records == rows)
+            .then(|| dups.loaded(self.conn, &loaded.messages, loaded.skipped))
+            .flatten()
+            .map_or_else(|| anyhow!("{name}: {e}"), |m| anyhow!(m))
     }
 
     /// What a failure left in the table, in words: nothing, or (for a table that cannot

@@ -291,6 +291,17 @@ impl Loaded {
         }
     }
 
+    /// What the server said about the LOAD DATA `conn` ran last, and its first warnings.
+    fn of(conn: &mut Conn) -> Loaded {
+        let mut l = Loaded::parse(&conn.info_str(), u64::from(conn.warnings()));
+        if l.warnings > 0 {
+            let w: Vec<(String, u32, String)> =
+                conn.query("SHOW WARNINGS LIMIT 10").unwrap_or_default();
+            l.messages = w.into_iter().map(|(_, _, m)| m).collect();
+        }
+        l
+    }
+
     fn parse(info: &str, warnings: u64) -> Loaded {
         let field = |name: &str| {
             info.split(name)
@@ -340,16 +351,7 @@ pub fn load_stream<T>(
             let r = conn.query_drop(sql).map_err(db_error);
             // If the server never asked for the stream, unblock the producer.
             drop(slot.lock().ok().and_then(|mut s| s.take()));
-            let r = r.map(|()| Loaded::parse(&conn.info_str(), u64::from(conn.warnings())));
-            match r {
-                Ok(mut l) if l.warnings > 0 => {
-                    let w: Vec<(String, u32, String)> =
-                        conn.query("SHOW WARNINGS LIMIT 10").unwrap_or_default();
-                    l.messages = w.into_iter().map(|(_, _, m)| m).collect();
-                    Ok(l)
-                }
-                r => r,
-            }
+            r.map(|()| Loaded::of(conn))
         });
         let mut send = |block: Vec<u8>| -> anyhow::Result<()> {
             tx.send(block)
@@ -418,7 +420,7 @@ pub fn load_streams<T>(
                     if running.fetch_sub(1, Ordering::AcqRel) == 1 {
                         drop(queue.lock().ok().and_then(|mut q| q.take()));
                     }
-                    r.map(|()| Loaded::parse(&conn.info_str(), u64::from(conn.warnings())))
+                    r.map(|()| Loaded::of(conn))
                 })
             })
             .collect();
@@ -442,13 +444,14 @@ pub fn load_streams<T>(
 }
 
 /// The sum of what several connections reported.
-pub fn total(parts: &[Loaded]) -> Loaded {
+pub fn total<'a>(parts: impl IntoIterator<Item = &'a Loaded>) -> Loaded {
     let mut t = Loaded::default();
     for p in parts {
         t.records += p.records;
         t.deleted += p.deleted;
         t.skipped += p.skipped;
         t.warnings += p.warnings;
+        t.messages.extend(p.messages.iter().cloned());
     }
     t
 }

@@ -19,6 +19,7 @@ mod args;
 mod check;
 mod create;
 mod dry;
+mod dups;
 mod insert;
 mod job;
 mod load;

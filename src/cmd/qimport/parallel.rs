@@ -79,11 +79,16 @@ fn load_and_publish(
         m => m,
     };
     let mut result = Ok(());
+    // The inputs that can be read again, for the line of a duplicate key (see dups.rs).
+    let mut again: Vec<Input> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
     for input in inputs {
         if job.checker.stop() {
             break;
         }
+        let this: Vec<Input> = input.again().into_iter().collect();
         let (name, mut rdr, mut layout) = job.open_input(input)?;
+        names.push(name.clone());
         numbered_by_the_input(cfg, info, &name, &mut layout)?;
         loaded_cols.extend(layout.cols.iter().map(|c| c.name.clone()));
         let base = format!("qimport-{}-{}", std::process::id(), job.rows);
@@ -91,13 +96,14 @@ fn load_and_publish(
         if job.checker.rejects.is_none() {
             if let Some(split) = Split::of(&rdr, cfg.jobs, cfg.dialect.delimiter)? {
                 let parts = split.load(cfg, &name, &layout, &mut workers, &base, &sql_for)?;
-                if let Err(e) = take_parts(&mut job, &name, &parts, mode) {
+                if let Err(e) = take_parts(&mut job, &name, &parts, mode, &this) {
                     result = Err(e);
                     break;
                 }
                 if !job.checker.errors.is_empty() {
                     break;
                 }
+                again.extend(this);
                 continue;
             }
         }
@@ -118,14 +124,21 @@ fn load_and_publish(
         }
         let sum = load::total(&parts);
         if let Err(e) = load::verify(&sum, lines.rows(), mode, &Lines::default()) {
-            result = Err(anyhow!("{name}: {e}"));
+            result = Err(job.refused(&name, &this, &sum, lines.rows(), &e));
             break;
         }
         job.rows += lines.rows();
         job.skipped += sum.skipped;
+        again.extend(this);
     }
     let mut summary = job.finish(result)?;
-    publish(cfg, conn, info, stage, &loaded_cols, undo)?;
+    let dups = super::dups::Explain {
+        cfg,
+        info,
+        name: &names.join(", "),
+        inputs: &again,
+    };
+    publish(cfg, conn, info, stage, &loaded_cols, undo, &dups)?;
     let _ = write!(summary.note, "; over {} connections", cfg.jobs);
     Ok(summary)
 }
@@ -272,6 +285,7 @@ fn publish(
     stage: &TableName,
     cols: &BTreeSet<String>,
     undo: &Undo,
+    dups: &super::dups::Explain<'_>,
 ) -> anyhow::Result<()> {
     let t = &info.name;
     let relations = super::relations::Relations::load(conn, t)?;
@@ -304,9 +318,21 @@ fn publish(
             conn.query_drop(format!("DELETE FROM {}", t.quoted()))
                 .map_err(db_error)?;
         }
-        conn.query_drop(&sql)
-            .map_err(db_error)
-            .context("--jobs: moving the staged rows in")?;
+        match conn.query_drop(&sql) {
+            Err(mysql::Error::MySqlError(m)) if m.code == 1062 => {
+                if let Some(d) = super::dups::Duplicate::parse(&m.message) {
+                    bail!(
+                        "{} (nothing was loaded: {t} is unchanged)",
+                        dups.say(conn, &d, 0)
+                    );
+                }
+                return Err(db_error(mysql::Error::MySqlError(m)))
+                    .context("--jobs: moving the staged rows in");
+            }
+            r => r
+                .map_err(db_error)
+                .context("--jobs: moving the staged rows in")?,
+        }
         undo.disarmed(|| conn.query_drop("COMMIT"))
             .map_err(db_error)?;
         Ok(())
@@ -320,7 +346,13 @@ fn publish(
 /// Take what the runs of one split input gave (see `parallel::Split`): their bad
 /// values in input order, as one reader would have met them (none past a run that
 /// could not be read on), or else their rows, once each run's count checks.
-fn take_parts(job: &mut Job<'_>, name: &str, parts: &[Part], mode: Mode) -> anyhow::Result<()> {
+fn take_parts(
+    job: &mut Job<'_>,
+    name: &str,
+    parts: &[Part],
+    mode: Mode,
+    again: &[Input],
+) -> anyhow::Result<()> {
     let mut errors = Vec::new();
     for p in parts {
         errors.extend(p.errors.iter().cloned());
@@ -335,8 +367,13 @@ fn take_parts(job: &mut Job<'_>, name: &str, parts: &[Part], mode: Mode) -> anyh
         return Ok(());
     }
     for p in parts {
-        load::verify(&p.loaded, p.rows, mode, &Lines::default())
-            .map_err(|e| anyhow!("{name}: {e}"))?;
+        if let Err(e) = load::verify(&p.loaded, p.rows, mode, &Lines::default()) {
+            // Said for all the runs at once: the first duplicate of the file, and how
+            // many the runs skipped in all.
+            let rows = parts.iter().map(|p| p.rows).sum();
+            let all = load::total(parts.iter().map(|p| &p.loaded));
+            return Err(job.refused(name, again, &all, rows, &e));
+        }
         job.rows += p.rows;
         job.skipped += p.loaded.skipped;
     }
