@@ -37,9 +37,15 @@ say "the seed pipeline: how many users have @gmail?"
 show "qexport users | qgrep @gmail | qcount"
 echo "(SQL says: $(mariadb --no-defaults -S "$dir/mysqld.sock" -uroot -N demo \
     -e "SELECT COUNT(*) FROM users WHERE email LIKE '%@gmail%' OR name LIKE '%@gmail%'"))"
-echo "(and the line-based answer, wrong on quoted line breaks and the header:" \
-    "$(qexport users | grep -c @gmail || true) lines from grep, $(qexport users | wc -l) lines from wc -l" \
-    "for $(qexport users | qcount) records)"
+
+say "the line-based answer is wrong: a name that holds a line break"
+mariadb --no-defaults -S "$dir/mysqld.sock" -uroot demo \
+    -e "INSERT INTO users VALUES (9001, 'Ann Lee\n(was ann.lee@gmail.com)', 'ann.lee@gmail.com')"
+show "qexport users | grep @gmail | wc -l"
+show "qexport users | qgrep @gmail | qcount"
+echo "(grep counts lines, not records: record 9001 is two lines, and grep cuts it in two:)"
+show "qexport users | grep @gmail | tail -n 2"
+show "qexport users | qgrep 'ann\\.lee'"
 
 say "round trip: export, import into an empty copy, compare checksums"
 mariadb --no-defaults -S "$dir/mysqld.sock" -uroot demo -e 'CREATE TABLE users_copy LIKE users'

@@ -21,6 +21,24 @@ pub struct Input {
 }
 
 impl Input {
+    /// The bytes left to read, for a regular file or a region of one.
+    pub fn size(&self) -> Option<u64> {
+        match &self.reader {
+            Source::File(f) => {
+                let at = std::io::Seek::stream_position(&mut &*f).ok()?;
+                f.metadata().ok()?.len().checked_sub(at)
+            }
+            Source::Region(r) => Some(r.len - r.pos),
+            Source::Stream(_) => None,
+        }
+    }
+
+    /// The size of every input still to be read, when all are regular files (a progress
+    /// bar's end).
+    pub fn total_size(inputs: &[Input]) -> Option<u64> {
+        inputs.iter().map(Input::size).sum()
+    }
+
     /// The same input, from where this one stands, to be read again later (a failure's
     /// message looks for a line in it): a regular file or a region of one, read at
     /// offsets so that neither moves the other. None for anything else (a stream cannot

@@ -17,6 +17,7 @@ mod output_in_place;
 mod parallel;
 mod pipeline_failure;
 mod pipes;
+mod progress;
 mod qcount;
 mod qexport;
 mod qexport_readonly;

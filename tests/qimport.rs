@@ -587,8 +587,8 @@ fn create_infers_conservative_types() {
         .ok()
         .stderr_has(&[
             "created",
-            "`zip` VARCHAR(5)",
-            "`price` DECIMAL(4,2)",
+            "`zip` VARCHAR(32)",
+            "`price` DECIMAL(8,2)",
             "items: 2 rows loaded",
         ]);
     let zips: Vec<String> = db.query("SELECT zip FROM items ORDER BY id");

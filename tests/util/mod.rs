@@ -143,6 +143,16 @@ impl TestCmd {
     /// As [`TestCmd::spawn`], with the signals `ignored` (`INT`, ...) ignored from the
     /// start, as `nohup` ignores `HUP`.
     pub fn spawn_ignoring(self, ignored: &[&str]) -> std::process::Child {
+        self.spawn_with(ignored, Stdio::null())
+    }
+
+    /// As [`TestCmd::spawn`], with stdout a pipe the test reads (or leaves unread, to
+    /// hold the command in its writes).
+    pub fn spawn_piped(self) -> std::process::Child {
+        self.spawn_with(&[], Stdio::piped())
+    }
+
+    fn spawn_with(self, ignored: &[&str], stdout: Stdio) -> std::process::Child {
         let default: Vec<&str> = ["HUP", "INT", "TERM"]
             .into_iter()
             .filter(|s| !ignored.contains(s))
@@ -163,7 +173,7 @@ impl TestCmd {
             c.current_dir(d);
         }
         c.stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::piped())
             .spawn()
             .expect("starting the command")

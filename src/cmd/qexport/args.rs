@@ -10,6 +10,7 @@ use crate::cli::ServerCsvArgs;
 use crate::conn::ConnConfig;
 use crate::dialect::Dialect;
 use crate::out::Compression;
+use crate::progress::{Progress, Show};
 use crate::sql::TableName;
 
 pub(super) const EXAMPLES: &str = "\
@@ -131,6 +132,11 @@ pub struct Args {
     #[arg(short = 'q', long)]
     pub(super) quiet: bool,
 
+    /// Progress even when stderr is not a terminal: a plain line every few seconds, for
+    /// cron and systemd logs
+    #[arg(long, conflicts_with = "quiet")]
+    pub(super) progress: bool,
+
     #[command(flatten)]
     pub(super) common: ServerCsvArgs,
 }
@@ -164,6 +170,7 @@ pub struct Config {
     pub(super) consistent: bool,
     pub(super) compression: Compression,
     pub(super) quiet: bool,
+    pub(super) progress: Progress,
     pub(super) partial: bool,
     pub(super) lock_wait_timeout: u64,
 }
@@ -273,6 +280,7 @@ impl Config {
                 Compression::None
             },
             quiet: args.quiet,
+            progress: Progress::new("qexport", Show::choose(args.quiet, args.progress)),
             partial: args.partial,
             lock_wait_timeout: args.lock_wait_timeout,
         })

@@ -28,7 +28,7 @@ use super::read::execute;
 use super::{folder, scope};
 use crate::conn::db_error;
 use crate::out::{Output, Written};
-use crate::progress::Progress;
+use crate::progress::Total;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 use sha2::{Digest, Sha256};
@@ -175,7 +175,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
         done: queries.iter().map(|_| None).collect(),
     };
     let total: u64 = queries.iter().map(|q| q.info.estimated_rows).sum();
-    let progress = Progress::new(&db, Some(total), cfg.quiet);
+    let shown = cfg.progress.begin(&db, Total::Rows(total));
     let read: Vec<&TableName> = queries
         .iter()
         .filter(|q| q.info.rows_elsewhere().is_none())
@@ -185,12 +185,12 @@ pub fn run(cfg: &Config, conn: &mut Conn, tables: Option<&[String]>) -> anyhow::
     let frozen = if jobs.is_empty() {
         None
     } else {
-        execute(cfg, conn, &jobs, &read, &mut files, &progress, &mut freeze)?
+        execute(cfg, conn, &jobs, &read, &mut files, &mut freeze)?
     };
     // Sequences after the data: every value they hand out later is above those the rows
     // hold. (Read before the lock on the tables without transactions goes.)
     objects::read_states(conn, &mut objects)?;
-    drop(frozen);
+    drop((frozen, shown));
 
     let mut schema =
         format!("-- qexport backup of {db}: default CHARACTER SET {charset} COLLATE {collation}\n");

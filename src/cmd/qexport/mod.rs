@@ -35,7 +35,7 @@ use mysql::Conn;
 use crate::cli::mysql_style_args;
 use crate::error::main_with;
 use crate::out::Output;
-use crate::progress::Progress;
+use crate::progress::Total;
 use crate::schema::TableInfo;
 
 use args::Mode;
@@ -86,16 +86,16 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
                 cfg.output.as_deref(),
                 cfg.compression,
             )?));
-            let progress = Progress::new("query", None, cfg.quiet);
+            let _shown = cfg.progress.begin("the query", Total::Unknown);
             let jobs = [Job {
                 out: 0,
                 what: "the query".into(),
                 sql: sql.clone(),
                 header: true,
             }];
-            let done = engine::run_sequential(&mut conn, &jobs, &cfg.dialect, &mut sink, &progress);
+            let done =
+                engine::run_sequential(&mut conn, &jobs, &cfg.dialect, &mut sink, &cfg.progress);
             sink.settle(done)?;
-            progress.finish();
         }
         Mode::Table {
             name,
@@ -163,7 +163,9 @@ fn export_table(
         cfg.output.as_deref(),
         cfg.compression,
     )?));
-    let progress = Progress::new(&tq.info.name.to_string(), Some(estimate), cfg.quiet);
+    let _shown = cfg
+        .progress
+        .begin(&tq.info.name.to_string(), Total::Rows(estimate));
     let jobs = match tq.unsplittable() {
         None if cfg.jobs > 1 => tq
             .chunks(conn, &range, chunk_rows(&tq.info), cfg.jobs * 4)?
@@ -188,18 +190,11 @@ fn export_table(
             }]
         }
     };
-    let done = execute(
-        cfg,
-        conn,
-        &jobs,
-        &[&tq.info.name],
-        &mut sink,
-        &progress,
-        &mut || Ok(None),
-    )
+    let done = execute(cfg, conn, &jobs, &[&tq.info.name], &mut sink, &mut || {
+        Ok(None)
+    })
     .map(drop);
     sink.settle(done)?;
-    progress.finish();
     Ok(())
 }
 

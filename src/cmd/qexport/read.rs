@@ -7,7 +7,6 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::db_error;
-use crate::progress::Progress;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
@@ -217,7 +216,6 @@ pub(super) fn execute(
     jobs: &[Job],
     tables: &[&TableName],
     sinks: &mut dyn Sinks,
-    progress: &Progress,
     freeze: &mut dyn FnMut() -> anyhow::Result<Option<Conn>>,
 ) -> anyhow::Result<Option<Conn>> {
     let mut frozen = None;
@@ -234,7 +232,7 @@ pub(super) fn execute(
                 e,
             ));
         }
-        engine::run_sequential(conn, jobs, &cfg.dialect, sinks, progress)?;
+        engine::run_sequential(conn, jobs, &cfg.dialect, sinks, &cfg.progress)?;
     } else {
         if cfg.consistent {
             let list: Vec<String> = tables
@@ -267,8 +265,7 @@ pub(super) fn execute(
             }
             Ok(())
         };
-        engine::run_parallel(&p, jobs, &cfg.dialect, sinks, progress, &mut unlock)?;
+        engine::run_parallel(&p, jobs, &cfg.dialect, sinks, &cfg.progress, &mut unlock)?;
     }
-    progress.finish();
     Ok(frozen)
 }

@@ -9,6 +9,7 @@ use clap::{Parser, ValueEnum};
 use crate::cli::ServerCsvArgs;
 use crate::conn::ConnConfig;
 use crate::dialect::Dialect;
+use crate::progress::{Progress, Show};
 use crate::sql::TableName;
 
 use super::load::Mode;
@@ -187,6 +188,11 @@ pub struct Args {
     #[arg(short = 'q', long)]
     pub(super) quiet: bool,
 
+    /// Progress even when stderr is not a terminal: a plain line every few seconds, for
+    /// cron and systemd logs
+    #[arg(long, conflicts_with = "quiet")]
+    pub(super) progress: bool,
+
     #[command(flatten)]
     pub(super) common: ServerCsvArgs,
 }
@@ -218,6 +224,8 @@ pub struct Config {
     pub(super) schema: Option<PathBuf>,
     pub(super) jobs: usize,
     pub(super) quiet: bool,
+    /// Rows and bytes as they are read (shared by every reader of the run).
+    pub(super) progress: Progress,
     /// The statements every session of the import starts with: its sql_mode and its
     /// lock wait timeout.
     pub(super) session: Vec<String>,
@@ -341,6 +349,7 @@ impl Config {
             schema: args.schema,
             jobs: usize::from(args.jobs),
             quiet: args.quiet,
+            progress: Progress::new("qimport", Show::choose(args.quiet, args.progress)),
             session: vec![
                 SESSION_SQL_MODE.to_owned(),
                 format!("SET SESSION lock_wait_timeout = {}", args.lock_wait_timeout),

@@ -6,6 +6,7 @@ use crate::dialect::Dialect;
 use crate::error::DataError;
 use crate::input::Source;
 use crate::out::Output;
+use crate::progress::Progress;
 use crate::record::{Reader, Record};
 use anyhow::bail;
 
@@ -25,6 +26,8 @@ pub(super) struct Checker<'a> {
     /// The input could not be read on (a quote never closed, say): what follows was not
     /// checked.
     pub(super) broken: bool,
+    /// Told of every record read.
+    pub(super) progress: Progress,
 }
 
 /// An empty vector of values on the allocation of `values`, whatever the record they
@@ -75,6 +78,7 @@ impl<'a> Checker<'a> {
             rejects: None,
             rejected: 0,
             broken: false,
+            progress: cfg.progress.clone(),
         }
     }
 
@@ -100,9 +104,18 @@ impl<'a> Checker<'a> {
         let mut rec = Record::default();
         let mut spare = Vec::new();
         let mut decoded = Vec::new();
+        // Told to the progress every so many records (and at the end).
+        let (mut rows, mut bytes) = (0u64, 0u64);
         while !self.stop() {
+            if rows == 4096 {
+                self.progress.add(rows, bytes);
+                (rows, bytes) = (0, 0);
+            }
             match rdr.read(&mut rec) {
-                Ok(true) => {}
+                Ok(true) => {
+                    rows += 1;
+                    bytes += rec.raw().len() as u64;
+                }
                 Ok(false) => break,
                 Err(e) => {
                     let e = e.in_file(name);
@@ -130,6 +143,7 @@ impl<'a> Checker<'a> {
                 Err(e) => self.reject(&rec, e)?,
             }
         }
+        self.progress.add(rows, bytes);
         Ok(())
     }
 

@@ -2,10 +2,17 @@
 //!
 //! `--create` infers conservative types from every value of the input (a pipe is first
 //! spooled to a temporary file, so memory stays flat): an integer type only for canonical
-//! integers (`007` stays text, its zeros kept), DECIMAL(p,s) sized to the data, DATE or
-//! DATETIME(fsp) when every value is a valid one, otherwise VARCHAR(n) or TEXT. Every
-//! column is nullable and there is no key: add them later, or give `--schema FILE` with
-//! the CREATE TABLE statement instead.
+//! integers (`007` stays text, its zeros kept), DECIMAL(p,s), DATE or DATETIME(fsp) when
+//! every value is a valid one, otherwise VARCHAR(n) or TEXT. Every column is nullable and
+//! there is no key: add them later, or give `--schema FILE` with the CREATE TABLE
+//! statement instead.
+//!
+//! The sizes leave room, so that tomorrow's file fits the table made from today's (see:
+//! #25): BIGINT once values reach 9 digits (INT ends at 2,147,483,647); DECIMAL with 4
+//! more integer digits than seen (the scale as seen); VARCHAR of at least twice the
+//! longest value, rounded up to 32, 64, 128, 255, 512, 1024 or 2048 characters (over 1024
+//! characters seen: TEXT). A row of many wide columns would pass InnoDB's 65,535-byte row
+//! limit: the widest VARCHARs then become TEXT.
 
 use std::io::Read;
 
@@ -17,6 +24,14 @@ use crate::record::{Reader, Record};
 use crate::sql::{quote_ident, TableName};
 
 /// What the values of one column have all been so far.
+/// The integer digits a DECIMAL gets beyond those seen.
+const ROOM_DIGITS: u64 = 4;
+
+/// What the VARCHARs of one row may take in all (InnoDB's row limit is 65,535 bytes; a
+/// utf8mb4 character takes up to 4, plus 2 bytes of length each), with room for the
+/// other columns.
+const ROW_VARCHAR_BYTES: u64 = 60_000;
+
 #[derive(Debug, Clone, Default)]
 pub struct Inferred {
     seen: bool,
@@ -119,14 +134,16 @@ impl Inferred {
             return "VARCHAR(255)".into();
         }
         if self.all_int {
-            return if self.big { "BIGINT" } else { "INT" }.into();
+            return if self.big || self.int_digits >= 9 {
+                "BIGINT"
+            } else {
+                "INT"
+            }
+            .into();
         }
         if self.all_number && self.int_digits + self.scale <= 65 && self.scale <= 30 {
-            return format!(
-                "DECIMAL({},{})",
-                (self.int_digits + self.scale).max(1),
-                self.scale
-            );
+            let room = (self.int_digits + ROOM_DIGITS + self.scale).min(65);
+            return format!("DECIMAL({room},{})", self.scale);
         }
         if self.all_date {
             return "DATE".into();
@@ -138,10 +155,39 @@ impl Inferred {
                 "DATETIME".into()
             };
         }
-        match (self.max_chars, self.max_bytes) {
-            (c, _) if c <= 1024 => format!("VARCHAR({})", c.max(1)),
-            (_, b) if b <= 65_535 => "TEXT".into(),
-            (_, b) if b <= 16_777_215 => "MEDIUMTEXT".into(),
+        if let Some(n) = self.varchar() {
+            return format!("VARCHAR({n})");
+        }
+        self.text()
+    }
+
+    /// The length of the VARCHAR for what was seen, when it is one: room for twice the
+    /// longest value.
+    fn varchar(&self) -> Option<u64> {
+        if !self.seen {
+            return Some(255);
+        }
+        if self.all_int || self.all_date || self.all_datetime || self.decimal() {
+            return None;
+        }
+        (self.max_chars <= 1024).then(|| {
+            let want = 2 * self.max_chars;
+            [32, 64, 128, 255, 512, 1024, 2048]
+                .into_iter()
+                .find(|&n| n >= want)
+                .unwrap_or(2048)
+        })
+    }
+
+    fn decimal(&self) -> bool {
+        self.all_number && self.int_digits + self.scale <= 65 && self.scale <= 30
+    }
+
+    /// The TEXT type that holds what was seen.
+    fn text(&self) -> String {
+        match self.max_bytes {
+            b if b <= 65_535 => "TEXT".into(),
+            b if b <= 16_777_215 => "MEDIUMTEXT".into(),
             _ => "LONGTEXT".into(),
         }
     }
@@ -228,14 +274,36 @@ pub fn create_sql(
     names: &[String],
     cols: &[Inferred],
 ) -> anyhow::Result<String> {
+    let unseen = Inferred::default();
+    let col = |i: usize| cols.get(i).unwrap_or(&unseen);
+    // The widest VARCHARs become TEXT while the row would pass InnoDB's limit.
+    let mut as_text = vec![false; names.len()];
+    let bytes = |n: u64| 4 * n + 2;
+    let mut row: u64 = (0..names.len())
+        .filter_map(|i| col(i).varchar())
+        .map(bytes)
+        .sum();
+    while row > ROW_VARCHAR_BYTES {
+        let Some((i, n)) = (0..names.len())
+            .filter(|&i| !as_text[i])
+            .filter_map(|i| col(i).varchar().map(|n| (i, n)))
+            .max_by_key(|&(i, n)| (n, col(i).max_chars, std::cmp::Reverse(i)))
+        else {
+            break;
+        };
+        as_text[i] = true;
+        row -= bytes(n);
+    }
     let mut defs = Vec::new();
     for (i, n) in names.iter().enumerate() {
         if n.is_empty() {
             bail!("--create: header field {} has no name", i + 1);
         }
-        let t = cols
-            .get(i)
-            .map_or_else(|| "VARCHAR(255)".into(), Inferred::sql_type);
+        let t = if as_text[i] {
+            col(i).text()
+        } else {
+            col(i).sql_type()
+        };
         defs.push(format!("  {} {t} NULL", quote_ident(n)));
     }
     Ok(format!(
@@ -258,13 +326,54 @@ mod tests {
     fn conservative_types() {
         assert_eq!(
             types("a,b,c,d,e,f,g,h\n1,007,1.50,2024-01-01,2024-01-01 10:00:00.25,x,,12345678901\n-20,1,-3,2024-02-29,2024-01-02,longer,,1\n"),
-            vec!["INT", "VARCHAR(3)", "DECIMAL(3,2)", "DATE", "DATETIME(2)", "VARCHAR(6)", "VARCHAR(255)", "BIGINT"]
+            vec!["INT", "VARCHAR(32)", "DECIMAL(7,2)", "DATE", "DATETIME(2)", "VARCHAR(32)", "VARCHAR(255)", "BIGINT"]
         );
-        assert_eq!(types("z\n1e5\n"), vec!["VARCHAR(3)"]);
-        assert_eq!(types("z\n2024-02-30\n"), vec!["VARCHAR(10)"]);
+        assert_eq!(types("z\n1e5\n"), vec!["VARCHAR(32)"]);
+        assert_eq!(types("z\n2024-02-30\n"), vec!["VARCHAR(32)"]);
         // See: #23 (5): a negative zero would come back without its sign.
-        assert_eq!(types("z\n-0\n5\n"), vec!["VARCHAR(2)"]);
-        assert_eq!(types("z\n-0.00\n"), vec!["VARCHAR(5)"]);
-        assert_eq!(types("z\n-0.5\n0\n"), vec!["DECIMAL(2,1)"]);
+        assert_eq!(types("z\n-0\n5\n"), vec!["VARCHAR(32)"]);
+        assert_eq!(types("z\n-0.00\n"), vec!["VARCHAR(32)"]);
+        assert_eq!(types("z\n-0.5\n0\n"), vec!["DECIMAL(6,1)"]);
+    }
+
+    // See: #25: tomorrow's file fits the table made from today's.
+    #[test]
+    fn sizes_leave_room() {
+        assert_eq!(types("z\n12345678\n"), vec!["INT"]);
+        assert_eq!(types("z\n123456789\n"), vec!["BIGINT"]);
+        assert_eq!(types("z\n999.99\n"), vec!["DECIMAL(9,2)"]);
+        assert_eq!(
+            types(&format!("z\n{}\n", "x".repeat(100))),
+            vec!["VARCHAR(255)"]
+        );
+        assert_eq!(
+            types(&format!("z\n{}\n", "x".repeat(200))),
+            vec!["VARCHAR(512)"]
+        );
+        assert_eq!(
+            types(&format!("z\n{}\n", "x".repeat(1000))),
+            vec!["VARCHAR(2048)"]
+        );
+        assert_eq!(types(&format!("z\n{}\n", "x".repeat(1025))), vec!["TEXT"]);
+    }
+
+    // See: #25: many wide columns stay under InnoDB's row limit: the widest become TEXT.
+    #[test]
+    fn a_wide_row_fits_the_row_limit() {
+        let names: Vec<String> = (0..20).map(|i| format!("c{i}")).collect();
+        let head = names.join(",");
+        let row: Vec<String> = (0..20).map(|i| "x".repeat(300 + i)).collect();
+        let csv = format!("{head}\n{}\n", row.join(","));
+        let (_, cols) = infer(csv.as_bytes(), &Dialect::default(), None).unwrap();
+        let t = TableName {
+            database: None,
+            table: "t".into(),
+        };
+        let sql = create_sql(&t, &names, &cols).unwrap();
+        let text = sql.matches(" TEXT ").count();
+        let varchar = sql.matches("VARCHAR(1024)").count();
+        assert_eq!(text + varchar, 20, "{sql}");
+        assert!(4 * 1026 * varchar as u64 <= ROW_VARCHAR_BYTES, "{sql}");
+        assert!(sql.contains("`c19` TEXT"), "the widest first: {sql}");
     }
 }

@@ -208,6 +208,7 @@ fn locate(
         .collect::<Option<_>>()?;
     let mut found: Vec<u64> = Vec::new();
     let mut checker = Checker::new(cfg);
+    checker.progress = crate::progress::Progress::hidden();
     let _ = checker.read_records(&name, &mut rdr, &lay, &mut |row| {
         let mut key = String::new();
         for (n, (&i, c)) in at.iter().zip(cols).enumerate() {

@@ -43,6 +43,7 @@ use crate::cli::mysql_style_args;
 use crate::conn::db_error;
 use crate::error::main_with;
 use crate::input::Input;
+use crate::progress::Total;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
@@ -115,6 +116,8 @@ fn import(
         },
     )?;
     let (method, how) = choose_method(cfg, conn)?;
+    let total = Input::total_size(&inputs).map_or(Total::Unknown, Total::Bytes);
+    let shown = cfg.progress.begin(&info.name.to_string(), total);
     let parallel = cfg.jobs > 1 && method == Method::LoadData && !cfg.dry_run && !cfg.swap;
     if cfg.jobs > 1 && !parallel {
         eprintln!("qimport: --jobs needs LOAD DATA and no --swap or --dry-run: loading over one connection");
@@ -150,12 +153,15 @@ fn import(
                 summary.note = dry::what_stays(conn, &info, &before, &relations.triggers)?;
             }
         } else {
+            cfg.progress
+                .phase(&format!("{}: every row is sent; committing", info.name));
             undo.disarmed(|| conn.query_drop("COMMIT"))
                 .map_err(db_error)
                 .context("committing the transaction")?;
         }
         summary
     };
+    drop(shown);
     if !cfg.quiet {
         eprintln!("qimport: {}", said(cfg, &info, &summary, &how, would_be));
     }

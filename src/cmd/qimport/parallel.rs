@@ -288,6 +288,9 @@ fn publish(
     dups: &super::dups::Explain<'_>,
 ) -> anyhow::Result<()> {
     let t = &info.name;
+    cfg.progress.phase(&format!(
+        "{t}: every row is in the staging table; moving them into place"
+    ));
     let relations = super::relations::Relations::load(conn, t)?;
     // A RENAME would lose what only the old table has: its foreign keys and triggers (or
     // another's that this user cannot see), and a system-versioned table's history.

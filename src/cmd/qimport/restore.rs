@@ -27,6 +27,7 @@ use crate::error::plural;
 use crate::flavour::Server;
 use crate::input::{Input, Source};
 use crate::manifest::{DialectEntry, Manifest, ObjectEntry, ObjectKind, AFTER_DATA};
+use crate::progress::Total;
 use crate::schema::TableInfo;
 use crate::sql::{quote_ident, Lexing, TableName, Token};
 
@@ -380,8 +381,11 @@ fn load_tables(
     }
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let mut total = 0;
-    for e in entries {
+    let files = entries.iter().filter(|e| e.file.is_some()).count();
+    for (i, e) in entries.iter().filter(|e| e.file.is_some()).enumerate() {
         let Some(file) = &e.file else { continue };
+        let what = format!("{} (table {} of {files})", e.name, i + 1);
+        let _shown = cfg.progress.begin(&what, Total::Rows(e.rows));
         let mut info = TableInfo::load(conn, &cfg.database, &e.name)?;
         if let Some(engine) = info.rows_elsewhere() {
             bail!(

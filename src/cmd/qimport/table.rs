@@ -153,6 +153,9 @@ pub(super) fn load_swapped(
         if cfg.dry_run {
             bail!("--dry-run with --swap: nothing to swap");
         }
+        cfg.progress.phase(&format!(
+            "{t}: every row is in the new copy; swapping it in"
+        ));
         conn.query_drop("COMMIT").map_err(db_error)?;
         unmark(conn, t, &fresh)?;
         undo.disarmed(|| rename_into_place(conn, t, &fresh))
