@@ -12,7 +12,7 @@ use crate::dialect::Dialect;
 use crate::progress::{Progress, Show};
 use crate::sql::TableName;
 
-use super::load::Mode;
+use super::choices::{Definer, Method, Mode, OldRows, Origin, Target};
 use super::validate::{self};
 
 pub(super) const EXAMPLES: &str = "\
@@ -31,28 +31,6 @@ Examples:
   qimport --dir backup/2026-11-23                # restore qexport --all -o backup/...
   timeout 2h qimport --swap users < nightly.csv  # on SIGTERM or Ctrl-C: rolled back,
                                                  # work tables dropped, users as it was";
-
-/// How rows reach the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Method {
-    /// LOAD DATA LOCAL INFILE when the server allows it, else INSERT batches
-    #[default]
-    Auto,
-    /// LOAD DATA LOCAL INFILE through qimport's own stream (the fast path)
-    LoadData,
-    /// Batches of multi-row prepared INSERTs
-    Insert,
-}
-
-/// Whose rights a restored view, routine, trigger or event runs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Definer {
-    /// The DEFINER the backup names (the account must exist here)
-    #[default]
-    Keep,
-    /// The restoring user (DEFINER=CURRENT_USER)
-    CurrentUser,
-}
 
 /// Load CSV into a MySQL/MariaDB table: every value checked first, then all rows or none.
 #[derive(Parser, Debug)]
@@ -200,7 +178,7 @@ pub struct Args {
 /// A validated import job.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub(super) table: Option<TableName>,
+    pub(super) target: Target,
     pub(super) database: String,
     pub(super) files: Vec<PathBuf>,
     pub(super) dialect: Dialect,
@@ -214,14 +192,11 @@ pub struct Config {
     pub(super) rejects_limit: Option<u64>,
     pub(super) dry_run: bool,
     pub(super) rejects: Option<PathBuf>,
-    pub(super) truncate: bool,
-    pub(super) swap: bool,
+    pub(super) old_rows: OldRows,
     pub(super) cascade: bool,
-    pub(super) dir: Option<PathBuf>,
     pub(super) columns: Option<Vec<String>>,
     pub(super) ignore_extra: bool,
-    pub(super) create: bool,
-    pub(super) schema: Option<PathBuf>,
+    pub(super) origin: Origin,
     pub(super) jobs: usize,
     pub(super) quiet: bool,
     /// Rows and bytes as they are read (shared by every reader of the run).
@@ -327,8 +302,23 @@ impl Config {
                 args.mode.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
             );
         }
+        let target = match (args.dir, table) {
+            (Some(dir), _) => Target::Restore(dir),
+            (None, Some(t)) => Target::Table(t),
+            (None, None) => bail!("give a TABLE or --dir DIR"),
+        };
+        let old_rows = match (args.truncate, args.swap) {
+            (true, _) => OldRows::Delete,
+            (_, true) => OldRows::Swap,
+            _ => OldRows::Keep,
+        };
+        let origin = match (args.create, args.schema) {
+            (_, Some(file)) => Origin::Schema(file),
+            (true, None) => Origin::Create,
+            (false, None) => Origin::Exists,
+        };
         Ok(Config {
-            table,
+            target,
             database,
             files: args.files,
             dialect: args.common.dialect()?,
@@ -339,14 +329,11 @@ impl Config {
             rejects_limit: args.max_errors.filter(|_| args.rejects.is_some()),
             dry_run: args.dry_run,
             rejects: args.rejects,
-            truncate: args.truncate,
-            swap: args.swap,
+            old_rows,
             cascade: args.cascade,
-            dir: args.dir,
             columns: args.columns,
             ignore_extra: args.ignore_extra,
-            create: args.create,
-            schema: args.schema,
+            origin,
             jobs: usize::from(args.jobs),
             quiet: args.quiet,
             progress: Progress::new("qimport", Show::choose(args.quiet, args.progress)),

@@ -14,7 +14,7 @@ use crate::dialect::ValueKind;
 use crate::schema::{ColumnInfo, SqlType, TableInfo};
 
 use super::args::Config;
-use super::load::Row;
+use super::choices::Row;
 use super::validate::Check;
 
 /// Validation state across the inputs of one import: bad values found, rejects written.

@@ -136,7 +136,7 @@ impl Explain<'_> {
             String::new()
         };
         let modes = "give --mode upsert|ignore|replace to keep one row per key";
-        let truncate = if self.cfg.truncate || self.cfg.swap {
+        let truncate = if self.cfg.old_rows.replaced() {
             ""
         } else {
             ", or --truncate to replace the table's rows"

@@ -5,7 +5,8 @@
 use mysql::prelude::Queryable;
 use mysql::{Conn, Value};
 
-use super::load::{insert_sql, Mode};
+use super::choices::Mode;
+use super::load::insert_sql;
 use crate::conn::db_error;
 use crate::dialect::ValueKind;
 use crate::schema::ColumnInfo;

@@ -17,11 +17,13 @@ use crate::record::{Reader, Record};
 use crate::schema::{SqlType, TableInfo};
 use crate::sql::TableName;
 
-use super::args::{Config, Method};
+use super::args::Config;
 use super::check::{layout, Checker, CsvReader, Layout};
+use super::choices::{Method, Mode, OldRows};
 use super::dups;
 use super::insert::Inserter;
-use super::load::{self, Encoder, Lines, Loaded, Mode};
+use super::load::{self, Encoder, Lines, Loaded};
+use super::undo::Undo;
 
 /// The method that will run, and why (for the summary line).
 pub(super) fn choose_method(cfg: &Config, conn: &mut Conn) -> anyhow::Result<(Method, String)> {
@@ -79,6 +81,15 @@ pub(super) const UPSERT_SEQ: &str = "`__qimport_seq`";
 pub(super) struct Summary {
     pub(super) rows: u64,
     pub(super) note: String,
+}
+
+/// What every step of one table's load works with: the run's choices, its main session,
+/// the table, and what Ctrl-C or SIGTERM undoes (see: #26).
+pub(super) struct Ctx<'a> {
+    pub(super) cfg: &'a Config,
+    pub(super) conn: &'a mut Conn,
+    pub(super) info: &'a TableInfo,
+    pub(super) undo: &'a Undo,
 }
 
 /// One import into one table (in an open transaction), over any number of inputs.
@@ -384,7 +395,7 @@ impl<'a> Job<'a> {
             .ok()
             .flatten();
         let engine = self.info.engine.as_deref().unwrap_or_default();
-        let emptied = if self.checker.cfg.truncate {
+        let emptied = if self.checker.cfg.old_rows == OldRows::Delete {
             "--truncate emptied it and "
         } else {
             ""
@@ -442,11 +453,15 @@ impl<'a> Job<'a> {
         // Without a header, an input with no record cannot be told from a producer that
         // died before writing: it must not empty the table.
         let cfg = self.checker.cfg;
-        let emptying = (cfg.truncate || cfg.swap) && !cfg.dialect.header;
+        let emptying = cfg.old_rows.replaced() && !cfg.dialect.header;
         let clean = result.is_ok() && self.checker.errors.is_empty();
         if emptying && clean && self.rows == 0 && self.checker.rejected == 0 {
             let unchanged = self.after_failure();
-            let flag = if cfg.truncate { "--truncate" } else { "--swap" };
+            let flag = if cfg.old_rows == OldRows::Delete {
+                "--truncate"
+            } else {
+                "--swap"
+            };
             bail!(
                 "the input holds no record: with -n, an empty input looks the same as one whose \
                  producer failed before writing, and {flag} would empty the table with it \

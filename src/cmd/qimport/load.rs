@@ -19,35 +19,11 @@ use anyhow::{anyhow, bail, Context};
 use mysql::prelude::Queryable;
 use mysql::{Conn, LocalInfileHandler};
 
+use super::choices::{Mode, Row};
 use crate::conn::db_error;
 use crate::dialect::ValueKind;
 use crate::schema::{ColumnInfo, SqlType};
 use crate::sql::{quote_ident, TableName};
-
-/// What to do with a row whose key exists already.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Mode {
-    /// A duplicate key is an error (the default)
-    #[default]
-    Insert,
-    /// Keep the existing row, skip the new one
-    Ignore,
-    /// Delete the existing row, insert the new one
-    Replace,
-    /// Update the existing row's loaded columns (ON DUPLICATE KEY UPDATE)
-    Upsert,
-}
-
-impl Mode {
-    /// The statement that adds rows in this mode.
-    pub fn verb(self) -> &'static str {
-        match self {
-            Mode::Insert | Mode::Upsert => "INSERT",
-            Mode::Ignore => "INSERT IGNORE",
-            Mode::Replace => "REPLACE",
-        }
-    }
-}
 
 /// `` `a`, `b` `` for column names.
 pub fn column_list(cols: &[String]) -> String {
@@ -102,14 +78,6 @@ impl Lines {
         let (r, l) = *self.marks.get(i.checked_sub(1)?)?;
         Some(l + (row - r))
     }
-}
-
-/// One checked record, as the loaders take it: its values for the table's columns (None:
-/// NULL), its raw bytes and its line.
-pub struct Row<'a> {
-    pub values: &'a [Option<&'a [u8]>],
-    pub raw: &'a [u8],
-    pub line: u64,
 }
 
 /// The canonical LOAD DATA encoding of one record. `plain` says no value holds a byte to
@@ -328,46 +296,14 @@ pub fn load_stream<T>(
     sql: &str,
     produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<T>,
 ) -> anyhow::Result<(T, Loaded)> {
-    let (tx, rx) = sync_channel::<Vec<u8>>(8);
-    let slot = Arc::new(Mutex::new(Some(rx)));
-    let handler_slot = Arc::clone(&slot);
-    let expected = stream.to_owned();
-    conn.set_local_infile_handler(Some(LocalInfileHandler::new(move |name, w| {
-        if name != expected.as_bytes() {
-            return Err(std::io::Error::other(
-                "the server asked for a file that qimport did not offer",
-            ));
-        }
-        let rx = handler_slot.lock().ok().and_then(|mut s| s.take());
-        if let Some(rx) = rx {
-            for block in rx {
-                std::io::Write::write_all(w, &block)?;
-            }
-        }
-        Ok(())
-    })));
-    let (produced, loaded) = std::thread::scope(|s| {
-        let load = s.spawn(|| {
-            let r = conn.query_drop(sql).map_err(db_error);
-            // If the server never asked for the stream, unblock the producer.
-            drop(slot.lock().ok().and_then(|mut s| s.take()));
-            r.map(|()| Loaded::of(conn))
-        });
-        let mut send = |block: Vec<u8>| -> anyhow::Result<()> {
-            tx.send(block)
-                .map_err(|_| anyhow!("the server stopped reading the data"))
-        };
-        let produced = produce(&mut send);
-        drop(tx);
-        let loaded = load
-            .join()
-            .map_err(|_| anyhow!("the loading thread panicked"))?;
-        Ok::<_, anyhow::Error>((produced, loaded))
-    })?;
-    conn.set_local_infile_handler(None);
-    // A server error explains a failed send better than the send does.
-    let loaded = loaded.context("LOAD DATA LOCAL INFILE")?;
-    Ok((produced?, loaded))
+    let names = [stream.to_owned()];
+    let (produced, mut loaded) = load_named(
+        std::slice::from_mut(conn),
+        &names,
+        &|_| sql.to_owned(),
+        produce,
+    )?;
+    Ok((produced, loaded.pop().unwrap_or_default()))
 }
 
 /// Like [`load_stream`], over several connections at once: each runs `sql_for(stream)` for
@@ -380,15 +316,29 @@ pub fn load_streams<T>(
     sql_for: &(dyn Fn(&str) -> String + Sync),
     produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<T>,
 ) -> anyhow::Result<(T, Vec<Loaded>)> {
+    let names: Vec<String> = (0..conns.len())
+        .map(|i| format!("{stream_base}-{i}"))
+        .collect();
+    load_named(conns, &names, sql_for, produce)
+}
+
+/// The one loader behind both: connection `i` runs `sql_for(names[i])` and answers only
+/// the stream `names[i]` (see: #26: a copy for one connection had drifted from this one).
+fn load_named<T>(
+    conns: &mut [Conn],
+    names: &[String],
+    sql_for: &(dyn Fn(&str) -> String + Sync),
+    produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<T>,
+) -> anyhow::Result<(T, Vec<Loaded>)> {
     let n = conns.len();
-    let (tx, rx) = sync_channel::<Vec<u8>>(4 * n);
+    let (tx, rx) = sync_channel::<Vec<u8>>((4 * n).max(8));
     // The queue's receiving end, dropped by the last connection to finish, so that the
     // producer gets an error instead of waiting when no server reads any more.
     let queue = Arc::new(Mutex::new(Some(rx)));
     let running = Arc::new(AtomicUsize::new(n));
-    for (i, conn) in conns.iter_mut().enumerate() {
+    for (conn, expected) in conns.iter_mut().zip(names) {
         let queue = Arc::clone(&queue);
-        let expected = format!("{stream_base}-{i}");
+        let expected = expected.clone();
         conn.set_local_infile_handler(Some(LocalInfileHandler::new(move |name, w| {
             if name != expected.as_bytes() {
                 return Err(std::io::Error::other(
@@ -411,9 +361,9 @@ pub fn load_streams<T>(
     let (produced, loaded) = std::thread::scope(|s| {
         let handles: Vec<_> = conns
             .iter_mut()
-            .enumerate()
-            .map(|(i, conn)| {
-                let sql = sql_for(&format!("{stream_base}-{i}"));
+            .zip(names)
+            .map(|(conn, name)| {
+                let sql = sql_for(name);
                 let (queue, running) = (Arc::clone(&queue), Arc::clone(&running));
                 s.spawn(move || {
                     let r = conn.query_drop(&sql).map_err(db_error);

@@ -17,6 +17,7 @@
 
 mod args;
 mod check;
+mod choices;
 mod create;
 mod dry;
 mod dups;
@@ -47,8 +48,10 @@ use crate::progress::Total;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
-pub use args::{Args, Config, Method};
-use job::{choose_method, Job, Summary};
+pub use args::{Args, Config};
+pub use choices::Method;
+use choices::{OldRows, Target};
+use job::{choose_method, Ctx, Job, Summary};
 use table::{load_swapped, prepare_table, Made};
 use undo::Undo;
 
@@ -56,11 +59,9 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut conn = cfg.connect()?;
     // What Ctrl-C or SIGTERM undoes: the tables this run makes, its sessions' work.
     let (undo, _undo) = Undo::new(&cfg.conn, cfg.quiet, &conn);
-    if let Some(dir) = &cfg.dir {
-        return restore::run(cfg, &mut conn, dir, &undo);
-    }
-    let Some(name) = &cfg.table else {
-        bail!("give a TABLE or --dir DIR");
+    let name = match &cfg.target {
+        Target::Restore(dir) => return restore::run(cfg, &mut conn, dir, &undo),
+        Target::Table(name) => name,
     };
     let full = TableName {
         database: Some(cfg.database.clone()),
@@ -89,7 +90,8 @@ fn import(
         _ => (TableInfo::load(conn, &cfg.database, &name.table)?, false),
     };
     // Only a load straight into the table leaves rows behind (work tables are dropped).
-    let straight = !cfg.swap && cfg.jobs <= 1 && !cfg.dry_run;
+    let swap = cfg.old_rows == OldRows::Swap;
+    let straight = !swap && cfg.jobs <= 1 && !cfg.dry_run;
     if let Some(e) = info.engine.as_deref().filter(|_| !info.transactional()) {
         if straight {
             eprintln!(
@@ -98,7 +100,7 @@ fn import(
             );
         }
     }
-    if cfg.swap && info.period.is_some() {
+    if swap && info.period.is_some() {
         bail!(
             "--swap would lose the history of {} (it is system-versioned, and the new copy starts \
              without one): load with --truncate instead, whose DELETE keeps the old rows in the history",
@@ -109,8 +111,7 @@ fn import(
     relations.check(
         &info.name,
         &relations::Plan {
-            truncate: cfg.truncate,
-            swap: cfg.swap,
+            old_rows: cfg.old_rows,
             mode: cfg.mode,
             cascade: cfg.cascade,
         },
@@ -118,15 +119,22 @@ fn import(
     let (method, how) = choose_method(cfg, conn)?;
     let total = Input::total_size(&inputs).map_or(Total::Unknown, Total::Bytes);
     let shown = cfg.progress.begin(&info.name.to_string(), total);
-    let parallel = cfg.jobs > 1 && method == Method::LoadData && !cfg.dry_run && !cfg.swap;
+    let parallel = cfg.jobs > 1 && method == Method::LoadData && !cfg.dry_run && !swap;
     if cfg.jobs > 1 && !parallel {
         eprintln!("qimport: --jobs needs LOAD DATA and no --swap or --dry-run: loading over one connection");
     }
+    let mut cx = Ctx {
+        cfg,
+        conn,
+        info: &info,
+        undo,
+    };
     let summary = if parallel {
-        parallel::run(cfg, conn, &info, inputs, undo)?
-    } else if cfg.swap && !cfg.dry_run {
-        load_swapped(cfg, conn, &info, method, inputs, undo)?
+        parallel::run(&mut cx, inputs)?
+    } else if swap && !cfg.dry_run {
+        load_swapped(&mut cx, method, inputs)?
     } else {
+        let conn = &mut *cx.conn;
         // A dry run loads as the real run would (a --swap's new copy holds only the new
         // rows, as after --truncate) and rolls back; a table that cannot roll back only
         // has its values checked.
@@ -140,7 +148,7 @@ fn import(
             job.failed_note = format!("nothing was loaded, and {} was dropped again", info.name);
         }
         job.conn.query_drop("START TRANSACTION").map_err(db_error)?;
-        if (cfg.truncate || cfg.swap) && !check_only {
+        if cfg.old_rows.replaced() && !check_only {
             job.conn
                 .query_drop(format!("DELETE FROM {}", info.name.quoted()))
                 .map_err(db_error)?;

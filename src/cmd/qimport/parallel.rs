@@ -21,10 +21,10 @@ use std::io::Seek;
 
 use super::args::Config;
 use super::check::{Checker, CsvReader, Layout};
-use super::job::{Job, Summary};
-use super::load::{self, Encoder, Lines, Loaded, Mode};
-use super::table::{create_work_table, rename_into_place, unmark, work_table};
-use super::undo::Undo;
+use super::choices::{Method, Mode, OldRows};
+use super::job::{Ctx, Job, Summary};
+use super::load::{self, Encoder, Lines, Loaded};
+use super::table::{make_work_table, rename_into_place, unmark};
 use crate::conn::db_error;
 use crate::error::DataError;
 use crate::input::{Input, Source};
@@ -33,31 +33,26 @@ use crate::record::Reader;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
-pub fn run(
-    cfg: &Config,
-    conn: &mut Conn,
-    info: &TableInfo,
-    inputs: Vec<Input>,
-    undo: &Undo,
-) -> anyhow::Result<Summary> {
-    let t = &info.name;
-    let stage = work_table(cfg, conn, t, "stage")?;
-    undo.table(&stage);
-    create_work_table(conn, &stage, t).context("--jobs: creating the staging table")?;
-    let result = load_and_publish(cfg, conn, info, &stage, inputs, undo);
+pub fn run(cx: &mut Ctx<'_>, inputs: Vec<Input>) -> anyhow::Result<Summary> {
+    let stage = make_work_table(cx, "stage").context("--jobs: creating the staging table")?;
+    let result = load_and_publish(cx, &stage, inputs);
     // Gone already after a RENAME; after an INSERT ... SELECT or a failure, dropped here.
-    super::undo::drop_tables(&cfg.conn, conn, std::slice::from_ref(&stage));
+    super::undo::drop_tables(&cx.cfg.conn, cx.conn, std::slice::from_ref(&stage));
     result
 }
 
 fn load_and_publish(
-    cfg: &Config,
-    conn: &mut Conn,
-    info: &TableInfo,
+    cx: &mut Ctx<'_>,
     stage: &TableName,
     inputs: Vec<Input>,
-    undo: &Undo,
 ) -> anyhow::Result<Summary> {
+    let Ctx {
+        cfg,
+        conn,
+        info,
+        undo,
+    } = cx;
+    let (cfg, info, undo) = (*cfg, *info, *undo);
     let mut workers: Vec<Conn> = (0..cfg.jobs)
         .map(|_| cfg.connect())
         .collect::<anyhow::Result<_>>()?;
@@ -67,13 +62,7 @@ fn load_and_publish(
     let mut loaded_cols: BTreeSet<String> = BTreeSet::new();
     // The job on the main connection maps headers, checks values and reports errors; the
     // rows themselves go over the worker connections.
-    let mut job = Job::new(
-        cfg,
-        conn,
-        info,
-        stage.clone(),
-        super::args::Method::LoadData,
-    )?;
+    let mut job = Job::new(cfg, conn, info, stage.clone(), Method::LoadData)?;
     let mode = match cfg.mode {
         Mode::Upsert => Mode::Insert,
         m => m,
@@ -138,7 +127,13 @@ fn load_and_publish(
         name: &names.join(", "),
         inputs: &again,
     };
-    publish(cfg, conn, info, stage, &loaded_cols, undo, &dups)?;
+    let mut cx = Ctx {
+        cfg,
+        conn,
+        info,
+        undo,
+    };
+    publish(&mut cx, stage, &loaded_cols, &dups)?;
     let _ = write!(summary.note, "; over {} connections", cfg.jobs);
     Ok(summary)
 }
@@ -279,14 +274,13 @@ fn numbered_by_the_input(
 
 /// Make the staged rows visible in one step.
 fn publish(
-    cfg: &Config,
-    conn: &mut Conn,
-    info: &TableInfo,
+    cx: &mut Ctx<'_>,
     stage: &TableName,
     cols: &BTreeSet<String>,
-    undo: &Undo,
     dups: &super::dups::Explain<'_>,
 ) -> anyhow::Result<()> {
+    let (cfg, info, undo) = (cx.cfg, cx.info, cx.undo);
+    let conn = &mut *cx.conn;
     let t = &info.name;
     cfg.progress.phase(&format!(
         "{t}: every row is in the staging table; moving them into place"
@@ -301,7 +295,8 @@ fn publish(
             t.quoted()
         ))
         .map_err(db_error)?;
-    if renamable && (empty == Some(0) || cfg.truncate) {
+    let truncate = cfg.old_rows == OldRows::Delete;
+    if renamable && (empty == Some(0) || truncate) {
         unmark(conn, t, stage)?;
         return undo
             .disarmed(|| rename_into_place(conn, t, stage))
@@ -317,7 +312,7 @@ fn publish(
     );
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let done = (|| -> anyhow::Result<()> {
-        if cfg.truncate {
+        if truncate {
             conn.query_drop(format!("DELETE FROM {}", t.quoted()))
                 .map_err(db_error)?;
         }

@@ -21,7 +21,7 @@ use anyhow::bail;
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
-use super::load::Mode;
+use super::choices::{Mode, OldRows};
 use crate::conn::db_error;
 use crate::flavour::Server;
 use crate::sql::TableName;
@@ -55,8 +55,7 @@ pub struct Relations {
 
 /// What the import is about to do to the table's existing rows.
 pub struct Plan {
-    pub truncate: bool,
-    pub swap: bool,
+    pub old_rows: OldRows,
     pub mode: Mode,
     /// `--cascade`: foreign keys' actions may touch other tables.
     pub cascade: bool,
@@ -120,7 +119,7 @@ impl Relations {
 
     /// Refuse what would touch other tables' rows or lose a foreign key or trigger.
     pub fn check(&self, t: &TableName, plan: &Plan) -> anyhow::Result<()> {
-        if plan.swap && self.any() {
+        if (plan.old_rows == OldRows::Swap) && self.any() {
             let mut what = Vec::new();
             what.extend(
                 self.children
@@ -138,7 +137,7 @@ impl Relations {
         if plan.cascade {
             return Ok(());
         }
-        let what = if plan.truncate {
+        let what = if plan.old_rows == OldRows::Delete {
             "--truncate"
         } else {
             match plan.mode {
@@ -148,7 +147,7 @@ impl Relations {
             }
         };
         // --truncate empties the table: its own keys' actions reach only rows it deletes.
-        if plan.truncate {
+        if plan.old_rows == OldRows::Delete {
             if let Some(c) = self.children.iter().find(|c| !c.own) {
                 bail!(
                     "--truncate would delete from {t}, which the foreign key of {} refers to (ON DELETE {}): add --cascade to let its ON DELETE action touch that table",
@@ -157,7 +156,7 @@ impl Relations {
                 );
             }
         }
-        if plan.mode == Mode::Replace && !plan.truncate {
+        if plan.mode == Mode::Replace && !(plan.old_rows == OldRows::Delete) {
             if let Some(c) = self.children.iter().find(|c| acts(&c.on_delete)) {
                 let reach = if c.own {
                     "rows of the table the input does not hold"

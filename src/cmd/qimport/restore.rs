@@ -16,7 +16,8 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 use sha2::{Digest, Sha256};
 
-use super::args::{Config, Definer};
+use super::args::Config;
+use super::choices::Definer;
 use super::job::{choose_method, Job};
 use super::script::Stmt;
 use super::undo::Undo;

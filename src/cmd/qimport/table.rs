@@ -13,9 +13,10 @@ use crate::input::{open_all, Input, Source};
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
-use super::args::{Config, Method};
+use super::args::Config;
+use super::choices::{Method, Origin};
 use super::create;
-use super::job::{Job, Summary};
+use super::job::{Ctx, Job, Summary};
 use super::undo::{self, Undo};
 
 /// Where the table of an import comes from.
@@ -43,10 +44,10 @@ pub(super) fn prepare_table(
             (&cfg.database, &t.table),
         )
         .map_err(db_error)?;
-    if exists.is_some() || !(cfg.create || cfg.schema.is_some()) {
+    if exists.is_some() || cfg.origin == Origin::Exists {
         return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Existing));
     }
-    if let Some(file) = &cfg.schema {
+    if let Origin::Schema(file) = &cfg.origin {
         let text =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let what = format!("--schema {}", file.display());
@@ -134,17 +135,14 @@ pub(super) fn prepare_table(
 
 /// `--swap`: load into a new copy, then swap it in with one atomic RENAME.
 pub(super) fn load_swapped(
-    cfg: &Config,
-    conn: &mut Conn,
-    info: &TableInfo,
+    cx: &mut Ctx<'_>,
     method: Method,
     inputs: Vec<Input>,
-    undo: &Undo,
 ) -> anyhow::Result<Summary> {
+    let fresh = make_work_table(cx, "new").context("--swap: creating the new copy of the table")?;
+    let (cfg, info, undo) = (cx.cfg, cx.info, cx.undo);
+    let conn = &mut *cx.conn;
     let t = &info.name;
-    let fresh = work_table(cfg, conn, t, "new")?;
-    undo.table(&fresh);
-    create_work_table(conn, &fresh, t).context("--swap: creating the new copy of the table")?;
     let loaded = (|| {
         conn.query_drop("START TRANSACTION").map_err(db_error)?;
         let mut job = Job::new(cfg, conn, info, fresh.clone(), method)?;
@@ -169,6 +167,17 @@ pub(super) fn load_swapped(
             Err(e)
         }
     }
+}
+
+/// A work table of this import beside the target, of the target's definition, dropped by
+/// the undo if the run is interrupted: the new copy of `--swap` (`kind` "new"), the
+/// staging table of `-j` ("stage").
+pub(super) fn make_work_table(cx: &mut Ctx<'_>, kind: &str) -> anyhow::Result<TableName> {
+    let t = &cx.info.name;
+    let work = work_table(cx.cfg, cx.conn, t, kind)?;
+    cx.undo.table(&work);
+    create_work_table(cx.conn, &work, t)?;
+    Ok(work)
 }
 
 /// The name of a work table of this import beside `t` (`T__qimport_KIND_ID`: the new copy
