@@ -11,6 +11,7 @@
 //! [`ConnConfig::describe`] redact it, and the URL is parsed here rather than handed to
 //! the driver, whose URL errors would quote it.
 
+use crate::dberror::{Code, ServerError};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -398,7 +399,8 @@ impl ConnConfig {
         if let Some(why) = crate::tls::explain(&e, &self.tls, &host) {
             return anyhow::anyhow!(why);
         }
-        let refused = matches!(&e, mysql::Error::MySqlError(m) if matches!(m.code, 1045 | 3159));
+        let refused = ServerError::driver_is(&e, Code::AccessDenied)
+            || ServerError::driver_is(&e, Code::SecureTransportRequired);
         let err = db_error(e);
         match plain {
             Some(why) if refused => anyhow::anyhow!(
@@ -417,12 +419,8 @@ pub fn db_error(e: mysql::Error) -> anyhow::Error {
         return anyhow::anyhow!("lost the connection to the server ({io})");
     }
     match e {
-        // A lock another session holds, waited for until --lock-wait-timeout.
-        mysql::Error::MySqlError(m) if m.code == 1205 => anyhow::anyhow!(
-            "another session holds a lock this one waited for until --lock-wait-timeout (ERROR 1205: {}): retry when it is done, or wait longer",
-            m.message
-        ),
-        mysql::Error::MySqlError(m) => anyhow::anyhow!("{} (ERROR {})", m.message, m.code),
+        // Kept as a type a caller can match by its code (see dberror.rs).
+        mysql::Error::MySqlError(m) => anyhow::Error::new(crate::dberror::ServerError::from(m)),
         mysql::Error::IoError(io) => anyhow::Error::new(io),
         // Their own words, without the driver's `DriverError { ... }` around them.
         mysql::Error::DriverError(d) => anyhow::anyhow!("{d}"),

@@ -18,41 +18,102 @@ use mysql::Conn;
 use crate::conn::db_error;
 use crate::sql::{tokens, Lexing, Token};
 
-/// Every privilege a database grant can hold (`ALL PRIVILEGES` holds them all).
-const ALL: &[&str] = &[
-    "SELECT",
-    "INSERT",
-    "UPDATE",
-    "DELETE",
-    "CREATE",
-    "DROP",
-    "REFERENCES",
-    "INDEX",
-    "ALTER",
-    "CREATE TEMPORARY TABLES",
-    "LOCK TABLES",
-    "EXECUTE",
-    "CREATE VIEW",
-    "SHOW VIEW",
-    "CREATE ROUTINE",
-    "ALTER ROUTINE",
-    "EVENT",
-    "TRIGGER",
-    "DELETE HISTORY",
-    "SHOW CREATE ROUTINE",
+/// A privilege, as `SHOW GRANTS` names it (see: #26: decided on as a type, not a string).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Privilege {
+    Select,
+    Insert,
+    Update,
+    Delete,
+    Create,
+    Drop,
+    References,
+    Index,
+    Alter,
+    CreateTemporaryTables,
+    LockTables,
+    Execute,
+    CreateView,
+    ShowView,
+    CreateRoutine,
+    AlterRoutine,
+    Event,
+    Trigger,
+    DeleteHistory,
+    /// MariaDB 11.3's privilege to read routines' bodies (`SHOW CREATE ROUTINE`).
+    ShowCreateRoutine,
+    /// MySQL 8's `SHOW_ROUTINE`, a global privilege of the same use.
+    ShowRoutine,
+    /// A privilege qtools never decides on (SUPER, PROCESS, ...), by its name.
+    Other(String),
+}
+
+/// Every privilege a database grant can hold (`ALL PRIVILEGES` holds them all), by name.
+const NAMED: [(&str, Privilege); 21] = [
+    ("SELECT", Privilege::Select),
+    ("INSERT", Privilege::Insert),
+    ("UPDATE", Privilege::Update),
+    ("DELETE", Privilege::Delete),
+    ("CREATE", Privilege::Create),
+    ("DROP", Privilege::Drop),
+    ("REFERENCES", Privilege::References),
+    ("INDEX", Privilege::Index),
+    ("ALTER", Privilege::Alter),
+    ("CREATE TEMPORARY TABLES", Privilege::CreateTemporaryTables),
+    ("LOCK TABLES", Privilege::LockTables),
+    ("EXECUTE", Privilege::Execute),
+    ("CREATE VIEW", Privilege::CreateView),
+    ("SHOW VIEW", Privilege::ShowView),
+    ("CREATE ROUTINE", Privilege::CreateRoutine),
+    ("ALTER ROUTINE", Privilege::AlterRoutine),
+    ("EVENT", Privilege::Event),
+    ("TRIGGER", Privilege::Trigger),
+    ("DELETE HISTORY", Privilege::DeleteHistory),
+    ("SHOW CREATE ROUTINE", Privilege::ShowCreateRoutine),
+    ("SHOW_ROUTINE", Privilege::ShowRoutine),
 ];
+
+impl Privilege {
+    /// The privilege `SHOW GRANTS` names so (upper case, words joined by one space).
+    fn named(name: &str) -> Privilege {
+        NAMED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or_else(|| Privilege::Other(name.to_owned()), |(_, p)| p.clone())
+    }
+
+    /// Its name, as GRANT takes it.
+    pub fn name(&self) -> &str {
+        match self {
+            Privilege::Other(n) => n,
+            known => NAMED
+                .iter()
+                .find(|(_, p)| p == known)
+                .map_or("", |(n, _)| n),
+        }
+    }
+}
+
+impl std::fmt::Display for Privilege {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The privileges a user holds.
+pub type Privileges = BTreeSet<Privilege>;
 
 /// One `GRANT privileges ON target TO grantee` line.
 #[derive(Debug, PartialEq, Eq)]
 struct Grant {
-    privileges: BTreeSet<String>,
+    privileges: Privileges,
     /// `None`: global (`*.*`); `Some(pattern)`: a database (`db`.*).
     database: Option<String>,
     grantee: String,
 }
 
 /// The privileges the current user holds on every table of `db` (see the module doc).
-pub fn database_privileges(conn: &mut Conn, db: &str) -> anyhow::Result<BTreeSet<String>> {
+pub fn database_privileges(conn: &mut Conn, db: &str) -> anyhow::Result<Privileges> {
     let lines: Vec<String> = conn
         .query("SHOW GRANTS")
         .map_err(db_error)
@@ -60,10 +121,10 @@ pub fn database_privileges(conn: &mut Conn, db: &str) -> anyhow::Result<BTreeSet
     Ok(resolve(lines.iter().filter_map(|l| parse(l)), db))
 }
 
-fn resolve(grants: impl IntoIterator<Item = Grant>, db: &str) -> BTreeSet<String> {
-    let mut held = BTreeSet::new();
+fn resolve(grants: impl IntoIterator<Item = Grant>, db: &str) -> Privileges {
+    let mut held = Privileges::new();
     // grantee -> pattern -> privileges
-    let mut on_db: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    let mut on_db: BTreeMap<String, BTreeMap<String, Privileges>> = BTreeMap::new();
     for g in grants {
         match g.database {
             None => held.extend(g.privileges),
@@ -105,7 +166,7 @@ fn parse(line: &str) -> Option<Grant> {
         return None;
     }
     let on = toks.iter().position(|t| t.is("ON"))?;
-    let mut privileges = BTreeSet::new();
+    let mut privileges = Privileges::new();
     for part in toks[1..on].split(|t| *t == Token::Punct(',')) {
         // A column privilege (`SELECT (a)`) says nothing of whole tables.
         if part.contains(&Token::Punct('(')) {
@@ -120,10 +181,16 @@ fn parse(line: &str) -> Option<Grant> {
             .collect();
         let name = words.join(" ").to_ascii_uppercase();
         match name.as_str() {
-            "ALL" | "ALL PRIVILEGES" => privileges.extend(ALL.iter().map(|p| (*p).to_owned())),
+            // All a database grant can hold (SHOW_ROUTINE is global only, and MySQL's).
+            "ALL" | "ALL PRIVILEGES" => privileges.extend(
+                NAMED
+                    .iter()
+                    .filter(|(_, p)| *p != Privilege::ShowRoutine)
+                    .map(|(_, p)| p.clone()),
+            ),
             "USAGE" | "" => {}
             _ => {
-                privileges.insert(name);
+                privileges.insert(Privilege::named(&name));
             }
         }
     }
@@ -198,7 +265,9 @@ mod tests {
     fn grants_resolve_as_the_server_applies_them() {
         let held = |lines: &[&str], db: &str| {
             let set = resolve(lines.iter().filter_map(|l| parse(l)), db);
-            set.into_iter().collect::<Vec<_>>().join(",")
+            let mut names: Vec<&str> = set.iter().map(Privilege::name).collect();
+            names.sort_unstable();
+            names.join(",")
         };
         let user = [
             "GRANT USAGE ON *.* TO `bkw3`@`%`",

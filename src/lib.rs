@@ -37,6 +37,7 @@ pub mod cli;
 pub mod cmd;
 pub mod columns;
 pub mod conn;
+pub mod dberror;
 pub mod dialect;
 pub mod docs;
 pub mod encoding;

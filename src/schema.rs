@@ -211,10 +211,36 @@ pub struct ColumnInfo {
     pub precision: Option<u64>,
     pub scale: Option<u64>,
     pub datetime_precision: Option<u64>,
-    /// `EXTRA`: `auto_increment`, `VIRTUAL GENERATED`, ...
-    pub extra: String,
+    /// `EXTRA`: `auto_increment`, `VIRTUAL GENERATED`, ..., read once.
+    pub extra: Extra,
     /// `COLUMN_DEFAULT` is not NULL (or the column is nullable).
     pub has_default: bool,
+}
+
+/// What a column's `EXTRA` says that qtools decides on (see: #26: read once, by its
+/// words, not searched for a substring each time).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extra {
+    pub auto_increment: bool,
+    /// `VIRTUAL GENERATED`, `STORED GENERATED` (MariaDB's `PERSISTENT GENERATED`): the
+    /// server computes it. MySQL 8's `DEFAULT_GENERATED` (an expression default) is not.
+    pub generated: bool,
+}
+
+impl Extra {
+    pub fn parse(extra: &str) -> Extra {
+        let words: Vec<String> = extra
+            .split_whitespace()
+            .map(str::to_ascii_uppercase)
+            .collect();
+        let generated = words.windows(2).any(|w| {
+            matches!(w[0].as_str(), "VIRTUAL" | "STORED" | "PERSISTENT") && w[1] == "GENERATED"
+        });
+        Extra {
+            auto_increment: words.iter().any(|w| w == "AUTO_INCREMENT"),
+            generated,
+        }
+    }
 }
 
 impl ColumnInfo {
@@ -251,11 +277,11 @@ impl ColumnInfo {
     }
 
     pub fn is_generated(&self) -> bool {
-        self.extra.to_ascii_uppercase().contains("GENERATED")
+        self.extra.generated
     }
 
     pub fn is_auto_increment(&self) -> bool {
-        self.extra.to_ascii_lowercase().contains("auto_increment")
+        self.extra.auto_increment
     }
 
     /// The expression that reads this column losslessly in the text protocol.
@@ -428,7 +454,7 @@ impl TableInfo {
                 });
             self.columns.push(ColumnInfo {
                 has_default: true,
-                extra: String::new(),
+                extra: Extra::default(),
                 ..base
             });
         }
@@ -492,7 +518,7 @@ fn column_from_row(mut r: mysql::Row) -> ColumnInfo {
         precision,
         scale,
         datetime_precision,
-        extra: r.take(10).unwrap_or_default(),
+        extra: Extra::parse(&r.take::<String, _>(10).unwrap_or_default()),
         has_default: nullable || r.take::<i64, _>(11).unwrap_or(0) == 1,
     }
 }
@@ -537,4 +563,22 @@ pub fn list_tables(conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
     )
     .map_err(db_error)
     .with_context(|| format!("listing the tables of {db}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Extra;
+
+    // See: #26: EXTRA read by its words: MySQL 8's DEFAULT_GENERATED (a column with an
+    // expression default) is no generated column.
+    #[test]
+    fn extra_by_its_words() {
+        assert!(Extra::parse("auto_increment").auto_increment);
+        assert!(Extra::parse("VIRTUAL GENERATED").generated);
+        assert!(Extra::parse("STORED GENERATED").generated);
+        assert!(Extra::parse("PERSISTENT GENERATED").generated);
+        let d = Extra::parse("DEFAULT_GENERATED on update CURRENT_TIMESTAMP");
+        assert!(!d.generated && !d.auto_increment);
+        assert_eq!(Extra::parse(""), Extra::default());
+    }
 }

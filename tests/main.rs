@@ -30,3 +30,4 @@ mod restore_script;
 mod roundtrip;
 mod safety;
 mod tls;
+mod translated;

@@ -20,6 +20,7 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, Row};
 
 use crate::conn::db_error;
+use crate::dberror::{Code, ServerError};
 use crate::sql::{quote_ident, Lexing, Token};
 
 pub use crate::manifest::ObjectKind as Kind;
@@ -128,7 +129,8 @@ pub fn list(
         if let Err(mysql::Error::MySqlError(e)) =
             conn.query_drop(format!("SELECT 1 FROM {} LIMIT 0", quote_ident(name)))
         {
-            if e.code == ER_VIEW_INVALID {
+            let e = ServerError::from(e);
+            if e.code == Code::ViewInvalid {
                 warnings.push(format!(
                     "the view {name} does not work here ({}): a restore that cannot make it fails; drop it or make it work before the backup",
                     e.message
@@ -152,9 +154,6 @@ pub fn list(
     others.extend(rest);
     Ok((others, warnings))
 }
-
-/// The server's "View ... references invalid table(s) or column(s) or function(s)".
-const ER_VIEW_INVALID: u16 = 1356;
 
 /// The names a query of information_schema gives for the database `db` (its one `?`).
 fn names(conn: &mut Conn, sql: &str, db: &str) -> anyhow::Result<Vec<String>> {

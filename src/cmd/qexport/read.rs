@@ -7,6 +7,7 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::db_error;
+use crate::dberror::{Code, ServerError};
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
@@ -39,9 +40,6 @@ pub(super) fn connect(cfg: &Config) -> anyhow::Result<Conn> {
         .connect(&init.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
-/// The server's "Lock wait timeout exceeded".
-pub(super) const ER_LOCK_WAIT_TIMEOUT: u16 = 1205;
-
 /// A lock on `tables` the export waited for in vain: in words, with the sessions that
 /// use those tables (who holds the lock, most likely), and what to do.
 /// A row of the processlist: id, user@host, command, seconds, statement, database.
@@ -54,15 +52,15 @@ pub(super) fn lock_waited(
     tables: &[&TableName],
     e: mysql::Error,
 ) -> anyhow::Error {
-    let timed_out = matches!(&e, mysql::Error::MySqlError(m) if m.code == ER_LOCK_WAIT_TIMEOUT);
+    let timed_out = ServerError::driver_is(&e, Code::LockWaitTimeout);
     if !timed_out {
         return db_error(e).context(what.to_owned());
     }
     lock_message(conn, cfg, what, tables)
 }
 
-/// `e` as [`lock_waited`] tells a lock waited for in vain, when it is one (`ERROR 1205`
-/// anywhere in it); otherwise as it is.
+/// `e` as [`lock_waited`] tells a lock waited for in vain, when it is one (ERROR 1205
+/// anywhere in its chain); otherwise as it is.
 pub(super) fn lock_told(
     conn: &mut Conn,
     cfg: &Config,
@@ -70,7 +68,7 @@ pub(super) fn lock_told(
     tables: &[&TableName],
     e: anyhow::Error,
 ) -> anyhow::Error {
-    if format!("{e:#}").contains("ERROR 1205") {
+    if ServerError::is(&e, Code::LockWaitTimeout) {
         lock_message(conn, cfg, what, tables)
     } else {
         e
@@ -173,10 +171,10 @@ pub(super) fn only_select(conn: &mut Conn, what: &str, sql: &str) -> anyhow::Res
         // A syntax error in the probe: not one query expression, or not valid SQL at
         // all, which the text prepared alone tells (in the server's words). Anything else
         // (an unknown table or column, a missing privilege) the server says as it is.
-        Err(mysql::Error::MySqlError(e)) if e.code == ER_PARSE_ERROR => {
-            if let Err(mysql::Error::MySqlError(e)) = conn.prep(sql).map(|s| conn.close(s)) {
-                if e.code == ER_PARSE_ERROR {
-                    anyhow::bail!("{what}: {} (ERROR {})", e.message, e.code);
+        Err(e) if ServerError::driver_is(&e, Code::ParseError) => {
+            if let Err(e) = conn.prep(sql).map(|s| conn.close(s)) {
+                if ServerError::driver_is(&e, Code::ParseError) {
+                    return Err(db_error(e).context(what.to_owned()));
                 }
             }
             anyhow::bail!(
@@ -192,9 +190,6 @@ pub(super) fn only_select(conn: &mut Conn, what: &str, sql: &str) -> anyhow::Res
         Err(e) => Err(db_error(e)).with_context(|| what.to_owned()),
     }
 }
-
-/// The server's "You have an error in your SQL syntax".
-const ER_PARSE_ERROR: u16 = 1064;
 
 /// Rows per parallel chunk: about 2 MiB of data, whatever the row size.
 pub(super) fn chunk_rows(info: &TableInfo) -> u64 {

@@ -13,7 +13,7 @@ use super::plan::{KeyRange, TableQuery};
 use super::read::chunk_rows;
 use crate::conn::db_error;
 use crate::flavour::{Flavour, Server};
-use crate::grants::database_privileges;
+use crate::grants::{database_privileges, Privilege, Privileges};
 use crate::manifest::ObjectKind;
 use crate::schema::list_tables;
 use crate::sql::TableName;
@@ -47,17 +47,17 @@ pub(super) fn scope(
     let held = database_privileges(conn, db)?;
     let mut missing = Vec::new();
     let mut unreadable = Vec::new();
-    let mut lacks = |privilege: &str, kind: &str, kinds: &[ObjectKind]| {
-        if !held.contains(privilege) {
+    let mut lacks = |privilege: Privilege, kind: &str, kinds: &[ObjectKind]| {
+        if !held.contains(&privilege) {
             missing.push(format!("{kind} ({privilege})"));
             unreadable.extend_from_slice(kinds);
         }
     };
-    lacks("TRIGGER", "triggers", &[ObjectKind::Trigger]);
+    lacks(Privilege::Trigger, "triggers", &[ObjectKind::Trigger]);
     if all {
-        lacks("SELECT", "tables it may not read", &[]);
-        lacks("EVENT", "events", &[ObjectKind::Event]);
-        lacks("SHOW VIEW", "views", &[ObjectKind::View]);
+        lacks(Privilege::Select, "tables it may not read", &[]);
+        lacks(Privilege::Event, "events", &[ObjectKind::Event]);
+        lacks(Privilege::ShowView, "views", &[ObjectKind::View]);
         if !routines_readable(conn, &held)? {
             missing.push(
                 "routines (SELECT on mysql.proc, or SHOW CREATE ROUTINE: the privilege to read their bodies)".into(),
@@ -84,11 +84,8 @@ pub(super) fn scope(
 /// Can this user read every stored routine's body? MariaDB: SELECT on `mysql.proc` (or,
 /// from 11.3, SHOW CREATE ROUTINE); MySQL: SHOW_ROUTINE (or a global SELECT, not told
 /// apart here).
-fn routines_readable(
-    conn: &mut Conn,
-    held: &std::collections::BTreeSet<String>,
-) -> anyhow::Result<bool> {
-    if held.contains("SHOW CREATE ROUTINE") || held.contains("SHOW_ROUTINE") {
+fn routines_readable(conn: &mut Conn, held: &Privileges) -> anyhow::Result<bool> {
+    if held.contains(&Privilege::ShowCreateRoutine) || held.contains(&Privilege::ShowRoutine) {
         return Ok(true);
     }
     Ok(match Server::of(conn)?.flavour {
@@ -102,7 +99,7 @@ fn routines_readable(
 /// globally) `--all` could not tell what it misses, and refuses unless `--partial`.
 fn all_tables(cfg: &Config, conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
     let names = list_tables(conn, db)?;
-    if !cfg.partial && !database_privileges(conn, db)?.contains("SELECT") {
+    if !cfg.partial && !database_privileges(conn, db)?.contains(&Privilege::Select) {
         bail!(
             "--all: this user has no SELECT on {db}.* (only on some of its tables, which hides the others): grant SELECT ON {}.*, or add --partial to back up the {} it can see ({}); the manifest then says partial",
             crate::sql::quote_ident(db),

@@ -389,12 +389,12 @@ mod tests {
 
     fn table() -> TableInfo {
         let mut id = ColumnInfo::typed("id", "int", "int(11)");
-        id.extra = "auto_increment".into();
+        id.extra = crate::schema::Extra::parse("auto_increment");
         let mut name = ColumnInfo::typed(" name", "varchar", "varchar(20)");
         name.nullable = true;
         name.has_default = true;
         let mut total = ColumnInfo::typed("total", "int", "int(11)");
-        total.extra = "VIRTUAL GENERATED".into();
+        total.extra = crate::schema::Extra::parse("VIRTUAL GENERATED");
         let mut email = ColumnInfo::typed("email", "varchar", "varchar(50)");
         email.nullable = true;
         email.has_default = true;

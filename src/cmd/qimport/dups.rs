@@ -13,6 +13,7 @@ use mysql::Conn;
 
 use super::args::Config;
 use super::check::{layout, Checker};
+use crate::dberror::{Code, Warning};
 use crate::input::Input;
 use crate::record::{Reader, Record};
 use crate::schema::{ColumnInfo, SqlType, TableInfo};
@@ -28,7 +29,17 @@ pub(super) struct Duplicate {
 }
 
 impl Duplicate {
-    pub(super) fn parse(msg: &str) -> Option<Duplicate> {
+    /// The duplicate a server error or warning of `code` names, when it is one. Its
+    /// entry and key are read from the server's English words: a server that speaks
+    /// another language (`lc_messages`) gets the generic message instead.
+    pub(super) fn of(code: Code, msg: &str) -> Option<Duplicate> {
+        if code != Code::DupEntry {
+            return None;
+        }
+        Duplicate::parse(msg)
+    }
+
+    fn parse(msg: &str) -> Option<Duplicate> {
         let rest = msg.split("Duplicate entry '").nth(1)?;
         let (entry, key) = rest.rsplit_once("' for key '")?;
         let key = key.split('\'').next()?;
@@ -75,12 +86,14 @@ impl Explain<'_> {
     pub(super) fn loaded(
         &self,
         conn: &mut Conn,
-        messages: &[String],
+        messages: &[Warning],
         skipped: u64,
     ) -> Option<String> {
-        let dup = messages.iter().find_map(|m| Duplicate::parse(m))?;
+        let dup = messages
+            .iter()
+            .find_map(|w| Duplicate::of(w.code, &w.message))?;
         // Other warnings than duplicates are said as they were.
-        if messages.iter().any(|m| Duplicate::parse(m).is_none()) {
+        if messages.iter().any(|w| w.code != Code::DupEntry) {
             return None;
         }
         Some(self.say(conn, &dup, skipped.saturating_sub(1)))

@@ -8,6 +8,7 @@ use mysql::{Conn, Value};
 use super::choices::Mode;
 use super::load::insert_sql;
 use crate::conn::db_error;
+use crate::dberror::{Code, Warning};
 use crate::dialect::ValueKind;
 use crate::schema::ColumnInfo;
 use crate::sql::TableName;
@@ -37,6 +38,8 @@ pub struct Inserter<'c> {
 
 /// A server refusal of one row, found by retrying a failed batch row by row.
 pub struct Refused {
+    /// The server's code, when the server refused it (None: qimport did).
+    pub code: Option<Code>,
     pub line: u64,
     pub column: Option<String>,
     pub value: Option<Vec<u8>>,
@@ -77,6 +80,7 @@ impl<'c> Inserter<'c> {
         for (v, c) in values.iter().zip(&self.cols) {
             if let Some(v) = v.filter(|v| v.len() > room) {
                 return Err(Refused {
+                    code: None,
                     line,
                     column: Some(c.name.clone()),
                     value: Some(v[..v.len().min(61)].to_vec()),
@@ -154,13 +158,14 @@ impl<'c> Inserter<'c> {
         let sql = self.sql(1);
         for (row, &line) in values.chunks(n).zip(&self.lines) {
             let res = self.conn.exec_drop(&sql, row.to_vec());
-            let msg = match res {
-                Err(mysql::Error::MySqlError(e)) => e.message,
-                Err(e) => format!("{:#}", db_error(e)),
+            let (code, msg) = match res {
+                Err(mysql::Error::MySqlError(e)) => (Some(Code::of(e.code)), e.message),
+                Err(e) => (None, format!("{:#}", db_error(e))),
                 Ok(()) if self.mode == Mode::Insert && self.conn.warnings() > 0 => {
-                    let w: Vec<(String, u32, String)> =
-                        self.conn.query("SHOW WARNINGS LIMIT 1").unwrap_or_default();
-                    w.into_iter().map(|(_, _, m)| m).next().unwrap_or_default()
+                    match Warning::read(self.conn, 1).into_iter().next() {
+                        Some(w) => (Some(w.code), w.message),
+                        None => (None, String::new()),
+                    }
                 }
                 Ok(()) => continue,
             };
@@ -175,6 +180,7 @@ impl<'c> Inserter<'c> {
                 }
             });
             return Refused {
+                code,
                 line,
                 column,
                 value,
@@ -182,6 +188,7 @@ impl<'c> Inserter<'c> {
             };
         }
         Refused {
+            code: None,
             line: self.lines.first().copied().unwrap_or(0),
             column: None,
             value: None,

@@ -230,7 +230,7 @@ impl<'a> Job<'a> {
         }
         let (sent, skipped) = (ins.rows, ins.skipped);
         if let Some(r) = refused {
-            if let Some(dup) = dups::Duplicate::parse(&r.message) {
+            if let Some(dup) = r.code.and_then(|c| dups::Duplicate::of(c, &r.message)) {
                 let dups = dups::Explain {
                     cfg: self.checker.cfg,
                     info: self.info,

@@ -21,6 +21,7 @@ use mysql::{Conn, LocalInfileHandler};
 
 use super::choices::{Mode, Row};
 use crate::conn::db_error;
+use crate::dberror::{Code, Warning};
 use crate::dialect::ValueKind;
 use crate::schema::{ColumnInfo, SqlType};
 use crate::sql::{quote_ident, TableName};
@@ -241,18 +242,15 @@ pub struct Loaded {
     pub deleted: u64,
     pub skipped: u64,
     pub warnings: u64,
-    /// `SHOW WARNINGS` when there were any (level, code, message).
-    pub messages: Vec<String>,
+    /// `SHOW WARNINGS` when there were any (the first ten).
+    pub messages: Vec<Warning>,
 }
 
 impl Loaded {
     /// The load stored `n` ENUM error values on purpose (a restore): their warnings,
     /// "Data truncated", are no failure; any other warning still is.
     pub fn expect_enum_error_values(&mut self, n: u64) {
-        let only_those = self
-            .messages
-            .iter()
-            .all(|m| m.contains("Data truncated for column"));
+        let only_those = self.messages.iter().all(|m| m.code == Code::DataTruncated);
         if only_those && self.warnings == n {
             self.warnings = 0;
             self.messages.clear();
@@ -263,26 +261,26 @@ impl Loaded {
     fn of(conn: &mut Conn) -> Loaded {
         let mut l = Loaded::parse(&conn.info_str(), u64::from(conn.warnings()));
         if l.warnings > 0 {
-            let w: Vec<(String, u32, String)> =
-                conn.query("SHOW WARNINGS LIMIT 10").unwrap_or_default();
-            l.messages = w.into_iter().map(|(_, _, m)| m).collect();
+            l.messages = Warning::read(conn, 10);
         }
         l
     }
 
+    /// The server's `Records: R  Deleted: D  Skipped: S  Warnings: W`, read by the order
+    /// of its numbers, not its words: a server with `lc_messages` set says them in its
+    /// own language (`Datensätze: 3  Gelöscht: 0 ...`), always in this order. See: #26.
     fn parse(info: &str, warnings: u64) -> Loaded {
-        let field = |name: &str| {
-            info.split(name)
-                .nth(1)
-                .and_then(|r| r.split_whitespace().next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        };
+        let numbers: Vec<u64> = info
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let at = |i: usize| numbers.get(i).copied().unwrap_or(0);
         Loaded {
-            records: field("Records:"),
-            deleted: field("Deleted:"),
-            skipped: field("Skipped:"),
-            warnings: warnings.max(field("Warnings:")),
+            records: at(0),
+            deleted: at(1),
+            skipped: at(2),
+            warnings: warnings.max(at(3)),
             messages: Vec::new(),
         }
     }
@@ -456,7 +454,7 @@ impl<'a> Encoder<'a> {
 pub fn verify(loaded: &Loaded, sent: u64, mode: Mode, lines: &Lines) -> anyhow::Result<()> {
     let explain = || {
         let mut s = String::new();
-        for m in &loaded.messages {
+        for Warning { message: m, .. } in &loaded.messages {
             let at = m
                 .rsplit_once(" at row ")
                 .and_then(|(_, n)| n.trim().parse::<u64>().ok())
@@ -634,6 +632,14 @@ mod tests {
 
     #[test]
     fn info_and_lines() {
+        let de = Loaded::parse(
+            "Datensätze: 3  Gelöscht: 1  Ausgelassen: 2  Warnungen: 4",
+            0,
+        );
+        assert_eq!(
+            (de.records, de.deleted, de.skipped, de.warnings),
+            (3, 1, 2, 4)
+        );
         let l = Loaded::parse("Records: 3  Deleted: 1  Skipped: 2  Warnings: 4", 0);
         assert_eq!((l.records, l.deleted, l.skipped, l.warnings), (3, 1, 2, 4));
         let mut lines = Lines::default();

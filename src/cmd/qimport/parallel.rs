@@ -26,6 +26,7 @@ use super::job::{Ctx, Job, Summary};
 use super::load::{self, Encoder, Lines, Loaded};
 use super::table::{make_work_table, rename_into_place, unmark};
 use crate::conn::db_error;
+use crate::dberror::Code;
 use crate::error::DataError;
 use crate::input::{Input, Source};
 use crate::positioned::Span;
@@ -317,8 +318,8 @@ fn publish(
                 .map_err(db_error)?;
         }
         match conn.query_drop(&sql) {
-            Err(mysql::Error::MySqlError(m)) if m.code == 1062 => {
-                if let Some(d) = super::dups::Duplicate::parse(&m.message) {
+            Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {
+                if let Some(d) = super::dups::Duplicate::of(Code::DupEntry, &m.message) {
                     bail!(
                         "{} (nothing was loaded: {t} is unchanged)",
                         dups.say(conn, &d, 0)

@@ -23,6 +23,7 @@ use mysql::Conn;
 
 use super::choices::{Mode, OldRows};
 use crate::conn::db_error;
+use crate::dberror::{Code, ServerError};
 use crate::flavour::Server;
 use crate::sql::TableName;
 
@@ -72,9 +73,6 @@ enum Unseen {
     /// server's file-name encoding by tables qimport does not carry.
     Name,
 }
-
-/// The server's "Access denied; you need the PROCESS privilege".
-const ER_SPECIFIC_ACCESS_DENIED: u16 = 1227;
 
 /// Does a foreign key rule act on the child's rows (rather than refuse the change)?
 fn acts(rule: &str) -> bool {
@@ -223,7 +221,7 @@ fn innodb_children(
     let rows: Vec<(String, String, u32, bool)> =
         match conn.exec(sql, (format!("{db_file}/{table_file}"),)) {
             Ok(r) => r,
-            Err(mysql::Error::MySqlError(e)) if e.code == ER_SPECIFIC_ACCESS_DENIED => {
+            Err(e) if ServerError::driver_is(&e, Code::SpecificAccessDenied) => {
                 return Ok(Err(Unseen::Privilege))
             }
             Err(e) => return Err(db_error(e)),

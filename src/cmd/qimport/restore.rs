@@ -26,6 +26,7 @@ use crate::conn::db_error;
 use crate::dialect::NullMarker;
 use crate::error::plural;
 use crate::flavour::Server;
+use crate::grants::Privilege;
 use crate::input::{Input, Source};
 use crate::manifest::{DialectEntry, Manifest, ObjectEntry, ObjectKind, AFTER_DATA};
 use crate::progress::Total;
@@ -475,19 +476,23 @@ fn adopt_defaults(
 /// object the backup has.
 fn check_privileges(conn: &mut Conn, db: &str, objects: &[ObjectEntry]) -> anyhow::Result<()> {
     let held = crate::grants::database_privileges(conn, db)?;
-    let mut needed = vec!["CREATE", "DROP", "INSERT"];
+    let mut needed = vec![Privilege::Create, Privilege::Drop, Privilege::Insert];
     for o in objects {
         needed.push(match o.kind {
-            ObjectKind::View => "CREATE VIEW",
-            ObjectKind::Function | ObjectKind::Procedure => "CREATE ROUTINE",
-            ObjectKind::Trigger => "TRIGGER",
-            ObjectKind::Event => "EVENT",
-            ObjectKind::Sequence => "CREATE",
+            ObjectKind::View => Privilege::CreateView,
+            ObjectKind::Function | ObjectKind::Procedure => Privilege::CreateRoutine,
+            ObjectKind::Trigger => Privilege::Trigger,
+            ObjectKind::Event => Privilege::Event,
+            ObjectKind::Sequence => Privilege::Create,
         });
     }
-    needed.sort_unstable();
+    needed.sort_unstable_by(|a, b| a.name().cmp(b.name()));
     needed.dedup();
-    let missing: Vec<&str> = needed.into_iter().filter(|p| !held.contains(*p)).collect();
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|p| !held.contains(*p))
+        .map(Privilege::name)
+        .collect();
     if !missing.is_empty() {
         bail!(
             "restoring into {db} needs {} on {}.* (granted to the user or a role), which this user lacks; nothing was changed",

@@ -6,6 +6,7 @@ use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::db_error;
+use crate::dberror::{Code, ServerError};
 use crate::sql::{Lexing, Token};
 
 /// An event's CREATE made `DISABLE`d, or `None` when it is disabled already (`DISABLE`,
@@ -38,9 +39,6 @@ pub(super) fn event_disabled(stmt: &str, lexing: Lexing) -> Option<String> {
     Some(format!("{}DISABLE {}", &stmt[..at], &stmt[at..]))
 }
 
-/// The server's "This command is not supported in the prepared statement protocol yet".
-const ER_UNSUPPORTED_PS: u16 = 1295;
-
 /// Run one statement that qtools read and judged (a restore's, a `--schema` file's) as a
 /// prepared statement: the server then takes exactly one statement, whatever a reading of
 /// the text could have missed (a text query runs every statement it holds). A server that
@@ -53,7 +51,7 @@ pub(super) fn run_one(conn: &mut Conn, stmt: &str, lexing: Lexing) -> anyhow::Re
             let _ = conn.close(prepared);
             ran.map_err(db_error)
         }
-        Err(mysql::Error::MySqlError(e)) if e.code == ER_UNSUPPORTED_PS => {
+        Err(e) if ServerError::driver_is(&e, Code::UnsupportedPs) => {
             if crate::sql::has_semicolon(stmt, lexing)? {
                 bail!(
                     "this server runs this statement only as text, where the ';' in its body \
