@@ -18,13 +18,13 @@
 //! processed blocks go back to it for reuse (fresh 1 MiB buffers would cost a page fault
 //! per 4 KiB). Memory is bounded by the largest record plus about 4N blocks.
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::{mpsc, Arc, Mutex};
 
 use crate::guess::{block_start, first_record_end, guess_cut, GUESS};
 use crate::positioned::{left, Positioned, ReadAt};
 use crate::record::{parse_record, Parsed, ReadError, Record};
+use crate::reorder::Reorder;
 
 /// Default block size: large enough that per-block overhead vanishes, small enough that
 /// 4N blocks in flight stay a few MB.
@@ -397,12 +397,12 @@ where
     let walked = pool.in_place_scope(|scope| {
         let mut reading = true;
         let mut in_flight = 0;
-        let (mut next_in, mut next_out) = (0u64, 0u64);
-        let mut pending = BTreeMap::new();
+        let mut next_in = 0u64;
+        let mut order_out = Reorder::default();
         loop {
             // Bounded by blocks not yet delivered (not merely not yet processed), so
             // that the buffers in use stay within what the reader may make.
-            while reading && next_in - next_out < window as u64 {
+            while reading && next_in - order_out.next() < window as u64 {
                 match block_rx.recv() {
                     Ok(Ok(block)) => {
                         let done_tx = done_tx.clone();
@@ -423,12 +423,11 @@ where
             }
             let (i, block, res) = done_rx.recv()?;
             in_flight -= 1;
-            pending.insert(i, (block, res));
-            while let Some((block, res)) = pending.remove(&next_out) {
+            order_out.put(i, (block, res), |_, (block, res)| {
                 order.deliver(&block, res)?;
                 let _ = free_tx.send(block);
-                next_out += 1;
-            }
+                anyhow::Ok(())
+            })?;
         }
     });
     if walked.is_ok() {
@@ -474,10 +473,10 @@ where
     let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
     pool.in_place_scope(|scope| {
         let mut free: Vec<Vec<u8>> = Vec::new();
-        let (mut next_in, mut next_out) = (0u64, 0u64);
-        let mut pending = BTreeMap::new();
-        while next_out < blocks {
-            while next_in < blocks && next_in - next_out < window {
+        let mut next_in = 0u64;
+        let mut order_out = Reorder::default();
+        while order_out.next() < blocks {
+            while next_in < blocks && next_in - order_out.next() < window {
                 let mut buf = free.pop().unwrap_or_default();
                 let done_tx = done_tx.clone();
                 let k = next_in;
@@ -489,13 +488,12 @@ where
                 next_in += 1;
             }
             let (k, buf, res) = done_rx.recv()?;
-            pending.insert(k, (buf, res));
-            while let Some((buf, res)) = pending.remove(&next_out) {
+            order_out.put(k, (buf, res), |_, (buf, res)| {
                 let (range, res) = res?;
                 order.deliver(&buf[range], res)?;
                 free.push(buf);
-                next_out += 1;
-            }
+                anyhow::Ok(())
+            })?;
         }
         Ok(())
     })

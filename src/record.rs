@@ -306,20 +306,27 @@ const CUT: &str = "the input ends in the middle of a record (no line end after i
 impl ReadError {
     /// The error as the tools report it: `file:line: reason`, or `reading file: cause`.
     pub fn in_file(self, name: &str) -> anyhow::Error {
-        match self {
-            ReadError::Io(e) => anyhow::Error::new(e).context(format!("reading {name}")),
+        match self.placed(name) {
+            Ok(data) => data.into(),
+            Err(io) => anyhow::Error::new(io).context(format!("reading {name}")),
+        }
+    }
+
+    /// A fault of the input at its place in `name`, or the reading error that kept it
+    /// from being read (see: #26: a caller decides on the type, not on a downcast).
+    pub fn placed(self, name: &str) -> Result<DataError, std::io::Error> {
+        Ok(match self {
+            ReadError::Io(e) => return Err(e),
             ReadError::Unterminated { line } => DataError::new(
                 name,
                 line,
                 "unterminated quoted field (a \" opened here is never closed)",
-            )
-            .into(),
+            ),
             ReadError::AfterQuote { line } => DataError::new(
                 name,
                 line,
                 "unexpected text after a closing quote (a quote inside a quoted field must be doubled: \"\")",
-            )
-            .into(),
+            ),
             ReadError::Ragged {
                 line,
                 fields,
@@ -328,10 +335,9 @@ impl ReadError {
                 name,
                 line,
                 format!("a record of {fields} fields where the first has {expected} (--strict)"),
-            )
-            .into(),
-            ReadError::Cut { line } => DataError::new(name, line, CUT).into(),
-        }
+            ),
+            ReadError::Cut { line } => DataError::new(name, line, CUT),
+        })
     }
 }
 

@@ -15,13 +15,14 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Parser;
 
-use crate::cli::{JobsArgs, ReadArgs};
+use crate::cli::ReadArgs;
 use crate::columns::Selection;
 use crate::dialect::Dialect;
 use crate::error::{main_with, DataError};
-use crate::input::{open_all, Input};
+use crate::input::Input;
 use crate::out::Output;
 use crate::pipeline;
+use crate::reading::Reading;
 use crate::record::{Reader, Record};
 use crate::scan::{self, scan};
 
@@ -94,11 +95,7 @@ enum Mode {
 pub struct Config {
     mode: Mode,
     top: Option<usize>,
-    strict: bool,
-    files: Vec<PathBuf>,
-    dialect: Dialect,
-    jobs: JobsArgs,
-    encoding: crate::encoding::Encoding,
+    read: Reading,
 }
 
 impl Config {
@@ -125,37 +122,8 @@ impl Config {
         Ok(Config {
             mode,
             top: args.top,
-            strict: args.read.strict,
-            files: args.files,
-            dialect: args.read.csv.dialect()?,
-            jobs: args.read.jobs,
-            encoding: args.read.input.encoding,
+            read: Reading::from_args(args.read, args.files)?,
         })
-    }
-}
-
-impl Config {
-    /// Read the header of `input` and say how to walk the rest.
-    fn begin<'a>(
-        &self,
-        input: &mut Input,
-        name: &'a str,
-    ) -> anyhow::Result<(pipeline::Start, pipeline::Walk<'a>)> {
-        let (mut start, walk) = pipeline::begin(
-            &mut input.reader,
-            name,
-            &self.dialect,
-            self.strict,
-            self.jobs.counts(),
-        )?;
-        if let Some(shard) = self.jobs.shard {
-            crate::shard::apply(input, &mut start, shard)?;
-        }
-        let walk = pipeline::Walk {
-            whole_lines: input.stream,
-            ..walk
-        };
-        Ok((start, walk))
     }
 }
 
@@ -164,14 +132,14 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     match &cfg.mode {
         Mode::Records => {
             let mut total = 0u64;
-            for input in open_all(&cfg.files, cfg.encoding)? {
+            for input in cfg.read.inputs()? {
                 total += count_records(cfg, input)?;
             }
             out.write_all(format!("{total}\n").as_bytes())?;
         }
         Mode::Groups(sel) | Mode::Distinct(sel) => {
             let mut groups = Groups::default();
-            for input in open_all(&cfg.files, cfg.encoding)? {
+            for input in cfg.read.inputs()? {
                 count_groups(cfg, sel, input, &mut groups)?;
             }
             if let Mode::Distinct(_) = cfg.mode {
@@ -188,7 +156,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         }
         Mode::Merge => {
             let mut merged = Merged::default();
-            for input in open_all(&cfg.files, cfg.encoding)? {
+            for input in cfg.read.inputs()? {
                 merge(cfg, input, &mut merged)?;
             }
             match merged.groups {
@@ -204,7 +172,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
 /// The number of records: the fast structural scan where it can decide, else a full walk.
 fn count_records(cfg: &Config, mut input: Input) -> anyhow::Result<u64> {
     let name = input.name.clone();
-    let (start, walk) = cfg.begin(&mut input, &name)?;
+    let (start, walk) = cfg.read.begin(&mut input, &name)?;
     let shape = walk.shape;
     let mut total = 0;
     pipeline::walk_input(
@@ -284,7 +252,7 @@ impl Groups {
 
     /// `names...,count` then the groups, largest count first, then by key (NULL first).
     fn write(self, cfg: &Config, out: &mut Output) -> anyhow::Result<()> {
-        let d = &cfg.dialect;
+        let d = &cfg.read.dialect;
         let mut rows: Vec<(u64, Vec<Option<&[u8]>>)> = self
             .counts
             .iter()
@@ -317,7 +285,7 @@ fn count_groups(
     groups: &mut Groups,
 ) -> anyhow::Result<()> {
     let name = input.name.clone();
-    let (start, walk) = cfg.begin(&mut input, &name)?;
+    let (start, walk) = cfg.read.begin(&mut input, &name)?;
     if start.is_empty() && start.header.is_none() {
         return Ok(());
     }
@@ -333,7 +301,7 @@ fn count_groups(
     if groups.names.is_none() {
         groups.names = names;
     }
-    let d = &cfg.dialect;
+    let d = &cfg.read.dialect;
     let shape = walk.shape;
     let add = |map: &mut GroupMap, key: &[u8]| {
         if let Some(c) = map.get_mut(key) {
@@ -420,7 +388,7 @@ fn count_of((v, quoted): &(Vec<u8>, bool)) -> Option<u64> {
 /// ending in `count`, then rows of keys and a count). Anything else is an error, an empty
 /// input too (qcount always writes a count: an empty one is a run that died first).
 fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> {
-    let d = &cfg.dialect;
+    let d = &cfg.read.dialect;
     let name = input.name;
     let mut rdr = Reader::new(input.reader, d.delimiter)
         .strict(true)

@@ -26,13 +26,12 @@ use clap::{Parser, ValueEnum};
 use memchr::memmem;
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::cli::{JobsArgs, ReadArgs};
+use crate::cli::ReadArgs;
 use crate::columns::Selection;
-use crate::dialect::Dialect;
 use crate::error::{main_with, EXIT_NO_MATCH};
-use crate::input::open_all;
 use crate::out::Output;
 use crate::pipeline::{self, Shape, Walked};
+use crate::reading::Reading;
 use crate::record::Record;
 use crate::scan::{self, scan};
 
@@ -183,11 +182,7 @@ pub struct Config {
     select: Option<Selection>,
     header_out: HeaderOut,
     exit_zero: bool,
-    strict: bool,
-    files: Vec<PathBuf>,
-    dialect: Dialect,
-    jobs: JobsArgs,
-    encoding: crate::encoding::Encoding,
+    read: Reading,
 }
 
 impl Config {
@@ -270,11 +265,7 @@ impl Config {
             select: args.select.as_deref().map(Selection::parse).transpose()?,
             header_out: args.header_out,
             exit_zero: args.exit_zero,
-            strict: args.read.strict,
-            files,
-            dialect: args.read.csv.dialect()?,
-            jobs: args.read.jobs,
-            encoding: args.read.input.encoding,
+            read: Reading::from_args(args.read, files)?,
         })
     }
 
@@ -286,7 +277,7 @@ impl Config {
             // A missing field (a short record) is not NULL: there is nothing there.
             Test::Null => rec
                 .get(i)
-                .is_some_and(|v| self.dialect.is_null(v, rec.quoted(i))),
+                .is_some_and(|v| self.read.dialect.is_null(v, rec.quoted(i))),
         };
         match cols {
             Some(cols) => cols.iter().any(|&i| field(i)),
@@ -440,22 +431,15 @@ fn push_raw(out: &mut Vec<u8>, raw: &[u8]) {
 
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut out = Output::stdout();
-    let d = &cfg.dialect;
     let mut matched = 0u64;
     let mut header_written = cfg.header_out == HeaderOut::Never;
     // The first input's header (and name): every other must have the same, since one
     // header stands over all the records written.
     let mut first_header: Option<(Vec<u8>, String)> = None;
-    for mut input in open_all(&cfg.files, cfg.encoding)? {
+    for mut input in cfg.read.inputs()? {
         let name = input.name.clone();
-        let (mut start, walk) =
-            pipeline::begin(&mut input.reader, &name, d, cfg.strict, cfg.jobs.counts())?;
-        let walk = pipeline::Walk {
-            whole_lines: input.stream,
-            ..walk
-        };
-        if let Some(shard) = cfg.jobs.shard {
-            crate::shard::apply(&mut input, &mut start, shard)?;
+        let (start, walk) = cfg.read.begin(&mut input, &name)?;
+        if let Some(shard) = cfg.read.jobs.shard {
             // The shards, concatenated in order, are the whole output: one header.
             header_written |= shard.0 > 1;
         }

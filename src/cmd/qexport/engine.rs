@@ -10,7 +10,6 @@
 //! caching a few MiB per chunk (measured: 101 MB peak RSS with -j 2 before, see
 //! BENCHMARKS.md).
 
-use std::collections::BTreeMap;
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 
@@ -22,6 +21,7 @@ use mysql::{Column, Conn, Row, Value};
 use crate::conn::{db_error, ConnConfig};
 use crate::dialect::{bit_to_decimal, Dialect, ValueKind};
 use crate::progress::Progress;
+use crate::reorder::Reorder;
 use crate::sql::TableName;
 
 /// One query whose rows go, in order, to output number `out`.
@@ -351,9 +351,10 @@ fn write_in_order(
     progress: &Progress,
     all_started: &mut dyn FnMut() -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut pending: BTreeMap<usize, (Vec<u8>, u64)> = BTreeMap::new();
-    let (mut next, mut started, mut out_rows) = (0, 0, 0);
-    while next < jobs.len() {
+    let mut order: Reorder<(Vec<u8>, u64)> = Reorder::default();
+    let (mut started, mut out_rows) = (0, 0);
+    let done = |order: &Reorder<_>| usize::try_from(order.next()).unwrap_or(usize::MAX);
+    while done(&order) < jobs.len() {
         match rx.recv() {
             Ok(Msg::Started) => {
                 started += 1;
@@ -362,27 +363,27 @@ fn write_in_order(
                 }
             }
             Ok(Msg::Done { job, bytes, rows }) => {
-                pending.insert(job, (bytes, rows));
+                order.put(job as u64, (bytes, rows), |n, (mut bytes, rows)| {
+                    let n = usize::try_from(n)?;
+                    let out = jobs[n].out;
+                    sinks.write(out, &bytes)?;
+                    progress.add(rows, bytes.len() as u64);
+                    out_rows += rows;
+                    if last_of_out(jobs, n) {
+                        sinks.finish(out, out_rows)?;
+                        out_rows = 0;
+                    }
+                    bytes.clear();
+                    if let Ok(mut g) = shared.lock() {
+                        g.written = n + 1;
+                        g.pool.push(bytes);
+                    }
+                    wake.notify_all();
+                    anyhow::Ok(())
+                })?;
             }
             Ok(Msg::Failed(e)) => return Err(e),
             Err(_) => bail!("the export workers stopped before the end"),
-        }
-        while let Some((mut bytes, rows)) = pending.remove(&next) {
-            let out = jobs[next].out;
-            sinks.write(out, &bytes)?;
-            progress.add(rows, bytes.len() as u64);
-            out_rows += rows;
-            if last_of_out(jobs, next) {
-                sinks.finish(out, out_rows)?;
-                out_rows = 0;
-            }
-            next += 1;
-            bytes.clear();
-            if let Ok(mut g) = shared.lock() {
-                g.written = next;
-                g.pool.push(bytes);
-            }
-            wake.notify_all();
         }
     }
     Ok(())

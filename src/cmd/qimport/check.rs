@@ -7,7 +7,7 @@ use crate::error::DataError;
 use crate::input::Source;
 use crate::out::Output;
 use crate::progress::Progress;
-use crate::record::{Reader, Record};
+use crate::record::{ReadError, Reader, Record};
 use anyhow::bail;
 
 use crate::dialect::ValueKind;
@@ -117,17 +117,14 @@ impl<'a> Checker<'a> {
                     bytes += rec.raw().len() as u64;
                 }
                 Ok(false) => break,
-                Err(e) => {
-                    let e = e.in_file(name);
-                    match e.downcast::<DataError>() {
-                        Ok(de) => {
-                            self.errors.push(de);
-                            self.broken = true;
-                            break;
-                        }
-                        Err(e) => return Err(e),
+                Err(e) => match e.placed(name) {
+                    Ok(de) => {
+                        self.errors.push(de);
+                        self.broken = true;
+                        break;
                     }
-                }
+                    Err(io) => return Err(ReadError::Io(io).in_file(name)),
+                },
             }
             let values = recycle(std::mem::take(&mut spare));
             match Self::check_record(name, &rec, layout, d, values, &mut decoded) {
