@@ -380,6 +380,9 @@ fi
 
 # ---------------------------------------------------------------- report
 say "writing BENCHMARKS.md"
+# The part from the marker line on (how the figures are made, and their history) is
+# written by hand: kept as it is, after the new tables.
+kept=$(sed -n '/^<!-- scripts\/bench.sh rewrites everything above this line/,$p' BENCHMARKS.md 2>/dev/null || true)
 python3 - "$results" "$rows" "$csv_mb" "$records" <<EOF >BENCHMARKS.md
 import sys
 results, rows, mb, records = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
@@ -539,4 +542,5 @@ print("## Where the time goes (qexport -j 1, $rows rows)\n")
 print("$cpu_line\n")
 print("""$profile""")
 EOF
+if [ -n "$kept" ]; then printf '\n%s\n' "$kept" >>BENCHMARKS.md; fi
 cat BENCHMARKS.md >&2

@@ -16,7 +16,7 @@ have mariadbd || have mysqld || missing+=(mariadb-server)
 have mariadb-install-db || have mysql_install_db || missing+=(mariadb-server)
 have mariadb || have mysql || missing+=(mariadb-client)
 have mariadb-admin || have mysqladmin || missing+=(mariadb-client)
-# GNU parallel: the tests run the fan-out recipes of the README with it.
+# GNU parallel: the tests run the fan-out recipes of docs/parallel.md with it.
 have parallel || missing+=(parallel)
 # man: the tests render the installed man pages (scripts/install.sh).
 have man || missing+=(man-db)

@@ -251,24 +251,39 @@ fn help_flags(wd: &Workdir, tool: &str) -> Vec<(Option<String>, String)> {
         .collect()
 }
 
-// See: #16: every flag of every tool's --help is in the README (by its long or its short
-// form), --help ends with examples, and --version names the commit.
+// See: #16, #25: every flag of every tool's --help is documented in that tool's page,
+// docs/TOOL.md (its long form, as a whole word: `--ssl` in `--ssl-mode` does not count),
+// every flag of that page's flag table is one the tool has, the README links the page,
+// --help ends with examples, and --version names the commit.
 #[test]
-fn help_and_readme_agree() {
+fn help_and_docs_agree() {
     let wd = Workdir::new("house_help");
     let readme = std::fs::read_to_string(crate::util::root().join("README.md")).unwrap();
-    let mentioned = |f: &str| {
-        [format!("`{f}"), format!(" {f} "), format!("{f}=")]
-            .iter()
-            .any(|p| readme.contains(p.as_str()))
-    };
     for tool in ["qexport", "qimport", "qgrep", "qcount"] {
+        let path = format!("docs/{tool}.md");
+        let page = std::fs::read_to_string(crate::util::root().join(&path)).unwrap();
+        assert!(
+            readme.contains(&format!("]({path})")),
+            "README.md does not link {path}"
+        );
         let flags = help_flags(&wd, tool);
         assert!(flags.len() > 5, "{tool}: {flags:?}");
-        for (short, long) in flags {
+        for (_, long) in &flags {
             assert!(
-                mentioned(&long) || short.as_deref().is_some_and(mentioned),
-                "{tool} {long} is in --help but not in README.md"
+                mentions(&page, long),
+                "{tool} {long} is in --help but not in {path}"
+            );
+        }
+        // Old names the tools still take, which --help does not show.
+        let aliases = ["--cascade-deletes"];
+        for (flag, line) in flag_table(&page) {
+            let known = flags
+                .iter()
+                .any(|(short, long)| *long == flag || short.as_deref() == Some(flag.as_str()))
+                || aliases.contains(&flag.as_str());
+            assert!(
+                known,
+                "{path}: the flag table names {flag}, which {tool} --help does not show: {line}"
             );
         }
         let help = wd.cmd(tool).arg("--help").ok().stdout();
@@ -277,6 +292,50 @@ fn help_and_readme_agree() {
         let rest = version.trim().strip_prefix(&format!("{tool} ")).unwrap();
         assert!(rest.contains(" (") && rest.ends_with(')'), "{version}");
     }
+}
+
+/// Whether `text` names `flag` as a whole word: not as part of a longer flag or word.
+fn mentions(text: &str, flag: &str) -> bool {
+    let part = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(flag).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + flag.len()..].chars().next();
+        !before.is_some_and(part) && !after.is_some_and(part)
+    })
+}
+
+/// The flags named in the first cells of a page's "## Flags" table, with their rows.
+fn flag_table(page: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let rows = page
+        .lines()
+        .skip_while(|l| *l != "## Flags")
+        .skip(1)
+        .take_while(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with("| `"));
+    for row in rows {
+        let cell = row.split(" | ").next().unwrap_or("");
+        let bytes = cell.as_bytes();
+        for (at, _) in cell.match_indices('-') {
+            let prev = at.checked_sub(1).map(|i| bytes[i]);
+            if prev.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                continue;
+            }
+            let name: String = cell[at..]
+                .chars()
+                .enumerate()
+                .take_while(|&(i, c)| i < 2 || c.is_ascii_alphanumeric() || c == '-')
+                .map(|(_, c)| c)
+                .collect();
+            let long = name.starts_with("--");
+            let short = !long && name.len() == 2 && name != "- ";
+            if (long && name.len() > 3) || short {
+                out.push((name, row.to_owned()));
+            }
+        }
+    }
+    assert!(out.len() > 5, "no flag table found: {out:?}");
+    out
 }
 
 // See: #16: scripts/install.sh puts the binaries, man pages and completions under a

@@ -9,6 +9,7 @@ mod backup_objects;
 mod backup_trust;
 mod backup_values;
 mod conn_secrets;
+mod docs;
 mod first_hour;
 mod house;
 mod inputs;

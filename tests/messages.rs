@@ -133,10 +133,30 @@ fn a_broken_compressed_input_is_named() {
     }
 }
 
-// See: #23 (5): README.md's code fences are closed (an open one turns the rest into code).
+// See: #23 (5), #25: the code fences of README.md, BENCHMARKS.md and docs/*.md are closed
+// (an open one turns the rest of the page into code).
 #[test]
-fn readme_fences_are_closed() {
-    let readme = std::fs::read_to_string(crate::util::root().join("README.md")).unwrap();
-    let fences = readme.lines().filter(|l| l.starts_with("```")).count();
-    assert_eq!(fences % 2, 0, "an unclosed code fence in README.md");
+fn doc_fences_are_closed() {
+    let root = crate::util::root();
+    let mut pages = vec![root.join("README.md"), root.join("BENCHMARKS.md")];
+    for e in std::fs::read_dir(root.join("docs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            pages.push(p);
+        }
+    }
+    assert!(pages.len() > 8, "{pages:?}");
+    for page in pages {
+        let text = std::fs::read_to_string(&page).unwrap();
+        let fences = text
+            .lines()
+            .filter(|l| l.trim_start().starts_with("```"))
+            .count();
+        assert_eq!(
+            fences % 2,
+            0,
+            "an unclosed code fence in {}",
+            page.display()
+        );
+    }
 }

@@ -277,7 +277,7 @@ fn header_out_never_and_exit_zero() {
         .stdin(CITIES)
         .ok()
         .stdout_is("id,name,city,zip\n");
-    // The fan-out recipe of the README, with GNU parallel: the header printed once, the
+    // A fan-out with GNU parallel --pipe: the header printed once, the
     // records in input order, whatever the number of parts.
     let mut big = String::from("id,name,email\n");
     for i in 0..5000 {

@@ -498,7 +498,7 @@ fn shards_cut_at_record_ends_and_the_recipes_add_up() {
         .stdout();
     for n in [1, 2, 3, 7] {
         let ks = (1..=n).map(|k| k.to_string()).collect::<Vec<_>>().join(" ");
-        // The README's recipes, as written there.
+        // The recipes of docs/parallel.md, as written there.
         wd.sh(&format!(
             "parallel qcount --shard {{}}/{n} m.csv ::: {ks} | qcount --merge"
         ))
