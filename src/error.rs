@@ -34,6 +34,7 @@ pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> 
     match result {
         Ok(code) => code,
         Err(err) => {
+            crate::progress::clear();
             let msg = one_line(&format!("{err:#}"));
             crate::out::mark_failure(tool, &msg);
             eprintln!("{tool}: {msg}");
@@ -64,7 +65,10 @@ pub fn tool_name() -> String {
 /// Only for writes to stdout.
 pub fn exit_on_broken_pipe<T>(r: io::Result<T>) -> io::Result<T> {
     match r {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(i32::from(EXIT_OK)),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            crate::progress::clear();
+            std::process::exit(i32::from(EXIT_OK))
+        }
         r => r,
     }
 }
@@ -154,14 +158,36 @@ pub fn show_value(v: &[u8]) -> String {
     out
 }
 
-/// `1 row`, `2 rows`.
+/// `1 row`, `2 rows`, `1,000,000 rows` (grouped as the progress bar groups them).
 pub fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+    format!("{} {word}{}", grouped(n), if n == 1 { "" } else { "s" })
+}
+
+/// `1234567` as `1,234,567`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped() {
+        assert_eq!(plural(1, "row"), "1 row");
+        assert_eq!(plural(999, "row"), "999 rows");
+        assert_eq!(plural(1000, "row"), "1,000 rows");
+        assert_eq!(plural(1_234_567, "record"), "1,234,567 records");
+        assert_eq!(grouped(0), "0");
+    }
 
     // See: #23 (review): a server error quoting SQL text over several lines is one line.
     #[test]

@@ -123,6 +123,8 @@ fn install() {
                 if let Some(sig) = iter.forever().next() {
                     on_first.store(true, Ordering::SeqCst);
                     INTERRUPTED.store(true, Ordering::SeqCst);
+                    // Its bar first, so that what the undos say stands on a line of its own.
+                    crate::progress::clear();
                     let taken = std::mem::take(&mut *undos());
                     for (_, undo) in taken.into_iter().rev() {
                         undo();

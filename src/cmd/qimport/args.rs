@@ -273,7 +273,12 @@ impl Config {
             let csv_like = ext
                 .as_deref()
                 .is_some_and(|e| ["csv", "tsv", "txt", "gz", "zst"].contains(&e));
-            if std::path::Path::new(t).is_file() || csv_like {
+            // Only where no input is given: a table may share its name with a file in the
+            // current folder (`qimport users < data.csv`, with a file ./users there), or
+            // be named like one, when the input is there.
+            let is_file = std::path::Path::new(t).is_file();
+            let waits = std::io::IsTerminal::is_terminal(&std::io::stdin());
+            if args.files.is_empty() && ((csv_like && (is_file || waits)) || (is_file && waits)) {
                 let stem = std::path::Path::new(t)
                     .file_name()
                     .and_then(|n| n.to_str())
@@ -336,7 +341,7 @@ impl Config {
             origin,
             jobs: usize::from(args.jobs),
             quiet: args.quiet,
-            progress: Progress::new("qimport", Show::choose(args.quiet, args.progress)),
+            progress: Progress::new("qimport", Show::choose(args.quiet, args.progress, false)),
             session: vec![
                 SESSION_SQL_MODE.to_owned(),
                 format!("SET SESSION lock_wait_timeout = {}", args.lock_wait_timeout),

@@ -146,6 +146,8 @@ fn import(
         job.check_only = check_only;
         if created {
             job.failed_note = format!("nothing was loaded, and {} was dropped again", info.name);
+            // Whatever its engine kept, the table this run made is dropped.
+            job.rows_before = None;
         }
         job.conn.query_drop("START TRANSACTION").map_err(db_error)?;
         if cfg.old_rows.replaced() && !check_only {
@@ -161,14 +163,15 @@ fn import(
                 summary.note = dry::what_stays(conn, &info, &before, &relations.triggers)?;
             }
         } else {
-            cfg.progress
-                .phase(&format!("{}: every row is sent; committing", info.name));
+            cfg.progress.phase("every row is sent; committing");
             undo.disarmed(|| conn.query_drop("COMMIT"))
                 .map_err(db_error)
                 .context("committing the transaction")?;
         }
         summary
     };
+    let mut summary = summary;
+    summary.keep_rejects()?;
     drop(shown);
     if !cfg.quiet {
         eprintln!("qimport: {}", said(cfg, &info, &summary, &how, would_be));
@@ -179,12 +182,13 @@ fn import(
 /// The summary line of a load or a dry run.
 fn said(cfg: &Config, info: &TableInfo, summary: &Summary, how: &str, would_be: bool) -> String {
     let records = crate::error::plural(summary.rows, "record");
+    let are = if summary.rows == 1 { "is" } else { "are" };
     let name = &info.name;
     if would_be {
-        format!("{name}: dry run: {records} are valid for the table --create would make (nothing was made)")
+        format!("{name}: dry run: {records} {are} valid for the table --create would make (nothing was made)")
     } else if cfg.dry_run && !info.transactional() {
         format!(
-            "{name}: dry run: {records} are valid (values only: ENGINE={} cannot roll back, so keys and constraints were not tried); nothing was changed",
+            "{name}: dry run: {records} {are} valid (values only: ENGINE={} cannot roll back, so keys and constraints were not tried); nothing was changed",
             info.engine.as_deref().unwrap_or_default()
         )
     } else if cfg.dry_run {
@@ -193,7 +197,7 @@ fn said(cfg: &Config, info: &TableInfo, summary: &Summary, how: &str, would_be: 
         } else {
             &summary.note
         };
-        format!("{name}: dry run: {records} are valid and the server took them ({how}); rolled back{stays}")
+        format!("{name}: dry run: {records} {are} valid and the server took them ({how}); rolled back{stays}")
     } else {
         format!(
             "{name}: {} loaded ({how}){}",
