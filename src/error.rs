@@ -1,5 +1,7 @@
-//! Exit codes, the one place errors are printed, broken-pipe handling, and the error type
-//! for bad values ([`DataError`]) that names file, line, column and value.
+//! Exit codes, where a tool's failure is printed ([`main_with`]: the one error that ends a
+//! run; the bad records of a load that goes on to count them are said by qimport's job
+//! as it meets them), broken-pipe handling, and the error type for bad values
+//! ([`DataError`]) that names file, line, column and value.
 
 use std::fmt;
 use std::io;
