@@ -30,6 +30,15 @@ pub(super) enum Made {
     WouldBe(Box<TableInfo>),
 }
 
+/// The inputs to load: none with `--ledger`, which opens each file itself, in turn (and
+/// with `--watch` has no FILE: stdin must not be read, nor waited on).
+fn inputs(cfg: &Config) -> anyhow::Result<Vec<Input>> {
+    if cfg.ledger.is_some() {
+        return Ok(Vec::new());
+    }
+    open_all(&cfg.files, cfg.encoding)
+}
+
 /// With `--create` or `--schema`, make a missing table (for `undo` to drop on an
 /// interrupt); returns the inputs to load (for `--create`, read from the start again) and
 /// where the table comes from.
@@ -46,7 +55,7 @@ pub(super) fn prepare_table(
         )
         .map_err(db_error)?;
     if exists.is_some() || cfg.origin == Origin::Exists {
-        return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Existing));
+        return Ok((inputs(cfg)?, Made::Existing));
     }
     if let Origin::Schema(file) = &cfg.origin {
         let text =
@@ -71,7 +80,7 @@ pub(super) fn prepare_table(
             super::send::run_one(conn, sql, crate::sql::Lexing::PLAIN)
                 .with_context(|| format!("--schema {}", file.display()))
         })?;
-        return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Created));
+        return Ok((inputs(cfg)?, Made::Created));
     }
     // --create: read everything once to infer the types, then load it. A regular file is
     // read twice; anything else is spooled to a temporary file without a name (nothing is
