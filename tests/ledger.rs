@@ -296,3 +296,28 @@ fn two_watchers_share_a_folder_and_stop_cleanly() {
     assert_eq!(b.stop().0, 0);
     assert_eq!(loads(&db), (1..=54).map(|k| (k, 1)).collect::<Vec<_>>());
 }
+
+// See: #27: a file rewritten while it is loaded (a producer writing in place) is not
+// recorded under the bytes read before: it fails, and the next run loads what it holds.
+#[test]
+fn a_file_rewritten_during_its_load_is_refused() {
+    let (wd, db) = setup("ledger_rewritten");
+    write_file(&wd, 1);
+    let ledger = ["--url", &db.url, "--ledger", "ledger", "ev"];
+    let gate = db.gate("ev");
+    let worker = spawn(&wd, &[&ledger[..], &["in/f01.csv"]].concat());
+    wait_for("the worker at the gate", &|| {
+        db.running("%lock%", "LOAD DATA%")
+    });
+    wd.create("in/f01.csv", "file,n\n2,1\n2,2\n2,3\n");
+    drop(gate);
+    let (code, err) = ended(worker);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the file changed while it was loaded"),
+        "{err}"
+    );
+    assert_eq!(loads(&db), []);
+    wd.cmd("qimport").args(ledger).arg("in/f01.csv").ok();
+    assert_eq!(loads(&db), [(2, 1)]);
+}

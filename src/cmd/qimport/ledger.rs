@@ -263,6 +263,14 @@ impl Run<'_> {
             .progress
             .begin(&path.display().to_string(), crate::progress::Total::Unknown);
         let mut summary = plain::load(&mut cx, self.p, inputs, &mut |c, s| {
+            // The bytes loaded are the bytes the ledger names: a file rewritten while it
+            // was read (a producer that writes in place) is refused, not recorded.
+            if digest(self.cfg, path)?.0 != sha {
+                bail!(
+                    "{}: the file changed while it was loaded (written in place?): nothing was loaded; a producer should write under another name and rename the file when it is whole",
+                    path.display()
+                );
+            }
             c.exec_drop(
                 format!(
                     "UPDATE {l} SET status = 'done', rows_loaded = ?, finished_at = NOW(6) \
