@@ -103,12 +103,14 @@ fn lock_name(sha: &str, target: &str) -> String {
     format!("qimport:{}", &hex(&h)[..56])
 }
 
-/// `host:pid:connection`.
-fn worker(conn: &mut Conn) -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map_or_else(|_| "unknown".into(), |h| h.trim().to_owned());
-    let id: Option<u64> = conn.query_first("SELECT CONNECTION_ID()").ok().flatten();
-    format!("{host}:{}:{}", std::process::id(), id.unwrap_or(0))
+/// `host:pid:connection` (the session's id as the server gave it at the handshake).
+fn worker(conn: &Conn) -> String {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let host = HOST.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map_or_else(|_| "unknown".into(), |h| h.trim().to_owned())
+    });
+    format!("{host}:{}:{}", std::process::id(), conn.connection_id())
 }
 
 /// Make the ledger if it is not there.
