@@ -58,8 +58,43 @@ pub struct Args {
     ///
     /// Writes DIR/schema.sql, one CSV per table and DIR/manifest.json (tables, row counts,
     /// column types, SHA-256 of each file, the dialect). Example: qexport --all -o backup/mon
-    #[arg(long, requires = "output")]
+    #[arg(long)]
     pub(super) all: bool,
+
+    /// Serve each TABLE (or with --all every table) over HTTP at ADDR, as /TABLE.csv
+    ///
+    /// A fresh export per request, byte for byte what `qexport TABLE` writes, streamed;
+    /// `?columns=a,b` and `?limit=N` as the flags. 127.0.0.1:8081 is this host only;
+    /// 0.0.0.0:8081 is the network. See docs/serve.md. Example: qexport --serve
+    /// 127.0.0.1:8081 users orders
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["execute", "output", "shard", "filter", "order_by"])]
+    pub(super) serve: Option<String>,
+
+    /// With --serve: exports running at once; another request gets 503 [default: 4]
+    #[arg(long, value_name = "N", requires = "serve", default_value_t = 4, hide_default_value = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(super) max_clients: u16,
+
+    /// With --serve: a request must carry this file's token (Authorization: Bearer TOKEN)
+    #[arg(long, value_name = "FILE", requires = "serve")]
+    pub(super) token_file: Option<PathBuf>,
+
+    /// With --serve: HTTPS with this certificate chain (PEM), and --serve-key
+    #[arg(long, value_name = "FILE", requires_all = ["serve", "serve_key"])]
+    pub(super) serve_cert: Option<PathBuf>,
+
+    /// With --serve: the private key (PEM) of --serve-cert
+    #[arg(long, value_name = "FILE", requires_all = ["serve", "serve_cert"])]
+    pub(super) serve_key: Option<PathBuf>,
+
+    /// With --serve and --token-file: allow plain HTTP beyond this host (the token then
+    /// crosses the network in clear)
+    #[arg(long, requires = "token_file")]
+    pub(super) plain_token: bool,
+
+    /// With --serve: how long a client may be silent, sending its request or taking the
+    /// answer, before it is cut off [default: 30]
+    #[arg(long, value_name = "SECONDS", requires = "serve", default_value_t = 30, hide_default_value = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(super) client_timeout: u64,
 
     /// With --all: back up the tables this user may read even when it may not read all
     ///
@@ -157,6 +192,8 @@ pub(super) enum Mode {
     Backup {
         tables: Option<Vec<String>>,
     },
+    /// `--serve ADDR`.
+    Serve(super::serve::Serve),
 }
 
 /// A validated export job.
@@ -191,14 +228,50 @@ fn backup_tables(tables: &[String], conn: &mut ConnConfig) -> anyhow::Result<Vec
     Ok(names)
 }
 
+/// Where the data goes: stdout (said to the failure mark), a backup folder (needed by
+/// `--all` unless it serves), or HTTP clients.
+fn output_of(args: &Args, backup: bool, serve: bool) -> anyhow::Result<()> {
+    if !backup && !serve && args.output.as_ref().is_none_or(|o| o.as_os_str() == "-") {
+        crate::out::data_on_stdout();
+    }
+    if args.all && !serve && args.output.is_none() {
+        bail!("--all needs -o DIR (the backup folder), or --serve ADDR");
+    }
+    Ok(())
+}
+
+/// `--serve ADDR` and its companions, checked.
+fn serve_mode(args: &Args, conn: &ConnConfig, addr: String) -> anyhow::Result<Mode> {
+    if args.jobs > 1 {
+        bail!("--serve exports each request over one connection: drop -j (--max-clients bounds the exports at once)");
+    }
+    if args.all != args.tables.is_empty() {
+        bail!("--serve needs the TABLEs to serve, or --all (not both)");
+    }
+    if conn.database.is_none() && (args.all || args.tables.iter().any(|t| !t.contains('.'))) {
+        bail!("no database selected: use -D DATABASE or --url .../DATABASE");
+    }
+    Ok(Mode::Serve(super::serve::Serve {
+        addr,
+        tables: (!args.all).then(|| args.tables.clone()),
+        max_clients: usize::from(args.max_clients),
+        token_file: args.token_file.clone(),
+        cert: args.serve_cert.clone(),
+        key: args.serve_key.clone(),
+        plain_token: args.plain_token,
+        timeout: std::time::Duration::from_secs(args.client_timeout),
+    }))
+}
+
 impl Config {
     pub fn from_args(args: Args) -> anyhow::Result<Config> {
         let backup = args.all || args.tables.len() > 1;
-        if !backup && args.output.as_ref().is_none_or(|o| o.as_os_str() == "-") {
-            crate::out::data_on_stdout();
-        }
+        let serve = args.serve.is_some();
+        output_of(&args, backup, serve)?;
         let mut conn = ConnConfig::resolve(&args.common.conn, "qexport")?;
-        let mode = if let Some(q) = args.execute {
+        let mode = if let Some(addr) = args.serve.clone() {
+            serve_mode(&args, &conn, addr)?
+        } else if let Some(q) = args.execute {
             if args.columns.is_some()
                 || args.filter.is_some()
                 || args.order_by.is_some()
@@ -267,7 +340,7 @@ impl Config {
         };
         // The CSV goes to the terminal a bar would be drawn on.
         let data_on_terminal =
-            args.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
+            args.output.is_none() && !serve && std::io::IsTerminal::is_terminal(&std::io::stdout());
         Ok(Config {
             mode,
             dialect: args.common.dialect()?,
@@ -283,9 +356,10 @@ impl Config {
                 Compression::None
             },
             quiet: args.quiet,
+            // A server has no bar: its log is one line per request.
             progress: Progress::new(
                 "qexport",
-                Show::choose(args.quiet, args.progress, data_on_terminal),
+                Show::choose(args.quiet || serve, args.progress, data_on_terminal),
             ),
             partial: args.partial,
             lock_wait_timeout: args.lock_wait_timeout,

@@ -25,10 +25,12 @@ mod args;
 mod backup;
 mod engine;
 mod folder;
+mod http;
 mod objects;
 mod plan;
 mod read;
 mod scope;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -132,6 +134,10 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             export_table(cfg, &mut conn, &tq, *shard)?;
         }
         Mode::Backup { tables } => backup::run(cfg, &mut conn, tables.as_deref())?,
+        Mode::Serve(s) => {
+            drop(conn);
+            return serve::run(cfg, s);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -166,12 +172,38 @@ fn export_table(
         cfg.output.as_deref(),
         cfg.compression,
     )?));
+    let done = export_range(cfg, conn, tq, &range, estimate, header, &mut sink);
+    sink.settle(done)?;
+    Ok(())
+}
+
+/// Export one table into `sink` (an HTTP body: see serve.rs), whole.
+fn export_into(
+    cfg: &Config,
+    conn: &mut Conn,
+    tq: &TableQuery,
+    sink: &mut dyn Sinks,
+) -> anyhow::Result<()> {
+    let estimate = tq.info.estimated_rows;
+    export_range(cfg, conn, tq, &KeyRange::default(), estimate, true, sink)
+}
+
+/// Export the rows of `range` (a shard, or all) into `sink`, with the header if `header`.
+fn export_range(
+    cfg: &Config,
+    conn: &mut Conn,
+    tq: &TableQuery,
+    range: &KeyRange,
+    estimate: u64,
+    header: bool,
+    sink: &mut dyn Sinks,
+) -> anyhow::Result<()> {
     let _shown = cfg
         .progress
         .begin(&tq.info.name.to_string(), Total::Rows(estimate));
     let jobs = match tq.unsplittable() {
         None if cfg.jobs > 1 => tq
-            .chunks(conn, &range, chunk_rows(&tq.info), cfg.jobs * 4)?
+            .chunks(conn, range, chunk_rows(&tq.info), cfg.jobs * 4)?
             .iter()
             .enumerate()
             .map(|(i, r)| Job {
@@ -188,17 +220,12 @@ fn export_table(
             vec![Job {
                 out: 0,
                 what: format!("table {}", tq.info.name.quoted()),
-                sql: tq.sql(&range),
+                sql: tq.sql(range),
                 header,
             }]
         }
     };
-    let done = execute(cfg, conn, &jobs, &[&tq.info.name], &mut sink, &mut || {
-        Ok(None)
-    })
-    .map(drop);
-    sink.settle(done)?;
-    Ok(())
+    execute(cfg, conn, &jobs, &[&tq.info.name], sink, &mut || Ok(None)).map(drop)
 }
 
 pub fn main() -> ExitCode {
