@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
+use qtools_csv::dialect::{BinaryEncoding, Dialect, NullMarker};
 
-use crate::dialect::{BinaryEncoding, Dialect, NullMarker};
 use crate::tls::{LayerMode, SslMode, TlsLayer};
 
 /// What `--version` says: the package version and the git commit it was built from (see
@@ -228,7 +228,9 @@ impl JobsArgs {
     }
 
     pub fn block(&self) -> usize {
-        self.block_size.unwrap_or(crate::pipeline::BLOCK).max(1)
+        self.block_size
+            .unwrap_or(qtools_csv::pipeline::BLOCK)
+            .max(1)
     }
 }
 

@@ -414,8 +414,11 @@ pub fn odd_count(buf: &[u8], b: u8) -> bool {
 /// is quoted.
 #[derive(Debug, Clone, Copy)]
 pub struct RawField {
+    /// Where the field starts (its opening quote, when quoted).
     pub start: usize,
+    /// One past its end (past its closing quote).
     pub end: usize,
+    /// Whether it is quoted.
     pub quoted: bool,
 }
 
