@@ -156,6 +156,7 @@ impl Default for Dialect {
 
 impl Dialect {
     /// Is this field, as read, the NULL marker?
+    #[inline]
     pub fn is_null(&self, value: &[u8], quoted: bool) -> bool {
         !quoted
             && match &self.null {
@@ -165,6 +166,7 @@ impl Dialect {
     }
 
     /// Append the NULL marker.
+    #[inline]
     pub fn write_null(&self, out: &mut Vec<u8>) {
         if let NullMarker::Text(m) = &self.null {
             out.extend_from_slice(m);
@@ -173,6 +175,7 @@ impl Dialect {
 
     /// Append one non-NULL value, quoted when it has to be: it contains the delimiter, a
     /// quote or a line break, it is empty, or it equals the NULL marker.
+    #[inline]
     pub fn write_value(&self, out: &mut Vec<u8>, value: &[u8]) {
         if self.needs_quotes(value) {
             out.reserve(value.len() + 2);
@@ -191,6 +194,7 @@ impl Dialect {
     }
 
     /// Append a field that may be NULL.
+    #[inline]
     pub(crate) fn write_field(&self, out: &mut Vec<u8>, value: Option<&[u8]>) {
         match value {
             Some(v) => self.write_value(out, v),
@@ -198,6 +202,7 @@ impl Dialect {
         }
     }
 
+    #[inline]
     fn needs_quotes(&self, value: &[u8]) -> bool {
         // Short fields (most of them) in one pass; memchr's vector setup only pays off on
         // longer ones, where it makes two passes (it searches for at most three bytes).

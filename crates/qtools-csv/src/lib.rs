@@ -17,6 +17,13 @@
 //! - [`split`]: where a file is cut into runs of whole records (qimport `-j`).
 //!
 //! The guess of the quote state where a block is cut (`guess`) is the pipeline's own.
+//!
+//! Across the crate boundary: the generic functions (the pipeline's walks, [`record::Reader`])
+//! are compiled in the caller's crate as before, and the structural scan inlines within
+//! this one; the small functions the tools call per record or per field (the accessors of
+//! [`record::Record`], [`scan::raw_fields`] and [`scan::RawField::value`], the writers of
+//! [`dialect::Dialect`]) are `#[inline]`, so that they still inline into the tools' loops
+//! (measured: without, `qcount -g city` ran 4.7% more instructions).
 #![deny(missing_docs)]
 
 pub mod bytes;

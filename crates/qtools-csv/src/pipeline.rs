@@ -73,6 +73,7 @@ pub struct Walked {
 
 /// What the structural scan found: all of the block, with no stop.
 impl From<crate::scan::Scanned> for Walked {
+    #[inline]
     fn from(s: crate::scan::Scanned) -> Self {
         Walked {
             records: s.records,

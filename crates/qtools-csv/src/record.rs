@@ -64,20 +64,24 @@ impl Span {
 
 impl Record {
     /// The number of fields.
+    #[inline]
     pub fn len(&self) -> usize {
         self.fields.len()
     }
 
     /// No field at all (only a record not yet read).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
 
     /// The unescaped value of field `i` (0-based).
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         self.fields.get(i).map(|f| self.value(f))
     }
 
+    #[inline]
     fn value(&self, f: &Span) -> &[u8] {
         let buf = if f.unescaped {
             &self.unescaped
@@ -88,21 +92,25 @@ impl Record {
     }
 
     /// Was field `i` quoted in the input?
+    #[inline]
     pub fn quoted(&self, i: usize) -> bool {
         self.fields.get(i).is_some_and(|f| f.quoted)
     }
 
     /// `(value, quoted)` of every field, in order.
+    #[inline]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], bool)> + '_ {
         self.fields.iter().map(|f| (self.value(f), f.quoted))
     }
 
     /// The record exactly as it appeared in the input, line terminator included.
+    #[inline]
     pub fn raw(&self) -> &[u8] {
         &self.raw
     }
 
     /// The 1-based line number the record starts on.
+    #[inline]
     pub fn line(&self) -> u64 {
         self.line
     }
@@ -567,6 +575,7 @@ pub(crate) fn ends_a_line(raw: &[u8]) -> bool {
 }
 
 /// A raw record without its line end (LF, CRLF or a lone CR), if it has one.
+#[inline]
 pub fn without_line_end(raw: &[u8]) -> &[u8] {
     match raw.strip_suffix(b"\n") {
         Some(b) => b.strip_suffix(b"\r").unwrap_or(b),

@@ -424,6 +424,7 @@ pub struct RawField {
 
 impl RawField {
     /// The field's value (unescaped, through `scratch` only when it holds a `""`).
+    #[inline]
     pub fn value<'a>(&self, raw: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
         if self.quoted {
             unescape(&raw[self.start + 1..self.end - 1], scratch)
@@ -435,6 +436,7 @@ impl RawField {
 
 /// The fields of the raw record `raw` of a block [`scan`] accepted, in order, without a
 /// parse (the shared walk of qgrep's candidates and qcount's group keys).
+#[inline]
 pub fn raw_fields(raw: &[u8], delim: u8) -> impl Iterator<Item = RawField> + '_ {
     let mut at = Some(0);
     std::iter::from_fn(move || {
@@ -448,6 +450,7 @@ pub fn raw_fields(raw: &[u8], delim: u8) -> impl Iterator<Item = RawField> + '_ 
 
 /// The end of the field that starts at `at` in the raw record `raw` of a block [`scan`]
 /// accepted (so its quotes are well-formed): the delimiter or line end after it, or the end of `raw`.
+#[inline]
 fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
     let mut i = at;
     if quoted {
@@ -466,6 +469,7 @@ fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
 
 /// A quoted field's value: its inner bytes with `""` made `"` (borrowed when there is
 /// none).
+#[inline]
 fn unescape<'a>(inner: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
     if memchr::memchr(b'"', inner).is_none() {
         return inner;
