@@ -313,7 +313,7 @@ fn one_line(text: &str, tool: &str) -> String {
 ///
 /// Before anything else, a password given on the command line is overwritten with `x`s in
 /// the process's own argument memory, as the mysql client does, so that `ps` and
-/// `/proc/PID/cmdline` no longer show it (see [`hide_secrets`]).
+/// `/proc/PID/cmdline` no longer show it (see `hide_secrets`).
 pub fn mysql_style_args() -> Vec<OsString> {
     let args: Vec<OsString> = std::env::args_os().collect();
     if let Err(e) = hide_secrets(&args) {

@@ -1,7 +1,7 @@
 //! The fast structural scan of a CSV block: where records end, found 64 bytes at a time
 //! with bit masks instead of a byte-by-byte parse (the technique of simdjson and of
 //! simdcsv). On x86-64 the masks come from AVX2 compares when the CPU has them (detected
-//! at run time; the crate's one `unsafe`, in [`avx2`]), else from SSE2 compares (the
+//! at run time; the crate's one `unsafe`, in `avx2`), else from SSE2 compares (the
 //! x86-64 baseline, through `safe_arch`); elsewhere from portable SWAR on `u64` words.
 //!
 //! For each 64-byte chunk we build masks of the quotes, line feeds, carriage returns and
