@@ -10,8 +10,10 @@
 # completions come from the binaries themselves (QTOOLS_GENERATE=man|bash|zsh|fish), so
 # they say what --help says. `cargo install --locked --path .` installs the binaries alone.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 prefix=${1:-/usr/local}
+# A relative PREFIX is taken from where the script was run, not from the repository.
+case $prefix in /*) ;; *) prefix=$PWD/$prefix ;; esac
+cd "$(dirname "$0")/.."
 bins=${QTOOLS_BIN_DIR:-}
 if [ -z "$bins" ]; then
     cargo build --release --locked

@@ -272,6 +272,13 @@ pub fn parse<A: clap::Parser>(
                     .collect();
                 line = line.replace("; try '", &format!("; usage: {}; try '", forms.join(" | ")));
             }
+            // `-h` is the host, as in the mysql client: help is --help (or -?).
+            if e.kind() == ErrorKind::InvalidValue && line.contains("'--host <HOST>'") {
+                line = line.replace(
+                    "; try '",
+                    "; -h is the host, as in the mysql client (help is --help or -?); try '",
+                );
+            }
             crate::out::mark_failure(tool, &line);
             eprintln!("{tool}: {line}");
             Err(std::process::ExitCode::from(crate::error::EXIT_ERROR))

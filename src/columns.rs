@@ -86,6 +86,15 @@ impl Selection {
                             .iter()
                             .map(|(v, _)| String::from_utf8_lossy(v).into_owned())
                             .collect();
+                        // One field that holds another separator: the file is read with
+                        // the wrong one (as qimport says of its header).
+                        if let [one] = &names[..] {
+                            for (sep, flag) in [(';', "-d ';'"), ('\t', "--tsv"), ('|', "-d '|'")] {
+                                if one.contains(sep) {
+                                    bail!("no column {part:?}: the header is one field split by {sep:?} ({one:?}): give {flag}");
+                                }
+                            }
+                        }
                         bail!("no column {part:?} in the header ({})", names.join(", "));
                     }
                     None => bail!("column {part:?}: names need a header row (use numbers with -n)"),

@@ -438,10 +438,13 @@ fn went_away<'e>(mut e: &'e (dyn std::error::Error + 'static)) -> Option<&'e std
     use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
     for _ in 0..8 {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            // The driver's own words for a packet cut short by a server that died (the
+            // driver's, not the server's: no language setting changes them).
             if matches!(
                 io.kind(),
                 BrokenPipe | ConnectionReset | ConnectionAborted | UnexpectedEof
-            ) {
+            ) || io.to_string().contains("bytes remaining on stream")
+            {
                 return Some(io);
             }
             e = io.get_ref()?;

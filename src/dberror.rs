@@ -16,6 +16,8 @@ pub enum Code {
     DupEntry,
     /// 1064: a syntax error.
     ParseError,
+    /// 1118: a row wider than the engine takes.
+    RowSizeTooLarge,
     /// 1205: a lock wait ran out (`lock_wait_timeout`, `innodb_lock_wait_timeout`).
     LockWaitTimeout,
     /// 1227: the statement needs a privilege the user lacks (SUPER, PROCESS, ...).
@@ -35,11 +37,12 @@ pub enum Code {
 }
 
 impl Code {
-    const KNOWN: [(u16, Code); 11] = [
+    const KNOWN: [(u16, Code); 12] = [
         (1044, Code::DbAccessDenied),
         (1045, Code::AccessDenied),
         (1062, Code::DupEntry),
         (1064, Code::ParseError),
+        (1118, Code::RowSizeTooLarge),
         (1205, Code::LockWaitTimeout),
         (1227, Code::SpecificAccessDenied),
         (1264, Code::OutOfRange),

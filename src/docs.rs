@@ -29,6 +29,13 @@ pub fn generate_if_asked<A: CommandFactory>() -> Option<ExitCode> {
         None => man_page(cmd, &name, &mut out),
         Some(s) => {
             clap_complete::generate(s, &mut cmd, name.clone(), &mut out);
+            if s == Shell::Fish {
+                // clap_complete writes `-s ?` bare: fish takes the `?` for a wildcard (no
+                // matches, or a one-letter file's name). Quoted, it is the flag `-?`.
+                out = String::from_utf8_lossy(&out)
+                    .replace(" -s ? ", " -s '?' ")
+                    .into_bytes();
+            }
             Ok(())
         }
     };

@@ -1,9 +1,14 @@
-//! Exit codes, the one place errors are printed, and broken-pipe handling: the tools' edge.
-//! The error for bad values that names file, line, column and value is the CSV core's
-//! ([`qtools_csv::error::DataError`]).
+//! Exit codes, where a tool's failure is printed ([`main_with`]: the one error that ends a
+//! run; the bad records of a load that goes on to count them are said by qimport's job
+//! as it meets them), and broken-pipe handling: the tools' edge. The error type for bad
+//! values that names file, line, column and value ([`qtools_csv::error::DataError`]) and
+//! the counts messages spell ([`plural`]) are the CSV core's, whose messages use them too.
 
 use std::io;
 use std::process::ExitCode;
+
+/// `1 row`, `2 rows`, `1,000,000 rows`: the CSV core's, whose messages count too.
+pub use qtools_csv::error::plural;
 
 /// Everything went fine.
 pub const EXIT_OK: u8 = 0;
@@ -34,6 +39,7 @@ pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> 
     match result {
         Ok(code) => code,
         Err(err) => {
+            crate::progress::clear();
             let msg = one_line(&format!("{err:#}"));
             crate::out::mark_failure(tool, &msg);
             eprintln!("{tool}: {msg}");
@@ -64,14 +70,12 @@ pub fn tool_name() -> String {
 /// Only for writes to stdout.
 pub fn exit_on_broken_pipe<T>(r: io::Result<T>) -> io::Result<T> {
     match r {
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => std::process::exit(i32::from(EXIT_OK)),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+            crate::progress::clear();
+            std::process::exit(i32::from(EXIT_OK))
+        }
         r => r,
     }
-}
-
-/// `1 row`, `2 rows`.
-pub fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]

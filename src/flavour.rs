@@ -1,6 +1,6 @@
 //! MariaDB or MySQL: the server's flavour and version, read once per process (a run talks
 //! to one server), and every statement whose text depends on them. Everything else qtools
-//! sends is valid on both (MariaDB 10.6+, MySQL 8.0+); the README lists what differs.
+//! sends is valid on both (MariaDB 10.6+, MySQL 8.0+); docs/mysql.md lists what differs.
 
 use std::sync::OnceLock;
 

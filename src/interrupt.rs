@@ -22,6 +22,9 @@ type Undo = Box<dyn FnOnce() + Send>;
 static UNDOS: Mutex<Vec<(u64, Undo)>> = Mutex::new(Vec::new());
 static NEXT: AtomicU64 = AtomicU64::new(0);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// A signal ends the run with status 0 once its undos are done (`--watch`, whose normal
+/// end is a signal), not by the signal.
+static EXIT_ZERO: AtomicBool = AtomicBool::new(false);
 static INSTALL: Once = Once::new();
 
 /// Keeps an undo registered; dropping it (the work is done, or failed and cleaned up after
@@ -60,6 +63,13 @@ pub fn made<T, E, U: FnOnce() + Send + 'static>(
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
     undos.push((id, Box::new(undo_of(&made))));
     Ok((made, Guard(id)))
+}
+
+/// From now on, a signal ends the process with status 0 after its undos: for a run whose
+/// normal end is a signal (a service stopped by systemd).
+pub fn exit_zero_on_signal() {
+    INSTALL.call_once(install);
+    EXIT_ZERO.store(true, Ordering::SeqCst);
 }
 
 /// Has a signal come, and are its undos running (or done)? The run then ends by the
@@ -123,9 +133,14 @@ fn install() {
                 if let Some(sig) = iter.forever().next() {
                     on_first.store(true, Ordering::SeqCst);
                     INTERRUPTED.store(true, Ordering::SeqCst);
+                    // Its bar first, so that what the undos say stands on a line of its own.
+                    crate::progress::clear();
                     let taken = std::mem::take(&mut *undos());
                     for (_, undo) in taken.into_iter().rev() {
                         undo();
+                    }
+                    if EXIT_ZERO.load(Ordering::SeqCst) {
+                        std::process::exit(0);
                     }
                     let _ = signal_hook::low_level::emulate_default_handler(sig);
                     std::process::exit(128 + sig);

@@ -28,17 +28,37 @@ pub enum Show {
 pub const LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl Show {
-    /// `-q` says nothing; a terminal gets a bar; `--progress` (forced) gets lines.
-    pub fn choose(quiet: bool, forced: bool) -> Show {
-        if quiet {
+    /// `-q` says nothing; a terminal gets a bar (unless the data goes to the same
+    /// terminal: `data_on_terminal`, where a bar would mix with it); `--progress`
+    /// (forced) gets lines.
+    pub fn choose(quiet: bool, forced: bool, data_on_terminal: bool) -> Show {
+        let terminal = std::io::stderr().is_terminal();
+        if quiet || (terminal && data_on_terminal) {
             Show::Off
-        } else if std::io::stderr().is_terminal() {
+        } else if terminal {
             Show::Bar
         } else if forced {
             Show::Lines
         } else {
             Show::Off
         }
+    }
+}
+
+/// The progress shown now, so that anything about to speak or end the process (an error,
+/// an interrupt, a closed pipe) can clear it first: see [`clear`].
+static SHOWN: Mutex<Option<Arc<Shared>>> = Mutex::new(None);
+
+/// Once cleared for good, nothing more is drawn.
+static CLEARED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// End the task shown now and clear its bar, for good: called before an error is said,
+/// on an interrupt, and before a quiet exit on a closed pipe.
+pub fn clear() {
+    CLEARED.store(true, Ordering::SeqCst);
+    let shown = lock(&SHOWN).clone();
+    if let Some(s) = shown {
+        end_task(&s);
     }
 }
 
@@ -69,6 +89,8 @@ impl std::fmt::Debug for Progress {
 struct Shared {
     tool: &'static str,
     show: Show,
+    /// What the current task is about (a table), for its log lines.
+    what: Mutex<String>,
     rows: AtomicU64,
     bytes: AtomicU64,
     phase: Mutex<Option<String>>,
@@ -98,12 +120,16 @@ impl Progress {
             Arc::new(Shared {
                 tool,
                 show,
+                what: Mutex::new(String::new()),
                 rows: AtomicU64::new(0),
                 bytes: AtomicU64::new(0),
                 phase: Mutex::new(None),
                 task: Mutex::new(None),
             })
         });
+        if let Some(s) = &shared {
+            *lock(&SHOWN) = Some(Arc::clone(s));
+        }
         Progress { shared }
     }
 
@@ -121,6 +147,10 @@ impl Progress {
             return running;
         };
         self.end();
+        if CLEARED.load(Ordering::SeqCst) {
+            return running;
+        }
+        what.clone_into(&mut lock(&s.what));
         s.rows.store(0, Ordering::Relaxed);
         s.bytes.store(0, Ordering::Relaxed);
         *lock(&s.phase) = None;
@@ -142,24 +172,33 @@ impl Progress {
     }
 
     /// A phase of the task after its rows (building indexes, publishing): said at once in
-    /// a log, shown beside the bar on a terminal.
-    pub fn phase(&self, what: &str) {
+    /// a log (after the task's name), shown beside the bar on a terminal.
+    pub fn phase(&self, phase: &str) {
         if let Some(s) = &self.shared {
-            *lock(&s.phase) = Some(what.to_owned());
+            if CLEARED.load(Ordering::SeqCst) {
+                return;
+            }
+            *lock(&s.phase) = Some(phase.to_owned());
             if s.show == Show::Lines {
-                eprintln!("{}: {what}", s.tool);
+                eprintln!("{}: {}: {phase}", s.tool, lock(&s.what));
             }
         }
     }
 
     fn end(&self) {
-        let Some(s) = &self.shared else { return };
-        let task = lock(&s.task).take();
-        if let Some(t) = task {
-            *lock(&t.stop.0) = true;
-            t.stop.1.notify_all();
-            let _ = t.ticker.join();
+        if let Some(s) = &self.shared {
+            end_task(s);
         }
+    }
+}
+
+/// Stop the ticker of `s`'s task, if one runs, which clears its bar.
+fn end_task(s: &Shared) {
+    let task = lock(&s.task).take();
+    if let Some(t) = task {
+        *lock(&t.stop.0) = true;
+        t.stop.1.notify_all();
+        let _ = t.ticker.join();
     }
 }
 
@@ -183,16 +222,18 @@ fn tick(s: &Shared, stop: &(Mutex<bool>, Condvar), what: &str, total: Total) {
                 s.rows.load(Ordering::Relaxed),
                 s.bytes.load(Ordering::Relaxed),
             );
-            b.set_position(match total {
-                Total::Bytes(_) => bytes,
-                _ => rows,
-            });
+            let total = beyond(total, rows);
             let phase = lock(&s.phase).clone();
             b.set_message(match phase {
                 Some(p) => p,
                 None => words(rows, bytes, total, start.elapsed(), Brief::Yes),
             });
-            b.tick();
+            match total {
+                Total::Bytes(_) => b.set_position(bytes),
+                Total::Rows(_) => b.set_position(rows),
+                // An estimate passed: the bar is full, the numbers go on.
+                Total::Unknown => b.set_position(b.length().unwrap_or(0)),
+            }
         }
         stopped = stop
             .1
@@ -210,7 +251,7 @@ fn tick(s: &Shared, stop: &(Mutex<bool>, Condvar), what: &str, total: Total) {
             eprintln!(
                 "{}: {what}: {}",
                 s.tool,
-                words(rows, bytes, total, start.elapsed(), Brief::No)
+                words(rows, bytes, beyond(total, rows), start.elapsed(), Brief::No)
             );
         }
     }
@@ -219,21 +260,34 @@ fn tick(s: &Shared, stop: &(Mutex<bool>, Condvar), what: &str, total: Total) {
     }
 }
 
+/// A table's estimate of its rows can be stale (far below what it holds): once passed,
+/// the task's end is unknown.
+fn beyond(total: Total, rows: u64) -> Total {
+    match total {
+        Total::Rows(n) if rows > n => Total::Unknown,
+        t => t,
+    }
+}
+
+/// A bar, made whole (style, name, first numbers) before it is first drawn: no frame
+/// with empty fields. Its numbers are cut to the terminal's width, so it never wraps.
 fn new_bar(tool: &str, what: &str, total: Total) -> ProgressBar {
     let len = match total {
         Total::Rows(n) | Total::Bytes(n) if n > 0 => Some(n),
         _ => None,
     };
-    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::hidden());
     let template = if len.is_some() {
-        "{prefix} [{bar:25}] {msg}"
+        "{prefix} [{bar:20}] {wide_msg}"
     } else {
-        "{prefix} {spinner} {msg}"
+        "{prefix} {spinner} {wide_msg}"
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_prefix(format!("{tool}: {what}"));
+    bar.set_message(words(0, 0, total, Duration::ZERO, Brief::Yes));
+    bar.set_draw_target(ProgressDrawTarget::stderr());
     bar
 }
 
@@ -253,6 +307,7 @@ pub enum Brief {
     clippy::cast_sign_loss
 )]
 pub fn words(rows: u64, bytes: u64, total: Total, elapsed: Duration, brief: Brief) -> String {
+    let total = beyond(total, rows);
     let secs = elapsed.as_secs_f64();
     let done = match total {
         Total::Rows(n) if n > 0 => Some(rows as f64 / n as f64),
@@ -351,7 +406,10 @@ mod tests {
             Duration::from_secs(2),
             Brief::No,
         );
-        assert!(w.starts_with("1,200 of ~1,000 rows (100%)"), "{w}");
+        assert!(
+            w.starts_with("1,200 rows, 10 B"),
+            "a stale estimate is dropped: {w}"
+        );
         assert!(!w.contains("eta"), "{w}");
     }
 

@@ -36,6 +36,29 @@ impl Reading {
         open_all(&self.files, self.encoding)
     }
 
+    /// The header line of every named file (not stdin, which is read once), with the
+    /// file's name: to check them all before anything is written. Files with no header
+    /// (empty, or read with -n) give none.
+    pub fn headers(&self) -> anyhow::Result<Vec<(Vec<u8>, String)>> {
+        let mut out = Vec::new();
+        if !self.dialect.header {
+            return Ok(out);
+        }
+        for f in self.files.iter().filter(|f| f.as_os_str() != "-") {
+            for mut input in open_all(std::slice::from_ref(f), self.encoding)? {
+                let start = pipeline::start(&mut input.reader, self.dialect.delimiter, true)
+                    .map_err(|e| e.context(format!("reading {}", input.name)))?;
+                if let Some(h) = &start.header {
+                    out.push((
+                        qtools_csv::record::without_line_end(h.raw()).to_vec(),
+                        input.name,
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Read the header of `input` (named `name`) and say how to walk the rest: of the
     /// shard only, with `--shard`.
     pub fn begin<'a>(&self, input: &mut Input, name: &'a str) -> anyhow::Result<(Start, Walk<'a>)> {

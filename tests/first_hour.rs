@@ -45,14 +45,25 @@ fn header_hints_name_the_fix() {
 fn a_file_where_the_table_goes() {
     let wd = Workdir::new("first_hour_table_first");
     wd.create("users.csv", "id\n1\n");
-    for arg in ["users.csv", "new.csv.gz"] {
-        let r = wd
-            .cmd("qimport")
-            .args(["--url", "mysql://nobody@127.0.0.1:1/x", arg])
-            .fails(2)
-            .stderr_has(&["is a file name, and the TABLE comes first: qimport"]);
-        assert_eq!(r.stderr().lines().count(), 1, "{}", r.report());
-    }
+    let r = wd
+        .cmd("qimport")
+        .args(["--url", "mysql://nobody@127.0.0.1:1/x", "users.csv"])
+        .fails(2)
+        .stderr_has(&["is a file name, and the TABLE comes first: qimport"]);
+    assert_eq!(r.stderr().lines().count(), 1, "{}", r.report());
+    // A table that shares its name with a file of the folder loads when its input is
+    // given (hostile review: it was refused).
+    let (wd, db) = users("first_hour_table_named_like_a_file");
+    wd.create("users", "not the input\n");
+    wd.create("in.csv", "id,name,email\n1,a,b\n");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "users", "in.csv"])
+        .ok();
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--truncate", "users"])
+        .stdin("id,name,email\n2,a,b\n")
+        .ok();
+    assert_eq!(db.count("users"), 1);
 }
 
 // See: #25: `-p` with no terminal to ask on names the ways to give a password.
@@ -175,11 +186,7 @@ fn a_duplicate_key_is_one_line_with_the_fix() {
                 let err = r.stderr();
                 assert_eq!(err.lines().count(), 1, "{}", r.report());
                 if script.contains("in_table") {
-                    assert!(
-                        err.contains("--truncate to replace the table's rows"),
-                        "{}",
-                        r.report()
-                    );
+                    assert!(err.contains("--truncate"), "{}", r.report());
                 }
                 if script.contains("in_table")
                     && !script.starts_with("cat")
@@ -201,4 +208,82 @@ fn a_duplicate_key_is_one_line_with_the_fix() {
     ))
     .fails(2)
     .stderr_has(&["stdin:2902: duplicate key: id '1' (key PRIMARY);"]);
+    // Hostile review: a key repeated from an earlier input, or spelled otherwise in the
+    // same one (equal to the key's collation), is not "in the table already".
+    wd.create("first.csv", "id,name,email\n9001,a,b\n");
+    wd.create("second.csv", "id,name,email\n9002,a,b\n9001,c,d\n");
+    db.exec("CREATE TABLE ci (id INT PRIMARY KEY, k VARCHAR(10) COLLATE utf8mb4_general_ci, UNIQUE KEY (k))");
+    wd.create("ci.csv", "id,k\n1,Abc\n2,x\n3,abc\n");
+    for method in ["load-data", "insert"] {
+        wd.cmd("qimport")
+            .args(["--url", &url, "--method", method, "users", "first.csv", "second.csv"])
+            .fails(2)
+            .stderr_has(&["second.csv:3: duplicate key: id '9001' (key PRIMARY) is in first.csv:2 too; give --mode upsert|ignore|replace to keep one row per key (nothing"]);
+        wd.cmd("qimport")
+            .args(["--url", &url, "--method", method, "ci", "ci.csv"])
+            .fails(2)
+            .stderr_has(&["ci.csv:4: duplicate key: k 'abc' (key k) repeats an earlier record's key, spelled otherwise"]);
+    }
+    assert_eq!(db.checksum("users"), before);
+    assert_eq!(db.count("ci"), 0);
+}
+
+// See: #25 (hostile review): several files under one -s or -g: checked before anything
+// is written, and never two columns counted under one name.
+#[test]
+fn several_files_are_checked_before_output() {
+    let wd = Workdir::new("first_hour_several_files");
+    wd.create("a.csv", "id,Email,City\n1,a@x,Oslo\n2,b@x,Rome\n");
+    wd.create("b.csv", "id,City,city\n1,X,oslo\n");
+    wd.create("c.csv", "id,name\n1,@\n");
+    wd.cmd("qcount")
+        .args(["-g", "city", "a.csv", "b.csv"])
+        .fails(2)
+        .stderr_has(&[
+            "b.csv: -g takes the column(s) \"city\" here but \"City\" in the first input",
+        ]);
+    let r = wd
+        .sh("qgrep -s email @ a.csv c.csv | cat")
+        .fails(2)
+        .stderr_has(&["c.csv: its header differs from a.csv's"]);
+    assert!(!r.stdout().contains("a@x"), "{}", r.report());
+}
+
+// See: #25 (hostile review): --create makes a table of many short columns (VARCHAR(32)
+// kept each in the row, and 63 of them passed InnoDB's 8,126 bytes), refuses a header
+// that names a column twice before it makes anything, and says what to do when a table
+// would be too wide.
+#[test]
+fn create_takes_wide_files_and_refuses_early() {
+    let (wd, db) = users("first_hour_create_wide");
+    let head: Vec<String> = (0..70).map(|i| format!("c{i}")).collect();
+    let row: Vec<String> = (0..70).map(|_| "x".repeat(16)).collect();
+    wd.create(
+        "wide.csv",
+        format!("{}\n{}\n", head.join(","), row.join(",")),
+    );
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-q", "--create", "wide", "wide.csv"])
+        .ok();
+    assert_eq!(db.count("wide"), 1);
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--create", "twice"])
+        .stdin("a,A\n1,2\n")
+        .fails(2)
+        .stderr_has(&["the header names one column twice", "nothing was created"]);
+    let head: Vec<String> = (0..500).map(|i| format!("c{i}")).collect();
+    let row: Vec<String> = (0..500).map(|_| "abcdefgh".to_owned()).collect();
+    wd.create(
+        "wider.csv",
+        format!("{}\n{}\n", head.join(","), row.join(",")),
+    );
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--create", "wider", "wider.csv"])
+        .fails(2)
+        .stderr_has(&[
+            "500 columns are more than InnoDB takes in one row",
+            "give --schema FILE",
+        ]);
+    let tables: Vec<String> = db.query("SHOW TABLES");
+    assert_eq!(tables, ["users", "wide"]);
 }

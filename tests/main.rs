@@ -13,6 +13,7 @@ mod docs;
 mod first_hour;
 mod house;
 mod inputs;
+mod ledger;
 mod messages;
 mod output_in_place;
 mod parallel;

@@ -313,7 +313,7 @@ fn strict_rejects_ragged_records() {
             .fails(2)
             .stderr_has(&[
                 "qgrep: stdin:3: ",
-                "1 fields where the first has 2 (--strict)",
+                "1 field where the first has 2 (--strict)",
             ]);
     }
     wd.cmd("qgrep")

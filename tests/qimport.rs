@@ -316,7 +316,7 @@ fn duplicate_key_is_rejected() {
         "id,name,email\n100,x,y\n",
         &[
             "stdin: duplicate key: id '100' (key PRIMARY) (LOAD DATA does not say on which line; --method insert does)",
-            "give --mode upsert|ignore|replace to keep one row per key, or --truncate",
+            "give --mode upsert|ignore|replace to keep one row per key (or --truncate",
         ],
     );
 }
@@ -587,7 +587,7 @@ fn create_infers_conservative_types() {
         .ok()
         .stderr_has(&[
             "created",
-            "`zip` VARCHAR(32)",
+            "`zip` VARCHAR(64)",
             "`price` DECIMAL(8,2)",
             "items: 2 rows loaded",
         ]);

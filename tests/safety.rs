@@ -578,7 +578,8 @@ fn a_failed_load_into_myisam_says_what_stays() {
     assert!(n > 1, "{}", run.report());
     assert!(
         err.contains(&format!(
-            "cannot roll back (ENGINE=MyISAM): it now has {n} rows (1 before)"
+            "cannot roll back (ENGINE=MyISAM): it now has {} (1 before)",
+            qtools_csv::error::plural(n, "row")
         )),
         "{}",
         run.report()

@@ -299,8 +299,24 @@ fn count_groups(
             .map(|&i| h.get(i).unwrap_or_default().to_vec())
             .collect()
     });
-    if groups.names.is_none() {
-        groups.names = names;
+    match (&groups.names, names) {
+        (None, names) => groups.names = names,
+        // `-g city` may take `City` in one file (matched ignoring case) and `city` in
+        // another: the groups would mix two columns under one name.
+        (Some(first), Some(these)) if *first != these => {
+            let said = |n: &[Vec<u8>]| {
+                n.iter()
+                    .map(|v| String::from_utf8_lossy(v).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            bail!(
+                "{name}: -g takes the column(s) {:?} here but {:?} in the first input: the groups would mix columns (name them exactly as every file does, or count the files one by one)",
+                said(&these),
+                said(first)
+            );
+        }
+        _ => {}
     }
     let d = &cfg.read.dialect;
     let shape = walk.shape;

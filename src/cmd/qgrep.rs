@@ -429,6 +429,13 @@ fn push_raw(out: &mut Vec<u8>, raw: &[u8]) {
     }
 }
 
+/// One header stands over the records of every input: `name`'s is not `from`'s.
+fn header_differs(name: &str, from: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{name}: its header differs from {from}'s: the records would stand under the wrong names (qgrep the files one by one)"
+    )
+}
+
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut out = Output::stdout();
     let mut matched = 0u64;
@@ -436,6 +443,16 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     // The first input's header (and name): every other must have the same, since one
     // header stands over all the records written.
     let mut first_header: Option<(Vec<u8>, String)> = None;
+    // Several files stand under one header: theirs must be the same, which is checked
+    // before anything is written (as the selection is, below, against the first).
+    if cfg.read.files.len() > 1 {
+        let headers = cfg.read.headers()?;
+        if let Some((first, from)) = headers.first() {
+            if let Some((_, name)) = headers.iter().find(|(h, _)| h != first) {
+                return Err(header_differs(name, from));
+            }
+        }
+    }
     for mut input in cfg.read.inputs()? {
         let name = input.name.clone();
         let (start, walk) = cfg.read.begin(&mut input, &name)?;
@@ -457,9 +474,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         if let Some(h) = &start.header {
             let raw = qtools_csv::record::without_line_end(h.raw()).to_vec();
             match &first_header {
-                Some((first, from)) if *first != raw => bail!(
-                    "{name}: its header differs from {from}'s: the records would stand under the wrong names (qgrep the files one by one)"
-                ),
+                Some((first, from)) if *first != raw => return Err(header_differs(&name, from)),
                 Some(_) => {}
                 None => first_header = Some((raw, name.clone())),
             }

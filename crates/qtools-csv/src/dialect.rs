@@ -195,7 +195,7 @@ impl Dialect {
 
     /// Append a field that may be NULL.
     #[inline]
-    pub(crate) fn write_field(&self, out: &mut Vec<u8>, value: Option<&[u8]>) {
+    pub fn write_field(&self, out: &mut Vec<u8>, value: Option<&[u8]>) {
         match value {
             Some(v) => self.write_value(out, v),
             None => self.write_null(out),

@@ -1,5 +1,6 @@
 //! The error for a bad value in the input ([`DataError`]): it names file, line, column and
-//! value, in one line. What a tool does with it (print it, exit 2) is the tool's.
+//! value, in one line. What a tool does with it (print it, exit 2) is the tool's. Also how
+//! every message of qtools spells a count ([`plural`]).
 
 use std::fmt;
 
@@ -96,9 +97,36 @@ fn show_value(v: &[u8]) -> String {
     out
 }
 
+/// `1 row`, `2 rows`, `1,000,000 rows` (grouped as the progress bar groups them).
+pub fn plural(n: u64, word: &str) -> String {
+    format!("{} {word}{}", grouped(n), if n == 1 { "" } else { "s" })
+}
+
+/// `1234567` as `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_grouped() {
+        assert_eq!(plural(1, "row"), "1 row");
+        assert_eq!(plural(999, "row"), "999 rows");
+        assert_eq!(plural(1000, "row"), "1,000 rows");
+        assert_eq!(plural(1_234_567, "record"), "1,234,567 records");
+        assert_eq!(grouped(0), "0");
+    }
 
     #[test]
     fn data_error_names_everything() {

@@ -357,7 +357,10 @@ impl ReadError {
             } => DataError::new(
                 name,
                 line,
-                format!("a record of {fields} fields where the first has {expected} (--strict)"),
+                format!(
+                    "a record of {} where the first has {expected} (--strict)",
+                    crate::error::plural(fields as u64, "field")
+                ),
             ),
             ReadError::Cut { line } => DataError::new(name, line, CUT),
         })
@@ -378,7 +381,8 @@ impl fmt::Display for ReadError {
                 expected,
             } => write!(
                 f,
-                "line {line}: {fields} fields where the first has {expected}"
+                "line {line}: {} where the first has {expected}",
+                crate::error::plural(*fields as u64, "field")
             ),
             ReadError::Cut { line } => write!(f, "line {line}: {CUT}"),
         }

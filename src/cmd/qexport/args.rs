@@ -265,6 +265,9 @@ impl Config {
                 shard: args.shard,
             }
         };
+        // The CSV goes to the terminal a bar would be drawn on.
+        let data_on_terminal =
+            args.output.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout());
         Ok(Config {
             mode,
             dialect: args.common.dialect()?,
@@ -280,7 +283,10 @@ impl Config {
                 Compression::None
             },
             quiet: args.quiet,
-            progress: Progress::new("qexport", Show::choose(args.quiet, args.progress)),
+            progress: Progress::new(
+                "qexport",
+                Show::choose(args.quiet, args.progress, data_on_terminal),
+            ),
             partial: args.partial,
             lock_wait_timeout: args.lock_wait_timeout,
         })

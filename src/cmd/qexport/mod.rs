@@ -14,9 +14,12 @@
 //! qexport --all -o backup/$(date +%F)
 //! ```
 //!
-//! Layout: `plan` decides what to read (the SELECT, key ranges for chunks and shards),
-//! `engine` reads and formats it (one streaming connection, or N in parallel put back in
-//! order), `backup` writes a folder of tables with a schema and a manifest.
+//! Layout: `args` (flags to a `Config`), `plan` decides what to read (the SELECT, key ranges
+//! for chunks and shards), `read` checks that a query only reads and runs the jobs under
+//! one snapshot (telling a lock waited for in vain), `engine` reads and formats rows (one
+//! streaming connection, or N in parallel put back in order); for `--all`, `scope` decides
+//! what the user may read, `objects` reads views, routines, triggers, events and
+//! sequences, `folder` writes the folder atomically and `backup` ties them together.
 
 mod args;
 mod backup;

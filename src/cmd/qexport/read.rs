@@ -160,7 +160,7 @@ fn lock_message(conn: &mut Conn, cfg: &Config, what: &str, tables: &[&TableName]
 /// settings, so the server reads it the same way.
 ///
 /// What no client can see is what a stored function called by the query does with its
-/// definer's rights: see the README (an export account with SELECT only).
+/// definer's rights: see docs/qexport.md (an export account with SELECT only).
 pub(super) fn only_select(conn: &mut Conn, what: &str, sql: &str) -> anyhow::Result<()> {
     let probe = format!("SELECT 1 FROM DUAL WHERE EXISTS (\n{sql}\n)");
     match conn.prep(&probe) {

@@ -12,7 +12,7 @@ use crate::conn::ConnConfig;
 use crate::progress::{Progress, Show};
 use crate::sql::TableName;
 
-use super::choices::{Definer, Method, Mode, OldRows, Origin, Target};
+use super::choices::{Definer, Ledger, LedgerAction, Method, Mode, OldRows, Origin, Target};
 use super::validate::{self};
 
 pub(super) const EXAMPLES: &str = "\
@@ -37,7 +37,7 @@ Examples:
 #[command(name = "qimport", version = crate::cli::VERSION, disable_help_flag = true, after_help = EXAMPLES)]
 pub struct Args {
     /// Target table: TABLE or DATABASE.TABLE
-    #[arg(value_name = "TABLE", required_unless_present = "dir")]
+    #[arg(value_name = "TABLE", required_unless_present_any = ["dir", "status"])]
     pub(super) table: Option<String>,
 
     /// CSV files to load, each with its own header row [default: stdin]
@@ -75,6 +75,53 @@ pub struct Args {
     /// roll back (MyISAM) only has its values checked, and the summary says so.
     #[arg(long)]
     pub(super) dry_run: bool,
+
+    /// Load each FILE exactly once: a job queue in the table [DB.]LEDGER (made on first use)
+    ///
+    /// Each file is its own all-or-nothing load, known by the SHA-256 of its bytes (x.csv
+    /// and x.csv.gz are one file); its row in the ledger commits with its rows. Runs at the
+    /// same time (cron overlap, several hosts) never load a file twice: a file another
+    /// live run holds is skipped, one whose run died is taken over, one done is skipped.
+    /// A failed file does not stop the others (exit status 2 at the end). See
+    /// docs/ledger.md. Example: qimport --ledger ops.ledger events /data/incoming/*.csv
+    #[arg(long, value_name = "[DB.]LEDGER", conflicts_with_all = ["dir", "swap", "truncate"])]
+    pub(super) ledger: Option<String>,
+
+    /// With --ledger: print the ledger as CSV (newest first) instead of loading
+    ///
+    /// A row whose run died shows as stale. Example: qimport --ledger ops.ledger --status |
+    /// qcount -g status
+    #[arg(long, requires = "ledger", conflicts_with_all = ["retry", "watch", "table", "files"])]
+    pub(super) status: bool,
+
+    /// With --ledger: set the FILEs (or SHA-256 sums) loaded into TABLE back to new
+    ///
+    /// The next run loads them again (after the table was emptied on purpose, say).
+    /// Example: qimport --ledger ops.ledger --retry events /data/done/monday.csv
+    #[arg(long, requires = "ledger", conflicts_with = "watch")]
+    pub(super) retry: bool,
+
+    /// With --ledger: keep running, loading each file that appears in DIR
+    ///
+    /// Names starting with '.' or ending in .tmp or .part are left alone: a producer writes
+    /// under such a name and renames the file into place when it is whole. SIGTERM or
+    /// Ctrl-C rolls back the file being loaded and ends the run with status 0. Example:
+    /// qimport --ledger ops.ledger --watch /data/incoming --done-dir /data/done events
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "ledger",
+        conflicts_with = "files"
+    )]
+    pub(super) watch: Option<PathBuf>,
+
+    /// With --ledger: move each loaded file into DIR once its rows are committed
+    #[arg(long, value_name = "DIR", requires = "ledger")]
+    pub(super) done_dir: Option<PathBuf>,
+
+    /// With --ledger: move each file that failed into DIR
+    #[arg(long, value_name = "DIR", requires = "ledger")]
+    pub(super) error_dir: Option<PathBuf>,
 
     /// Write bad records to FILE (CSV, with a qimport_error column) and load the rest
     #[arg(long, value_name = "FILE")]
@@ -197,6 +244,7 @@ pub struct Config {
     pub(super) columns: Option<Vec<String>>,
     pub(super) ignore_extra: bool,
     pub(super) origin: Origin,
+    pub(super) ledger: Option<Ledger>,
     pub(super) jobs: usize,
     pub(super) quiet: bool,
     /// Rows and bytes as they are read (shared by every reader of the run).
@@ -222,6 +270,53 @@ impl Config {
         let init: Vec<&str> = self.session.iter().map(String::as_str).collect();
         self.conn.connect(&init)
     }
+}
+
+/// `--ledger [DB.]LEDGER` and its companions, checked: what cannot work per file is refused
+/// here, with its reason.
+fn ledger_of(name: &str, args: &Args, database: &str) -> anyhow::Result<Ledger> {
+    let mut table = TableName::parse(name)?;
+    table.database.get_or_insert_with(|| database.to_owned());
+    let action = match (&args.watch, args.status, args.retry) {
+        (_, true, _) => LedgerAction::Status,
+        (_, _, true) => LedgerAction::Retry,
+        (Some(dir), ..) => LedgerAction::Watch(dir.clone()),
+        _ => LedgerAction::Load,
+    };
+    if action == LedgerAction::Load && args.files.is_empty() {
+        bail!("--ledger knows each file by its bytes, read before the load: give FILEs or --watch DIR (stdin can be read only once)");
+    }
+    if args.files.iter().any(|f| f.as_os_str() == "-") {
+        bail!("--ledger knows each file by its bytes, read before the load: stdin (-) can be read only once");
+    }
+    if args.jobs > 1 {
+        bail!("-j with --ledger: the -j publish step cannot commit the ledger row with the rows; load each file over one connection (run several qimport --ledger at once instead: they share the files)");
+    }
+    if matches!(action, LedgerAction::Watch(_)) && args.create {
+        bail!("--watch with --create: the table must exist before the first file (make it, or give --schema FILE)");
+    }
+    if let Some(r) = &args.rejects {
+        if !r.is_dir() {
+            bail!(
+                "--rejects {} with --ledger: give a folder, where each file's bad records go to NAME.rejects.csv",
+                r.display()
+            );
+        }
+    }
+    for dir in [&args.done_dir, &args.error_dir].into_iter().flatten() {
+        if !dir.is_dir() {
+            bail!(
+                "{}: no such folder (for --done-dir or --error-dir)",
+                dir.display()
+            );
+        }
+    }
+    Ok(Ledger {
+        table,
+        action,
+        done_dir: args.done_dir.clone(),
+        error_dir: args.error_dir.clone(),
+    })
 }
 
 /// Bad records reported before a load stops, unless --max-errors says.
@@ -273,7 +368,12 @@ impl Config {
             let csv_like = ext
                 .as_deref()
                 .is_some_and(|e| ["csv", "tsv", "txt", "gz", "zst"].contains(&e));
-            if std::path::Path::new(t).is_file() || csv_like {
+            // Only where no input is given: a table may share its name with a file in the
+            // current folder (`qimport users < data.csv`, with a file ./users there), or
+            // be named like one, when the input is there.
+            let is_file = std::path::Path::new(t).is_file();
+            let waits = std::io::IsTerminal::is_terminal(&std::io::stdin());
+            if args.files.is_empty() && ((csv_like && (is_file || waits)) || (is_file && waits)) {
                 let stem = std::path::Path::new(t)
                     .file_name()
                     .and_then(|n| n.to_str())
@@ -285,6 +385,12 @@ impl Config {
         let table = args.table.as_deref().map(TableName::parse).transpose()?;
         if let Some(db) = table.as_ref().and_then(|t| t.database.clone()) {
             conn.database = Some(db);
+        }
+        // `--ledger ops.ledger --status`: the ledger's database, when no table names one.
+        if let (None, Some(l)) = (&table, args.ledger.as_deref()) {
+            if let Some(db) = TableName::parse(l)?.database {
+                conn.database.get_or_insert(db);
+            }
         }
         let Some(database) = conn.database.clone() else {
             bail!("no database selected: use DATABASE.TABLE, -D DATABASE or --url .../DATABASE");
@@ -302,9 +408,15 @@ impl Config {
                 args.mode.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())
             );
         }
+        let ledger = args
+            .ledger
+            .as_deref()
+            .map(|l| ledger_of(l, &args, &database))
+            .transpose()?;
         let target = match (args.dir, table) {
             (Some(dir), _) => Target::Restore(dir),
             (None, Some(t)) => Target::Table(t),
+            (None, None) if args.status => Target::Status,
             (None, None) => bail!("give a TABLE or --dir DIR"),
         };
         let old_rows = match (args.truncate, args.swap) {
@@ -334,9 +446,10 @@ impl Config {
             columns: args.columns,
             ignore_extra: args.ignore_extra,
             origin,
+            ledger,
             jobs: usize::from(args.jobs),
             quiet: args.quiet,
-            progress: Progress::new("qimport", Show::choose(args.quiet, args.progress)),
+            progress: Progress::new("qimport", Show::choose(args.quiet, args.progress, false)),
             session: vec![
                 SESSION_SQL_MODE.to_owned(),
                 format!("SET SESSION lock_wait_timeout = {}", args.lock_wait_timeout),

@@ -161,8 +161,13 @@ impl<'a> Checker<'a> {
                 name,
                 rec.line(),
                 format!(
-                    "expected {} fields (as in the header), found {}",
-                    layout.fields.len(),
+                    "expected {} ({}), found {}",
+                    crate::error::plural(layout.fields.len() as u64, "field"),
+                    if d.header {
+                        "as in the header"
+                    } else {
+                        "as in the first record"
+                    },
                     rec.len()
                 ),
             ));

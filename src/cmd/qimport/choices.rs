@@ -16,6 +16,32 @@ pub enum Target {
     Table(TableName),
     /// A backup folder of `qexport --all -o DIR` (`--dir`).
     Restore(PathBuf),
+    /// No table: `--ledger L --status` prints the ledger.
+    Status,
+}
+
+/// `--ledger [DB.]LEDGER`: each file loaded once, its row in the ledger committed with its
+/// rows (see ledger.rs).
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub table: TableName,
+    pub action: LedgerAction,
+    /// `--done-dir`, `--error-dir`: where a file goes once its outcome is committed.
+    pub done_dir: Option<PathBuf>,
+    pub error_dir: Option<PathBuf>,
+}
+
+/// What a `--ledger` run does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerAction {
+    /// Load the FILEs not loaded yet.
+    Load,
+    /// `--watch DIR`: keep loading each file that appears in DIR.
+    Watch(PathBuf),
+    /// `--status`: the ledger as CSV on stdout.
+    Status,
+    /// `--retry`: set the FILEs (or SHA-256 sums) back to new.
+    Retry,
 }
 
 /// What becomes of the rows the table holds before the load.

@@ -10,7 +10,7 @@
 //! The sizes leave room, so that tomorrow's file fits the table made from today's (see:
 //! #25): BIGINT once values reach 9 digits (INT ends at 2,147,483,647); DECIMAL with 4
 //! more integer digits than seen (the scale as seen); VARCHAR of at least twice the
-//! longest value, rounded up to 32, 64, 128, 255, 512, 1024 or 2048 characters (over 1024
+//! longest value, rounded up to 64, 128, 255, 512, 1024 or 2048 characters (over 1024
 //! characters seen: TEXT). A row of many wide columns would pass InnoDB's 65,535-byte row
 //! limit: the widest VARCHARs then become TEXT.
 
@@ -173,7 +173,10 @@ impl Inferred {
         }
         (self.max_chars <= 1024).then(|| {
             let want = 2 * self.max_chars;
-            [32, 64, 128, 255, 512, 1024, 2048]
+            // Never under 64: a VARCHAR of 255 bytes or less stays in the row, and InnoDB
+            // takes no more than 8,126 bytes in one (63 columns of VARCHAR(32) did not
+            // fit); a longer one may move out of it.
+            [64, 128, 255, 512, 1024, 2048]
                 .into_iter()
                 .find(|&n| n >= want)
                 .unwrap_or(2048)
@@ -269,6 +272,32 @@ pub fn would_be(
     }
 }
 
+/// The names of one input's header can name columns: none empty, none longer than the
+/// server takes, none twice (column names differ ignoring case). Checked before anything
+/// is made.
+pub fn check_names(input: &str, names: &[String]) -> anyhow::Result<()> {
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            bail!("--create: {input}: header field {} has no name", i + 1);
+        }
+        if n.chars().count() > 64 {
+            bail!(
+                "--create: {input}: header field {} ({n:?}) is longer than the 64 characters a column name may have (nothing was created)",
+                i + 1
+            );
+        }
+        if let Some(first) = names[..i]
+            .iter()
+            .find(|m| m.to_lowercase() == n.to_lowercase())
+        {
+            bail!(
+                "--create: {input}: the header names one column twice ({first:?} and {n:?}; column names differ only ignoring case): rename one (nothing was created)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The CREATE TABLE statement.
 pub fn create_sql(
     table: &TableName,
@@ -327,13 +356,13 @@ mod tests {
     fn conservative_types() {
         assert_eq!(
             types("a,b,c,d,e,f,g,h\n1,007,1.50,2024-01-01,2024-01-01 10:00:00.25,x,,12345678901\n-20,1,-3,2024-02-29,2024-01-02,longer,,1\n"),
-            vec!["INT", "VARCHAR(32)", "DECIMAL(7,2)", "DATE", "DATETIME(2)", "VARCHAR(32)", "VARCHAR(255)", "BIGINT"]
+            vec!["INT", "VARCHAR(64)", "DECIMAL(7,2)", "DATE", "DATETIME(2)", "VARCHAR(64)", "VARCHAR(255)", "BIGINT"]
         );
-        assert_eq!(types("z\n1e5\n"), vec!["VARCHAR(32)"]);
-        assert_eq!(types("z\n2024-02-30\n"), vec!["VARCHAR(32)"]);
+        assert_eq!(types("z\n1e5\n"), vec!["VARCHAR(64)"]);
+        assert_eq!(types("z\n2024-02-30\n"), vec!["VARCHAR(64)"]);
         // See: #23 (5): a negative zero would come back without its sign.
-        assert_eq!(types("z\n-0\n5\n"), vec!["VARCHAR(32)"]);
-        assert_eq!(types("z\n-0.00\n"), vec!["VARCHAR(32)"]);
+        assert_eq!(types("z\n-0\n5\n"), vec!["VARCHAR(64)"]);
+        assert_eq!(types("z\n-0.00\n"), vec!["VARCHAR(64)"]);
         assert_eq!(types("z\n-0.5\n0\n"), vec!["DECIMAL(6,1)"]);
     }
 

@@ -58,13 +58,20 @@ pub(super) struct Place {
     pub(super) file: String,
     pub(super) line: u64,
     pub(super) before: Before,
+    /// The refused record's key values (to look for in the table).
+    pub(super) key: Vec<Vec<u8>>,
 }
 
 /// Where a refused record's key was before it.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Before {
-    /// In the table, before the load.
+    /// In the table (before the load, or from an earlier input of it).
     Table,
+    /// On this line of an input loaded before.
+    Input(String, u64),
+    /// Not in the table: on an earlier line of the input, under another spelling that the
+    /// key's collation takes as the same (case, accents, trailing spaces).
+    Alike,
     /// On this earlier line of the same input.
     Line(u64),
     /// Not known (the input could not be read again).
@@ -78,6 +85,9 @@ pub(super) struct Explain<'a> {
     pub(super) info: &'a TableInfo,
     pub(super) name: &'a str,
     pub(super) inputs: &'a [Input],
+    /// The inputs loaded before these, in the same transaction (that can be read again):
+    /// a key may be theirs.
+    pub(super) earlier: &'a [Input],
 }
 
 impl Explain<'_> {
@@ -109,10 +119,24 @@ impl Explain<'_> {
     /// The key's columns and where the duplicate is in the inputs, if it can be found.
     fn find(&self, conn: &mut Conn, dup: &Duplicate) -> (Vec<ColumnInfo>, Option<Place>) {
         let cols = key_columns(conn, self.info, &dup.key);
-        let place = self
+        let mut place = self
             .inputs
             .iter()
             .find_map(|i| locate(self.cfg, self.info, dup, &cols, i));
+        // Found once in the input: the key is in an input loaded before, or in the table
+        // as it was before the load (asked on a session of its own, which sees nothing of
+        // this load), or it is an earlier record's spelled otherwise (`abc` after `Abc`).
+        if let Some(p) = place.as_mut().filter(|p| p.before == Before::Table) {
+            if let Some(at) = self
+                .earlier
+                .iter()
+                .find_map(|i| locate(self.cfg, self.info, dup, &cols, i))
+            {
+                p.before = Before::Input(at.file, at.line);
+            } else if self.cfg.old_rows.replaced() || !self.in_table(&cols, &p.key) {
+                p.before = Before::Alike;
+            }
+        }
         (cols, place)
     }
 
@@ -125,6 +149,7 @@ impl Explain<'_> {
                 file: self.name.to_owned(),
                 line,
                 before: Before::Unknown,
+                key: Vec::new(),
             },
         };
         self.words(dup, &cols, 0, Some(&place))
@@ -150,23 +175,33 @@ impl Explain<'_> {
             String::new()
         };
         let modes = "give --mode upsert|ignore|replace to keep one row per key";
-        let truncate = if self.cfg.old_rows.replaced() {
-            ""
+        let (truncate, maybe) = if self.cfg.old_rows.replaced() {
+            ("", "")
         } else {
-            ", or --truncate to replace the table's rows"
+            (
+                ", or --truncate to replace the table's rows",
+                " (or --truncate, if the key is in the table and its rows are to go)",
+            )
         };
         let table = &self.info.name;
         match place {
-            Some(Place { file, line, before }) => {
+            Some(Place {
+                file, line, before, ..
+            }) => {
                 let (was, truncate) = match before {
                     Before::Line(e) => (format!(" is on line {e} too"), ""),
+                    Before::Input(f, l) => (format!(" is in {f}:{l} too"), ""),
                     Before::Table => (format!(" is in {table} already"), truncate),
-                    Before::Unknown => (String::new(), truncate),
+                    Before::Alike => (
+                        " repeats an earlier record's key, spelled otherwise (the key's collation takes case, accents or trailing spaces as the same)".to_owned(),
+                        "",
+                    ),
+                    Before::Unknown => (String::new(), maybe),
                 };
                 format!("{file}:{line}: duplicate key: {what}{was}{more}; {modes}{truncate}")
             }
             None => format!(
-                "{}: duplicate key: {what}{more} (LOAD DATA does not say on which line; --method insert does); {modes}{truncate}",
+                "{}: duplicate key: {what}{more} (LOAD DATA does not say on which line; --method insert does); {modes}{maybe}",
                 self.name,
             ),
         }
@@ -220,7 +255,7 @@ fn locate(
         .iter()
         .map(|c| lay.cols.iter().position(|l| l.name == c.name))
         .collect::<Option<_>>()?;
-    let mut found: Vec<u64> = Vec::new();
+    let mut found: Vec<(u64, Vec<Vec<u8>>)> = Vec::new();
     let mut checker = Checker::new(cfg);
     checker.progress = crate::progress::Progress::hidden();
     let _ = checker.read_records(&name, &mut rdr, &lay, &mut |row| {
@@ -236,26 +271,67 @@ fn locate(
             key.push_str(&as_server_prints(c, v));
         }
         if same_entry(&dup.entry, &key) {
-            found.push(row.line);
+            let values = at
+                .iter()
+                .map(|&i| row.values[i].unwrap_or_default().to_vec())
+                .collect();
+            found.push((row.line, values));
             if found.len() == 2 {
                 anyhow::bail!("found");
             }
         }
         Ok(())
     });
-    match found[..] {
-        [line] => Some(Place {
+    let mut found = found.into_iter();
+    match (found.next(), found.next()) {
+        (Some((line, key)), None) => Some(Place {
             file: name,
             line,
             before: Before::Table,
+            key,
         }),
-        [first, line] => Some(Place {
+        (Some((first, _)), Some((line, key))) => Some(Place {
             file: name,
             line,
             before: Before::Line(first),
+            key,
         }),
         _ => None,
     }
+}
+
+impl Explain<'_> {
+    /// The table held a row with the key `values` before the load (compared as the
+    /// server compares them: by the columns' collations), as a session of its own sees
+    /// it. When it cannot be asked, it is taken to hold one.
+    fn in_table(&self, cols: &[ColumnInfo], values: &[Vec<u8>]) -> bool {
+        if cols.is_empty() || cols.len() != values.len() {
+            return true;
+        }
+        let Ok(mut conn) = self.cfg.connect() else {
+            return true;
+        };
+        holds(&mut conn, self.info, cols, values)
+    }
+}
+
+/// `conn` sees a row of the table with the key `values`.
+fn holds(conn: &mut Conn, info: &TableInfo, cols: &[ColumnInfo], values: &[Vec<u8>]) -> bool {
+    let cond: Vec<String> = cols
+        .iter()
+        .map(|c| format!("{} = ?", crate::sql::quote_ident(&c.name)))
+        .collect();
+    let sql = format!(
+        "SELECT 1 FROM {} WHERE {} LIMIT 1",
+        info.name.quoted(),
+        cond.join(" AND ")
+    );
+    let params: Vec<mysql::Value> = values
+        .iter()
+        .map(|v| mysql::Value::Bytes(v.clone()))
+        .collect();
+    conn.exec_first::<u8, _, _>(sql, params)
+        .map_or(true, |r| r.is_some())
 }
 
 /// A value as the server prints it in a duplicate-key message: a DECIMAL with all its

@@ -81,6 +81,20 @@ pub(super) const UPSERT_SEQ: &str = "`__qimport_seq`";
 pub(super) struct Summary {
     pub(super) rows: u64,
     pub(super) note: String,
+    /// The --rejects file, written but not yet in place: it is kept only once the load
+    /// is published (a failure after this, of a COMMIT, a RENAME, the -j publish, leaves
+    /// none, as any other failure).
+    pub(super) rejects: Option<Output>,
+}
+
+impl Summary {
+    /// The load is published: the --rejects file takes its name.
+    pub(super) fn keep_rejects(&mut self) -> anyhow::Result<()> {
+        if let Some(r) = self.rejects.take() {
+            r.finish()?;
+        }
+        Ok(())
+    }
 }
 
 /// What every step of one table's load works with: the run's choices, its main session,
@@ -110,6 +124,9 @@ pub(super) struct Job<'a> {
     /// The target's rows before the load, when it cannot roll back (to say what a
     /// failure left in it).
     pub(super) rows_before: Option<u64>,
+    /// The inputs loaded before the current one (those that can be read again): where a
+    /// duplicate key may have come from.
+    pub(super) earlier: Vec<Input>,
 }
 
 impl<'a> Job<'a> {
@@ -148,6 +165,7 @@ impl<'a> Job<'a> {
             replaced: 0,
             check_only: false,
             rows_before,
+            earlier: Vec::new(),
         })
     }
 
@@ -203,7 +221,9 @@ impl<'a> Job<'a> {
             }
             Method::Insert => self.insert(&name, &mut rdr, &layout, &again),
             Method::LoadData | Method::Auto => self.load_data(&name, &mut rdr, &layout, &again),
-        }
+        }?;
+        self.earlier.extend(again);
+        Ok(())
     }
 
     /// Load one input with INSERT batches.
@@ -231,12 +251,7 @@ impl<'a> Job<'a> {
         let (sent, skipped) = (ins.rows, ins.skipped);
         if let Some(r) = refused {
             if let Some(dup) = r.code.and_then(|c| dups::Duplicate::of(c, &r.message)) {
-                let dups = dups::Explain {
-                    cfg: self.checker.cfg,
-                    info: self.info,
-                    name,
-                    inputs: again,
-                };
+                let dups = explain(self.checker.cfg, self.info, &self.earlier, name, again);
                 bail!(dups.at(self.conn, &dup, r.line));
             }
             let mut e = DataError::new(name, r.line, r.message);
@@ -370,12 +385,7 @@ impl<'a> Job<'a> {
         rows: u64,
         e: &anyhow::Error,
     ) -> anyhow::Error {
-        let dups = dups::Explain {
-            cfg: self.checker.cfg,
-            info: self.info,
-            name,
-            inputs: again,
-        };
+        let dups = explain(self.checker.cfg, self.info, &self.earlier, name, again);
         (loaded.records == rows)
             .then(|| dups.loaded(self.conn, &loaded.messages, loaded.skipped))
             .flatten()
@@ -435,15 +445,20 @@ impl<'a> Job<'a> {
         // it would empty or replace the table with nothing (--truncate, --swap).
         let all_bad =
             self.checker.cfg.rejects_limit.is_none() && self.checker.rejected > 0 && self.rows == 0;
+        let mut rejects = None;
         if let Some(r) = self.checker.rejects.take() {
             if result.is_err() || !self.checker.errors.is_empty() {
                 // A failed load wrote no rejects worth keeping: no header-only file.
                 r.abort("qimport", "the load failed");
             } else {
-                r.finish()?;
+                rejects = Some(r);
             }
         }
         if all_bad && result.is_ok() && self.checker.errors.is_empty() {
+            // The bad records are what the user needs to look at: kept.
+            if let Some(r) = rejects.take() {
+                r.finish()?;
+            }
             let unchanged = self.after_failure();
             bail!(
                 "every record was bad: {}, none loaded ({unchanged})",
@@ -505,6 +520,25 @@ impl<'a> Job<'a> {
             // Rows in the table now: a skipped duplicate is not loaded.
             rows: self.rows - self.skipped,
             note,
+            rejects,
         })
+    }
+}
+
+/// How a duplicate key in `name` is told (see dups.rs): `earlier`, the inputs loaded
+/// before it; `again`, it, to be read again.
+fn explain<'e>(
+    cfg: &'e Config,
+    info: &'e TableInfo,
+    earlier: &'e [Input],
+    name: &'e str,
+    again: &'e [Input],
+) -> dups::Explain<'e> {
+    dups::Explain {
+        cfg,
+        info,
+        name,
+        inputs: again,
+        earlier,
     }
 }

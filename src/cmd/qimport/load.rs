@@ -1,5 +1,6 @@
-//! Sending validated records to the server: `LOAD DATA LOCAL INFILE` fed by our own
-//! local-infile handler (the fast path), or batches of multi-row prepared INSERTs.
+//! Sending validated records to the server with `LOAD DATA LOCAL INFILE`, fed by our own
+//! local-infile handler, over one connection or several (the batches of multi-row
+//! prepared INSERTs, `--method insert`, are insert.rs's).
 //!
 //! LOAD DATA: the records are re-encoded into one canonical stream (tab-separated,
 //! backslash escapes, `\N` for NULL, binary columns as hex decoded by `UNHEX`, BIT as

@@ -23,8 +23,10 @@ mod dry;
 mod dups;
 mod insert;
 mod job;
+mod ledger;
 mod load;
 mod parallel;
+mod plain;
 mod relations;
 mod restore;
 mod script;
@@ -36,12 +38,10 @@ pub mod validate;
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
-use mysql::prelude::Queryable;
+use anyhow::bail;
 use mysql::Conn;
 
 use crate::cli::mysql_style_args;
-use crate::conn::db_error;
 use crate::error::main_with;
 use crate::input::Input;
 use crate::progress::Total;
@@ -50,8 +50,8 @@ use crate::sql::TableName;
 
 pub use args::{Args, Config};
 pub use choices::Method;
-use choices::{OldRows, Target};
-use job::{choose_method, Ctx, Job, Summary};
+use choices::{LedgerAction, OldRows, Target};
+use job::{choose_method, Ctx, Summary};
 use table::{load_swapped, prepare_table, Made};
 use undo::Undo;
 
@@ -61,12 +61,24 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let (undo, _undo) = Undo::new(&cfg.conn, cfg.quiet, &conn);
     let name = match &cfg.target {
         Target::Restore(dir) => return restore::run(cfg, &mut conn, dir, &undo),
+        Target::Status => match &cfg.ledger {
+            Some(l) => return ledger::status(cfg, &mut conn, &l.table),
+            None => bail!("--status needs --ledger"),
+        },
         Target::Table(name) => name,
     };
     let full = TableName {
         database: Some(cfg.database.clone()),
         table: name.table.clone(),
     };
+    if let Some(l) = &cfg.ledger {
+        if l.action == LedgerAction::Retry {
+            return ledger::retry(cfg, &mut conn, &l.table, &full);
+        }
+        let (_, made) = prepare_table(cfg, &mut conn, &full, &undo)?;
+        let p = prepare(cfg, &mut conn, &full, made)?;
+        return ledger::run(cfg, &mut conn, l, &full, &p, &undo);
+    }
     let (inputs, made) = prepare_table(cfg, &mut conn, &full, &undo)?;
     let created = matches!(made, Made::Created);
     let result = import(cfg, &mut conn, &full, inputs, &undo, made);
@@ -76,14 +88,25 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     result
 }
 
-fn import(
+/// What a table's import settles before any row is read: the table, whether it was just
+/// made (or would be, in a dry run), the triggers a dry run reports, and the method.
+struct Prepared {
+    info: TableInfo,
+    would_be: bool,
+    created: bool,
+    triggers: Vec<String>,
+    method: Method,
+    how: String,
+}
+
+/// Check what the import is about to do to `name` (refusing what it must not) and pick
+/// the method.
+fn prepare(
     cfg: &Config,
     conn: &mut Conn,
     name: &TableName,
-    inputs: Vec<Input>,
-    undo: &Undo,
     made: Made,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Prepared> {
     let created = matches!(made, Made::Created);
     let (info, would_be) = match made {
         Made::WouldBe(info) => (*info, true),
@@ -117,61 +140,52 @@ fn import(
         },
     )?;
     let (method, how) = choose_method(cfg, conn)?;
+    Ok(Prepared {
+        info,
+        would_be,
+        created,
+        triggers: relations.triggers,
+        method,
+        how,
+    })
+}
+
+fn import(
+    cfg: &Config,
+    conn: &mut Conn,
+    name: &TableName,
+    inputs: Vec<Input>,
+    undo: &Undo,
+    made: Made,
+) -> anyhow::Result<ExitCode> {
+    let p = prepare(cfg, conn, name, made)?;
+    let swap = cfg.old_rows == OldRows::Swap;
     let total = Input::total_size(&inputs).map_or(Total::Unknown, Total::Bytes);
-    let shown = cfg.progress.begin(&info.name.to_string(), total);
-    let parallel = cfg.jobs > 1 && method == Method::LoadData && !cfg.dry_run && !swap;
+    let shown = cfg.progress.begin(&p.info.name.to_string(), total);
+    let parallel = cfg.jobs > 1 && p.method == Method::LoadData && !cfg.dry_run && !swap;
     if cfg.jobs > 1 && !parallel {
         eprintln!("qimport: --jobs needs LOAD DATA and no --swap or --dry-run: loading over one connection");
     }
     let mut cx = Ctx {
         cfg,
         conn,
-        info: &info,
+        info: &p.info,
         undo,
     };
-    let summary = if parallel {
+    let mut summary = if parallel {
         parallel::run(&mut cx, inputs)?
     } else if swap && !cfg.dry_run {
-        load_swapped(&mut cx, method, inputs)?
+        load_swapped(&mut cx, p.method, inputs)?
     } else {
-        let conn = &mut *cx.conn;
-        // A dry run loads as the real run would (a --swap's new copy holds only the new
-        // rows, as after --truncate) and rolls back; a table that cannot roll back only
-        // has its values checked.
-        let check_only = cfg.dry_run && (!info.transactional() || would_be);
-        let dry = (cfg.dry_run && !check_only)
-            .then(|| dry::before(conn, &info))
-            .transpose()?;
-        let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
-        job.check_only = check_only;
-        if created {
-            job.failed_note = format!("nothing was loaded, and {} was dropped again", info.name);
-        }
-        job.conn.query_drop("START TRANSACTION").map_err(db_error)?;
-        if cfg.old_rows.replaced() && !check_only {
-            job.conn
-                .query_drop(format!("DELETE FROM {}", info.name.quoted()))
-                .map_err(db_error)?;
-        }
-        let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
-        let mut summary = job.finish(result)?;
-        if cfg.dry_run {
-            conn.query_drop("ROLLBACK").map_err(db_error)?;
-            if let Some(before) = dry {
-                summary.note = dry::what_stays(conn, &info, &before, &relations.triggers)?;
-            }
-        } else {
-            cfg.progress
-                .phase(&format!("{}: every row is sent; committing", info.name));
-            undo.disarmed(|| conn.query_drop("COMMIT"))
-                .map_err(db_error)
-                .context("committing the transaction")?;
-        }
-        summary
+        plain::load(&mut cx, &p, inputs, &mut |_, _| Ok(()))?
     };
+    summary.keep_rejects()?;
     drop(shown);
     if !cfg.quiet {
-        eprintln!("qimport: {}", said(cfg, &info, &summary, &how, would_be));
+        eprintln!(
+            "qimport: {}",
+            said(cfg, &p.info, &summary, &p.how, p.would_be)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -179,12 +193,13 @@ fn import(
 /// The summary line of a load or a dry run.
 fn said(cfg: &Config, info: &TableInfo, summary: &Summary, how: &str, would_be: bool) -> String {
     let records = crate::error::plural(summary.rows, "record");
+    let are = if summary.rows == 1 { "is" } else { "are" };
     let name = &info.name;
     if would_be {
-        format!("{name}: dry run: {records} are valid for the table --create would make (nothing was made)")
+        format!("{name}: dry run: {records} {are} valid for the table --create would make (nothing was made)")
     } else if cfg.dry_run && !info.transactional() {
         format!(
-            "{name}: dry run: {records} are valid (values only: ENGINE={} cannot roll back, so keys and constraints were not tried); nothing was changed",
+            "{name}: dry run: {records} {are} valid (values only: ENGINE={} cannot roll back, so keys and constraints were not tried); nothing was changed",
             info.engine.as_deref().unwrap_or_default()
         )
     } else if cfg.dry_run {
@@ -193,7 +208,7 @@ fn said(cfg: &Config, info: &TableInfo, summary: &Summary, how: &str, would_be: 
         } else {
             &summary.note
         };
-        format!("{name}: dry run: {records} are valid and the server took them ({how}); rolled back{stays}")
+        format!("{name}: dry run: {records} {are} valid and the server took them ({how}); rolled back{stays}")
     } else {
         format!(
             "{name}: {} loaded ({how}){}",

@@ -128,6 +128,7 @@ fn load_and_publish(
         info,
         name: &names.join(", "),
         inputs: &again,
+        earlier: &[],
     };
     let mut cx = Ctx {
         cfg,
@@ -284,9 +285,8 @@ fn publish(
     let (cfg, info, undo) = (cx.cfg, cx.info, cx.undo);
     let conn = &mut *cx.conn;
     let t = &info.name;
-    cfg.progress.phase(&format!(
-        "{t}: every row is in the staging table; moving them into place"
-    ));
+    cfg.progress
+        .phase("every row is in the staging table; moving them into place");
     let relations = super::relations::Relations::load(conn, t)?;
     // A RENAME would lose what only the old table has: its foreign keys and triggers (or
     // another's that this user cannot see), and a system-versioned table's history.

@@ -481,7 +481,7 @@ fn calls_side_effect(t: &Token) -> bool {
 /// tables, not a column default that draws from another database's sequence.
 fn table_definition(toks: &[Token]) -> Result<Vec<String>, String> {
     if toks.first() != Some(&Token::Punct('(')) {
-        return Err("not a table definition (a backup's CREATE TABLE lists its columns)".into());
+        return Err("not a table definition: a CREATE TABLE that lists its own columns (no IF NOT EXISTS, LIKE or AS SELECT)".into());
     }
     let mut depth = 0usize;
     let mut drawn = Vec::new();

@@ -4,11 +4,12 @@
 
 use std::io::Seek as _;
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::db_error;
+use crate::dberror::{Code, ServerError};
 use crate::input::{open_all, Input, Source};
 use crate::schema::TableInfo;
 use crate::sql::TableName;
@@ -29,6 +30,15 @@ pub(super) enum Made {
     WouldBe(Box<TableInfo>),
 }
 
+/// The inputs to load: none with `--ledger`, which opens each file itself, in turn (and
+/// with `--watch` has no FILE: stdin must not be read, nor waited on).
+fn inputs(cfg: &Config) -> anyhow::Result<Vec<Input>> {
+    if cfg.ledger.is_some() {
+        return Ok(Vec::new());
+    }
+    open_all(&cfg.files, cfg.encoding)
+}
+
 /// With `--create` or `--schema`, make a missing table (for `undo` to drop on an
 /// interrupt); returns the inputs to load (for `--create`, read from the start again) and
 /// where the table comes from.
@@ -45,7 +55,7 @@ pub(super) fn prepare_table(
         )
         .map_err(db_error)?;
     if exists.is_some() || cfg.origin == Origin::Exists {
-        return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Existing));
+        return Ok((inputs(cfg)?, Made::Existing));
     }
     if let Origin::Schema(file) = &cfg.origin {
         let text =
@@ -70,7 +80,7 @@ pub(super) fn prepare_table(
             super::send::run_one(conn, sql, crate::sql::Lexing::PLAIN)
                 .with_context(|| format!("--schema {}", file.display()))
         })?;
-        return Ok((open_all(&cfg.files, cfg.encoding)?, Made::Created));
+        return Ok((inputs(cfg)?, Made::Created));
     }
     // --create: read everything once to infer the types, then load it. A regular file is
     // read twice; anything else is spooled to a temporary file without a name (nothing is
@@ -94,6 +104,7 @@ pub(super) fn prepare_table(
         };
         let (n, c) = create::infer(file.try_clone()?, &cfg.dialect, cfg.columns.as_deref())
             .with_context(|| input.name.clone())?;
+        create::check_names(&input.name, &n)?;
         file.seek(std::io::SeekFrom::Start(start))?;
         for (name, inf) in n.into_iter().zip(c) {
             if let Some(i) = names.iter().position(|x| x.eq_ignore_ascii_case(&name)) {
@@ -122,7 +133,16 @@ pub(super) fn prepare_table(
     }
     // Registered as it is made: a table that was there first is never the undo's to drop.
     undo.made_table(t, || {
-        conn.query_drop(&sql).map_err(db_error).context("--create")
+        conn.query_drop(&sql).map_err(db_error).map_err(|e| {
+            if ServerError::is(&e, Code::RowSizeTooLarge) {
+                anyhow!(
+                    "--create: {} columns are more than InnoDB takes in one row ({e}): give --schema FILE with a CREATE TABLE of your own (nothing was created)",
+                    names.len()
+                )
+            } else {
+                e.context("--create")
+            }
+        })
     })?;
     if !cfg.quiet {
         eprintln!(
@@ -151,9 +171,8 @@ pub(super) fn load_swapped(
         if cfg.dry_run {
             bail!("--dry-run with --swap: nothing to swap");
         }
-        cfg.progress.phase(&format!(
-            "{t}: every row is in the new copy; swapping it in"
-        ));
+        cfg.progress
+            .phase("every row is in the new copy; swapping it in");
         conn.query_drop("COMMIT").map_err(db_error)?;
         unmark(conn, t, &fresh)?;
         undo.disarmed(|| rename_into_place(conn, t, &fresh))
