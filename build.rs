@@ -28,7 +28,7 @@ fn main() {
         git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
     let suffix = if dirty { "+changes" } else { "" };
     println!("cargo:rustc-env=QTOOLS_COMMIT={commit}{suffix}");
-    for path in ["build.rs", "Cargo.toml", "Cargo.lock", "src"] {
+    for path in ["build.rs", "Cargo.toml", "Cargo.lock", "src", "crates"] {
         println!("cargo:rerun-if-changed={path}");
     }
     if let Some(dir) = git(&["rev-parse", "--git-dir"]).map(PathBuf::from) {

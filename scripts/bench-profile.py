@@ -16,7 +16,7 @@ STAGES = {
     ],
     "qimport": [
         ("whole import (Job::load_input)", r"qimport::Job::load_input \["),
-        ("parsing CSV records (record::Reader::read)", r"qtools::record::Reader<R>::read \["),
+        ("parsing CSV records (record::Reader::read)", r"qtools_csv::record::Reader<R>::read \["),
         ("validation, binary values decoded (Checker::check_record)", r"qimport::Checker::check_record \["),
         ("  of which the checks against the columns (Check::check)", r"validate::Check::check \["),
         ("encoding the LOAD DATA stream (Encoder::row)", r"load::Encoder::row \["),

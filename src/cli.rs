@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
+use qtools_csv::dialect::{BinaryEncoding, Dialect, NullMarker};
 
-use crate::dialect::{BinaryEncoding, Dialect, NullMarker};
 use crate::tls::{LayerMode, SslMode, TlsLayer};
 
 /// What `--version` says: the package version and the git commit it was built from (see
@@ -228,7 +228,9 @@ impl JobsArgs {
     }
 
     pub fn block(&self) -> usize {
-        self.block_size.unwrap_or(crate::pipeline::BLOCK).max(1)
+        self.block_size
+            .unwrap_or(qtools_csv::pipeline::BLOCK)
+            .max(1)
     }
 }
 
@@ -318,7 +320,7 @@ fn one_line(text: &str, tool: &str) -> String {
 ///
 /// Before anything else, a password given on the command line is overwritten with `x`s in
 /// the process's own argument memory, as the mysql client does, so that `ps` and
-/// `/proc/PID/cmdline` no longer show it (see [`hide_secrets`]).
+/// `/proc/PID/cmdline` no longer show it (see `hide_secrets`).
 pub fn mysql_style_args() -> Vec<OsString> {
     let args: Vec<OsString> = std::env::args_os().collect();
     if let Err(e) = hide_secrets(&args) {

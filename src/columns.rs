@@ -2,8 +2,7 @@
 //! names, 1-based numbers and ranges of either, resolved against a header.
 
 use anyhow::bail;
-
-use crate::record::Record;
+use qtools_csv::record::Record;
 
 /// A comma-separated list of column names, 1-based numbers and ranges `A-B` (either end
 /// may be left out: `3-` is the third column to the last). Interpreted only against a
@@ -155,7 +154,7 @@ fn one(part: &str, header: Option<&Record>) -> anyhow::Result<Option<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Reader;
+    use qtools_csv::record::Reader;
 
     fn header(line: &[u8]) -> Record {
         let mut r = Reader::new(line, b',');

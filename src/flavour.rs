@@ -62,7 +62,7 @@ impl Server {
 
     /// `statement` under `sql_mode` (a quoted SQL string) alone: MariaDB's `SET STATEMENT
     /// ... FOR`; on MySQL, which has no such thing, the session's mode is set around it.
-    pub fn with_sql_mode(&self, sql_mode: &str, statement: &str) -> Scoped {
+    pub fn with_sql_mode(self, sql_mode: &str, statement: &str) -> Scoped {
         match self.flavour {
             Flavour::MariaDb => Scoped {
                 before: Vec::new(),
@@ -82,7 +82,7 @@ impl Server {
 
     /// Turning CHECK constraints off for a restore: MariaDB has a session switch; MySQL
     /// has none (its restore keeps them on).
-    pub fn check_constraints_off(&self) -> Option<&'static str> {
+    pub fn check_constraints_off(self) -> Option<&'static str> {
         match self.flavour {
             Flavour::MariaDb => Some("SET SESSION check_constraint_checks = 0"),
             Flavour::MySql => None,
@@ -91,7 +91,7 @@ impl Server {
 
     /// Letting a restore write the history rows of system-versioned tables (MariaDB 10.11
     /// and later; MySQL has no such tables).
-    pub fn history_insert(&self) -> anyhow::Result<&'static str> {
+    pub fn history_insert(self) -> anyhow::Result<&'static str> {
         match self.flavour {
             Flavour::MariaDb if self.version >= (10, 11, 0) => {
                 Ok("SET SESSION system_versioning_insert_history = 1")
@@ -112,7 +112,7 @@ impl Server {
 
     /// InnoDB's dictionary of foreign keys (`ID`, `FOR_NAME`, `REF_NAME` as `db/table`,
     /// `TYPE` flags): every one, whoever may see the tables, to users with PROCESS.
-    pub fn foreign_keys_table(&self) -> &'static str {
+    pub fn foreign_keys_table(self) -> &'static str {
         match self.flavour {
             Flavour::MariaDb => "information_schema.INNODB_SYS_FOREIGN",
             Flavour::MySql => "information_schema.INNODB_FOREIGN",

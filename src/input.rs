@@ -16,7 +16,7 @@ pub struct Input {
     pub reader: Source,
     /// Read from a pipe, a terminal or a device rather than a regular file: its writer
     /// always ends it with a line end, so a last record without one was cut off (see
-    /// [`crate::record::Reader::whole_lines`]).
+    /// [`qtools_csv::record::Reader::whole_lines`]).
     pub stream: bool,
 }
 
@@ -91,7 +91,7 @@ pub struct Region {
 }
 
 #[cfg(unix)]
-impl crate::positioned::ReadAt for Region {
+impl qtools_csv::positioned::ReadAt for Region {
     fn size(&self) -> std::io::Result<u64> {
         Ok(self.len)
     }
@@ -109,7 +109,7 @@ impl crate::positioned::ReadAt for Region {
 #[cfg(unix)]
 impl Read for Region {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = crate::positioned::ReadAt::read_at(self, buf, self.pos)?;
+        let n = qtools_csv::positioned::ReadAt::read_at(self, buf, self.pos)?;
         self.pos += n as u64;
         Ok(n)
     }
@@ -125,8 +125,8 @@ impl Read for Source {
     }
 }
 
-impl crate::positioned::Positioned for Source {
-    fn positioned(&mut self) -> Option<(&dyn crate::positioned::ReadAt, u64)> {
+impl qtools_csv::positioned::Positioned for Source {
+    fn positioned(&mut self) -> Option<(&dyn qtools_csv::positioned::ReadAt, u64)> {
         match self {
             Source::File(f) => f.positioned(),
             Source::Stream(_) => None,

@@ -2,9 +2,9 @@
 //! reader (`qimport --dir DIR`), so that neither spells it on its own: `manifest.json` as
 //! one serde type ([`Manifest`]), and the marker line of `schema.sql`.
 
+use qtools_csv::dialect::BinaryEncoding;
 use serde::{Deserialize, Serialize};
 
-use crate::dialect::BinaryEncoding;
 use crate::out::Compression;
 
 /// The line of `schema.sql` after which come the statements a restore runs only once the

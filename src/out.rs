@@ -487,7 +487,7 @@ fn link_target(path: &Path) -> PathBuf {
 
 fn hex_lower(b: &[u8]) -> String {
     let mut s = Vec::with_capacity(b.len() * 2);
-    crate::bytes::hex_encode(b, &mut s);
+    qtools_csv::bytes::hex_encode(b, &mut s);
     String::from_utf8(s).unwrap_or_default()
 }
 

@@ -4,10 +4,11 @@
 
 use std::path::PathBuf;
 
+use qtools_csv::dialect::Dialect;
+use qtools_csv::pipeline::{self, Start, Walk};
+
 use crate::cli::{JobsArgs, ReadArgs};
-use crate::dialect::Dialect;
 use crate::input::{open_all, Input};
-use crate::pipeline::{self, Start, Walk};
 
 /// How qgrep and qcount read their inputs.
 #[derive(Debug)]
@@ -49,7 +50,7 @@ impl Reading {
                     .map_err(|e| e.context(format!("reading {}", input.name)))?;
                 if let Some(h) = &start.header {
                     out.push((
-                        crate::record::without_line_end(h.raw()).to_vec(),
+                        qtools_csv::record::without_line_end(h.raw()).to_vec(),
                         input.name,
                     ));
                 }

@@ -1,14 +1,32 @@
 //! What the tools need to know about a table, from `information_schema`: its columns and
 //! their types, the key that orders it (for key-ordered and parallel exports), its engine
-//! and its estimated size.
+//! and its estimated size. Also how a value of each type travels in CSV ([`ValueKind`]):
+//! the MySQL side's to say, so that the CSV core (`qtools_csv`) knows nothing of SQL types.
 
 use anyhow::{bail, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::db_error;
-use crate::dialect::ValueKind;
 use crate::sql::{quote_ident, TableName};
+
+/// How a value travels in CSV: as text, as bytes encoded by `--binary`, or (BIT) as a
+/// number. qexport decides it from the result's wire types, qimport from the column's
+/// [`SqlType`]; both write and read the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    Text,
+    /// Bytes: encoded by `--binary`.
+    Binary,
+    /// BIT(n): a number.
+    Bit,
+}
+
+/// A BIT value (big-endian bytes, as the server sends it) as a decimal number.
+pub fn bit_to_decimal(bytes: &[u8], out: &mut Vec<u8>) {
+    let n = bytes.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    out.extend_from_slice(n.to_string().as_bytes());
+}
 
 /// A column's SQL type with what the tools need of its parameters, parsed once from
 /// `information_schema.COLUMNS` ([`SqlType::parse`]): validation, loading, key ranges and
@@ -567,7 +585,14 @@ pub fn list_tables(conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::Extra;
+    use super::{bit_to_decimal, Extra};
+
+    #[test]
+    fn bits_as_numbers() {
+        let mut out = Vec::new();
+        bit_to_decimal(&[0x02, 0xaa], &mut out);
+        assert_eq!(out, b"682");
+    }
 
     // See: #26: EXTRA read by its words: MySQL 8's DEFAULT_GENERATED (a column with an
     // expression default) is no generated column.

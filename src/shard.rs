@@ -15,10 +15,10 @@
 use std::io::Seek as _;
 
 use anyhow::{bail, Context};
+use qtools_csv::pipeline::Start;
+use qtools_csv::positioned::ReadAt;
 
 use crate::input::{Input, Region, Source};
-use crate::pipeline::Start;
-use crate::positioned::ReadAt;
 
 /// Make `input` (past its header, as `start` read it) the K-th of N ranges of its records.
 pub fn apply(input: &mut Input, start: &mut Start, (k, n): (u64, u64)) -> anyhow::Result<()> {
@@ -77,7 +77,7 @@ fn record_end_after(f: &std::fs::File, first: u64, nominal: u64) -> std::io::Res
         lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
         if at + got as u64 > first {
             let skip = usize::try_from(first.saturating_sub(at)).unwrap_or(got);
-            inside ^= crate::scan::odd_count(&chunk[skip..], b'"');
+            inside ^= qtools_csv::scan::odd_count(&chunk[skip..], b'"');
         }
         at += got as u64;
     }

@@ -266,8 +266,8 @@ fn malformed_csv() -> String {
 }
 
 /// The record reader's answer, record by record: the oracle for the block engines.
-fn oracle(data: &str, keep: impl Fn(&qtools::record::Record) -> bool) -> (u64, String) {
-    use qtools::record::{Reader, Record};
+fn oracle(data: &str, keep: impl Fn(&qtools_csv::record::Record) -> bool) -> (u64, String) {
+    use qtools_csv::record::{Reader, Record};
     let mut rdr = Reader::new(data.as_bytes(), b',');
     let mut rec = Record::default();
     let (mut n, mut out) = (0, Vec::new());
@@ -293,8 +293,9 @@ fn oracle(data: &str, keep: impl Fn(&qtools::record::Record) -> bool) -> (u64, S
 #[test]
 fn block_engines_agree_with_the_record_reader() {
     let wd = Workdir::new("parallel_oracle");
-    let gmail =
-        |r: &qtools::record::Record| r.iter().any(|(v, _)| v.windows(6).any(|w| w == b"@gmail"));
+    let gmail = |r: &qtools_csv::record::Record| {
+        r.iter().any(|(v, _)| v.windows(6).any(|w| w == b"@gmail"))
+    };
     for (name, data) in [
         ("clean", clean_csv()),
         ("malformed", malformed_csv()),
@@ -340,8 +341,9 @@ fn stdin_from_a_file_is_read_at_offsets() {
     let wd = Workdir::new("parallel_stdin_file");
     let data = tricky_csv();
     let f = wd.create("t.csv", &data);
-    let gmail =
-        |r: &qtools::record::Record| r.iter().any(|(v, _)| v.windows(6).any(|w| w == b"@gmail"));
+    let gmail = |r: &qtools_csv::record::Record| {
+        r.iter().any(|(v, _)| v.windows(6).any(|w| w == b"@gmail"))
+    };
     let run = |tool: &str, args: &[&str], skip_first_line: bool| {
         let mut file = std::fs::File::open(&f).unwrap();
         if skip_first_line {

@@ -2,11 +2,11 @@
 
 use mysql::prelude::Queryable;
 use proptest::prelude::*;
+use qtools_csv::dialect::{Dialect, NullMarker};
+use qtools_csv::record::{Reader, Record};
 
 use crate::util::db::TestDb;
 use crate::util::Workdir;
-use qtools::dialect::{Dialect, NullMarker};
-use qtools::record::{Reader, Record};
 
 #[test]
 fn null_and_empty_string_survive_export_import() {

@@ -579,7 +579,7 @@ fn a_failed_load_into_myisam_says_what_stays() {
     assert!(
         err.contains(&format!(
             "cannot roll back (ENGINE=MyISAM): it now has {} (1 before)",
-            qtools::error::plural(n, "row")
+            qtools_csv::error::plural(n, "row")
         )),
         "{}",
         run.report()

@@ -6,9 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qtools::pipeline::{self, Shape, Walk};
-use qtools::record::{Reader, Record};
-use qtools::scan::scan;
+use qtools_csv::pipeline::{self, Shape, Walk};
+use qtools_csv::record::{Reader, Record};
+use qtools_csv::scan::scan;
 
 type Rows = Vec<Vec<(Vec<u8>, bool)>>;
 
@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     if !seq_err {
         assert_eq!(par, seq);
     }
-    let mut stream = qtools::positioned::Stream(std::io::Cursor::new(input.to_vec()));
+    let mut stream = qtools_csv::positioned::Stream(std::io::Cursor::new(input.to_vec()));
     let Ok(start) = pipeline::start(&mut stream, b',', false) else { return };
     assert_eq!(start.rest, rest);
     let (streamed, res) = walk_all(stream, start, &walk);
@@ -68,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-fn walk_all(src: impl qtools::positioned::Positioned, start: pipeline::Start, walk: &Walk) -> (Rows, Result<(), ()>) {
+fn walk_all(src: impl qtools_csv::positioned::Positioned, start: pipeline::Start, walk: &Walk) -> (Rows, Result<(), ()>) {
     let mut rows: Rows = Vec::new();
     let res = pipeline::walk_input(
         src,

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qtools::record::{parse_record, Parsed, Reader, Record};
+use qtools_csv::record::{parse_record, Parsed, Reader, Record};
 
 fuzz_target!(|data: &[u8]| {
     let delim = data.first().copied().unwrap_or(b',');

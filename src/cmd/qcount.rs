@@ -14,17 +14,18 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use qtools_csv::dialect::Dialect;
+use qtools_csv::error::DataError;
+use qtools_csv::pipeline;
+use qtools_csv::record::{Reader, Record};
+use qtools_csv::scan::{self, scan};
 
 use crate::cli::ReadArgs;
 use crate::columns::Selection;
-use crate::dialect::Dialect;
-use crate::error::{main_with, DataError};
+use crate::error::main_with;
 use crate::input::Input;
 use crate::out::Output;
-use crate::pipeline;
 use crate::reading::Reading;
-use crate::record::{Reader, Record};
-use crate::scan::{self, scan};
 
 const EXAMPLES: &str = "\
 Examples:

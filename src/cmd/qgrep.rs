@@ -9,7 +9,7 @@
 //! strings (`@gmail`, `foo|bar`, even most `-i` patterns), those are searched for in the
 //! raw block (memchr's memmem or Aho-Corasick), and only the records that hold one are
 //! parsed and tested; the record boundaries come from the structural scan of
-//! [`crate::scan`]. Otherwise every record is parsed and tested.
+//! [`qtools_csv::scan`]. Otherwise every record is parsed and tested.
 //!
 //! ```text
 //! qexport users | qgrep @gmail | qcount
@@ -24,16 +24,16 @@ use aho_corasick::AhoCorasick;
 use anyhow::{bail, Context};
 use clap::{Parser, ValueEnum};
 use memchr::memmem;
+use qtools_csv::pipeline::{self, Shape, Walked};
+use qtools_csv::record::Record;
+use qtools_csv::scan::{self, scan};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::cli::ReadArgs;
 use crate::columns::Selection;
 use crate::error::{main_with, EXIT_NO_MATCH};
 use crate::out::Output;
-use crate::pipeline::{self, Shape, Walked};
 use crate::reading::Reading;
-use crate::record::Record;
-use crate::scan::{self, scan};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -472,7 +472,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
             None => None,
         };
         if let Some(h) = &start.header {
-            let raw = crate::record::without_line_end(h.raw()).to_vec();
+            let raw = qtools_csv::record::without_line_end(h.raw()).to_vec();
             match &first_header {
                 Some((first, from)) if *first != raw => return Err(header_differs(&name, from)),
                 Some(_) => {}

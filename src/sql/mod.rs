@@ -7,9 +7,7 @@ mod lex;
 mod script;
 
 pub use lex::{spanned, tokens, unqualify, Lexing, Qualifiers, Token};
-pub use script::{
-    check_fragment, has_semicolon, script, single_statement, starts_with_words, statements,
-};
+pub use script::{check_fragment, has_semicolon, script, single_statement};
 
 use anyhow::bail;
 

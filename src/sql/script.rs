@@ -186,14 +186,6 @@ pub fn single_statement<'s>(what: &str, sql: &'s str) -> anyhow::Result<&'s str>
     }
 }
 
-/// Whether `sql` begins with these keywords (any case, any white space between them).
-pub fn starts_with_words(sql: &str, words: &[&str]) -> bool {
-    let mut it = sql.split_ascii_whitespace();
-    words
-        .iter()
-        .all(|w| it.next().is_some_and(|x| x.eq_ignore_ascii_case(w)))
-}
-
 /// Check a piece of SQL that qtools puts inside a statement of its own (`--where`,
 /// `--order-by`): something besides comments, no `;`, nothing left open, parentheses
 /// balanced, no executable comment (the server may read it as code or not: what it holds

@@ -127,7 +127,7 @@ impl LayerMode {
 
 impl TlsLayer {
     /// The layer an option file's options (or a URL's parameters) give, by their client
-    /// names (see [`crate::optfile::resolve`]: `skip-ssl` is `ssl` off): `ssl-mode`,
+    /// names (see `optfile::resolve`: `skip-ssl` is `ssl` off): `ssl-mode`,
     /// `ssl`, `ssl-verify-server-cert`, `ssl-ca`, `ssl-capath`, `ssl-cert`, `ssl-key`. A
     /// boolean with a value the client does not take is an error, never "off".
     pub fn from_options(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<TlsLayer> {

@@ -17,11 +17,12 @@ use anyhow::{anyhow, bail, Context};
 use mysql::consts::ColumnType;
 use mysql::prelude::Queryable;
 use mysql::{Column, Conn, Row, Value};
+use qtools_csv::dialect::Dialect;
+use qtools_csv::reorder::Reorder;
 
 use crate::conn::{db_error, ConnConfig};
-use crate::dialect::{bit_to_decimal, Dialect, ValueKind};
 use crate::progress::Progress;
-use crate::reorder::Reorder;
+use crate::schema::{bit_to_decimal, ValueKind};
 use crate::sql::TableName;
 
 /// One query whose rows go, in order, to output number `out`.
@@ -392,10 +393,10 @@ fn write_in_order(
 #[cfg(test)]
 mod format_tests {
     use super::*;
-    use crate::dialect::BinaryEncoding;
     use mysql::consts::ColumnType::{
         MYSQL_TYPE_BIT, MYSQL_TYPE_BLOB, MYSQL_TYPE_LONG, MYSQL_TYPE_VAR_STRING,
     };
+    use qtools_csv::dialect::BinaryEncoding;
 
     // See: #15: one row as the text protocol hands it, formatted: text quoted where
     // needed, NULL unquoted, the empty string quoted, binary by --binary, BIT a number.

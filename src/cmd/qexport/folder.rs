@@ -11,8 +11,9 @@ use super::args::Config;
 use super::backup::Files;
 use super::objects::{self, Object};
 use super::plan::TableQuery;
+use qtools_csv::dialect::NullMarker;
+
 use crate::conn::db_error;
-use crate::dialect::NullMarker;
 use crate::flavour::{Flavour, Server};
 use crate::manifest::{
     ColumnEntry, DialectEntry, Manifest, ObjectEntry, TableEntry, AFTER_DATA, FORMAT,

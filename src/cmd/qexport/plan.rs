@@ -15,8 +15,8 @@
 use anyhow::{bail, Context};
 use mysql::prelude::Queryable;
 use mysql::{Conn, Row, Value};
+use qtools_csv::bytes::hex_encode;
 
-use crate::bytes::hex_encode;
 use crate::conn::db_error;
 use crate::schema::{ColumnInfo, SqlType, TableInfo};
 use crate::sql::quote_ident;

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Parser, ValueEnum};
+use qtools_csv::dialect::Dialect;
 
 use crate::cli::ServerCsvArgs;
 use crate::conn::ConnConfig;
-use crate::dialect::Dialect;
 use crate::progress::{Progress, Show};
 use crate::sql::TableName;
 

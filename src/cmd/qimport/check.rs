@@ -2,15 +2,16 @@
 //! reads, checks and emits each record (`Checker`), which every load path (one connection,
 //! `-j`, restore) runs.
 
-use crate::dialect::Dialect;
-use crate::error::DataError;
+use qtools_csv::dialect::Dialect;
+use qtools_csv::error::DataError;
+use qtools_csv::record::{ReadError, Reader, Record};
+
 use crate::input::Source;
 use crate::out::Output;
 use crate::progress::Progress;
-use crate::record::{ReadError, Reader, Record};
 use anyhow::bail;
 
-use crate::dialect::ValueKind;
+use crate::schema::ValueKind;
 use crate::schema::{ColumnInfo, SqlType, TableInfo};
 
 use super::args::Config;

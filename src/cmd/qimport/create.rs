@@ -19,8 +19,9 @@ use std::io::Read;
 use anyhow::bail;
 
 use super::validate::Check;
-use crate::dialect::Dialect;
-use crate::record::{Reader, Record};
+use qtools_csv::dialect::Dialect;
+use qtools_csv::record::{Reader, Record};
+
 use crate::sql::{quote_ident, TableName};
 
 /// What the values of one column have all been so far.

@@ -13,9 +13,10 @@ use mysql::Conn;
 
 use super::args::Config;
 use super::check::{layout, Checker};
+use qtools_csv::record::{Reader, Record};
+
 use crate::dberror::{Code, Warning};
 use crate::input::Input;
-use crate::record::{Reader, Record};
 use crate::schema::{ColumnInfo, SqlType, TableInfo};
 
 /// The server's `Duplicate entry 'ENTRY' for key 'KEY'` (ERROR 1062).

@@ -9,8 +9,8 @@ use super::choices::Mode;
 use super::load::insert_sql;
 use crate::conn::db_error;
 use crate::dberror::{Code, Warning};
-use crate::dialect::ValueKind;
 use crate::schema::ColumnInfo;
+use crate::schema::ValueKind;
 use crate::sql::TableName;
 
 /// At most this many placeholders in one statement (the protocol's limit is 65,535).

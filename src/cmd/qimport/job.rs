@@ -7,13 +7,13 @@ use std::fmt::Write as _;
 use anyhow::{anyhow, bail, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
+use qtools_csv::error::DataError;
+use qtools_csv::record::{Reader, Record};
 
 use crate::conn::db_error;
-use crate::error::DataError;
 use crate::flavour::Server;
 use crate::input::Input;
 use crate::out::Output;
-use crate::record::{Reader, Record};
 use crate::schema::{SqlType, TableInfo};
 use crate::sql::TableName;
 

@@ -23,7 +23,7 @@ use mysql::{Conn, LocalInfileHandler};
 use super::choices::{Mode, Row};
 use crate::conn::db_error;
 use crate::dberror::{Code, Warning};
-use crate::dialect::ValueKind;
+use crate::schema::ValueKind;
 use crate::schema::{ColumnInfo, SqlType};
 use crate::sql::{quote_ident, TableName};
 
@@ -107,7 +107,7 @@ fn special(word: [u8; 8]) -> bool {
 }
 
 fn special_bits(x: u64) -> u64 {
-    use crate::bytes::LO;
+    use qtools_csv::bytes::LO;
     let less = |x: u64, n: u64| x.wrapping_sub(LO * n) & !x & (LO << 7);
     less(x, 14) | less(x ^ (LO * u64::from(b'\\')), 1)
 }
@@ -434,7 +434,7 @@ impl<'a> Encoder<'a> {
     /// (Measured with callgrind on a load: encoding took 23% of qimport's instructions with
     /// a test of each value, 19% with this.)
     pub fn row(&mut self, row: &Row<'_>) -> anyhow::Result<()> {
-        let plain = !any_special(crate::record::without_line_end(row.raw));
+        let plain = !any_special(qtools_csv::record::without_line_end(row.raw));
         encode_record(row.values, plain, &self.verbatim, &mut self.buf);
         if self.buf.len() >= 256 * 1024 {
             self.flush()?;

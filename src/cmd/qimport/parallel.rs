@@ -25,12 +25,13 @@ use super::choices::{Method, Mode, OldRows};
 use super::job::{Ctx, Job, Summary};
 use super::load::{self, Encoder, Lines, Loaded};
 use super::table::{make_work_table, rename_into_place, unmark};
+use qtools_csv::error::DataError;
+use qtools_csv::positioned::Span;
+use qtools_csv::record::Reader;
+
 use crate::conn::db_error;
 use crate::dberror::Code;
-use crate::error::DataError;
 use crate::input::{Input, Source};
-use crate::positioned::Span;
-use crate::record::Reader;
 use crate::schema::TableInfo;
 use crate::sql::TableName;
 
@@ -175,7 +176,7 @@ impl<'f> Split<'f> {
             return Ok(None);
         };
         Ok(
-            crate::split::split_at_records(file, (from, end), rdr.line(), parts, delim)?
+            qtools_csv::split::split_at_records(file, (from, end), rdr.line(), parts, delim)?
                 .filter(|cuts| cuts.len() > 1)
                 .map(|cuts| Split {
                     file,

@@ -21,9 +21,10 @@ use super::choices::Definer;
 use super::job::{choose_method, Job};
 use super::script::Stmt;
 use super::undo::Undo;
-use crate::bytes::hex_encode;
+use qtools_csv::bytes::hex_encode;
+use qtools_csv::dialect::NullMarker;
+
 use crate::conn::db_error;
-use crate::dialect::NullMarker;
 use crate::error::plural;
 use crate::flavour::Server;
 use crate::grants::Privilege;

@@ -1,7 +1,7 @@
 //! The fast structural scan of a CSV block: where records end, found 64 bytes at a time
 //! with bit masks instead of a byte-by-byte parse (the technique of simdjson and of
 //! simdcsv). On x86-64 the masks come from AVX2 compares when the CPU has them (detected
-//! at run time; the crate's one `unsafe`, in [`avx2`]), else from SSE2 compares (the
+//! at run time; the crate's one `unsafe`, in `avx2`), else from SSE2 compares (the
 //! x86-64 baseline, through `safe_arch`); elsewhere from portable SWAR on `u64` words.
 //!
 //! For each 64-byte chunk we build masks of the quotes, line feeds, carriage returns and
@@ -414,13 +414,17 @@ pub fn odd_count(buf: &[u8], b: u8) -> bool {
 /// is quoted.
 #[derive(Debug, Clone, Copy)]
 pub struct RawField {
+    /// Where the field starts (its opening quote, when quoted).
     pub start: usize,
+    /// One past its end (past its closing quote).
     pub end: usize,
+    /// Whether it is quoted.
     pub quoted: bool,
 }
 
 impl RawField {
     /// The field's value (unescaped, through `scratch` only when it holds a `""`).
+    #[inline]
     pub fn value<'a>(&self, raw: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
         if self.quoted {
             unescape(&raw[self.start + 1..self.end - 1], scratch)
@@ -432,6 +436,7 @@ impl RawField {
 
 /// The fields of the raw record `raw` of a block [`scan`] accepted, in order, without a
 /// parse (the shared walk of qgrep's candidates and qcount's group keys).
+#[inline]
 pub fn raw_fields(raw: &[u8], delim: u8) -> impl Iterator<Item = RawField> + '_ {
     let mut at = Some(0);
     std::iter::from_fn(move || {
@@ -445,6 +450,7 @@ pub fn raw_fields(raw: &[u8], delim: u8) -> impl Iterator<Item = RawField> + '_ 
 
 /// The end of the field that starts at `at` in the raw record `raw` of a block [`scan`]
 /// accepted (so its quotes are well-formed): the delimiter or line end after it, or the end of `raw`.
+#[inline]
 fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
     let mut i = at;
     if quoted {
@@ -463,6 +469,7 @@ fn field_end(raw: &[u8], at: usize, delim: u8, quoted: bool) -> usize {
 
 /// A quoted field's value: its inner bytes with `""` made `"` (borrowed when there is
 /// none).
+#[inline]
 fn unescape<'a>(inner: &'a [u8], scratch: &'a mut Vec<u8>) -> &'a [u8] {
     if memchr::memchr(b'"', inner).is_none() {
         return inner;

@@ -33,6 +33,7 @@ pub const BLOCK: usize = 1 << 20;
 /// What the blocks of a stream have in common.
 #[derive(Debug, Clone, Copy)]
 pub struct Shape {
+    /// The field delimiter.
     pub delim: u8,
     /// Fields in the first record (the header, if there is one): an empty line is a record
     /// only when this is `Some(1)`; with `strict`, every record must have this many.
@@ -49,14 +50,21 @@ pub enum Stop {
     /// Strict: text after a closing quote.
     AfterQuote,
     /// Strict: a record with another number of fields than the first.
-    Ragged { fields: usize, expected: usize },
+    Ragged {
+        /// Fields in the record.
+        fields: usize,
+        /// Fields in the first record.
+        expected: usize,
+    },
 }
 
 /// What one block held: the records walked, the line feeds they span, and where the walk
 /// stopped early, if it did.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Walked {
+    /// Records walked (blank lines skipped are not records).
     pub records: u64,
+    /// Line feeds in what was walked, quoted ones included (for line numbers).
     pub lines: u64,
     /// Why, and the offset of the record it stopped at (`lines` counts the line feeds
     /// before it).
@@ -65,6 +73,7 @@ pub struct Walked {
 
 /// What the structural scan found: all of the block, with no stop.
 impl From<crate::scan::Scanned> for Walked {
+    #[inline]
     fn from(s: crate::scan::Scanned) -> Self {
         Walked {
             records: s.records,
@@ -136,8 +145,11 @@ pub fn each_record<T: Default>(
 /// The header (when the stream has one) and the bytes read past it; a leading UTF-8 BOM is
 /// dropped. Also the width of the first record, which decides what an empty line means.
 pub struct Start {
+    /// The header record, when the dialect has one and the input a record.
     pub header: Option<Record>,
+    /// The bytes read past the header (or, without one, from the first record on).
     pub rest: Vec<u8>,
+    /// Fields in the first record; `None` for an input without any.
     pub width: Option<usize>,
     /// Line ends consumed with the header.
     pub lines: u64,
@@ -146,6 +158,8 @@ pub struct Start {
     pub eof: bool,
 }
 
+/// Read the start of `src`: the header when `header` says there is one, and the width of
+/// the first record (blank lines before it skipped), as [`Start`] says.
 pub fn start(src: &mut impl Read, delim: u8, header: bool) -> anyhow::Result<Start> {
     let mut buf = vec![0; 64 * 1024];
     let n = read_full(src, &mut buf)?;
@@ -236,8 +250,11 @@ impl Start {
 pub struct Walk<'a> {
     /// The input's name in messages.
     pub name: &'a str,
+    /// What its blocks have in common.
     pub shape: Shape,
+    /// Block size in bytes (see [`BLOCK`]).
     pub block: usize,
+    /// Worker threads; 1 walks in the calling thread.
     pub threads: usize,
     /// The input is a stream: a last record without a line end is an error (see
     /// [`crate::record::Reader::whole_lines`]).

@@ -63,19 +63,25 @@ impl Span {
 }
 
 impl Record {
+    /// The number of fields.
+    #[inline]
     pub fn len(&self) -> usize {
         self.fields.len()
     }
 
+    /// No field at all (only a record not yet read).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
 
     /// The unescaped value of field `i` (0-based).
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&[u8]> {
         self.fields.get(i).map(|f| self.value(f))
     }
 
+    #[inline]
     fn value(&self, f: &Span) -> &[u8] {
         let buf = if f.unescaped {
             &self.unescaped
@@ -86,27 +92,31 @@ impl Record {
     }
 
     /// Was field `i` quoted in the input?
+    #[inline]
     pub fn quoted(&self, i: usize) -> bool {
         self.fields.get(i).is_some_and(|f| f.quoted)
     }
 
     /// `(value, quoted)` of every field, in order.
+    #[inline]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], bool)> + '_ {
         self.fields.iter().map(|f| (self.value(f), f.quoted))
     }
 
     /// The record exactly as it appeared in the input, line terminator included.
+    #[inline]
     pub fn raw(&self) -> &[u8] {
         &self.raw
     }
 
     /// The 1-based line number the record starts on.
+    #[inline]
     pub fn line(&self) -> u64 {
         self.line
     }
 
     /// Set the line (for records parsed outside a [`Reader`]).
-    pub fn set_line(&mut self, line: u64) {
+    pub(crate) fn set_line(&mut self, line: u64) {
         self.line = line;
     }
 
@@ -118,7 +128,7 @@ impl Record {
     }
 
     /// A record of one empty unquoted field: what an empty line parses as.
-    pub fn is_blank_line(&self) -> bool {
+    pub(crate) fn is_blank_line(&self) -> bool {
         self.fields.len() == 1
             && !self.fields[0].quoted
             && self.fields[0].start == self.fields[0].end
@@ -146,13 +156,19 @@ impl Record {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed {
     /// A whole record, `consumed` bytes long (terminator included).
-    Complete { consumed: usize },
+    Complete {
+        /// Bytes of the record, its terminator included.
+        consumed: usize,
+    },
     /// The slice ends inside the record; more input is needed (never returned at EOF).
     Incomplete,
     /// At EOF inside a quoted field.
     Unterminated,
     /// Strict mode: bytes after a closing quote, at this offset.
-    AfterQuote { offset: usize },
+    AfterQuote {
+        /// Where the text after the quote starts.
+        offset: usize,
+    },
 }
 
 /// Parse the record at the start of `input` into `rec`: its values, quote flags and raw
@@ -278,23 +294,30 @@ fn find_field_end(s: &[u8], delim: u8) -> Option<usize> {
 /// An error in the structure of the CSV input (not in a value).
 #[derive(Debug)]
 pub enum ReadError {
+    /// Reading the input failed.
     Io(std::io::Error),
     /// A quoted field still open at the end of the input.
     Unterminated {
+        /// The line the record starts on.
         line: u64,
     },
     /// Strict mode: text after a closing quote.
     AfterQuote {
+        /// The line the text is on.
         line: u64,
     },
     /// Strict mode: a record with another number of fields than the first.
     Ragged {
+        /// The line the record starts on.
         line: u64,
+        /// Fields in the record.
         fields: usize,
+        /// Fields in the first record.
         expected: usize,
     },
     /// A stream (not a regular file) ended without a line end after its last record.
     Cut {
+        /// The line the record starts on.
         line: u64,
     },
 }
@@ -396,6 +419,8 @@ pub struct Reader<R> {
 const BUF_SIZE: usize = 256 * 1024;
 
 impl<R: Read> Reader<R> {
+    /// Records of `src`, whose fields `delim` separates (lenient, and a last record
+    /// without a line end taken as it is, until told otherwise).
     pub fn new(src: R, delim: u8) -> Self {
         Reader {
             src,
@@ -549,11 +574,12 @@ impl<R: Read> Reader<R> {
 }
 
 /// Does a raw record end with a line end (LF, or CR)?
-pub fn ends_a_line(raw: &[u8]) -> bool {
+pub(crate) fn ends_a_line(raw: &[u8]) -> bool {
     matches!(raw.last(), Some(b'\n' | b'\r'))
 }
 
 /// A raw record without its line end (LF, CRLF or a lone CR), if it has one.
+#[inline]
 pub fn without_line_end(raw: &[u8]) -> &[u8] {
     match raw.strip_suffix(b"\n") {
         Some(b) => b.strip_suffix(b"\r").unwrap_or(b),

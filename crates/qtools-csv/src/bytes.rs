@@ -9,7 +9,7 @@ const HI7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 /// The high bit of each zero byte of `t`, exactly (no false positives from borrows).
 #[inline(always)]
 #[allow(clippy::inline_always)] // measured: it must inline into the parsers' loops
-pub fn zero_bytes(t: u64) -> u64 {
+pub(crate) fn zero_bytes(t: u64) -> u64 {
     !(((t & HI7).wrapping_add(HI7)) | t | HI7)
 }
 

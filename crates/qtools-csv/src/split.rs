@@ -1,8 +1,8 @@
 //! qimport's `-j` cut of a regular file: where to cut it into N runs of records of about
-//! equal size, each read, checked and sent by a thread of its own (see
-//! `cmd::qimport::parallel`). The block engine of qgrep and qcount (`pipeline`) does the
-//! reading; this module only finds the cuts, and only where the structural scan vouches
-//! for every record end before them.
+//! equal size, each read, checked and sent by a thread of its own (the tools' qimport,
+//! `cmd/qimport/parallel.rs`). The block engine of qgrep and qcount ([`crate::pipeline`])
+//! does the reading; this module only finds the cuts, and only where the structural scan
+//! vouches for every record end before them.
 
 use crate::pipeline::Cutter;
 use crate::positioned::{ReadAt, Span};

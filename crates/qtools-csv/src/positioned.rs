@@ -76,8 +76,11 @@ impl<R: Read + Send + 'static> Positioned for Stream<R> {}
 
 /// The bytes `[at, end)` of an input, read as a stream with positioned reads.
 pub struct Span<'a> {
+    /// The whole input.
     pub src: &'a dyn ReadAt,
+    /// The next byte to read (it moves on as the span is read).
     pub at: u64,
+    /// One past the last byte of the span.
     pub end: u64,
 }
 

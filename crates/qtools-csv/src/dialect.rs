@@ -7,10 +7,10 @@
 //!
 //! Binary values (BINARY, VARBINARY, BLOB, GEOMETRY) are written as hex by default, so a
 //! CSV file stays text whatever the bytes; `--binary base64|raw` choose otherwise, and
-//! qimport decodes by the target column's type. BIT values are written as numbers.
+//! qimport decodes by the target column's type. Which values are binary is the MySQL
+//! side's to say (the tools' `schema::ValueKind`), not this crate's.
 
 use base64::Engine as _;
-use clap::ValueEnum;
 
 /// How NULL is spelled in a CSV field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,10 +22,13 @@ pub enum NullMarker {
 }
 
 /// How binary column values are spelled in CSV (and, by name, in a backup manifest).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, serde::Serialize, serde::Deserialize,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
 )]
-#[serde(rename_all = "lowercase")]
 pub enum BinaryEncoding {
     /// Lower-case hex digits, two per byte (the default): `deadbeef`.
     #[default]
@@ -37,14 +40,6 @@ pub enum BinaryEncoding {
 }
 
 impl BinaryEncoding {
-    pub fn name(self) -> &'static str {
-        match self {
-            BinaryEncoding::Hex => "hex",
-            BinaryEncoding::Base64 => "base64",
-            BinaryEncoding::Raw => "raw",
-        }
-    }
-
     /// Append the encoding of `bytes`.
     pub fn encode(self, bytes: &[u8], out: &mut Vec<u8>) {
         match self {
@@ -86,18 +81,6 @@ impl BinaryEncoding {
             }
         }
     }
-}
-
-/// How a value travels in CSV: as text, as bytes encoded by `--binary`, or (BIT) as a
-/// number. qexport decides it from the result's wire types, qimport from the column's
-/// [`crate::schema::SqlType`]; both write and read the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueKind {
-    Text,
-    /// Bytes: encoded by `--binary`.
-    Binary,
-    /// BIT(n): a number.
-    Bit,
 }
 
 /// The value of each byte as a hex digit, or 0xFF.
@@ -147,19 +130,16 @@ fn hex_decode_into(text: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     Ok(())
 }
 
-/// A BIT value (big-endian bytes, as the server sends it) as a decimal number.
-pub fn bit_to_decimal(bytes: &[u8], out: &mut Vec<u8>) {
-    let n = bytes.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
-    out.extend_from_slice(n.to_string().as_bytes());
-}
-
 /// Everything a tool needs to know to read or write one CSV stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dialect {
+    /// The field delimiter (`,` by default; `\t` for TSV).
     pub delimiter: u8,
     /// The first record is a header row.
     pub header: bool,
+    /// How NULL is spelled.
     pub null: NullMarker,
+    /// How binary values are spelled.
     pub binary: BinaryEncoding,
 }
 
@@ -176,6 +156,7 @@ impl Default for Dialect {
 
 impl Dialect {
     /// Is this field, as read, the NULL marker?
+    #[inline]
     pub fn is_null(&self, value: &[u8], quoted: bool) -> bool {
         !quoted
             && match &self.null {
@@ -185,6 +166,7 @@ impl Dialect {
     }
 
     /// Append the NULL marker.
+    #[inline]
     pub fn write_null(&self, out: &mut Vec<u8>) {
         if let NullMarker::Text(m) = &self.null {
             out.extend_from_slice(m);
@@ -193,6 +175,7 @@ impl Dialect {
 
     /// Append one non-NULL value, quoted when it has to be: it contains the delimiter, a
     /// quote or a line break, it is empty, or it equals the NULL marker.
+    #[inline]
     pub fn write_value(&self, out: &mut Vec<u8>, value: &[u8]) {
         if self.needs_quotes(value) {
             out.reserve(value.len() + 2);
@@ -211,6 +194,7 @@ impl Dialect {
     }
 
     /// Append a field that may be NULL.
+    #[inline]
     pub fn write_field(&self, out: &mut Vec<u8>, value: Option<&[u8]>) {
         match value {
             Some(v) => self.write_value(out, v),
@@ -218,6 +202,7 @@ impl Dialect {
         }
     }
 
+    #[inline]
     fn needs_quotes(&self, value: &[u8]) -> bool {
         // Short fields (most of them) in one pass; memchr's vector setup only pays off on
         // longer ones, where it makes two passes (it searches for at most three bytes).
@@ -310,13 +295,6 @@ mod tests {
         assert!(hex_decode(b"g0").is_err());
         assert_eq!(hex_decode(b"00fF").unwrap(), b"\x00\xff");
         assert!(BinaryEncoding::Base64.decode(b"!!").is_err());
-    }
-
-    #[test]
-    fn bits_as_numbers() {
-        let mut out = Vec::new();
-        bit_to_decimal(&[0x02, 0xaa], &mut out);
-        assert_eq!(out, b"682");
     }
 
     #[test]
