@@ -8,7 +8,7 @@ use std::io;
 use std::process::ExitCode;
 
 /// `1 row`, `2 rows`, `1,000,000 rows`: the CSV core's, whose messages count too.
-pub use qtools_csv::error::plural;
+pub use qtools_csv::error::{grouped, plural};
 
 /// Everything went fine.
 pub const EXIT_OK: u8 = 0;
