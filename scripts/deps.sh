@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what qtools needs to build, test and demo on a fresh Debian/Ubuntu machine:
-# a Rust toolchain (must already be there), MariaDB (server + client) and GNU parallel,
+# a Rust toolchain (must already be there), MariaDB (server + client), GNU parallel, curl,
 # from the system package manager when missing. Says what it installs; silent when nothing is missing.
 set -euo pipefail
 
@@ -22,6 +22,9 @@ have parallel || missing+=(parallel)
 have man || missing+=(man-db)
 # openssl: the TLS tests make X.509 version 1 certificates as MariaDB's documentation does.
 have openssl || missing+=(openssl)
+# curl: the tests fetch qexport --serve's URLs with it (and python3 reads them).
+have curl || missing+=(curl)
+have python3 || missing+=(python3)
 
 if [ ${#missing[@]} -gt 0 ]; then
     pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')

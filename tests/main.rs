@@ -31,5 +31,6 @@ mod qimport_rejects;
 mod restore_script;
 mod roundtrip;
 mod safety;
+mod serve;
 mod tls;
 mod translated;
