@@ -168,34 +168,3 @@ fn a_consistent_backup_and_a_writer_do_not_wait_on_each_other() {
         .collect();
     assert_eq!(rows, [3, 3]);
 }
-
-// See: #24 (hostile review): an import (a restore too) waits at most --lock-wait-timeout
-// for a lock another session holds, then fails with the table as it was.
-#[test]
-fn an_import_waits_for_a_lock_no_longer_than_it_is_told() {
-    let wd = Workdir::new("instant_import_lock");
-    let db = TestDb::new("instant_import_lock");
-    db.exec("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);");
-    let waits = |flags: &[&[&str]]| {
-        for f in flags {
-            wd.cmd("qimport")
-                .args(["--url", &db.url, "--lock-wait-timeout", "1", "t"])
-                .args(*f)
-                .stdin("id\n2\n")
-                .fails(2)
-                .stderr_has(&["another session holds a lock", "--lock-wait-timeout"]);
-        }
-    };
-    let mut gate = db.gate("t");
-    waits(&[&["--truncate"], &["--swap"], &["-j", "2"]]);
-    gate.query_drop("UNLOCK TABLES").unwrap();
-    assert_eq!(db.query::<i32>("SELECT id FROM t"), [1]);
-    // A row another transaction holds (InnoDB's own wait), as the load, --truncate and
-    // -j wait for it (hostile review, round 2).
-    let mut row = db.conn();
-    row.query_drop("BEGIN").unwrap();
-    row.query_drop("INSERT INTO t VALUES (2)").unwrap();
-    waits(&[&[], &["--truncate"], &["-j", "2"]]);
-    row.query_drop("ROLLBACK").unwrap();
-    assert_eq!(db.query::<i32>("SELECT id FROM t"), [1]);
-}

@@ -101,62 +101,6 @@ fn odd_column_and_table_names_survive() {
     assert_eq!(files.len(), 5, "{files:?}");
 }
 
-// See: #17 (13): only tables qimport marked as its own are dropped as left-over work tables;
-// a --swap or -j publish keeps the table's comment.
-#[test]
-fn a_users_table_named_like_a_work_table_is_never_dropped() {
-    let wd = Workdir::new("trust_worknames");
-    let db = TestDb::new("trust_worknames");
-    db.exec(
-        "CREATE TABLE users (id INT PRIMARY KEY) COMMENT 'the users, it''s \\\\ here';
-         CREATE TABLE users__qimport_stage_987654321 (mine INT); INSERT INTO users__qimport_stage_987654321 VALUES (1);
-         CREATE TABLE users__qimport_new_987654322 (mine INT);
-         CREATE TABLE users__qimport_stage_987654323 (mine INT)
-           COMMENT 'qimport work table users__qimport_stage_5: dropped by the next import if left behind';
-         CREATE TABLE users__qimport_stage_987654324 (mine INT)
-           COMMENT 'qimport work table: dropped by the next import if left behind';
-         CREATE TABLE users__qimport_stage_0987654325 (mine INT)
-           COMMENT 'qimport work table users__qimport_stage_0987654325: dropped by the next import if left behind';
-         CREATE TABLE users__qimport_stage_987654326 (mine INT)
-           COMMENT 'QIMPORT WORK TABLE users__qimport_stage_987654326: dropped by the next import if left behind';
-         CREATE TABLE Users__qimport_stage_987654327 (mine INT)
-           COMMENT 'qimport work table Users__qimport_stage_987654327: dropped by the next import if left behind';",
-    );
-    let comment = || -> String {
-        db.query::<String>(&format!(
-            "SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}' AND TABLE_NAME = 'users'",
-            db.name
-        ))[0]
-            .clone()
-    };
-    let before = comment();
-    for flags in [&["-j", "2", "--truncate"][..], &["--swap"]] {
-        wd.cmd("qimport")
-            .args(["--url", &db.url])
-            .args(flags)
-            .arg("users")
-            .stdin("id\n1\n2\n")
-            .ok()
-            .stderr_has(&["2 rows loaded"]);
-        assert_eq!(comment(), before, "{flags:?}");
-    }
-    assert_eq!(db.count("users__qimport_stage_987654321"), 1);
-    assert_eq!(db.count("users__qimport_new_987654322"), 0);
-    // See: #24 (17): a table that carries a work table's mark by accident (a copy made
-    // with LIKE names another table in it; the old, nameless mark) is not one.
-    assert_eq!(db.count("users__qimport_stage_987654323"), 0);
-    assert_eq!(db.count("users__qimport_stage_987654324"), 0);
-    // (Hostile review.) Nor is one whose id has a leading zero, whose mark is in other
-    // letters, or that belongs to another table by the case of its name.
-    for t in [
-        "users__qimport_stage_0987654325",
-        "users__qimport_stage_987654326",
-        "Users__qimport_stage_987654327",
-    ] {
-        assert_eq!(db.count(t), 0, "{t}");
-    }
-}
-
 // See: #17 (4): a MERGE table's rows belong to its underlying tables: definition only.
 #[test]
 fn merge_tables_are_backed_up_as_definitions() {

@@ -1,6 +1,5 @@
 //! Small promises of the messages and the docs. See: #23 (5).
 
-use crate::util::db::TestDb;
 use crate::util::Workdir;
 
 // See: #23 (5): a mistake in the flags is one `tool: message` line with clap's tip, and
@@ -77,35 +76,6 @@ fn flag_mistakes_are_one_line() {
         assert_eq!(r.stderr().lines().count(), 1, "{}", r.report());
         assert!(!r.stderr().contains("panicked"), "{}", r.report());
     }
-}
-
-// See: #23 (5): --dry-run --create checks the input against the table it would make,
-// makes none, and exits 0; a `-0` or a leading zero keeps its text.
-#[test]
-fn dry_run_create_and_negative_zero() {
-    let wd = Workdir::new("messages_create");
-    let db = TestDb::new("messages_create");
-    let csv = "id,z,code\n1,-0,007\n2,5,010\n";
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--dry-run", "--create", "made"])
-        .stdin(csv)
-        .ok()
-        .stderr_has(&[
-            "would be created: CREATE TABLE",
-            "dry run: 2 records are valid for the table --create would make (nothing was made)",
-        ]);
-    let tables: Vec<String> = db.query("SHOW TABLES");
-    assert!(tables.is_empty(), "{tables:?}");
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--create", "made"])
-        .stdin(csv)
-        .ok();
-    let back = wd
-        .cmd("qexport")
-        .args(["--url", &db.url, "--order-by", "id", "made"])
-        .ok()
-        .stdout();
-    assert_eq!(back, csv);
 }
 
 // See: #23 (5): a damaged gzip input is named, wherever in the file it breaks.

@@ -1,8 +1,6 @@
 //! Parallel export: `-j N` is byte-identical to `-j 1`, and `--shard K/N` pieces
 //! concatenate to the whole table, for integer, composite and string keys.
 
-use std::fmt::Write as _;
-
 use crate::util::db::TestDb;
 use crate::util::Workdir;
 
@@ -373,54 +371,4 @@ fn stdin_from_a_file_is_read_at_offsets() {
     assert_eq!(run("qcount", &["-n"], true), format!("{n}\n"));
     let body = hits.split_once('\n').unwrap().1;
     assert_eq!(run("qgrep", &["-n", "@gmail"], true), body);
-}
-
-// See: #26 (3): one loader serves one connection and N; `-j 2` refuses exactly what
-// `-j 1` refuses, with the same words, and leaves the table as it was.
-#[test]
-fn j2_refuses_what_j1_refuses_in_the_same_words() {
-    let db = TestDb::new("parallel_same_refusals");
-    let wd = Workdir::new("parallel_same_refusals");
-    db.exec(
-        "CREATE TABLE t (id INT PRIMARY KEY, n TINYINT, v VARCHAR(5) NOT NULL, UNIQUE KEY (v));
-         INSERT INTO t VALUES (1, 1, 'one')",
-    );
-    let body = (10..3000).fold(String::new(), |mut s, i| {
-        let _ = writeln!(s, "{i},1,v{i}");
-        s
-    });
-    let cases = [
-        ("a bad value", format!("id,n,v\n{body}5,300,x\n")),
-        ("too many fields", format!("id,n,v\n{body}5,1,x,extra\n")),
-        (
-            "a NULL in a NOT NULL column",
-            format!("id,n,v\n{body}5,1,\n"),
-        ),
-        ("a key in the table", format!("id,n,v\n{body}1,1,x\n")),
-        ("a key twice in the file", format!("id,n,v\n{body}10,1,x\n")),
-        (
-            "a unique key in the table",
-            format!("id,n,v\n{body}5,1,one\n"),
-        ),
-        ("a value too long", format!("id,n,v\n{body}5,1,toolong\n")),
-    ];
-    let before = db.checksum("t");
-    for (what, csv) in cases {
-        wd.create("in.csv", &csv);
-        let said: Vec<String> = ["1", "2"]
-            .iter()
-            .map(|j| {
-                let r = wd
-                    .cmd("qimport")
-                    .args(["--url", &db.url, "-j", j, "t", "in.csv"])
-                    .fails(2);
-                assert_eq!(db.checksum("t"), before, "{what}, -j {j}: {}", r.report());
-                r.stderr()
-            })
-            .collect();
-        assert_eq!(
-            said[0], said[1],
-            "{what}: -j 1 and -j 2 say different things"
-        );
-    }
 }

@@ -246,31 +246,3 @@ fn timestamps_do_not_move_across_time_zones() {
         db.query("SELECT COUNT(*) FROM t JOIN copy USING (id) WHERE UNIX_TIMESTAMP(t.ts) = UNIX_TIMESTAMP(copy.ts)");
     assert_eq!(same, vec![1]);
 }
-
-#[test]
-fn bad_binary_and_bit_values_are_rejected() {
-    let wd = Workdir::new("roundtrip_badbin");
-    let db = TestDb::new("roundtrip_badbin");
-    db.exec("CREATE TABLE t (id INT PRIMARY KEY, vb VARBINARY(10), b BIT(8));");
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "t"])
-        .stdin("id,vb,b\n1,zz,1\n")
-        .fails(2)
-        .stderr_has(&["stdin:2: column \"vb\": value \"zz\": not valid hex (--binary hex)"]);
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "t"])
-        .stdin("id,vb,b\n1,00,x\n")
-        .fails(2)
-        .stderr_has(&["stdin:2: column \"b\": value \"x\": a BIT value must be a number"]);
-    // A record's first bad value is the one named, whether or not it is a binary one
-    // (binary values are decoded before the others are checked).
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "t"])
-        .stdin("id,vb,b\nx,zz,1\n2,0g,y\n")
-        .fails(2)
-        .stderr_has(&[
-            "stdin:2: column \"id\": value \"x\": not an integer",
-            "stdin:3: column \"vb\": value \"0g\": not valid hex",
-        ]);
-    assert_eq!(db.count("t"), 0);
-}

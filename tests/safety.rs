@@ -3,25 +3,13 @@
 //! what -j 1 would), or is refused with a one-line reason.
 
 use crate::util::db::TestDb;
+use crate::util::setup::database;
 use crate::util::Workdir;
-
-fn setup(test: &str, sql: &str) -> (Workdir, TestDb) {
-    let db = TestDb::new(test);
-    db.exec(sql);
-    (Workdir::new(test), db)
-}
-
-fn tables(db: &TestDb) -> Vec<String> {
-    db.query(&format!(
-        "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}' ORDER BY 1",
-        db.name
-    ))
-}
 
 // See: #14 (1): --where and -e cannot run other statements, and an export never writes.
 #[test]
 fn an_export_runs_one_statement_and_never_writes() {
-    let (wd, db) = setup(
+    let (wd, db) = database(
         "safety_sql",
         "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(50));
          INSERT INTO users VALUES (1, 'a@x'), (2, 'b@y');
@@ -63,7 +51,7 @@ fn an_export_runs_one_statement_and_never_writes() {
             .fails(2)
             .stderr_has(&["-e: qexport reads only a SELECT"]);
     }
-    assert_eq!(tables(&db), ["users", "victim"]);
+    assert_eq!(db.tables(), ["users", "victim"]);
     assert_eq!(db.count("users"), 2);
     // Quoted semicolons and parentheses are fine.
     wd.cmd("qexport")
@@ -82,160 +70,6 @@ fn an_export_runs_one_statement_and_never_writes() {
         .stdout_is("s\n;\n");
 }
 
-// See: #14 (2): -j N cannot keep the rows -j 1 keeps for repeated keys: refused.
-#[test]
-fn parallel_import_refuses_modes_that_depend_on_input_order() {
-    let (wd, db) = setup(
-        "safety_jmode",
-        "CREATE TABLE t (id INT PRIMARY KEY, v TEXT);",
-    );
-    let csv = "id,v\n1,first\n2,first\n1,second\n2,second\n";
-    let f = wd.create("t.csv", csv);
-    for mode in ["replace", "ignore", "upsert"] {
-        wd.cmd("qimport")
-            .args(["--url", &db.url, "-j", "2", "--mode", mode, "t"])
-            .arg(&f)
-            .fails(2)
-            .stderr_has(&[
-                &format!("-j 2 with --mode {mode}: a key repeated"),
-                "load with -j 1",
-            ]);
-    }
-    assert_eq!(db.count("t"), 0);
-    // -j 1 keeps the later record for replace and upsert, the earlier for ignore.
-    for (mode, want) in [
-        ("replace", "second"),
-        ("upsert", "second"),
-        ("ignore", "first"),
-    ] {
-        db.exec("DELETE FROM t");
-        for method in ["load-data", "insert"] {
-            db.exec("DELETE FROM t");
-            wd.cmd("qimport")
-                .args(["--url", &db.url, "--mode", mode, "--method", method, "t"])
-                .arg(&f)
-                .ok();
-            let got: Vec<(i32, String)> = db.query("SELECT id, v FROM t ORDER BY id");
-            assert_eq!(got, [(1, want.into()), (2, want.into())], "{mode} {method}");
-        }
-    }
-}
-
-// See: #14 (9): upsert with LOAD DATA takes a file that repeats a key; the later record wins.
-#[test]
-fn upsert_takes_repeated_keys_with_every_method() {
-    let (wd, db) = setup(
-        "safety_upsert",
-        "CREATE TABLE t (id INT PRIMARY KEY, email VARCHAR(20) UNIQUE, v TEXT, n INT DEFAULT 7);
-         INSERT INTO t VALUES (1, 'a', 'old', 1), (5, 'e', 'keep', 5);",
-    );
-    let csv = "id,email,v\n1,a,one\n2,b,two\n1,a,uno\n3,c,three\n2,b,dos\n";
-    for method in ["load-data", "insert"] {
-        wd.cmd("qimport")
-            .args([
-                "--url", &db.url, "--mode", "upsert", "--method", method, "t",
-            ])
-            .stdin(csv)
-            .ok();
-        let got: Vec<(i32, String, String, i32)> =
-            db.query("SELECT id, email, v, n FROM t ORDER BY id");
-        assert_eq!(
-            got,
-            [
-                (1, "a".into(), "uno".into(), 1),
-                (2, "b".into(), "dos".into(), 7),
-                (3, "c".into(), "three".into(), 7),
-                (5, "e".into(), "keep".into(), 5)
-            ],
-            "{method}"
-        );
-        db.exec("DELETE FROM t WHERE id IN (2, 3); UPDATE t SET v = 'old' WHERE id = 1;");
-    }
-}
-
-const FAMILY: &str = "CREATE TABLE parent (id INT PRIMARY KEY, v TEXT);
-CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE);
-INSERT INTO parent VALUES (1, 'a'), (2, 'b');
-INSERT INTO child VALUES (10, 1), (20, 2);";
-
-// See: #14 (3): --truncate and --mode replace never delete other tables' rows by a cascade.
-#[test]
-fn deletes_that_cascade_into_other_tables_need_a_flag() {
-    let (wd, db) = setup("safety_cascade", FAMILY);
-    let csv = "id,v\n1,A\n2,B\n";
-    for flags in [
-        &["--truncate"][..],
-        &["--truncate", "-j", "2"],
-        &["--mode", "replace"],
-    ] {
-        let run = wd
-            .cmd("qimport")
-            .args(["--url", &db.url])
-            .args(flags)
-            .arg("parent")
-            .stdin(csv)
-            .fails(2);
-        let err = run.stderr();
-        assert!(
-            err.contains("child (") && err.contains("--cascade"),
-            "{}",
-            run.report()
-        );
-        assert_eq!(err.lines().count(), 1, "{}", run.report());
-        assert_eq!(db.count("child"), 2);
-    }
-    // Asked for explicitly, the foreign key's action runs.
-    wd.cmd("qimport")
-        .args([
-            "--url",
-            &db.url,
-            "--truncate",
-            "--cascade-deletes",
-            "parent",
-        ])
-        .stdin(csv)
-        .ok();
-    assert_eq!(db.count("parent"), 2);
-    assert_eq!(db.count("child"), 0);
-    // upsert touches no other table: allowed.
-    db.exec("INSERT INTO child VALUES (10, 1)");
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--mode", "upsert", "parent"])
-        .stdin("id,v\n1,x\n")
-        .ok();
-    assert_eq!(db.count("child"), 1);
-}
-
-// See: #14 (4): --swap would move foreign keys and triggers with the old table: refused.
-#[test]
-fn swap_refuses_tables_with_foreign_keys_or_triggers() {
-    let (wd, db) = setup("safety_swap", FAMILY);
-    db.exec(
-        "CREATE TABLE solo (id INT PRIMARY KEY, v TEXT);
-         CREATE TABLE log (msg TEXT);
-         CREATE TRIGGER solo_ai AFTER INSERT ON solo FOR EACH ROW INSERT INTO log VALUES (NEW.v);",
-    );
-    for (table, what) in [
-        ("parent", "the foreign key of"),
-        ("child", "its foreign key"),
-        ("solo", "its trigger solo_ai"),
-    ] {
-        wd.cmd("qimport")
-            .args(["--url", &db.url, "--swap", table])
-            .stdin("id,v\n1,x\n")
-            .fails(2)
-            .stderr_has(&["--swap would break", what, "--truncate instead"]);
-    }
-    assert_eq!(tables(&db), ["child", "log", "parent", "solo"]);
-    let triggers: Vec<String> = db.query(&format!(
-        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = '{}'",
-        db.name
-    ));
-    assert_eq!(triggers, ["solo_ai"]);
-    assert_eq!(db.count("parent"), 2);
-    assert_eq!(db.count("child"), 2);
-}
-
 /// A condition that fails with ERROR 1242 once the export passes id 30000 (the rows
 /// before it are already on their way).
 pub const FAILS_LATE: &str =
@@ -245,7 +79,7 @@ pub const FAILS_LATE: &str =
 // takes as complete, so `qexport | qimport` fails and loads nothing.
 #[test]
 fn an_export_that_fails_midway_cannot_be_loaded_as_whole() {
-    let (wd, db) = setup(
+    let (wd, db) = database(
         "safety_truncated",
         "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(10));
          INSERT INTO big SELECT seq, 'x' FROM seq_1_to_40000;
@@ -299,7 +133,7 @@ fn mode_of(p: &std::path::Path) -> u32 {
 #[test]
 fn output_replaces_only_regular_files_and_keeps_their_mode() {
     use std::os::unix::fs::FileTypeExt as _;
-    let (wd, db) = setup(
+    let (wd, db) = database(
         "safety_output",
         "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (2);",
     );
@@ -400,7 +234,7 @@ fn definitions(db: &TestDb) -> Vec<String> {
 // a backup and its restore; triggers do not fire on the restored rows.
 #[test]
 fn backups_keep_views_routines_triggers_events_and_generated_columns() {
-    let (wd, db) = setup(
+    let (wd, db) = database(
         "safety_objects",
         "CREATE TABLE t (id INT PRIMARY KEY, price DECIMAL(8,2), qty INT,
            total DECIMAL(10,2) AS (price * qty) STORED, label VARCHAR(20) AS (CONCAT('#', id)) VIRTUAL);
@@ -464,7 +298,7 @@ fn backups_keep_views_routines_triggers_events_and_generated_columns() {
         .args(["--url", &target.url, "--dir", "bk"])
         .fails(2)
         .stderr_has(&["exists: restore into a database without the backup's objects"]);
-    assert!(tables(&target).iter().all(|t| t.starts_with("v_")));
+    assert!(target.tables().iter().all(|t| t.starts_with("v_")));
 }
 
 /// CSV whose records hold quoted line breaks, doubled quotes and CRLF, with a header.
@@ -553,76 +387,6 @@ fn shards_cut_at_record_ends_and_the_recipes_add_up() {
         .stderr_has(&["1 <= K <= N"]);
 }
 
-// See: #14 (11): a table that cannot roll back is not said to be unchanged.
-#[test]
-fn a_failed_load_into_myisam_says_what_stays() {
-    let (wd, db) = setup(
-        "safety_myisam",
-        "CREATE TABLE m (id INT PRIMARY KEY, n INT) ENGINE=MyISAM; INSERT INTO m VALUES (1, 1);
-         CREATE TABLE i (id INT PRIMARY KEY, n INT) ENGINE=InnoDB;",
-    );
-    let mut csv = String::from("id,n\n");
-    for k in 2..20_000 {
-        use std::fmt::Write as _;
-        writeln!(csv, "{k},{k}").unwrap();
-    }
-    csv.push_str("5,dup\n");
-    let run = wd
-        .cmd("qimport")
-        .args(["--url", &db.url, "--method", "insert", "m"])
-        .stdin(&csv)
-        .fails(2);
-    let err = run.stderr();
-    assert!(!err.contains("is unchanged"), "{}", run.report());
-    let n = db.count("m");
-    assert!(n > 1, "{}", run.report());
-    assert!(
-        err.contains(&format!(
-            "cannot roll back (ENGINE=MyISAM): it now has {} (1 before)",
-            qtools_csv::error::plural(n, "row")
-        )),
-        "{}",
-        run.report()
-    );
-    // InnoDB: the truth is that nothing changed.
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--method", "insert", "i"])
-        .stdin(&csv)
-        .fails(2)
-        .stderr_has(&["nothing was loaded: ", ".i is unchanged"]);
-}
-
-// See: #14 (12): -n into a one-column table: every empty line is a NULL, the first too.
-#[test]
-fn one_column_no_header_keeps_a_leading_null() {
-    let (wd, db) = setup("safety_onecol", "CREATE TABLE onecol (v VARCHAR(5) NULL);");
-    for jobs in ["1", "2"] {
-        db.exec("DELETE FROM onecol");
-        wd.cmd("qimport")
-            .args(["--url", &db.url, "-n", "-j", jobs, "onecol"])
-            .stdin("\n\"\"\nx\n\n")
-            .ok()
-            .stderr_has(&["4 rows loaded"]);
-        let got: Vec<Option<String>> = db.query("SELECT v FROM onecol ORDER BY v IS NULL, v");
-        assert_eq!(
-            got,
-            [Some(String::new()), Some("x".into()), None, None],
-            "-j {jobs}"
-        );
-    }
-    // And it is what qexport -n writes.
-    wd.cmd("qexport")
-        .args([
-            "--url",
-            &db.url,
-            "-n",
-            "-e",
-            "SELECT v FROM onecol ORDER BY v IS NOT NULL, v",
-        ])
-        .ok()
-        .stdout_is("\n\n\"\"\nx\n");
-}
-
 // See: #14 (13): NULL markers that are CSV structure are refused by every tool.
 #[test]
 fn null_markers_that_break_the_csv_are_refused() {
@@ -642,97 +406,10 @@ fn null_markers_that_break_the_csv_are_refused() {
     }
 }
 
-// See: #14 (14): --dry-run tries what the server would refuse, and changes nothing.
-#[test]
-fn dry_run_is_refused_what_the_load_would_be_refused() {
-    let (wd, db) = setup(
-        "safety_dryrun",
-        "CREATE TABLE t (id INT PRIMARY KEY, n INT CHECK (n < 100)); INSERT INTO t VALUES (1, 1);",
-    );
-    for method in ["load-data", "insert"] {
-        for (csv, why) in [
-            ("id,n\n2,2\n1,5\n", "duplicate key: id '1'"),
-            ("id,n\n2,200\n", "CONSTRAINT"),
-        ] {
-            wd.cmd("qimport")
-                .args(["--url", &db.url, "--dry-run", "--method", method, "t"])
-                .stdin(csv)
-                .fails(2)
-                .stderr_has(&[why, "is unchanged"]);
-        }
-        wd.cmd("qimport")
-            .args(["--url", &db.url, "--dry-run", "--method", method, "t"])
-            .stdin("id,n\n2,2\n3,3\n")
-            .ok()
-            .stderr_has(&[
-                "dry run: 2 records are valid and the server took them",
-                "rolled back",
-            ]);
-        // With --truncate (or --swap) the existing row is gone first, as in the real run.
-        for flag in ["--truncate", "--swap"] {
-            wd.cmd("qimport")
-                .args(["--url", &db.url, "--dry-run", flag, "--method", method, "t"])
-                .stdin("id,n\n1,2\n")
-                .ok();
-        }
-    }
-    let got: Vec<(i32, i32)> = db.query("SELECT id, n FROM t");
-    assert_eq!(got, [(1, 1)]);
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--dry-run", "--dir", "bk"])
-        .fails(2)
-        .stderr_has(&["--dry-run with --dir"]);
-}
-
-// See: #14 (smaller ones): --rejects, --schema, --create and plural messages.
-#[test]
-fn rejects_schema_and_create_failures_say_what_is_true() {
-    let (wd, db) = setup(
-        "safety_small_qimport",
-        "CREATE TABLE t (id INT PRIMARY KEY, n INT);",
-    );
-    let f = wd.create("in.csv", "id,n\n1,1\n");
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--rejects"])
-        .arg(&f)
-        .arg("t")
-        .arg(&f)
-        .fails(2)
-        .stderr_has(&["writing it would destroy the input"]);
-    assert_eq!(std::fs::read_to_string(&f).unwrap(), "id,n\n1,1\n");
-    // A load that fails leaves no header-only rejects file.
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--rejects", "bad.csv", "t"])
-        .stdin("id,n\n1,1\n1,2\n")
-        .fails(2);
-    assert!(!wd.path().join("bad.csv").exists());
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "t"])
-        .stdin("id,n\n7,7\n")
-        .ok()
-        .stderr_has(&["t: 1 row loaded"]);
-    // --schema takes one CREATE TABLE.
-    wd.create("two.sql", "CREATE TABLE s (a INT); DROP TABLE t;");
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--schema", "two.sql", "s"])
-        .stdin("a\n1\n")
-        .fails(2)
-        .stderr_has(&["one SQL statement only"]);
-    assert_eq!(tables(&db), ["t"]);
-    // A failed --create says the table it made was dropped.
-    wd.create("c.sql", "CREATE TABLE c (a INT PRIMARY KEY)");
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--schema", "c.sql", "c"])
-        .stdin("a\n1\n1\n")
-        .fails(2)
-        .stderr_has(&["nothing was loaded, and ", ".c was dropped again"]);
-    assert_eq!(tables(&db), ["t"]);
-}
-
 // See: #14 (smaller ones): qgrep, qcount and the messages of qimport.
 #[test]
 fn small_refusals_and_true_messages() {
-    let (wd, db) = setup(
+    let (wd, db) = database(
         "safety_small",
         "CREATE TABLE t (id INT PRIMARY KEY, v LONGTEXT);
          INSERT INTO t VALUES (1, 'old');",
@@ -800,56 +477,4 @@ fn small_refusals_and_true_messages() {
         .fails(2)
         .stderr()
         .contains("DriverError"));
-}
-
-// See: #23 (review): without a header, an input with no record looks the same as a
-// producer that died before writing: --truncate and --swap refuse it (with every method
-// and -j), the table unchanged; a plain load of nothing stays a no-op.
-#[test]
-fn an_empty_headerless_input_empties_nothing() {
-    let (wd, db) = setup(
-        "empty_headerless",
-        "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1), (2);",
-    );
-    for flags in [
-        &["--truncate"][..],
-        &["--truncate", "-j", "2"],
-        &["--truncate", "--method", "insert"],
-        &["--swap"],
-        &["--swap", "--dry-run"],
-    ] {
-        // (In a one-column table, a blank line is a record: a NULL, refused here.)
-        for (input, says) in [
-            ("", "the input holds no record"),
-            ("\n\n", "NULL in a NOT NULL column"),
-        ] {
-            wd.cmd("qimport")
-                .args(["--url", &db.url, "-n", "t"])
-                .args(flags)
-                .stdin(input)
-                .fails(2)
-                .stderr_has(&[says, "t is unchanged"]);
-            assert_eq!(db.count("t"), 2, "{flags:?} {input:?}");
-        }
-    }
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "-n", "t"])
-        .stdin("")
-        .ok()
-        .stderr_has(&["0 rows loaded"]);
-    // A stream cut by a failed export is named as such, not as an empty input.
-    for j in ["1", "2"] {
-        wd.cmd("qimport")
-            .args(["--url", &db.url, "-n", "--truncate", "-j", j, "t"])
-            .stdin("7\n8\n\"qexport: failed: lost the connection")
-            .fails(2)
-            .stderr_has(&["stdin:3: unterminated quoted field", "t is unchanged"]);
-    }
-    assert_eq!(db.count("t"), 2);
-    // With a header, an input of no rows is a finished producer's: --truncate empties.
-    wd.cmd("qimport")
-        .args(["-q", "--url", &db.url, "--truncate", "t"])
-        .stdin("id\n")
-        .ok();
-    assert_eq!(db.count("t"), 0);
 }

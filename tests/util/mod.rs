@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod server;
+pub mod setup;
 pub mod tls;
 
 use std::ffi::OsStr;
