@@ -39,3 +39,13 @@ pub const FAMILY: &str = "CREATE TABLE parent (id INT PRIMARY KEY, v TEXT);
 CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE);
 INSERT INTO parent VALUES (1, 'a'), (2, 'b');
 INSERT INTO child VALUES (10, 1), (20, 2);";
+
+pub const SMALL: &str = "CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(50), note TEXT);
+INSERT INTO t VALUES (1, 'John', 'a,b'), (2, '', NULL), (3, NULL, 'say \"hi\"'), (4, 'x', 'two\\nlines');";
+
+/// A work directory and a database holding the table `t` of [`SMALL`].
+pub fn small(test: &str) -> (Workdir, TestDb) {
+    let db = TestDb::new(test);
+    db.exec(SMALL);
+    (Workdir::new(test), db)
+}
