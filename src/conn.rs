@@ -760,7 +760,7 @@ mod tests {
     }
 
     // See: #16: option files read as the mariadb client reads them (the values' rules
-    // are optfile's unit test; tests/house.rs checks them live against the client).
+    // are optfile's unit test; tests/conn.rs checks them live against the client).
     #[test]
     fn option_files_follow_the_client() {
         let dir = tempfile::tempdir().unwrap();

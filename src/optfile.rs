@@ -348,7 +348,7 @@ mod tests {
     use super::*;
 
     // See: #16: option files read as the mariadb client reads them (each case checked
-    // against `mariadb --print-defaults` on the same file; tests/house.rs does so live).
+    // against `mariadb --print-defaults` on the same file; tests/conn.rs does so live).
     #[test]
     fn option_values_follow_the_client() {
         for (raw, want) in [

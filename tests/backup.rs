@@ -1,19 +1,10 @@
-//! `qexport --all -o DIR`: a complete backup folder, written atomically.
+//! `qexport --all -o DIR` (or `-o DIR TABLE...`): a complete backup folder (a CSV file per
+//! table, schema.sql, manifest.json), written atomically. What a backup keeps is tested in
+//! backup_objects.rs and backup_values.rs, who may take one in backup_privileges.rs, its
+//! one point in time in backup_consistency.rs, and its restore in restore*.rs.
 
-use crate::util::db::TestDb;
+use crate::util::backup::shop;
 use crate::util::{interrupt, wait_for, Workdir};
-
-fn shop(test: &str) -> TestDb {
-    let db = TestDb::new(test);
-    db.load("users.sql");
-    db.exec(
-        "CREATE TABLE orders (id INT PRIMARY KEY, user_id INT NOT NULL, total DECIMAL(10,2),
-           FOREIGN KEY (user_id) REFERENCES users (id));
-         INSERT INTO orders VALUES (1, 1, 9.99), (2, 2, 0.00);
-         CREATE TABLE `a odd/name` (v VARBINARY(4)); INSERT INTO `a odd/name` VALUES (x'00ff');",
-    );
-    db
-}
 
 /// The names in a folder, sorted.
 fn names(dir: &std::path::Path) -> Vec<String> {
@@ -134,60 +125,6 @@ fn existing_folder_or_failure_leaves_no_backup() {
     );
 }
 
-#[test]
-fn restore_a_backup_into_an_empty_database() {
-    let wd = Workdir::new("backup_restore");
-    let db = shop("backup_restore");
-    db.exec("INSERT INTO users VALUES (301, NULL, ''), (302, '', NULL);");
-    let target = TestDb::new("backup_restore_target");
-    for (flags, dir) in [
-        ("", "bk"),
-        ("--zstd -j 2 --binary base64 --null '\\N'", "bk2"),
-    ] {
-        wd.sh(&format!(
-            "qexport -q --url '{}' --all {flags} -o {dir}",
-            db.url
-        ))
-        .ok();
-        wd.cmd("qimport")
-            .args(["--url", &target.url, "--dir", dir])
-            .ok()
-            .stderr_has(&["3 tables, 305 rows restored"]);
-        for t in ["users", "orders", "a odd/name"] {
-            assert_eq!(target.checksum(t), db.checksum(t), "{t} with {flags:?}");
-        }
-        target.exec("DROP TABLE orders; DROP TABLE users; DROP TABLE `a odd/name`;");
-    }
-}
-
-#[test]
-fn damaged_backup_or_existing_tables_change_nothing() {
-    let wd = Workdir::new("backup_damaged");
-    let db = shop("backup_damaged");
-    let target = TestDb::new("backup_damaged_target");
-    wd.cmd("qexport")
-        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
-        .ok();
-    // An existing table: refused before anything is created.
-    target.exec("CREATE TABLE orders (x INT);");
-    wd.cmd("qimport")
-        .args(["--url", &target.url, "--dir", "bk"])
-        .fails(2)
-        .stderr_has(&["orders exists"]);
-    target.exec("DROP TABLE orders;");
-    // A damaged file: refused by its checksum.
-    let f = wd.path().join("bk/users.csv");
-    let mut csv = std::fs::read(&f).unwrap();
-    csv.extend_from_slice(b"999,x,y\n");
-    std::fs::write(&f, &csv).unwrap();
-    wd.cmd("qimport")
-        .args(["--url", &target.url, "--dir", "bk"])
-        .fails(2)
-        .stderr_has(&["users.csv: SHA-256 differs from the manifest"]);
-    let tables: Vec<String> = target.query("SHOW TABLES");
-    assert!(tables.is_empty(), "{tables:?}");
-}
-
 /// SIGTERM during `qexport --all -o DIR` (here held up by a table locked for writing):
 /// neither DIR nor its temporary folder is left.
 #[test]
@@ -206,50 +143,4 @@ fn interrupted_backup_leaves_no_folder() {
     lock.query_drop("UNLOCK TABLES").unwrap();
     assert_eq!(err, "");
     assert_eq!(names(wd.path()), Vec::<String>::new());
-}
-
-/// A restore of a backup with 100,000 rows, started and seen to have made its tables
-/// (it then loads them); returns the target database and the command.
-fn restoring(test: &str) -> (Workdir, TestDb, std::process::Child) {
-    let wd = Workdir::new(test);
-    let db = TestDb::new(test);
-    db.exec(
-        "ALTER DATABASE CHARACTER SET latin1 COLLATE latin1_swedish_ci;
-         CREATE TABLE big (id INT PRIMARY KEY, s VARCHAR(60));
-         INSERT INTO big SELECT seq, REPEAT('x', 50) FROM seq_1_to_100000;
-         CREATE TABLE small (id INT PRIMARY KEY); INSERT INTO small VALUES (1);",
-    );
-    wd.cmd("qexport")
-        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
-        .ok();
-    let target = TestDb::new(&format!("{test}_target"));
-    let child = wd
-        .cmd("qimport")
-        .args(["--url", &target.url, "--dir", "bk"])
-        .spawn();
-    wait_for("the restored tables", &|| tables(&target).len() == 2);
-    (wd, target, child)
-}
-
-fn tables(db: &TestDb) -> Vec<String> {
-    db.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
-}
-
-/// Ctrl-C during a restore, once its tables are made and while they load: the tables it
-/// made are dropped before it ends, and it says so.
-#[test]
-fn interrupted_restore_drops_the_tables_it_made() {
-    let (_wd, target, child) = restoring("backup_restore_interrupted");
-    let err = interrupt(child, "INT");
-    assert!(
-        err.contains("interrupted: rolling back and dropping"),
-        "{err}"
-    );
-    assert_eq!(tables(&target), Vec::<String>::new(), "{err}");
-    // The backup's default character set, which the empty target took, is given back
-    // (#23, hostile review, round 5).
-    let cs: Vec<String> = target.query(
-        "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()",
-    );
-    assert_ne!(cs, ["latin1"], "{err}");
 }

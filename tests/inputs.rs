@@ -111,3 +111,28 @@ fn encodings_are_converted_on_the_way_in() {
         .fails(2)
         .stderr_has(&["cp.csv:2: column \"city\"", "not valid UTF-8"]);
 }
+
+// See: #23 (5): a damaged gzip input is named, wherever in the file it breaks.
+#[test]
+fn a_broken_compressed_input_is_named() {
+    use std::io::Write as _;
+    let wd = Workdir::new("messages_gzip");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"a,b\n").unwrap();
+    for i in 0..300_000 {
+        writeln!(gz, "{i},{}", i * 7).unwrap();
+    }
+    let whole = gz.finish().unwrap();
+    wd.create("cut.csv.gz", &whole[..whole.len() / 2]);
+    for tool in [
+        &["qcount"][..],
+        &["qcount", "-j", "1"],
+        &["qgrep", "-j", "2", "7"],
+    ] {
+        wd.cmd(tool[0])
+            .args(&tool[1..])
+            .arg("cut.csv.gz")
+            .fails(2)
+            .stderr_has(&["reading cut.csv.gz: "]);
+    }
+}

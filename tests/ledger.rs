@@ -220,7 +220,16 @@ fn a_killed_session_loads_nothing_and_retry_loads_again() {
     assert_eq!(loads(&db), [(1, 1)]);
     // What cannot work per file is refused with its reason.
     for (args, why) in [
-        (&["--truncate", "in/f01.csv"][..], "cannot be used with"),
+        (
+            &["--truncate", "in/f01.csv"][..],
+            "--truncate with --ledger: each file is a load of its own",
+        ),
+        (&["--swap", "in/f01.csv"][..], "--swap with --ledger"),
+        (&["/dev/stdin"][..], "not a regular file"),
+        (
+            &["--watch", "nowhere"][..],
+            "--watch nowhere: no such folder",
+        ),
         (&["-j", "2", "in/f01.csv"][..], "-j with --ledger"),
         (&[][..], "give FILEs or --watch DIR"),
     ] {
@@ -320,4 +329,86 @@ fn a_file_rewritten_during_its_load_is_refused() {
     assert_eq!(loads(&db), []);
     wd.cmd("qimport").args(ledger).arg("in/f01.csv").ok();
     assert_eq!(loads(&db), [(2, 1)]);
+}
+
+// See: #27 (hostile review): a run that lost its session (killed on the server) does not
+// mark a file another run loaded since as failed; a failure after the commit never
+// turns done into error; a ledger of the wrong shape or engine, the target as its own
+// ledger, and a target that cannot roll back are refused; overlapping runs that move
+// files away skip what the other moved instead of failing.
+#[test]
+fn the_ledger_keeps_its_word_against_a_hostile_review() {
+    let (wd, db) = setup("ledger_review");
+    write_file(&wd, 1);
+    let ledger = ["--url", &db.url, "--ledger", "ledger", "ev"];
+    // A (its session killed while it waits) and B (loads the file): A's failure leaves
+    // B's done alone, and the file is not loaded again.
+    let gate = db.gate("ev");
+    let a = spawn(&wd, &[&ledger[..], &["in/f01.csv"]].concat());
+    wait_for("A at the gate", &|| db.running("%lock%", "LOAD DATA%"));
+    let id: Option<u64> = db
+        .conn()
+        .query_first(format!(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'LOAD DATA%'",
+            db.name
+        ))
+        .unwrap();
+    db.exec(&format!("KILL CONNECTION {}", id.unwrap()));
+    drop(gate);
+    let (code, _) = ended(a);
+    assert_eq!(code, 2);
+    wd.cmd("qimport").args(ledger).arg("in/f01.csv").ok();
+    assert_eq!(status_of(&db, "f01.csv").unwrap().0, "done");
+    wd.cmd("qimport").args(ledger).arg("in/f01.csv").ok();
+    assert_eq!(loads(&db), [(1, 1)]);
+    // Refusals, each with its reason.
+    db.exec("CREATE TABLE wrong (x INT) ENGINE=InnoDB; CREATE TABLE myl (sha256 CHAR(64)) ENGINE=MyISAM; CREATE TABLE my_ev (file INT, n INT) ENGINE=MyISAM");
+    for (args, why) in [
+        (
+            &["--url", &db.url, "--ledger", "wrong", "ev", "in/f01.csv"][..],
+            "is no ledger (it has no column",
+        ),
+        (
+            &["--url", &db.url, "--ledger", "myl", "ev", "in/f01.csv"][..],
+            "a ledger must be InnoDB",
+        ),
+        (
+            &["--url", &db.url, "--ledger", "ev", "ev", "in/f01.csv"][..],
+            "the ledger must be a table of its own",
+        ),
+        (
+            &[
+                "--url",
+                &db.url,
+                "--ledger",
+                "ledger",
+                "my_ev",
+                "in/f01.csv",
+            ][..],
+            "ENGINE=MyISAM cannot roll back",
+        ),
+    ] {
+        wd.cmd("qimport").args(args).fails(2).stderr_has(&[why]);
+    }
+    // Two runs that move what they load: the file one moved is skipped by the other.
+    std::fs::create_dir_all(wd.path().join("done")).unwrap();
+    write_file(&wd, 2);
+    wd.cmd("qimport")
+        .args(ledger)
+        .args(["--done-dir", "done", "in/f02.csv"])
+        .ok();
+    wd.cmd("qimport")
+        .args(ledger)
+        .args(["--done-dir", "done", "in/f02.csv"])
+        .ok()
+        .stderr_has(&["in/f02.csv: skipped: gone"]);
+    // The same name again, other bytes: moved beside the first, not over it.
+    wd.create("in/f02.csv", "file,n\n3,1\n3,2\n3,3\n");
+    wd.cmd("qimport")
+        .args(ledger)
+        .args(["--done-dir", "done", "in/f02.csv"])
+        .ok();
+    let moved = std::fs::read_dir(wd.path().join("done")).unwrap().count();
+    assert_eq!(moved, 2);
+    assert_eq!(loads(&db), [(1, 1), (2, 1), (3, 1)]);
 }

@@ -1,6 +1,8 @@
-//! Small promises of the messages and the docs. See: #23 (5).
+//! Messages every tool keeps to: a mistake in the flags is one `tool: message` line and
+//! exit 2, a refusal names its reason, and what is said of the data is true. See: #14,
+//! #23 (5).
 
-use crate::util::db::TestDb;
+use crate::util::setup::database;
 use crate::util::Workdir;
 
 // See: #23 (5): a mistake in the flags is one `tool: message` line with clap's tip, and
@@ -79,84 +81,94 @@ fn flag_mistakes_are_one_line() {
     }
 }
 
-// See: #23 (5): --dry-run --create checks the input against the table it would make,
-// makes none, and exits 0; a `-0` or a leading zero keeps its text.
+// See: #14 (13): NULL markers that are CSV structure are refused by every tool.
 #[test]
-fn dry_run_create_and_negative_zero() {
-    let wd = Workdir::new("messages_create");
-    let db = TestDb::new("messages_create");
-    let csv = "id,z,code\n1,-0,007\n2,5,010\n";
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--dry-run", "--create", "made"])
-        .stdin(csv)
-        .ok()
-        .stderr_has(&[
-            "would be created: CREATE TABLE",
-            "dry run: 2 records are valid for the table --create would make (nothing was made)",
-        ]);
-    let tables: Vec<String> = db.query("SHOW TABLES");
-    assert!(tables.is_empty(), "{tables:?}");
-    wd.cmd("qimport")
-        .args(["--url", &db.url, "--create", "made"])
-        .stdin(csv)
-        .ok();
-    let back = wd
-        .cmd("qexport")
-        .args(["--url", &db.url, "--order-by", "id", "made"])
-        .ok()
-        .stdout();
-    assert_eq!(back, csv);
-}
-
-// See: #23 (5): a damaged gzip input is named, wherever in the file it breaks.
-#[test]
-fn a_broken_compressed_input_is_named() {
-    use std::io::Write as _;
-    let wd = Workdir::new("messages_gzip");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(b"a,b\n").unwrap();
-    for i in 0..300_000 {
-        writeln!(gz, "{i},{}", i * 7).unwrap();
-    }
-    let whole = gz.finish().unwrap();
-    wd.create("cut.csv.gz", &whole[..whole.len() / 2]);
-    for tool in [
-        &["qcount"][..],
-        &["qcount", "-j", "1"],
-        &["qgrep", "-j", "2", "7"],
-    ] {
-        wd.cmd(tool[0])
-            .args(&tool[1..])
-            .arg("cut.csv.gz")
-            .fails(2)
-            .stderr_has(&["reading cut.csv.gz: "]);
-    }
-}
-
-// See: #23 (5), #25: the code fences of README.md, BENCHMARKS.md and docs/*.md are closed
-// (an open one turns the rest of the page into code).
-#[test]
-fn doc_fences_are_closed() {
-    let root = crate::util::root();
-    let mut pages = vec![root.join("README.md"), root.join("BENCHMARKS.md")];
-    for e in std::fs::read_dir(root.join("docs")).unwrap() {
-        let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "md") {
-            pages.push(p);
+fn null_markers_that_break_the_csv_are_refused() {
+    let wd = Workdir::new("safety_null");
+    for tool in ["qgrep", "qcount", "qexport", "qimport"] {
+        for bad in ["x,y", "\"", "a\nb"] {
+            let mut c = wd.cmd(tool).args(["--null", bad]);
+            c = match tool {
+                "qgrep" => c.arg("x"),
+                "qexport" | "qimport" => c.args(["-D", "d", "t"]),
+                _ => c,
+            };
+            c.stdin("a\n")
+                .fails(2)
+                .stderr_has(&["--null", "a NULL marker cannot hold"]);
         }
     }
-    assert!(pages.len() > 8, "{pages:?}");
-    for page in pages {
-        let text = std::fs::read_to_string(&page).unwrap();
-        let fences = text
-            .lines()
-            .filter(|l| l.trim_start().starts_with("```"))
-            .count();
-        assert_eq!(
-            fences % 2,
-            0,
-            "an unclosed code fence in {}",
-            page.display()
-        );
+}
+
+// See: #14 (smaller ones): qgrep, qcount and the messages of qimport.
+#[test]
+fn small_refusals_and_true_messages() {
+    let (wd, db) = database(
+        "safety_small",
+        "CREATE TABLE t (id INT PRIMARY KEY, v LONGTEXT);
+         INSERT INTO t VALUES (1, 'old');",
+    );
+    wd.create("a.csv", "id,name\n1,x\n");
+    wd.create("b.csv", "name,id\ny,2\n");
+    wd.cmd("qgrep")
+        .args(["-v", "zzz", "a.csv", "b.csv"])
+        .fails(2)
+        .stderr_has(&["b.csv: its header differs from a.csv's"]);
+    wd.cmd("qgrep")
+        .args(["-s", "99", "x", "a.csv"])
+        .fails(2)
+        .stderr_has(&["column 99 is past the last one (the records have 2 columns)"]);
+    wd.cmd("qgrep")
+        .args(["-e", "ok", "-e", "ab[", "a.csv"])
+        .fails(2)
+        .stderr_has(&["invalid pattern \"ab[\": unclosed character class"]);
+    wd.cmd("qcount")
+        .arg("--merge")
+        .stdin("18446744073709551615\n1\n")
+        .fails(2)
+        .stderr_has(&["the counts add up past 18446744073709551615"]);
+    wd.cmd("qcount")
+        .arg("--merge")
+        .stdin("k,count\na,18446744073709551615\nk,count\na,1\n")
+        .fails(2)
+        .stderr_has(&["the counts add up past"]);
+    // --mode ignore says how many rows it loaded, not how many it read.
+    for method in ["load-data", "insert"] {
+        db.exec("DELETE FROM t WHERE id > 1");
+        wd.cmd("qimport")
+            .args([
+                "--url", &db.url, "--mode", "ignore", "--method", method, "t",
+            ])
+            .stdin("id,v\n1,new\n2,two\n2,deux\n")
+            .ok()
+            .stderr_has(&["t: 1 row loaded", "; 2 duplicates skipped"]);
     }
+    // Ragged records are bad records, not "bad values".
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin("id,v\n5\n6\n")
+        .fails(2)
+        .stderr_has(&["2 bad records;"]);
+    // A value INSERT cannot send is named as such, not as a lost connection.
+    let big = format!("id,v\n7,{}\n", "x".repeat(17 << 20));
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--method", "insert", "t"])
+        .stdin(&big)
+        .fails(2)
+        .stderr_has(&[
+            "stdin:2: column \"v\"",
+            "more than the server's max_allowed_packet",
+        ]);
+    // A driver error reads as words.
+    let (host, _) = db.host_port();
+    wd.cmd("qexport")
+        .args(["-h", &host, "-P", "1", "-u", "root", "-D", "x", "t"])
+        .fails(2)
+        .stderr_has(&["Could not connect to address"]);
+    assert!(!wd
+        .cmd("qexport")
+        .args(["-h", &host, "-P", "1", "-u", "root", "-D", "x", "t"])
+        .fails(2)
+        .stderr()
+        .contains("DriverError"));
 }

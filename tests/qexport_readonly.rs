@@ -1,11 +1,77 @@
 //! An export never writes: the text of `-e`, `--where` and `--order-by` is one SELECT as
-//! the server's own parser reads it, under qexport's own sql_mode. See: #23 (1).
+//! the server's own parser reads it, under qexport's own sql_mode, in a read-only
+//! transaction. See: #14 (1), #23 (1).
 
 use mysql::prelude::Queryable as _;
 
 use crate::util::db::TestDb;
 use crate::util::server::PrivateServer;
+use crate::util::setup::database;
 use crate::util::Workdir;
+
+// See: #14 (1): --where and -e cannot run other statements, and an export never writes.
+#[test]
+fn an_export_runs_one_statement_and_never_writes() {
+    let (wd, db) = database(
+        "safety_sql",
+        "CREATE TABLE users (id INT PRIMARY KEY, email VARCHAR(50));
+         INSERT INTO users VALUES (1, 'a@x'), (2, 'b@y');
+         CREATE TABLE victim (a INT);",
+    );
+    let url = db.url.as_str();
+    let inject = format!("1) ORDER BY id; DROP TABLE {}.victim; SELECT (1", db.name);
+    wd.cmd("qexport")
+        .args(["--url", url, "--where", &inject, "users"])
+        .fails(2)
+        .stderr_has(&["--where: a ';' is not allowed here"]);
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            url,
+            "--where",
+            "1) UNION SELECT 1, 2 FROM victim WHERE (1",
+            "users",
+        ])
+        .fails(2)
+        .stderr_has(&["--where: a ')' closes a parenthesis it did not open"]);
+    wd.cmd("qexport")
+        .args(["--url", url, "--order-by", "id; DROP TABLE victim", "users"])
+        .fails(2)
+        .stderr_has(&["--order-by: a ';' is not allowed"]);
+    wd.cmd("qexport")
+        .args(["--url", url, "-e", "SELECT 1; CREATE TABLE x (a int)"])
+        .fails(2)
+        .stderr_has(&["-e: one SQL statement only"]);
+    // One statement that writes: refused by the server, nothing changes.
+    for sql in [
+        "DELETE FROM users WHERE id = 1",
+        "CREATE TABLE x (a int)",
+        "DROP TABLE victim",
+        "INSERT INTO users VALUES (3, 'c')",
+    ] {
+        wd.cmd("qexport")
+            .args(["--url", url, "-e", sql])
+            .fails(2)
+            .stderr_has(&["-e: qexport reads only a SELECT"]);
+    }
+    assert_eq!(db.tables(), ["users", "victim"]);
+    assert_eq!(db.count("users"), 2);
+    // Quoted semicolons and parentheses are fine.
+    wd.cmd("qexport")
+        .args([
+            "--url",
+            url,
+            "--where",
+            "email <> ';)' AND (id > 1)",
+            "users",
+        ])
+        .ok()
+        .stdout_is("id,email\n2,b@y\n");
+    wd.cmd("qexport")
+        .args(["--url", url, "-e", "SELECT ';' AS s;"])
+        .ok()
+        .stdout_is("s\n;\n");
+}
 
 // See: #23 (1): statements that write, hidden in -e, --where or --order-by, are refused
 // before anything runs: SET STATEMENT ... FOR, INTO OUTFILE/DUMPFILE/@var, SET GLOBAL,

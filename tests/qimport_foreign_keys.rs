@@ -1,8 +1,58 @@
-//! Foreign keys an import cannot see still act: --truncate, --mode replace and upsert are
-//! refused where a key's action could change another table, unless --cascade. See: #23 (3).
+//! Foreign keys still act during an import: --truncate, --mode replace and upsert are
+//! refused where a key's action could change another table's rows (or rows of the table
+//! the input does not hold), seen or not, unless --cascade.
 
 use crate::util::db::TestDb;
+use crate::util::setup::{database, FAMILY};
 use crate::util::Workdir;
+
+// See: #14 (3): --truncate and --mode replace never delete other tables' rows by a cascade.
+#[test]
+fn deletes_that_cascade_into_other_tables_need_a_flag() {
+    let (wd, db) = database("safety_cascade", FAMILY);
+    let csv = "id,v\n1,A\n2,B\n";
+    for flags in [
+        &["--truncate"][..],
+        &["--truncate", "-j", "2"],
+        &["--mode", "replace"],
+    ] {
+        let run = wd
+            .cmd("qimport")
+            .args(["--url", &db.url])
+            .args(flags)
+            .arg("parent")
+            .stdin(csv)
+            .fails(2);
+        let err = run.stderr();
+        assert!(
+            err.contains("child (") && err.contains("--cascade"),
+            "{}",
+            run.report()
+        );
+        assert_eq!(err.lines().count(), 1, "{}", run.report());
+        assert_eq!(db.count("child"), 2);
+    }
+    // Asked for explicitly, the foreign key's action runs.
+    wd.cmd("qimport")
+        .args([
+            "--url",
+            &db.url,
+            "--truncate",
+            "--cascade-deletes",
+            "parent",
+        ])
+        .stdin(csv)
+        .ok();
+    assert_eq!(db.count("parent"), 2);
+    assert_eq!(db.count("child"), 0);
+    // upsert touches no other table: allowed.
+    db.exec("INSERT INTO child VALUES (10, 1)");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--mode", "upsert", "parent"])
+        .stdin("id,v\n1,x\n")
+        .ok();
+    assert_eq!(db.count("child"), 1);
+}
 
 /// A user with every privilege on `db` alone, and a child table in another database
 /// that it cannot see, whose foreign key cascades.

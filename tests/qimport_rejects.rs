@@ -1,13 +1,31 @@
-//! `--rejects`: bad records set aside, never at the cost of the input, and never a load
-//! that empties or replaces a table with nothing. See: #23 (3).
+//! `qimport --rejects FILE`: bad records set aside and the rest loaded, never at the cost
+//! of the input, and never a load that empties or replaces a table with nothing.
 
 use crate::util::db::TestDb;
+use crate::util::setup::{database, users_table};
 use crate::util::Workdir;
 
 fn setup(test: &str) -> (Workdir, TestDb) {
     let db = TestDb::new(test);
     db.exec("CREATE TABLE t (id INT PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'old');");
     (Workdir::new(test), db)
+}
+
+#[test]
+fn rejects_file_gets_the_bad_records_and_the_rest_loads() {
+    let (wd, db) = users_table("qimport_rejects");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--rejects", "bad.csv", "users"])
+        .stdin("id,name,email\n1,a,x\nnope,b,y\n2,\"far too long for this column\",z\n3,c,w\n")
+        .ok()
+        .stderr_has(&["users: 2 rows loaded", "2 bad records written to bad.csv"]);
+    assert_eq!(db.count("users"), 3);
+    assert_eq!(
+        std::fs::read_to_string(wd.path().join("bad.csv")).unwrap(),
+        "id,name,email,qimport_error\n\
+         nope,b,y,\"line 3: column \"\"id\"\": value \"\"nope\"\": not an integer\"\n\
+         2,\"far too long for this column\",z,\"line 4: column \"\"name\"\": value \"\"far too long for this column\"\": 28 characters, longer than the column's 20\"\n"
+    );
 }
 
 // See: #23 (3): --rejects naming the input, however it is named (the same file on stdin,
@@ -90,4 +108,49 @@ fn rejects_keep_max_errors_and_never_empty_a_table() {
         .stderr_has(&["1 row loaded", "8 bad records written to r.csv"]);
     let rows: Vec<(i32, String)> = db.query("SELECT id, v FROM t");
     assert_eq!(rows, [(7, "good".into())]);
+}
+
+// See: #14 (smaller ones): --rejects, --schema, --create and plural messages.
+#[test]
+fn rejects_schema_and_create_failures_say_what_is_true() {
+    let (wd, db) = database(
+        "safety_small_qimport",
+        "CREATE TABLE t (id INT PRIMARY KEY, n INT);",
+    );
+    let f = wd.create("in.csv", "id,n\n1,1\n");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--rejects"])
+        .arg(&f)
+        .arg("t")
+        .arg(&f)
+        .fails(2)
+        .stderr_has(&["writing it would destroy the input"]);
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "id,n\n1,1\n");
+    // A load that fails leaves no header-only rejects file.
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--rejects", "bad.csv", "t"])
+        .stdin("id,n\n1,1\n1,2\n")
+        .fails(2);
+    assert!(!wd.path().join("bad.csv").exists());
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "t"])
+        .stdin("id,n\n7,7\n")
+        .ok()
+        .stderr_has(&["t: 1 row loaded"]);
+    // --schema takes one CREATE TABLE.
+    wd.create("two.sql", "CREATE TABLE s (a INT); DROP TABLE t;");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--schema", "two.sql", "s"])
+        .stdin("a\n1\n")
+        .fails(2)
+        .stderr_has(&["one SQL statement only"]);
+    assert_eq!(db.tables(), ["t"]);
+    // A failed --create says the table it made was dropped.
+    wd.create("c.sql", "CREATE TABLE c (a INT PRIMARY KEY)");
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--schema", "c.sql", "c"])
+        .stdin("a\n1\n1\n")
+        .fails(2)
+        .stderr_has(&["nothing was loaded, and ", ".c was dropped again"]);
+    assert_eq!(db.tables(), ["t"]);
 }

@@ -2,6 +2,9 @@
 //! option-file and URL forms, a REQUIRE X509 account, a lossless round trip, and each
 //! failure told as one line naming its cause.
 
+use mysql::prelude::Queryable as _;
+
+use crate::util::server::PrivateServer;
 use crate::util::tls::{TlsServer, APP_PASSWORD};
 use crate::util::{TestCmd, Workdir};
 
@@ -333,7 +336,6 @@ fn required_tls_from_a_server_without_it() {
 // its restore; and what goes out comes back byte for byte.
 #[test]
 fn a_round_trip_over_tls_is_lossless() {
-    use mysql::prelude::Queryable as _;
     let wd = Workdir::new("tls_roundtrip");
     let s = TlsServer::get();
     let db = s.database("roundtrip");
@@ -390,4 +392,82 @@ fn a_round_trip_over_tls_is_lossless() {
         sum(&mut c, &format!("`{restored}`.t")),
         sum(&mut c, &format!("`{db}`.t"))
     );
+}
+
+// See: #23 (4): X.509 version 1 certificates, made as the MariaDB documentation makes
+// them (openssl x509 -req without extensions): a v1 client certificate works; a v1 server
+// certificate works unverified and is refused by the verifying modes in one line that
+// names the cause and the fix.
+#[test]
+fn x509_version_1_certificates() {
+    let wd = Workdir::new("secrets_v1");
+    let dir = wd.path().join("pki");
+    std::fs::create_dir_all(&dir).unwrap();
+    let sh = |script: &str| {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(&dir)
+            .output()
+            .expect("running openssl (scripts/deps.sh installs it)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh("openssl genrsa -out ca-key.pem 2048 && \
+        openssl req -new -x509 -nodes -days 3650 -key ca-key.pem -out ca.pem -subj /CN=v1-ca && \
+        for n in server client; do \
+          openssl req -newkey rsa:2048 -nodes -keyout $n-key.pem -out $n.req -subj /CN=127.0.0.1 && \
+          openssl x509 -req -in $n.req -days 3650 -CA ca.pem -CAkey ca-key.pem -set_serial 0$RANDOM -out $n.pem; \
+        done && chmod 644 *.pem && openssl x509 -in client.pem -noout -text | grep -q 'Version: 1'");
+    let p = |n: &str| dir.join(n).display().to_string();
+    let server = PrivateServer::start(
+        &wd.path().join("server"),
+        &format!(
+            "--ssl-ca={} --ssl-cert={} --ssl-key={}",
+            p("ca.pem"),
+            p("server.pem"),
+            p("server-key.pem")
+        ),
+    )
+    .unwrap_or_else(|e| panic!("a private server with TLS did not start: {e}"));
+    server
+        .admin()
+        .query_drop("CREATE USER 'x509u'@'%' REQUIRE X509")
+        .unwrap();
+    let port = server.port().to_string();
+    let as_x509u = |key: &str| {
+        let target = [
+            "--no-defaults",
+            "-h",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-u",
+            "x509u",
+        ];
+        wd.cmd("qexport")
+            .args(target)
+            .args(["--ssl-cert", &p("client.pem"), "--ssl-key", &p(key)])
+    };
+    let run = |mode: &str| {
+        as_x509u("client-key.pem")
+            .args(["--ssl-mode", mode, "--ssl-ca", &p("ca.pem")])
+            .args(["-e", "SELECT CURRENT_USER() AS u"])
+    };
+    run("REQUIRED").ok().stdout_is("u\nx509u@%\n");
+    for mode in ["VERIFY_CA", "VERIFY_IDENTITY"] {
+        let r = run(mode)
+            .fails(2)
+            .stderr_has(&["an X.509 version 1 certificate", "re-issue it as version 3"]);
+        assert!(!r.stderr().contains("Other("), "{}", r.stderr());
+        assert_eq!(r.stderr().lines().count(), 1);
+    }
+    // A key that is not the certificate's is named before any connection.
+    as_x509u("server-key.pem")
+        .args(["-e", "SELECT 1"])
+        .fails(2)
+        .stderr_has(&["server-key.pem does not match --ssl-cert"]);
 }

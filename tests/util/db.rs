@@ -112,6 +112,14 @@ impl TestDb {
         self.query::<(String, Option<u64>)>(&format!("CHECKSUM TABLE `{table}`"))[0].1
     }
 
+    /// The names of this database's tables (views and sequences too), sorted.
+    pub fn tables(&self) -> Vec<String> {
+        self.query(&format!(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = '{}' ORDER BY 1",
+            self.name
+        ))
+    }
+
     /// A user of its own with `password` and every privilege on this database alone
     /// (dropped with the server): its name and its URL to this database.
     pub fn user(&self, password: &str) -> (String, String) {

@@ -1,8 +1,11 @@
 //! Test helpers: a work directory per test, a fluent command runner for the real
-//! binaries, and the private database server (see `db`).
+//! binaries, and the private database server (see `db`); the tables several test files
+//! start from (`setup`), and the backups they take and tamper with (`backup`).
 
+pub mod backup;
 pub mod db;
 pub mod server;
+pub mod setup;
 pub mod tls;
 
 use std::ffi::OsStr;

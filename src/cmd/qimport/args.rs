@@ -84,7 +84,7 @@ pub struct Args {
     /// live run holds is skipped, one whose run died is taken over, one done is skipped.
     /// A failed file does not stop the others (exit status 2 at the end). See
     /// docs/ledger.md. Example: qimport --ledger ops.ledger events /data/incoming/*.csv
-    #[arg(long, value_name = "[DB.]LEDGER", conflicts_with_all = ["dir", "swap", "truncate"])]
+    #[arg(long, value_name = "[DB.]LEDGER", conflicts_with = "dir")]
     pub(super) ledger: Option<String>,
 
     /// With --ledger: print the ledger as CSV (newest first) instead of loading
@@ -288,6 +288,22 @@ fn ledger_of(name: &str, args: &Args, database: &str) -> anyhow::Result<Ledger> 
     }
     if args.files.iter().any(|f| f.as_os_str() == "-") {
         bail!("--ledger knows each file by its bytes, read before the load: stdin (-) can be read only once");
+    }
+    if args.truncate || args.swap {
+        bail!(
+            "{} with --ledger: each file is a load of its own, and would empty the table of the files loaded before it; empty the table first (DELETE), then load",
+            if args.truncate { "--truncate" } else { "--swap" }
+        );
+    }
+    if let LedgerAction::Watch(dir) = &action {
+        if !dir.is_dir() {
+            bail!("--watch {}: no such folder", dir.display());
+        }
+        if args.dry_run {
+            bail!(
+                "--dry-run with --watch: a dry run checks FILEs once; give them instead of --watch"
+            );
+        }
     }
     if args.jobs > 1 {
         bail!("-j with --ledger: the -j publish step cannot commit the ledger row with the rows; load each file over one connection (run several qimport --ledger at once instead: they share the files)");

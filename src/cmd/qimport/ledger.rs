@@ -38,8 +38,8 @@ use crate::sql::TableName;
 /// The ledger's table, as made on first use (`{}`: its quoted name).
 pub(super) const CREATE: &str = "CREATE TABLE IF NOT EXISTS {} (
   sha256 CHAR(64) CHARACTER SET ascii NOT NULL COMMENT 'of the bytes as read, after decompression',
-  target VARCHAR(200) NOT NULL COMMENT 'db.table loaded',
-  file_name VARCHAR(2048) NOT NULL COMMENT 'as given, the last time',
+  target VARCHAR(200) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL COMMENT '`db`.`table` loaded, quoted',
+  file_name TEXT NOT NULL COMMENT 'as given, the last time',
   status ENUM('new','in_progress','done','error') NOT NULL DEFAULT 'new',
   rows_loaded BIGINT UNSIGNED NULL,
   bytes BIGINT UNSIGNED NULL,
@@ -64,6 +64,8 @@ enum Outcome {
     },
     /// Another live worker holds it now.
     Busy,
+    /// Gone before it could be read (another run loaded it and moved it away).
+    Gone,
     Failed(String),
 }
 
@@ -113,11 +115,60 @@ fn worker(conn: &Conn) -> String {
     format!("{host}:{}:{}", std::process::id(), conn.connection_id())
 }
 
-/// Make the ledger if it is not there.
+/// The columns a ledger must have.
+const COLUMNS: [&str; 12] = [
+    "sha256",
+    "target",
+    "file_name",
+    "status",
+    "rows_loaded",
+    "bytes",
+    "error_message",
+    "worker",
+    "attempts",
+    "created_at",
+    "started_at",
+    "finished_at",
+];
+
+/// Make the ledger if it is not there (CREATE is needed that once only); one that is
+/// there must be a ledger: InnoDB (its done row commits with the rows) with its columns.
 pub(super) fn ensure(conn: &mut Conn, ledger: &TableName) -> anyhow::Result<()> {
-    conn.query_drop(CREATE.replace("{}", &ledger.quoted()))
-        .map_err(db_error)
-        .with_context(|| format!("--ledger: making {ledger}"))
+    let db = ledger.database.clone().unwrap_or_default();
+    let engine: Option<Option<String>> = conn
+        .exec_first(
+            "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (&db, &ledger.table),
+        )
+        .map_err(db_error)?;
+    let Some(engine) = engine else {
+        return conn
+            .query_drop(CREATE.replace("{}", &ledger.quoted()))
+            .map_err(db_error)
+            .with_context(|| format!("--ledger: making {ledger}"));
+    };
+    if !engine
+        .as_deref()
+        .is_some_and(|e| e.eq_ignore_ascii_case("InnoDB"))
+    {
+        bail!(
+            "--ledger {ledger} is an {} table: a ledger must be InnoDB, so that a file's done row commits with its rows (name another table; qimport makes it)",
+            engine.as_deref().unwrap_or("unknown")
+        );
+    }
+    let have: Vec<String> = conn
+        .exec(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (&db, &ledger.table),
+        )
+        .map_err(db_error)?;
+    if let Some(missing) = COLUMNS
+        .iter()
+        .find(|c| !have.iter().any(|h| h.eq_ignore_ascii_case(c)))
+    {
+        bail!("--ledger {ledger} is no ledger (it has no column {missing}): name another table, and qimport makes it");
+    }
+    Ok(())
 }
 
 /// One run over files: each loaded once, in its own transaction.
@@ -133,13 +184,22 @@ pub(super) struct Run<'a> {
 
 impl Run<'_> {
     /// Load `path` once, or say why not, in one line on stderr.
-    pub(super) fn file(&mut self, conn: &mut Conn, path: &Path) -> Went {
+    pub(super) fn file(&mut self, conn: &mut Conn, path: &Path, say_busy: bool) -> Went {
         let started = Instant::now();
         let name = path.display().to_string();
-        let outcome = match self.try_file(conn, path, &name) {
+        let mut sha = None;
+        let outcome = match self.try_file(conn, path, &name, &mut sha) {
             Ok(o) => o,
             Err(e) => Outcome::Failed(one_line(&e)),
         };
+        // A session lost (a server restarted, an idle session closed): a new one for the
+        // next file.
+        if matches!(outcome, Outcome::Failed(_)) && conn.ping().is_err() {
+            if let Ok(c) = self.cfg.connect() {
+                *conn = c;
+                let _ = conn.query_drop(SESSION);
+            }
+        }
         let ms = started.elapsed().as_millis();
         let t = self.target;
         let quiet = self.cfg.quiet;
@@ -157,17 +217,18 @@ impl Run<'_> {
                 format!("{name}: skipped: loaded into {t} already, as {as_name} (the same bytes)")
             }
             Outcome::Busy => format!("{name}: skipped: another run is loading it now"),
-            Outcome::Failed(m) => format!("{name}: failed: {m}"),
+            Outcome::Gone => format!("{name}: skipped: gone (another run loaded it and moved it?)"),
+            Outcome::Failed(m) => format!("{name}: failed: {}", m.replace('\n', "\\n")),
         };
         match outcome {
             Outcome::Failed(_) => {
                 self.failed += 1;
                 eprintln!("qimport: {said}");
-                Self::move_to(path, self.ledger.error_dir.as_deref());
+                Self::move_to(path, self.ledger.error_dir.as_deref(), sha.as_deref());
                 Went::Failed
             }
-            Outcome::Busy => {
-                if !quiet {
+            Outcome::Busy | Outcome::Gone => {
+                if !quiet && say_busy {
                     eprintln!("qimport: {said}");
                 }
                 Went::Busy
@@ -176,15 +237,41 @@ impl Run<'_> {
                 if !quiet {
                     eprintln!("qimport: {said}");
                 }
-                Self::move_to(path, self.ledger.done_dir.as_deref());
+                Self::move_to(path, self.ledger.done_dir.as_deref(), sha.as_deref());
                 Went::Done
             }
         }
     }
 
-    fn try_file(&self, conn: &mut Conn, path: &Path, name: &str) -> anyhow::Result<Outcome> {
-        let (sha, bytes) = digest(self.cfg, path)?;
-        let target = self.target.to_string();
+    fn try_file(
+        &self,
+        conn: &mut Conn,
+        path: &Path,
+        name: &str,
+        known: &mut Option<String>,
+    ) -> anyhow::Result<Outcome> {
+        // Only a regular file can be read twice (hashed, then loaded): /dev/stdin, a pipe
+        // or a process substitution would be read empty the second time.
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Outcome::Gone),
+            Ok(m) if !m.is_file() => bail!(
+                "not a regular file (a pipe, a device, stdin): --ledger reads a file twice, to know it and to load it"
+            ),
+            _ => {}
+        }
+        let (sha, bytes) = match digest(self.cfg, path) {
+            Err(e)
+                if e.chain().any(|c| {
+                    c.downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+                }) =>
+            {
+                return Ok(Outcome::Gone)
+            }
+            r => r?,
+        };
+        *known = Some(sha.clone());
+        let target = self.target.quoted();
         let lock = lock_name(&sha, &target);
         let got: Option<Option<i64>> = conn
             .exec_first("SELECT GET_LOCK(?, 0)", (&lock,))
@@ -207,7 +294,7 @@ impl Run<'_> {
         bytes: u64,
     ) -> anyhow::Result<Outcome> {
         let l = self.ledger.table.quoted();
-        let target = self.target.to_string();
+        let target = self.target.quoted();
         let row: Option<(String, String)> = conn
             .exec_first(
                 format!("SELECT status, file_name FROM {l} WHERE sha256 = ? AND target = ?"),
@@ -237,7 +324,7 @@ impl Run<'_> {
             Ok(rows) => Ok(Outcome::Loaded { rows }),
             Err(e) => {
                 let msg = one_line(&e);
-                self.mark_error(conn, sha, &msg);
+                self.mark_error(conn, sha, &me, &msg);
                 Ok(Outcome::Failed(msg))
             }
         }
@@ -250,11 +337,12 @@ impl Run<'_> {
             let base = path
                 .file_name()
                 .map_or_else(|| "input".into(), |n| n.to_string_lossy().into_owned());
-            cfg.rejects = Some(dir.join(format!("{base}.rejects.csv")));
+            // Two files of one name (a daily file, two folders) keep their own rejects.
+            cfg.rejects = Some(dir.join(format!("{base}.{}.rejects.csv", &sha[..12])));
         }
         let inputs = open_all(&[path.to_owned()], cfg.encoding)?;
         let l = self.ledger.table.quoted();
-        let target = self.target.to_string();
+        let target = self.target.quoted();
         let mut cx = Ctx {
             cfg: &cfg,
             conn,
@@ -283,12 +371,22 @@ impl Run<'_> {
             .map_err(db_error)
             .context("--ledger: marking the file done")
         })?;
-        summary.keep_rejects()?;
+        // Committed: from here on, nothing may say the file failed (its row is done; a
+        // later run must skip it).
+        if let Err(e) = summary.keep_rejects() {
+            eprintln!(
+                "qimport: warning: {}: loaded, but its bad records could not be kept: {}",
+                path.display(),
+                one_line(&e)
+            );
+        }
         Ok(summary.rows)
     }
 
-    /// The file failed: its row says so (on a new session if the load's was lost).
-    fn mark_error(&self, conn: &mut Conn, sha: &str, msg: &str) {
+    /// The file failed: its row says so (on a new session if the load's was lost), if it
+    /// is still this worker's and not done: a COMMIT whose answer was lost may have
+    /// committed, and another worker may have taken the file over and loaded it since.
+    fn mark_error(&self, conn: &mut Conn, sha: &str, me: &str, msg: &str) {
         if conn.ping().is_err() {
             match self.cfg.connect() {
                 Ok(c) => *conn = c,
@@ -296,21 +394,40 @@ impl Run<'_> {
             }
         }
         let l = self.ledger.table.quoted();
+        // A TEXT holds 64 KiB: a message that long (a header of 100,000 characters) is cut.
+        let mut end = msg.len().min(16 * 1024);
+        while !msg.is_char_boundary(end) {
+            end -= 1;
+        }
         let _ = conn.exec_drop(
             format!(
                 "UPDATE {l} SET status = 'error', error_message = ?, finished_at = NOW(6) \
-                 WHERE sha256 = ? AND target = ?"
+                 WHERE sha256 = ? AND target = ? AND status = 'in_progress' AND worker = ?"
             ),
-            (msg, sha, self.target.to_string()),
+            (&msg[..end], sha, self.target.quoted(), me),
         );
     }
 
     /// Move a finished file into `dir`, if one was given: a failed move is a warning (the
     /// ledger, not the folder, says what is loaded).
-    fn move_to(path: &Path, dir: Option<&Path>) {
+    fn move_to(path: &Path, dir: Option<&Path>, sha: Option<&str>) {
         let Some(dir) = dir else { return };
         let Some(base) = path.file_name() else { return };
-        let to = dir.join(base);
+        let mut to = dir.join(base);
+        // Never over another file (yesterday's of the same name): this one's hash is added.
+        if to.exists() {
+            let mut named = base.to_os_string();
+            named.push(format!(".{}", sha.map_or("again", |s| &s[..12])));
+            to = dir.join(named);
+        }
+        if to.exists() {
+            eprintln!(
+                "qimport: warning: {}: not moved: {} is there already (the ledger holds its outcome)",
+                path.display(),
+                to.display()
+            );
+            return;
+        }
         if let Err(e) = std::fs::rename(path, &to) {
             eprintln!(
                 "qimport: warning: {}: not moved to {}: {e} (the ledger holds its outcome)",
@@ -349,6 +466,7 @@ pub(super) fn run(
         return dry_run(cfg, conn, p, undo);
     }
     ensure(conn, &ledger.table)?;
+    conn.query_drop(SESSION).map_err(db_error)?;
     let mut run = Run {
         cfg,
         ledger,
@@ -361,7 +479,7 @@ pub(super) fn run(
         LedgerAction::Watch(dir) => watch(&mut run, conn, dir),
         _ => {
             for f in &cfg.files {
-                run.file(conn, f);
+                run.file(conn, f, true);
             }
         }
     }
@@ -404,6 +522,10 @@ fn dry_run(cfg: &Config, conn: &mut Conn, p: &Prepared, undo: &Undo) -> anyhow::
     })
 }
 
+/// A worker's session: idle (between files, or frozen, or cut off from the network) for
+/// two minutes, the server ends it and frees its lock, so another run takes its file over.
+const SESSION: &str = "SET SESSION wait_timeout = 120";
+
 /// How often `--watch` looks at its folder.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -415,31 +537,62 @@ pub(super) fn ignored(name: &str) -> bool {
     name.starts_with('.') || ext.is_some_and(|e| e == "tmp" || e == "part")
 }
 
-/// `--watch DIR`: load each file that appears (a file seen done or failed is not tried
-/// again until it changes); runs until a signal ends it (with status 0).
+/// How long a watcher waits before it tries a failed file again (unchanged: a file
+/// that changed is tried at once).
+const RETRY_FAILED: Duration = Duration::from_secs(60);
+
+/// What a watcher knows of a file: its identity on disk (device, inode, size, mtime), and
+/// how it went.
+#[derive(PartialEq, Eq)]
+struct Seen {
+    id: (u64, u64, u64, SystemTime),
+    went: Went,
+    at: Instant,
+}
+
+/// `--watch DIR`: load each file that appears (links followed); a file seen done is not
+/// tried again until it changes, a failed one after a while (or once it changes); runs
+/// until a signal ends it (with status 0).
 fn watch(run: &mut Run<'_>, conn: &mut Conn, dir: &Path) {
+    use std::os::unix::fs::MetadataExt as _;
     crate::interrupt::exit_zero_on_signal();
-    let mut seen: HashMap<PathBuf, (u64, SystemTime)> = HashMap::new();
+    let mut seen: HashMap<PathBuf, Seen> = HashMap::new();
     loop {
-        let mut files: Vec<(PathBuf, u64, SystemTime)> = std::fs::read_dir(dir)
+        let mut files: Vec<(PathBuf, (u64, u64, u64, SystemTime))> = std::fs::read_dir(dir)
             .map(|rd| {
                 rd.filter_map(Result::ok)
                     .filter(|e| !ignored(&e.file_name().to_string_lossy()))
                     .filter_map(|e| {
-                        let m = e.metadata().ok().filter(std::fs::Metadata::is_file)?;
-                        Some((e.path(), m.len(), m.modified().ok()?))
+                        let path = e.path();
+                        let m = std::fs::metadata(&path)
+                            .ok()
+                            .filter(std::fs::Metadata::is_file)?;
+                        Some((path, (m.dev(), m.ino(), m.len(), m.modified().ok()?)))
                     })
                     .collect()
             })
             .unwrap_or_default();
         files.sort();
-        for (path, len, modified) in files {
-            if seen.get(&path) == Some(&(len, modified)) {
-                continue;
+        for (path, id) in files {
+            let before = seen.get(&path).filter(|s| s.id == id);
+            match before.map(|s| s.went) {
+                Some(Went::Done) => continue,
+                Some(Went::Failed) if before.is_some_and(|s| s.at.elapsed() < RETRY_FAILED) => {
+                    continue
+                }
+                _ => {}
             }
-            if run.file(conn, &path) != Went::Busy {
-                seen.insert(path, (len, modified));
-            }
+            // A file busy in another run is said once, not at every look.
+            let say_busy = !matches!(before.map(|s| s.went), Some(Went::Busy));
+            let went = run.file(conn, &path, say_busy);
+            seen.insert(
+                path,
+                Seen {
+                    id,
+                    went,
+                    at: Instant::now(),
+                },
+            );
         }
         std::thread::sleep(POLL);
     }
@@ -547,7 +700,7 @@ pub(super) fn retry(
     target: &TableName,
 ) -> anyhow::Result<ExitCode> {
     let l = ledger.quoted();
-    let t = target.to_string();
+    let t = target.quoted();
     let mut failed = 0u64;
     if cfg.files.is_empty() {
         bail!("--retry: give the FILEs (or their SHA-256 sums) to load again");
@@ -557,7 +710,14 @@ pub(super) fn retry(
         let sha = if arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) && !f.exists() {
             arg.to_ascii_lowercase()
         } else {
-            digest(cfg, f)?.0
+            match digest(cfg, f) {
+                Ok((sha, _)) => sha,
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("qimport: {arg}: {}: not set back", one_line(&e));
+                    continue;
+                }
+            }
         };
         let held: Option<Option<u64>> = conn
             .exec_first("SELECT IS_USED_LOCK(?)", (lock_name(&sha, &t),))

@@ -75,8 +75,26 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
         if l.action == LedgerAction::Retry {
             return ledger::retry(cfg, &mut conn, &l.table, &full);
         }
+        if l.table == full {
+            bail!(
+                "--ledger {}: the ledger must be a table of its own, not the one loaded",
+                l.table
+            );
+        }
         let (_, made) = prepare_table(cfg, &mut conn, &full, &undo)?;
-        let p = prepare(cfg, &mut conn, &full, made)?;
+        let mut p = prepare(cfg, &mut conn, &full, made)?;
+        if !p.info.transactional() {
+            bail!(
+                "--ledger into {}: ENGINE={} cannot roll back, so a failed file would leave rows that the next run loads again; --ledger needs a table that can (InnoDB)",
+                full,
+                p.info.engine.as_deref().unwrap_or_default()
+            );
+        }
+        // Each file commits on its own, so a table this run made holds other runs' rows
+        // soon: it stays, whatever happens to this run (a signal ends it at once; the
+        // server rolls the file being loaded back).
+        undo.disarmed(|| ());
+        p.created = false;
         return ledger::run(cfg, &mut conn, l, &full, &p, &undo);
     }
     let (inputs, made) = prepare_table(cfg, &mut conn, &full, &undo)?;

@@ -1,145 +1,8 @@
-//! Parallel export: `-j N` is byte-identical to `-j 1`, and `--shard K/N` pieces
-//! concatenate to the whole table, for integer, composite and string keys.
+//! qgrep and qcount in parallel: whatever `-j` and `--block-size`, the answer of one
+//! thread reading record by record; and `--shard K/N` pieces that add up to the whole
+//! file, as the recipes of docs/parallel.md use them.
 
-use std::fmt::Write as _;
-
-use crate::util::db::TestDb;
 use crate::util::Workdir;
-
-/// Tables with awkward keys: sparse integers, a composite key, a case-insensitive string
-/// key with mixed case and accents (collation order is not byte order), and no key at all.
-fn tables(test: &str) -> TestDb {
-    let db = TestDb::new(test);
-    db.exec(
-        "CREATE TABLE ints (id BIGINT PRIMARY KEY, v VARCHAR(20));
-         INSERT INTO ints SELECT seq * seq, CONCAT('v', seq) FROM seq_1_to_3000;
-         INSERT INTO ints VALUES (-5, 'neg'), (9000000000000, 'far');
-         CREATE TABLE comp (a INT NOT NULL, b VARCHAR(10) NOT NULL, v INT, PRIMARY KEY (a, b));
-         INSERT INTO comp SELECT seq % 7, CONCAT('k', seq), seq FROM seq_1_to_2000;
-         CREATE TABLE strs (k VARCHAR(20) NOT NULL PRIMARY KEY, v INT)
-           CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci;
-         INSERT INTO strs SELECT CONCAT(ELT(1 + seq % 6, 'a', 'B', 'é', 'Z', 'ä', '_'), seq), seq FROM seq_1_to_2500;
-         CREATE TABLE nokey (v INT);
-         INSERT INTO nokey SELECT seq FROM seq_1_to_100;",
-    );
-    db.exec("ANALYZE TABLE ints, comp, strs;");
-    db
-}
-
-fn export(wd: &Workdir, db: &TestDb, args: &[&str]) -> String {
-    wd.cmd("qexport")
-        .args(["--url", &db.url])
-        .args(args)
-        .ok()
-        .stdout()
-}
-
-#[test]
-fn jobs_output_is_byte_identical() {
-    let wd = Workdir::new("parallel_jobs");
-    let db = tables("parallel_jobs");
-    for t in ["ints", "comp", "strs"] {
-        let one = export(&wd, &db, &["-j", "1", t]);
-        assert!(one.lines().count() > 2000, "{t}");
-        for j in ["2", "3", "8"] {
-            assert_eq!(export(&wd, &db, &["-j", j, t]), one, "table {t}, -j {j}");
-        }
-        let filtered = export(
-            &wd,
-            &db,
-            &["-j", "1", "--where", "v LIKE '%7%' OR v < 50", t],
-        );
-        assert_eq!(
-            export(
-                &wd,
-                &db,
-                &["-j", "3", "--where", "v LIKE '%7%' OR v < 50", t]
-            ),
-            filtered,
-            "table {t} with --where"
-        );
-    }
-}
-
-#[test]
-fn table_without_key_falls_back_and_says_so() {
-    let wd = Workdir::new("parallel_nokey");
-    let db = tables("parallel_nokey");
-    let r = wd
-        .cmd("qexport")
-        .args(["--url", &db.url, "-j", "4", "nokey"])
-        .ok()
-        .stderr_has(&[
-            "nokey has no primary or unique NOT NULL key: exporting over one connection",
-        ]);
-    assert_eq!(r.stdout().lines().count(), 101);
-    wd.cmd("qexport")
-        .args(["--url", &db.url, "--shard", "1/2", "nokey"])
-        .fails(2)
-        .stderr_has(&["--shard needs a key to split on"]);
-}
-
-#[test]
-fn shards_concatenate_to_the_whole_table() {
-    let wd = Workdir::new("parallel_shards");
-    let db = tables("parallel_shards");
-    for t in ["ints", "comp", "strs"] {
-        let whole = export(&wd, &db, &[t]);
-        for n in [1, 2, 3, 7] {
-            let mut joined = String::new();
-            for k in 1..=n {
-                joined.push_str(&export(&wd, &db, &["--shard", &format!("{k}/{n}"), t]));
-            }
-            assert_eq!(joined, whole, "table {t}, {n} shards");
-        }
-        // Shards can be read in parallel themselves.
-        let mut joined = String::new();
-        for k in 1..=3 {
-            joined.push_str(&export(
-                &wd,
-                &db,
-                &["-j", "2", "--shard", &format!("{k}/3"), t],
-            ));
-        }
-        assert_eq!(joined, whole, "table {t}, shards with -j 2");
-    }
-}
-
-#[test]
-fn more_shards_than_rows() {
-    let wd = Workdir::new("parallel_tiny");
-    let db = TestDb::new("parallel_tiny");
-    db.exec(
-        "CREATE TABLE t (k VARCHAR(5) PRIMARY KEY); INSERT INTO t VALUES ('a'), ('b');
-         CREATE TABLE n (id INT PRIMARY KEY); INSERT INTO n VALUES (1), (2);",
-    );
-    for t in ["t", "n"] {
-        let whole = export(&wd, &db, &[t]);
-        let joined: String = (1..=5)
-            .map(|k| export(&wd, &db, &["--shard", &format!("{k}/5"), t]))
-            .collect();
-        assert_eq!(joined, whole, "{t}");
-    }
-}
-
-#[test]
-fn consistent_snapshot_with_jobs() {
-    let wd = Workdir::new("parallel_consistent");
-    let db = tables("parallel_consistent");
-    let one = export(&wd, &db, &["ints"]);
-    assert_eq!(export(&wd, &db, &["-j", "3", "--consistent", "ints"]), one);
-}
-
-#[test]
-fn shard_arguments_are_checked() {
-    let wd = Workdir::new("parallel_args");
-    for bad in ["0/2", "3/2", "x", "1/0"] {
-        wd.cmd("qexport")
-            .args(["--url", "mysql://u@127.0.0.1:1/d", "--shard", bad, "t"])
-            .fails(2)
-            .stderr_has(&["K/N"]);
-    }
-}
 
 /// CSV made to break naive block cutting: quoted line breaks, doubled quotes, CRLF, blank
 /// lines, a BOM, and no line end after the last record.
@@ -375,52 +238,88 @@ fn stdin_from_a_file_is_read_at_offsets() {
     assert_eq!(run("qgrep", &["-n", "@gmail"], true), body);
 }
 
-// See: #26 (3): one loader serves one connection and N; `-j 2` refuses exactly what
-// `-j 1` refuses, with the same words, and leaves the table as it was.
-#[test]
-fn j2_refuses_what_j1_refuses_in_the_same_words() {
-    let db = TestDb::new("parallel_same_refusals");
-    let wd = Workdir::new("parallel_same_refusals");
-    db.exec(
-        "CREATE TABLE t (id INT PRIMARY KEY, n TINYINT, v VARCHAR(5) NOT NULL, UNIQUE KEY (v));
-         INSERT INTO t VALUES (1, 1, 'one')",
-    );
-    let body = (10..3000).fold(String::new(), |mut s, i| {
-        let _ = writeln!(s, "{i},1,v{i}");
-        s
-    });
-    let cases = [
-        ("a bad value", format!("id,n,v\n{body}5,300,x\n")),
-        ("too many fields", format!("id,n,v\n{body}5,1,x,extra\n")),
-        (
-            "a NULL in a NOT NULL column",
-            format!("id,n,v\n{body}5,1,\n"),
-        ),
-        ("a key in the table", format!("id,n,v\n{body}1,1,x\n")),
-        ("a key twice in the file", format!("id,n,v\n{body}10,1,x\n")),
-        (
-            "a unique key in the table",
-            format!("id,n,v\n{body}5,1,one\n"),
-        ),
-        ("a value too long", format!("id,n,v\n{body}5,1,toolong\n")),
-    ];
-    let before = db.checksum("t");
-    for (what, csv) in cases {
-        wd.create("in.csv", &csv);
-        let said: Vec<String> = ["1", "2"]
-            .iter()
-            .map(|j| {
-                let r = wd
-                    .cmd("qimport")
-                    .args(["--url", &db.url, "-j", j, "t", "in.csv"])
-                    .fails(2);
-                assert_eq!(db.checksum("t"), before, "{what}, -j {j}: {}", r.report());
-                r.stderr()
-            })
-            .collect();
-        assert_eq!(
-            said[0], said[1],
-            "{what}: -j 1 and -j 2 say different things"
-        );
+/// CSV whose records hold quoted line breaks, doubled quotes and CRLF, with a header.
+fn multiline_csv(records: usize) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::from("id,city,note\r\n");
+    for i in 0..records {
+        let city = ["Paris", "Lyon", "Nice", "Caen"][i % 4];
+        match i % 3 {
+            0 => writeln!(s, "{i},{city},\"line one\nline \"\"two\"\"\n{i},Paris,x\"").unwrap(),
+            1 => writeln!(s, "{i},{city},plain").unwrap(),
+            _ => write!(s, "{i},\"{city}\",\"a,b\"\r\n").unwrap(),
+        }
     }
+    s
+}
+
+// See: #14 (10): the fan-out recipes give the whole file's answer on multi-line fields.
+#[test]
+fn shards_cut_at_record_ends_and_the_recipes_add_up() {
+    let wd = Workdir::new("safety_shards");
+    let f = wd.create("m.csv", multiline_csv(30_000));
+    let whole = wd.cmd("qcount").arg(&f).ok().stdout();
+    assert_eq!(whole, "30000\n");
+    let groups = wd.cmd("qcount").args(["-g", "city"]).arg(&f).ok().stdout();
+    let paris = wd
+        .cmd("qgrep")
+        .args(["-s", "city", "-x", "Paris"])
+        .arg(&f)
+        .ok()
+        .stdout();
+    for n in [1, 2, 3, 7] {
+        let ks = (1..=n).map(|k| k.to_string()).collect::<Vec<_>>().join(" ");
+        // The recipes of docs/parallel.md, as written there.
+        wd.sh(&format!(
+            "parallel qcount --shard {{}}/{n} m.csv ::: {ks} | qcount --merge"
+        ))
+        .ok()
+        .stdout_is(&whole);
+        wd.sh(&format!(
+            "parallel qcount -g city --shard {{}}/{n} m.csv ::: {ks} | qcount --merge"
+        ))
+        .ok()
+        .stdout_is(&groups);
+        wd.sh(&format!(
+            "parallel -k qgrep --exit-zero -s city -x Paris --shard {{}}/{n} m.csv ::: {ks}"
+        ))
+        .ok()
+        .stdout_is(&paris);
+        // -j inside a shard changes nothing either.
+        let mut sum = 0;
+        for k in 1..=n {
+            let out = wd
+                .cmd("qcount")
+                .args([
+                    "-j",
+                    "2",
+                    "--block-size",
+                    "4096",
+                    "--shard",
+                    &format!("{k}/{n}"),
+                ])
+                .arg(&f)
+                .ok()
+                .stdout();
+            sum += out.trim().parse::<u64>().unwrap();
+        }
+        assert_eq!(sum, 30_000, "{n} shards");
+    }
+    // What parallel --pipe would do (cut at line feeds) goes wrong on this file; shards
+    // need a regular file, and refuse what cannot be merged.
+    wd.cmd("qcount")
+        .args(["--shard", "1/2"])
+        .stdin("a\n1\n")
+        .fails(2)
+        .stderr_has(&["--shard needs exactly one FILE"]);
+    wd.cmd("qcount")
+        .args(["--shard", "1/2", "--distinct", "city"])
+        .arg(&f)
+        .fails(2)
+        .stderr_has(&["--shard with --distinct"]);
+    wd.cmd("qgrep")
+        .args(["--shard", "3/2", "x"])
+        .arg(&f)
+        .fails(2)
+        .stderr_has(&["1 <= K <= N"]);
 }
