@@ -37,20 +37,19 @@ best() { # best of 3 wall times of a command, in seconds
         local t0 t1; t0=$(date +%s.%N); bash -c "$1"; t1=$(date +%s.%N)
         b=$(python3 -c "print(min($b, $t1 - $t0))")
     done
-    echo "$b"
+    python3 -c "print(f'{$b:.2f}')"
 }
 direct=$(best "target/release/qexport --url '$url' users > /dev/null")
-timed=(/usr/bin/time -f '%M' -o "$work/rss")
-[ -x /usr/bin/time ] || { timed=(); echo 0 >"$work/rss"; }   # GNU time: apt-get install time
-"${timed[@]}" target/release/qexport --url "$url" --serve 127.0.0.1:0 users 2>"$work/log" &
+target/release/qexport --url "$url" --serve 127.0.0.1:0 users 2>"$work/log" &
 pid=$!
 for _ in $(seq 1 100); do grep -q 'http://' "$work/log" 2>/dev/null && break; sleep 0.1; done
 addr=$(grep -o 'http://[^ ]*' "$work/log" | head -1)
 one=$(best "curl -sf ${addr}users.csv > /dev/null")
 four=$(best "for i in 1 2 3 4; do curl -sf ${addr}users.csv > /dev/null & done; wait")
 bytes=$(curl -sf "${addr}users.csv" | wc -c)
+# The server's peak resident set (VmHWM), read before it ends.
+rss=$(awk '/VmHWM/ {print int($2 / 1024)}' "/proc/$pid/status")
 kill -TERM "$pid"; wait "$pid" || true; pid=""
-rss=$(( $(cat "$work/rss") / 1024 ))
 mb() { python3 -c "print(f'{$bytes / 1e6 / $1:.0f}')"; }
 agg=$(python3 -c "print(f'{4 * $bytes / 1e6 / $four:.0f}')")
 ratio=$(python3 -c "print(f'{$one / $direct:.2f}')")
