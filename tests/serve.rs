@@ -353,3 +353,28 @@ fn tokens_and_https() {
         .fails(2)
         .stderr_has(&["the token would cross the network in clear"]);
 }
+
+// See: #28: connections are bounded whatever they do: 256 idle ones hold their threads,
+// and the next gets a 503 at once, not one more thread; they go, and service is back.
+#[test]
+fn idle_connections_are_bounded() {
+    let (wd, db) = torture("serve_idle");
+    let server = Server::start(&wd, &db, &["t"]);
+    let idle: Vec<TcpStream> = (0..256)
+        .map(|_| TcpStream::connect(&server.addr).unwrap())
+        .collect();
+    let mut next = TcpStream::connect(&server.addr).unwrap();
+    let mut answer = String::new();
+    next.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    drop(idle);
+    wait_for("service back", &|| {
+        wd.sh(&format!(
+            "curl -s -o /dev/null -w '%{{http_code}}' {}t.csv",
+            server.url
+        ))
+        .ok()
+        .stdout()
+            == "200"
+    });
+}

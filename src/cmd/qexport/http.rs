@@ -44,11 +44,19 @@ pub(super) enum Refused {
     Gone,
 }
 
-/// Read one request's head.
-pub(super) fn read_request(r: &mut impl Read) -> Result<Request, Refused> {
+/// Read one request's head, whole within `within` (a client that trickles its head a
+/// byte at a time, each before the socket's timeout, is cut off all the same).
+pub(super) fn read_request(
+    r: &mut impl Read,
+    within: std::time::Duration,
+) -> Result<Request, Refused> {
+    let until = std::time::Instant::now() + within;
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
+        if std::time::Instant::now() > until {
+            return Err(Refused::Gone);
+        }
         let n = match r.read(&mut chunk) {
             Ok(0) | Err(_) => return Err(Refused::Gone),
             Ok(n) => n,
@@ -275,9 +283,13 @@ pub(super) fn same_secret(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    fn read_request_now(r: &mut impl Read) -> Result<Request, Refused> {
+        read_request(r, std::time::Duration::from_secs(60))
+    }
+
     #[test]
     fn a_request_is_read_under_limits() {
-        let r = read_request(
+        let r = read_request_now(
             &mut &b"GET /t.csv?limit=2 HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"[..],
         )
         .unwrap();
@@ -287,16 +299,16 @@ mod tests {
         );
         assert_eq!(r.header("accept-encoding"), Some("gzip"));
         assert!(matches!(
-            read_request(&mut &b"\x01\x02 nonsense\r\n\r\n"[..]),
+            read_request_now(&mut &b"\x01\x02 nonsense\r\n\r\n"[..]),
             Err(Refused::Malformed(_))
         ));
         let big = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(20_000));
         assert!(matches!(
-            read_request(&mut big.as_bytes()),
+            read_request_now(&mut big.as_bytes()),
             Err(Refused::TooLarge)
         ));
         assert!(matches!(
-            read_request(&mut &b"GET / HT"[..]),
+            read_request_now(&mut &b"GET / HT"[..]),
             Err(Refused::Gone)
         ));
     }

@@ -44,6 +44,10 @@ pub(super) struct Serve {
     pub(super) timeout: Duration,
 }
 
+/// The most connections open at once, whatever they do (each holds a thread until it
+/// ends, or its client is silent for --client-timeout).
+const MAX_CONNECTIONS: usize = 256;
+
 /// How long running responses may go on after SIGTERM or Ctrl-C.
 const GRACE: Duration = Duration::from_secs(5);
 
@@ -60,6 +64,8 @@ struct Shared {
     tls: Option<Arc<rustls::ServerConfig>>,
     /// Exports running now (bounded by `--max-clients`).
     running: AtomicUsize,
+    /// Connections open now (bounded by [`MAX_CONNECTIONS`]).
+    open: AtomicUsize,
     max: usize,
     stopping: AtomicBool,
     timeout: Duration,
@@ -135,6 +141,7 @@ pub(super) fn run(cfg: &Config, s: &Serve) -> anyhow::Result<ExitCode> {
         token,
         tls,
         running: AtomicUsize::new(0),
+        open: AtomicUsize::new(0),
         max: s.max_clients,
         stopping: AtomicBool::new(false),
         timeout: s.timeout,
@@ -150,17 +157,38 @@ pub(super) fn run(cfg: &Config, s: &Serve) -> anyhow::Result<ExitCode> {
             std::thread::sleep(Duration::from_millis(20));
         }
     });
+    accept(cfg, &shared, &listener);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Take connections until the process ends, each on a thread of its own.
+fn accept(cfg: &Config, shared: &Arc<Shared>, listener: &TcpListener) {
     std::thread::scope(|scope| {
         for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
+            let Ok(mut stream) = stream else { continue };
             if shared.stopping.load(Ordering::SeqCst) {
                 continue;
             }
-            let shared = &shared;
-            scope.spawn(move || connection(cfg, shared, stream));
+            // Connections are bounded too (each has a thread while it lives): beyond the
+            // bound, a short 503 at once, not one more thread.
+            if shared.open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                shared.open.fetch_sub(1, Ordering::SeqCst);
+                let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                let _ = http::answer(
+                    &mut stream,
+                    503,
+                    &[("Retry-After", "5".into())],
+                    b"busy: too many connections; try again\n",
+                    false,
+                );
+                continue;
+            }
+            scope.spawn(move || {
+                connection(cfg, shared, stream);
+                shared.open.fetch_sub(1, Ordering::SeqCst);
+            });
         }
     });
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The HTTPS settings from PEM files.
@@ -196,7 +224,7 @@ fn connection(cfg: &Config, shared: &Shared, stream: TcpStream) {
         },
         None => Box::new(stream),
     };
-    let (line, status, bytes) = match http::read_request(&mut io) {
+    let (line, status, bytes) = match http::read_request(&mut io, shared.timeout) {
         Ok(req) => {
             let line = format!("{} {}", req.method, req.target);
             let (status, bytes) = respond(cfg, shared, &req, &mut io);
