@@ -378,3 +378,48 @@ fn idle_connections_are_bounded() {
             == "200"
     });
 }
+
+// See: #28 (hostile review): flags that --serve would not apply are refused, never
+// ignored; --all serves the tables of its database by their names (`other.t` is one of
+// them, not the table t of a database other); a column added after the start is served;
+// HTTP/1.0 (which cannot read chunks) is refused.
+#[test]
+fn what_serve_does_not_do_is_refused() {
+    let (wd, db) = torture("serve_review");
+    for flag in [&["--columns", "id"][..], &["--limit", "1"], &["--gzip"]] {
+        wd.cmd("qexport")
+            .args(["--url", &db.url, "--serve", "127.0.0.1:0"])
+            .args(flag)
+            .arg("t")
+            .fails(2)
+            .stderr_has(&["--serve with", "not taken"]);
+    }
+    let other = TestDb::new("serve_review_other");
+    other.exec("CREATE TABLE t (x VARCHAR(20)); INSERT INTO t VALUES ('OTHERDB')");
+    db.exec(&format!(
+        "CREATE TABLE `{}.t` (id INT); INSERT INTO `{}.t` VALUES (7)",
+        other.name, other.name
+    ));
+    let server = Server::start(&wd, &db, &["--all"]);
+    let u = &server.url;
+    let got = wd
+        .sh(&format!(
+            "curl -s '{u}{}.t.csv'; curl -s '{u}{}/t.csv'",
+            other.name, other.name
+        ))
+        .ok()
+        .stdout();
+    assert!(got.starts_with("id\n7\n"), "{got}");
+    assert!(!got.contains("OTHERDB"), "{got}");
+    db.exec("ALTER TABLE t ADD COLUMN added INT");
+    let head = wd
+        .sh(&format!("curl -sf {u}t.csv | head -n 1"))
+        .ok()
+        .stdout();
+    assert_eq!(head, "id,s,b,d,ts,added\n");
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.write_all(b"GET /t.csv HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}

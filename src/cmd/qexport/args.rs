@@ -245,6 +245,27 @@ fn serve_mode(args: &Args, conn: &ConnConfig, addr: String) -> anyhow::Result<Mo
     if args.jobs > 1 {
         bail!("--serve exports each request over one connection: drop -j (--max-clients bounds the exports at once)");
     }
+    // What a request chooses (?columns=, ?limit=) or what --serve does not do is refused
+    // here, never ignored: a --columns meant to hide a column must not serve it.
+    for (given, flag) in [
+        (
+            args.columns.is_some(),
+            "--columns (a request asks ?columns=)",
+        ),
+        (args.limit.is_some(), "--limit (a request asks ?limit=)"),
+        (
+            args.gzip || args.zstd,
+            "--gzip and --zstd (a client that sends Accept-Encoding gets gzip)",
+        ),
+        (
+            args.consistent,
+            "--consistent (each request is one snapshot already)",
+        ),
+    ] {
+        if given {
+            bail!("--serve with {flag}: not taken; serve a view to show fewer columns or rows");
+        }
+    }
     if args.all != args.tables.is_empty() {
         bail!("--serve needs the TABLEs to serve, or --all (not both)");
     }

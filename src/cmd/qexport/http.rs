@@ -65,6 +65,10 @@ pub(super) fn read_request(
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
+            // Chunked bodies are HTTP/1.1's: a 1.0 client could not read them.
+            Ok(httparse::Status::Complete(_)) if req.version != Some(1) => {
+                return Err(Refused::Malformed("HTTP/1.1 only"))
+            }
             Ok(httparse::Status::Complete(_)) => {
                 return Ok(Request {
                     method: req.method.unwrap_or_default().to_owned(),
@@ -101,9 +105,15 @@ pub(super) fn answer(
     for (n, v) in headers {
         let _ = write!(head, "{n}: {v}\r\n");
     }
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        head.push_str("Content-Type: text/plain; charset=utf-8\r\n");
+    }
     let _ = write!(
         head,
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        "X-Content-Type-Options: nosniff\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     w.write_all(head.as_bytes())?;
@@ -145,11 +155,18 @@ pub(super) struct Chunked<W: Write> {
     w: W,
     /// Bytes of body written (before the chunks' framing).
     pub(super) bytes: u64,
+    /// Abandoned: nothing more is written (not even what a gzip encoder writes as it is
+    /// dropped: its ending would make a cut body look whole).
+    dead: bool,
 }
 
 impl<W: Write> Chunked<W> {
     pub(super) fn new(w: W) -> Self {
-        Chunked { w, bytes: 0 }
+        Chunked {
+            w,
+            bytes: 0,
+            dead: false,
+        }
     }
 
     pub(super) fn finish(mut self) -> io::Result<u64> {
@@ -161,6 +178,9 @@ impl<W: Write> Chunked<W> {
 
 impl<W: Write> Write for Chunked<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.dead {
+            return Err(io::Error::other("the body was abandoned"));
+        }
         if buf.is_empty() {
             return Ok(0);
         }
@@ -199,6 +219,14 @@ impl<W: Write> Body<W> {
         }
     }
 
+    /// The body stops here, without its end (nor a gzip ending).
+    pub(super) fn abandon(self) {
+        match self {
+            Body::Plain(mut c) => c.dead = true,
+            Body::Gzip(mut g) => g.get_mut().dead = true,
+        }
+    }
+
     /// The whole body is written: its end, and the bytes sent.
     pub(super) fn finish(self) -> io::Result<u64> {
         match self {
@@ -211,17 +239,32 @@ impl<W: Write> Body<W> {
 /// The client takes gzip: `Accept-Encoding` names it (or `*`) without `q=0`.
 pub(super) fn takes_gzip(accept: Option<&str>) -> bool {
     accept.is_some_and(|a| {
-        a.split(',').any(|part| {
+        // `gzip;q=0` refuses it, whatever `*` says.
+        let refused = a.split(',').any(|part| {
             let mut it = part.split(';');
-            let coding = it.next().unwrap_or_default().trim();
-            let refused = it.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-        })
+            it.next()
+                .unwrap_or_default()
+                .trim()
+                .eq_ignore_ascii_case("gzip")
+                && it.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q == 0.0)
+                })
+        });
+        !refused
+            && a.split(',').any(|part| {
+                let mut it = part.split(';');
+                let coding = it.next().unwrap_or_default().trim();
+                let refused = it.any(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.trim().parse::<f32>().ok())
+                        .is_some_and(|q| q == 0.0)
+                });
+                (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+            })
     })
 }
 
@@ -233,8 +276,11 @@ pub(super) fn percent_decode(s: &str) -> Option<String> {
     while i < b.len() {
         match b[i] {
             b'%' => {
-                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
+                let hex = b.get(i + 1..i + 3)?;
+                if !hex.iter().all(u8::is_ascii_hexdigit) {
+                    return None;
+                }
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
                 i += 3;
             }
             c => {
@@ -335,6 +381,8 @@ mod tests {
         assert!(takes_gzip(Some("gzip, deflate")));
         assert!(takes_gzip(Some("br;q=1, *;q=0.5")));
         assert!(!takes_gzip(Some("gzip;q=0")));
+        assert!(!takes_gzip(Some("deflate, gzip;q=0, *")));
+        assert_eq!(percent_decode("c%+1t"), None);
         assert!(!takes_gzip(None));
         assert!(
             same_secret(b"abc", b"abc")

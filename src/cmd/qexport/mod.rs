@@ -240,7 +240,10 @@ pub fn main() -> ExitCode {
     // flags too (the next tool in the pipe must fail, not read an empty export).
     let elsewhere = raw.iter().skip(1).any(|a| {
         let a = a.to_string_lossy();
-        a == "--all" || a.starts_with("--output") || (a.starts_with("-o") && a != "-o-")
+        a == "--all"
+            || a.starts_with("--serve")
+            || a.starts_with("--output")
+            || (a.starts_with("-o") && a != "-o-")
     });
     if !elsewhere {
         crate::out::data_on_stdout();

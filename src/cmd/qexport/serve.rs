@@ -54,6 +54,9 @@ const GRACE: Duration = Duration::from_secs(5);
 /// One served table: its path and definition.
 struct Served {
     path: String,
+    /// Its database.
+    db: String,
+    /// As it was at the start (the index's estimate); each request reads it again.
     info: TableInfo,
 }
 
@@ -78,13 +81,24 @@ impl<T: Read + Write + Send> Io for T {}
 pub(super) fn run(cfg: &Config, s: &Serve) -> anyhow::Result<ExitCode> {
     let mut conn = super::read::connect(cfg)?;
     let db = cfg.conn.database.clone().unwrap_or_default();
-    let names: Vec<String> = match &s.tables {
-        Some(t) => t.clone(),
-        None => crate::schema::list_tables(&mut conn, &db)?,
+    // `--all`: the tables of the database, by their names as they are (`a.b` is one
+    // table of this database, never the table b of a database a).
+    let names: Vec<TableName> = match &s.tables {
+        Some(t) => t
+            .iter()
+            .map(|n| TableName::parse(n))
+            .collect::<anyhow::Result<_>>()?,
+        None => crate::schema::list_tables(&mut conn, &db)?
+            .into_iter()
+            .map(|table| TableName {
+                database: None,
+                table,
+            })
+            .collect(),
     };
     let mut served = Vec::new();
-    for n in &names {
-        let name = TableName::parse(n)?;
+    for name in names {
+        let n = name.to_string();
         let in_db = name.database.clone().unwrap_or_else(|| db.clone());
         let info = TableInfo::load(&mut conn, &in_db, &name.table)
             .with_context(|| format!("--serve: the table {n}"))?;
@@ -96,7 +110,11 @@ pub(super) fn run(cfg: &Config, s: &Serve) -> anyhow::Result<ExitCode> {
             ),
             None => format!("/{}.csv", http::percent_encode(&name.table)),
         };
-        served.push(Served { path, info });
+        served.push(Served {
+            path,
+            db: in_db,
+            info,
+        });
     }
     drop(conn);
     let token = s
@@ -165,7 +183,11 @@ pub(super) fn run(cfg: &Config, s: &Serve) -> anyhow::Result<ExitCode> {
 fn accept(cfg: &Config, shared: &Arc<Shared>, listener: &TcpListener) {
     std::thread::scope(|scope| {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
+            let Ok(mut stream) = stream else {
+                // Out of file descriptors, say: a pause, not a loop that spins.
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            };
             if shared.stopping.load(Ordering::SeqCst) {
                 continue;
             }
@@ -183,10 +205,14 @@ fn accept(cfg: &Config, shared: &Arc<Shared>, listener: &TcpListener) {
                 );
                 continue;
             }
-            scope.spawn(move || {
+            // A thread the system refuses is one connection refused, not the server's end.
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                 connection(cfg, shared, stream);
                 shared.open.fetch_sub(1, Ordering::SeqCst);
             });
+            if spawned.is_err() {
+                shared.open.fetch_sub(1, Ordering::SeqCst);
+            }
         }
     });
 }
@@ -226,7 +252,7 @@ fn connection(cfg: &Config, shared: &Shared, stream: TcpStream) {
     };
     let (line, status, bytes) = match http::read_request(&mut io, shared.timeout) {
         Ok(req) => {
-            let line = format!("{} {}", req.method, req.target);
+            let line = format!("{} {}", req.method, logged(&req.target));
             let (status, bytes) = respond(cfg, shared, &req, &mut io);
             (line, status, bytes)
         }
@@ -244,6 +270,22 @@ fn connection(cfg: &Config, shared: &Shared, stream: TcpStream) {
         "qexport: {peer} \"{line}\" {status} {bytes} {}ms",
         started.elapsed().as_millis()
     );
+}
+
+/// A request's target as the log says it: its query only when it is ours (`columns`,
+/// `limit`): a token a client put in the URL is not written to the log.
+fn logged(target: &str) -> String {
+    match target.split_once('?') {
+        Some((path, query))
+            if !query.split('&').all(|p| {
+                let k = p.split_once('=').map_or(p, |(k, _)| k);
+                k == "columns" || k == "limit" || k.is_empty()
+            }) =>
+        {
+            format!("{path}?(not logged)")
+        }
+        _ => target.to_owned(),
+    }
 }
 
 /// Answer one request: (status, body bytes).
@@ -270,8 +312,9 @@ fn respond(cfg: &Config, shared: &Shared, req: &Request, io: &mut Box<dyn Io>) -
         let given = req
             .header("authorization")
             .and_then(|a| {
-                a.strip_prefix("Bearer ")
-                    .or_else(|| a.strip_prefix("bearer "))
+                // The scheme's name is case-insensitive (RFC 9110).
+                let (scheme, token) = a.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(token)
             })
             .map(str::trim)
             .unwrap_or_default();
@@ -327,7 +370,7 @@ fn respond(cfg: &Config, shared: &Shared, req: &Request, io: &mut Box<dyn Io>) -
     let result = stream_table(cfg, served, columns.as_deref(), limit, req, io);
     shared.running.fetch_sub(1, Ordering::SeqCst);
     match result {
-        Ok(n) => (200, n),
+        Ok(done) => done,
         Err((n, e)) => {
             eprintln!(
                 "qexport: {}: the export failed in the middle, the transfer is cut: {e:#}",
@@ -345,6 +388,9 @@ fn parameters(query: &str, info: &TableInfo) -> Result<(Option<Vec<String>>, Opt
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let v = http::percent_decode(&v.replace('+', " "))
             .ok_or_else(|| format!("{k}: a value that does not decode"))?;
+        if (k == "columns" && columns.is_some()) || (k == "limit" && limit.is_some()) {
+            return Err(format!("{k} given twice"));
+        }
         match k {
             "columns" => {
                 let cols: Vec<String> = v.split(',').map(str::to_owned).collect();
@@ -392,14 +438,28 @@ fn index(shared: &Shared) -> String {
 struct HttpSink<'a> {
     body: Option<Body<&'a mut Box<dyn Io>>>,
     sent: u64,
+    /// To stop the query when the client is gone: the settings, and its session's id.
+    cfg: &'a Config,
+    session: u32,
 }
 
 impl Sinks for HttpSink<'_> {
     fn write(&mut self, _out: usize, bytes: &[u8]) -> anyhow::Result<()> {
-        match &mut self.body {
+        let sent = match &mut self.body {
             Some(b) => b.write_all(bytes).context("sending to the client"),
             None => bail!("the body is closed"),
+        };
+        if sent.is_err() {
+            // The client is gone: the rest of the rows are not read for nobody (the
+            // driver would read them all before the session is free again).
+            if let Ok(mut c) = super::read::connect(self.cfg) {
+                let _ = mysql::prelude::Queryable::query_drop(
+                    &mut c,
+                    format!("KILL QUERY {}", self.session),
+                );
+            }
         }
+        sent
     }
 
     fn finish(&mut self, _out: usize, _rows: u64) -> anyhow::Result<()> {
@@ -410,7 +470,9 @@ impl Sinks for HttpSink<'_> {
     }
 }
 
-/// Export the table into the response: its bytes, or (bytes sent, why) when it stopped.
+/// Export the table into the response: (status, bytes), or (bytes sent, why) when it
+/// stopped in the middle. The table is read again (its columns may have changed since
+/// the start), on the request's own session.
 fn stream_table(
     cfg: &Config,
     served: &Served,
@@ -418,10 +480,43 @@ fn stream_table(
     limit: Option<u64>,
     req: &Request,
     io: &mut Box<dyn Io>,
-) -> Result<u64, (u64, anyhow::Error)> {
-    let tq =
-        TableQuery::new(served.info.clone(), columns, None, None, limit).map_err(|e| (0, e))?;
-    let file = served.info.name.table.replace(['"', '\\', '\r', '\n'], "_");
+) -> Result<(u16, u64), (u64, anyhow::Error)> {
+    let head_only = req.method == "HEAD";
+    let short = |io: &mut Box<dyn Io>, status: u16, msg: &str| {
+        let n = http::answer(io, status, &[], format!("{msg}\n").as_bytes(), head_only);
+        Ok((status, n.unwrap_or(0)))
+    };
+    // The session first: a server that cannot be reached is a 500, not a cut body.
+    let mut conn = match super::read::connect(cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("qexport: {}: {e:#}", served.path);
+            return short(io, 500, "the database cannot be reached");
+        }
+    };
+    let Ok(info) = TableInfo::load(&mut conn, &served.db, &served.info.name.table) else {
+        return short(io, 404, "not found (no longer there)");
+    };
+    if let Some(bad) = columns.and_then(|c| c.iter().find(|c| info.column(c).is_none())) {
+        return short(
+            io,
+            400,
+            &format!("unknown column {bad:?} of {}", info.name.table),
+        );
+    }
+    let file: String = info
+        .name
+        .table
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let tq = TableQuery::new(info, columns, None, None, limit).map_err(|e| (0, e))?;
     let gzip = http::takes_gzip(req.header("accept-encoding"));
     let mut headers = vec![
         (
@@ -437,33 +532,33 @@ fn stream_table(
     if gzip {
         headers.push(("Content-Encoding", "gzip".to_owned()));
     }
-    // The session first: a server that cannot be reached is a 500, not a cut body.
-    let mut conn = match super::read::connect(cfg) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = http::answer(io, 500, &[], b"the database cannot be reached\n", false);
-            return Err((0, e));
-        }
-    };
     http::stream_head(io, &headers).map_err(|e| (0, e.into()))?;
-    if req.method == "HEAD" {
+    if head_only {
         let _ = io.flush();
-        return Ok(0);
+        return Ok((200, 0));
     }
     let mut sink = HttpSink {
         body: Some(Body::new(io, gzip)),
         sent: 0,
+        cfg,
+        session: conn.connection_id(),
     };
     match super::export_into(cfg, &mut conn, &tq, &mut sink) {
         Ok(()) => {
             let sent = sink.sent;
             // A table whose export wrote nothing still ends its body.
             if let Some(b) = sink.body.take() {
-                return b.finish().map_err(|e| (0, e.into()));
+                return b.finish().map(|n| (200, n)).map_err(|e| (0, e.into()));
             }
-            Ok(sent)
+            Ok((200, sent))
         }
-        // Dropped without its last chunk: the client sees the transfer cut.
-        Err(e) => Err((sink.sent, e)),
+        // Dropped without its last chunk (nor, gzipped, its gzip ending): the client
+        // sees the transfer cut.
+        Err(e) => {
+            if let Some(b) = sink.body.take() {
+                b.abandon();
+            }
+            Err((sink.sent, e))
+        }
     }
 }
