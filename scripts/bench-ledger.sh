@@ -18,14 +18,8 @@ python3 -c 'import pymysql' 2>/dev/null || pip install --quiet pymysql
 [ -x target/release/qimport ] || cargo build --release --locked --quiet
 work=$(mktemp -d)
 trap 'scripts/test-db.sh stop "$work/db" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-if [ -n "${QTOOLS_TEST_MYSQL_URL:-}" ]; then
-    base=$QTOOLS_TEST_MYSQL_URL
-else
-    base=$(scripts/test-db.sh start "$work/db")
-fi
-hostport=${base#mysql://root@}; hostport=${hostport%%/*}
-host=${hostport%:*}; port=${hostport#*:}
-sql() { mariadb --no-defaults -h "$host" -P "$port" -uroot "$@"; }
+. scripts/bench-lib.sh
+bench_server "$work/db"
 sql -e "DROP DATABASE IF EXISTS ledger_bench; CREATE DATABASE ledger_bench;
         CREATE TABLE ledger_bench.ev (file INT, n INT);
         CREATE TABLE ledger_bench.py_ev (file INT, n INT)"
@@ -80,14 +74,5 @@ Rows in the tables afterwards: $rows (3 per file, each file once).
 <!-- ledger:end -->
 MD
 )
-python3 - "$table" <<'PY'
-import re, sys
-table = sys.argv[1]
-text = open("BENCHMARKS.md").read()
-if "<!-- ledger:start -->" in text:
-    text = re.sub(r"<!-- ledger:start -->.*?<!-- ledger:end -->", lambda m: table, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n## The ledger\n\n" + table + "\n"
-open("BENCHMARKS.md", "w").write(text)
-PY
+write_section ledger "The ledger" "$table"
 echo "$table"

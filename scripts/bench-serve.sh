@@ -17,14 +17,8 @@ scripts/deps.sh
 work=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; scripts/test-db.sh stop "$work/db" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-if [ -n "${QTOOLS_TEST_MYSQL_URL:-}" ]; then
-    base=$QTOOLS_TEST_MYSQL_URL
-else
-    base=$(scripts/test-db.sh start "$work/db")
-fi
-hostport=${base#mysql://root@}; hostport=${hostport%%/*}
-host=${hostport%:*}; port=${hostport#*:}
-sql() { mariadb --no-defaults -h "$host" -P "$port" -uroot "$@"; }
+. scripts/bench-lib.sh
+bench_server "$work/db"
 sql -e "DROP DATABASE IF EXISTS serve_bench; CREATE DATABASE serve_bench"
 python3 scripts/gen-users.py --schema | sql serve_bench
 python3 scripts/gen-users.py "$rows" 42 >"$work/users.tsv"
@@ -69,14 +63,5 @@ Peak RSS of the server over every run above, four clients included: ${rss} MB.
 <!-- serve:end -->
 MD
 )
-python3 - "$table" <<'PY'
-import re, sys
-table = sys.argv[1]
-text = open("BENCHMARKS.md").read()
-if "<!-- serve:start -->" in text:
-    text = re.sub(r"<!-- serve:start -->.*?<!-- serve:end -->", lambda m: table, text, flags=re.S)
-else:
-    text = text.rstrip() + "\n\n## Serving tables: qexport --serve\n\n" + table + "\n"
-open("BENCHMARKS.md", "w").write(text)
-PY
+write_section serve "Serving tables: qexport --serve" "$table"
 echo "$table"

@@ -40,6 +40,18 @@ fn status_of(db: &TestDb, file: &str) -> Option<(String, Option<String>)> {
         .unwrap()
 }
 
+/// End, on the server, the session that runs a LOAD DATA in `db` (a worker's).
+fn kill_the_load(db: &TestDb) {
+    let id: Option<u64> = db
+        .conn()
+        .query_first(format!(
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'LOAD DATA%'",
+            db.name
+        ))
+        .unwrap();
+    db.exec(&format!("KILL CONNECTION {}", id.unwrap()));
+}
+
 fn spawn(wd: &Workdir, args: &[&str]) -> Child {
     wd.cmd("qimport").args(args).spawn()
 }
@@ -192,14 +204,7 @@ fn a_killed_session_loads_nothing_and_retry_loads_again() {
     wait_for("the worker at the gate", &|| {
         db.running("%lock%", "LOAD DATA%")
     });
-    let id: Option<u64> = db
-        .conn()
-        .query_first(format!(
-            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'LOAD DATA%'",
-            db.name
-        ))
-        .unwrap();
-    db.exec(&format!("KILL CONNECTION {}", id.unwrap()));
+    kill_the_load(&db);
     drop(gate);
     let (code, err) = ended(worker);
     assert_eq!(code, 2, "{err}");
@@ -346,14 +351,7 @@ fn the_ledger_keeps_its_word_against_a_hostile_review() {
     let gate = db.gate("ev");
     let a = spawn(&wd, &[&ledger[..], &["in/f01.csv"]].concat());
     wait_for("A at the gate", &|| db.running("%lock%", "LOAD DATA%"));
-    let id: Option<u64> = db
-        .conn()
-        .query_first(format!(
-            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = '{}' AND INFO LIKE 'LOAD DATA%'",
-            db.name
-        ))
-        .unwrap();
-    db.exec(&format!("KILL CONNECTION {}", id.unwrap()));
+    kill_the_load(&db);
     drop(gate);
     let (code, _) = ended(a);
     assert_eq!(code, 2);

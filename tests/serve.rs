@@ -72,6 +72,19 @@ impl Drop for Server {
     }
 }
 
+/// Wait until `/t.csv` is answered 200 again (`what`: what the test waits for).
+fn serving(wd: &Workdir, server: &Server, what: &str) {
+    wait_for(what, &|| {
+        wd.sh(&format!(
+            "curl -s -o /dev/null -w '%{{http_code}}' {}t.csv",
+            server.url
+        ))
+        .ok()
+        .stdout()
+            == "200"
+    });
+}
+
 /// A client that sends a request, reads `n` bytes of the answer, and stops reading: the
 /// server's export then waits on it, mid-body.
 fn stalled(addr: &str, path: &str, n: usize) -> (TcpStream, Vec<u8>) {
@@ -248,15 +261,7 @@ fn clients_at_once_and_the_limit() {
     assert!(h.contains("Retry-After: 5"), "{h}");
     drop(slow);
     // The place is free again once the stalled client is gone.
-    wait_for("the place freed", &|| {
-        wd.sh(&format!(
-            "curl -s -o /dev/null -w '%{{http_code}}' {}t.csv",
-            server.url
-        ))
-        .ok()
-        .stdout()
-            == "200"
-    });
+    serving(&wd, &server, "the place freed");
 }
 
 // See: #28: a query killed on the server in the middle of a body: the client sees a
@@ -368,15 +373,7 @@ fn idle_connections_are_bounded() {
     next.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     drop(idle);
-    wait_for("service back", &|| {
-        wd.sh(&format!(
-            "curl -s -o /dev/null -w '%{{http_code}}' {}t.csv",
-            server.url
-        ))
-        .ok()
-        .stdout()
-            == "200"
-    });
+    serving(&wd, &server, "service back");
 }
 
 // See: #28 (hostile review): flags that --serve would not apply are refused, never
