@@ -23,6 +23,7 @@ Examples:
   qexport --binary base64 --gzip -o files.csv.gz files
   parallel -k qexport --shard {}/4 users ::: 1 2 3 4 > users.csv
   qexport --all -o backup/$(date +%F)            # restore: qimport --dir backup/...
+  qexport --serve 127.0.0.1:8081 users orders    # GET /users.csv, a fresh export each time
   qexport --tsv --null '\\N' -h db1 -u reader -p users
   timeout 1h qexport users -o users.csv          # on SIGTERM or Ctrl-C: no file, no temp file";
 
@@ -71,28 +72,38 @@ pub struct Args {
     pub(super) serve: Option<String>,
 
     /// With --serve: exports running at once; another request gets 503 [default: 4]
+    ///
+    /// Example: --max-clients 8
     #[arg(long, value_name = "N", requires = "serve", default_value_t = 4, hide_default_value = true, value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub(super) max_clients: u16,
 
     /// With --serve: a request must carry this file's token (Authorization: Bearer TOKEN)
+    ///
+    /// Example: --token-file /etc/qtools/token
     #[arg(long, value_name = "FILE", requires = "serve")]
     pub(super) token_file: Option<PathBuf>,
 
     /// With --serve: HTTPS with this certificate chain (PEM), and --serve-key
+    ///
+    /// Example: --serve-cert cert.pem --serve-key key.pem
     #[arg(long, value_name = "FILE", requires_all = ["serve", "serve_key"])]
     pub(super) serve_cert: Option<PathBuf>,
 
     /// With --serve: the private key (PEM) of --serve-cert
+    ///
+    /// Example: --serve-key key.pem
     #[arg(long, value_name = "FILE", requires_all = ["serve", "serve_cert"])]
     pub(super) serve_key: Option<PathBuf>,
 
     /// With --serve and --token-file: allow plain HTTP beyond this host (the token then
-    /// crosses the network in clear)
+    /// crosses the network in clear). Example: --token-file token --plain-token
     #[arg(long, requires = "token_file")]
     pub(super) plain_token: bool,
 
     /// With --serve: how long a client may be silent, sending its request or taking the
     /// answer, before it is cut off [default: 30]
+    ///
+    /// Example: --client-timeout 120
     #[arg(long, value_name = "SECONDS", requires = "serve", default_value_t = 30, hide_default_value = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub(super) client_timeout: u64,
 
@@ -168,7 +179,7 @@ pub struct Args {
     pub(super) quiet: bool,
 
     /// Progress even when stderr is not a terminal: a plain line every few seconds, for
-    /// cron and systemd logs
+    /// cron and systemd logs. Example: qexport --progress users -o users.csv 2>>export.log
     #[arg(long, conflicts_with = "quiet")]
     pub(super) progress: bool,
 

@@ -29,6 +29,7 @@ Examples:
   qimport --create -j 2 events < events.csv      # make the table, load over 2 connections
   qimport --schema events.sql events < events.csv
   qimport --dir backup/2026-11-23                # restore qexport --all -o backup/...
+  qimport --ledger ops.ledger events /data/in/*.csv  # each file once, whatever runs beside
   timeout 2h qimport --swap users < nightly.csv  # on SIGTERM or Ctrl-C: rolled back,
                                                  # work tables dropped, users as it was";
 
@@ -116,10 +117,14 @@ pub struct Args {
     pub(super) watch: Option<PathBuf>,
 
     /// With --ledger: move each loaded file into DIR once its rows are committed
+    ///
+    /// Example: --done-dir /data/done
     #[arg(long, value_name = "DIR", requires = "ledger")]
     pub(super) done_dir: Option<PathBuf>,
 
     /// With --ledger: move each file that failed into DIR
+    ///
+    /// Example: --error-dir /data/failed
     #[arg(long, value_name = "DIR", requires = "ledger")]
     pub(super) error_dir: Option<PathBuf>,
 
@@ -214,7 +219,7 @@ pub struct Args {
     pub(super) quiet: bool,
 
     /// Progress even when stderr is not a terminal: a plain line every few seconds, for
-    /// cron and systemd logs
+    /// cron and systemd logs. Example: qimport --progress events big.csv 2>>load.log
     #[arg(long, conflicts_with = "quiet")]
     pub(super) progress: bool,
 
