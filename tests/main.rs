@@ -26,6 +26,7 @@ mod qexport_readonly;
 mod qgrep;
 mod qimport;
 mod qimport_create;
+mod qimport_defer;
 mod qimport_dry_run;
 mod qimport_errors;
 mod qimport_foreign_keys;

@@ -116,13 +116,30 @@ impl Explain<'_> {
         self.words(dup, &cols, more, place.as_ref())
     }
 
+    /// One duplicate of a key the table does not have yet (being added), whose columns
+    /// are `key`.
+    pub(super) fn say_of_key(&self, dup: &Duplicate, key: &[String]) -> String {
+        let cols: Vec<ColumnInfo> = key
+            .iter()
+            .filter_map(|n| self.info.columns.iter().find(|c| &c.name == n).cloned())
+            .collect();
+        let place = self.place(dup, &cols);
+        self.words(dup, &cols, 0, place.as_ref())
+    }
+
     /// The key's columns and where the duplicate is in the inputs, if it can be found.
     fn find(&self, conn: &mut Conn, dup: &Duplicate) -> (Vec<ColumnInfo>, Option<Place>) {
         let cols = key_columns(conn, self.info, &dup.key);
+        let place = self.place(dup, &cols);
+        (cols, place)
+    }
+
+    /// Where the duplicate of the key of `cols` is in the inputs, if it can be found.
+    fn place(&self, dup: &Duplicate, cols: &[ColumnInfo]) -> Option<Place> {
         let mut place = self
             .inputs
             .iter()
-            .find_map(|i| locate(self.cfg, self.info, dup, &cols, i));
+            .find_map(|i| locate(self.cfg, self.info, dup, cols, i));
         // Found once in the input: the key is in an input loaded before, or in the table
         // as it was before the load (asked on a session of its own, which sees nothing of
         // this load), or it is an earlier record's spelled otherwise (`abc` after `Abc`).
@@ -130,14 +147,14 @@ impl Explain<'_> {
             if let Some(at) = self
                 .earlier
                 .iter()
-                .find_map(|i| locate(self.cfg, self.info, dup, &cols, i))
+                .find_map(|i| locate(self.cfg, self.info, dup, cols, i))
             {
                 p.before = Before::Input(at.file, at.line);
-            } else if self.cfg.old_rows.replaced() || !self.in_table(&cols, &p.key) {
+            } else if self.cfg.old_rows.replaced() || !self.in_table(cols, &p.key) {
                 p.before = Before::Alike;
             }
         }
-        (cols, place)
+        place
     }
 
     /// A duplicate `--method insert` found on `line` of the input.

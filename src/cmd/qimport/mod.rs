@@ -19,6 +19,7 @@ mod args;
 mod check;
 mod choices;
 mod create;
+mod defer;
 mod dry;
 mod dups;
 mod insert;
@@ -180,9 +181,13 @@ fn import(
     let swap = cfg.old_rows == OldRows::Swap;
     let total = Input::total_size(&inputs).map_or(Total::Unknown, Total::Bytes);
     let shown = cfg.progress.begin(&p.info.name.to_string(), total);
-    let parallel = cfg.jobs > 1 && p.method == Method::LoadData && !cfg.dry_run && !swap;
+    let mut parallel = cfg.jobs > 1 && p.method == Method::LoadData && !cfg.dry_run && !swap;
     if cfg.jobs > 1 && !parallel {
         eprintln!("qimport: --jobs needs LOAD DATA and no --swap or --dry-run: loading over one connection");
+    }
+    if parallel && defer::long_unique(conn, &p.info.name)? {
+        parallel = false;
+        eprintln!("qimport: --jobs: {} has a unique key USING HASH, whose checks deadlock when rows come over several connections at once: loading over one connection", p.info.name);
     }
     let mut cx = Ctx {
         cfg,
@@ -194,6 +199,8 @@ fn import(
         parallel::run(&mut cx, inputs)?
     } else if swap && !cfg.dry_run {
         load_swapped(&mut cx, p.method, inputs)?
+    } else if p.created && !cfg.dry_run {
+        load_created(&mut cx, &p, inputs)?
     } else {
         plain::load(&mut cx, &p, inputs, &mut |_, _| Ok(()))?
     };
@@ -206,6 +213,29 @@ fn import(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A load into the table this run just made (`--create`, `--schema`): made without its
+/// secondary keys, which are built once the rows are in (see [`defer`]); a failure drops
+/// the table again.
+fn load_created(cx: &mut Ctx<'_>, p: &Prepared, inputs: Vec<Input>) -> anyhow::Result<Summary> {
+    let t = &p.info.name;
+    let mut deferred = defer::plan(cx.cfg, cx.conn, t)?;
+    if !defer::drop_from(cx.cfg, cx.conn, t, &deferred)? {
+        deferred.clear();
+    }
+    let again: Vec<Input> = inputs.iter().filter_map(Input::again).collect();
+    let summary = plain::load(cx, p, inputs, &mut |_, _| Ok(()))?;
+    let dups = dups::Explain {
+        cfg: cx.cfg,
+        info: &p.info,
+        name: "",
+        inputs: &again,
+        earlier: &[],
+    };
+    let dropped = format!("nothing was loaded, and {t} was dropped again");
+    defer::build(cx.cfg, cx.conn, t, &deferred, &dups, &dropped)?;
+    Ok(summary)
 }
 
 /// The summary line of a load or a dry run.

@@ -22,6 +22,7 @@ use std::io::Seek;
 use super::args::Config;
 use super::check::{Checker, CsvReader, Layout};
 use super::choices::{Method, Mode, OldRows};
+use super::defer;
 use super::job::{Ctx, Job, Summary};
 use super::load::{self, Encoder, Lines, Loaded};
 use super::table::{make_work_table, rename_into_place, unmark};
@@ -36,8 +37,9 @@ use crate::schema::TableInfo;
 use crate::sql::TableName;
 
 pub fn run(cx: &mut Ctx<'_>, inputs: Vec<Input>) -> anyhow::Result<Summary> {
-    let stage = make_work_table(cx, "stage").context("--jobs: creating the staging table")?;
-    let result = load_and_publish(cx, &stage, inputs);
+    let (stage, deferred) =
+        make_work_table(cx, "stage").context("--jobs: creating the staging table")?;
+    let result = load_and_publish(cx, &stage, &deferred, inputs);
     // Gone already after a RENAME; after an INSERT ... SELECT or a failure, dropped here.
     super::undo::drop_tables(&cx.cfg.conn, cx.conn, std::slice::from_ref(&stage));
     result
@@ -46,6 +48,7 @@ pub fn run(cx: &mut Ctx<'_>, inputs: Vec<Input>) -> anyhow::Result<Summary> {
 fn load_and_publish(
     cx: &mut Ctx<'_>,
     stage: &TableName,
+    deferred: &[defer::Key],
     inputs: Vec<Input>,
 ) -> anyhow::Result<Summary> {
     let Ctx {
@@ -136,7 +139,7 @@ fn load_and_publish(
         info,
         undo,
     };
-    publish(&mut cx, stage, &loaded_cols, &dups)?;
+    publish(&mut cx, stage, deferred, &loaded_cols, &dups)?;
     let _ = write!(summary.note, "; over {} connections", cfg.jobs);
     Ok(summary)
 }
@@ -279,6 +282,7 @@ fn numbered_by_the_input(
 fn publish(
     cx: &mut Ctx<'_>,
     stage: &TableName,
+    deferred: &[defer::Key],
     cols: &BTreeSet<String>,
     dups: &super::dups::Explain<'_>,
 ) -> anyhow::Result<()> {
@@ -298,11 +302,20 @@ fn publish(
         ))
         .map_err(db_error)?;
     let truncate = cfg.old_rows == OldRows::Delete;
+    // The indexes the staging table was made without are built only for a RENAME: an
+    // INSERT ... SELECT reads it once, in key order, without them.
     if renamable && (empty == Some(0) || truncate) {
+        let unchanged = format!("nothing was loaded: {t} is unchanged");
+        defer::build(cfg, conn, stage, deferred, dups, &unchanged)?;
+        cfg.progress
+            .phase("every row is in the staging table; moving them into place");
         unmark(conn, t, stage)?;
-        return undo
-            .disarmed(|| rename_into_place(conn, t, stage))
-            .context("--jobs");
+        let moved = undo
+            .disarmed(|| rename_into_place(conn, t, stage, !truncate))
+            .context("--jobs")?;
+        if moved {
+            return Ok(());
+        }
     }
     let cols: Vec<String> = cols.iter().cloned().collect();
     let l = load::column_list(&cols);

@@ -382,6 +382,19 @@ fn load_tables(
         )
         .map_err(db_error)?;
     }
+    // Each table made without the secondary keys that can be built after its rows
+    // (see `defer`): they are, once every row is in.
+    let mut deferred = Vec::new();
+    for e in entries.iter().filter(|e| e.file.is_some()) {
+        let t = TableName {
+            database: Some(cfg.database.clone()),
+            table: e.name.clone(),
+        };
+        let keys = super::defer::plan(cfg, conn, &t)?;
+        if super::defer::drop_from(cfg, conn, &t, &keys)? && !keys.is_empty() {
+            deferred.push((e, keys));
+        }
+    }
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let mut total = 0;
     let files = entries.iter().filter(|e| e.file.is_some()).count();
@@ -414,6 +427,18 @@ fn load_tables(
         total += summary.rows;
     }
     conn.query_drop("COMMIT").map_err(db_error)?;
+    for (e, keys) in &deferred {
+        let Some(file) = &e.file else { continue };
+        let info = TableInfo::load(conn, &cfg.database, &e.name)?;
+        let dups = super::dups::Explain {
+            cfg,
+            info: &info,
+            name: "",
+            inputs: &[open(dir, file)?],
+            earlier: &[],
+        };
+        super::defer::build(cfg, conn, &info.name, keys, &dups, "the restore is undone")?;
+    }
     Ok(total)
 }
 

@@ -17,6 +17,7 @@ use crate::sql::TableName;
 use super::args::Config;
 use super::choices::{Method, Origin};
 use super::create;
+use super::defer;
 use super::job::{Ctx, Job, Summary};
 use super::undo::{self, Undo};
 
@@ -153,16 +154,19 @@ pub(super) fn prepare_table(
     Ok((spooled, Made::Created))
 }
 
-/// `--swap`: load into a new copy, then swap it in with one atomic RENAME.
+/// `--swap`: load into a new copy (its secondary indexes built after the rows), then swap
+/// it in with one atomic RENAME.
 pub(super) fn load_swapped(
     cx: &mut Ctx<'_>,
     method: Method,
     inputs: Vec<Input>,
 ) -> anyhow::Result<Summary> {
-    let fresh = make_work_table(cx, "new").context("--swap: creating the new copy of the table")?;
+    let (fresh, deferred) =
+        make_work_table(cx, "new").context("--swap: creating the new copy of the table")?;
     let (cfg, info, undo) = (cx.cfg, cx.info, cx.undo);
     let conn = &mut *cx.conn;
     let t = &info.name;
+    let again: Vec<Input> = inputs.iter().filter_map(Input::again).collect();
     let loaded = (|| {
         conn.query_drop("START TRANSACTION").map_err(db_error)?;
         let mut job = Job::new(cfg, conn, info, fresh.clone(), method)?;
@@ -171,11 +175,20 @@ pub(super) fn load_swapped(
         if cfg.dry_run {
             bail!("--dry-run with --swap: nothing to swap");
         }
+        conn.query_drop("COMMIT").map_err(db_error)?;
+        let dups = super::dups::Explain {
+            cfg,
+            info,
+            name: "",
+            inputs: &again,
+            earlier: &[],
+        };
+        let unchanged = format!("nothing was loaded: {t} is unchanged");
+        defer::build(cfg, conn, &fresh, &deferred, &dups, &unchanged)?;
         cfg.progress
             .phase("every row is in the new copy; swapping it in");
-        conn.query_drop("COMMIT").map_err(db_error)?;
         unmark(conn, t, &fresh)?;
-        undo.disarmed(|| rename_into_place(conn, t, &fresh))
+        undo.disarmed(|| rename_into_place(conn, t, &fresh, false))
             .context("--swap")?;
         Ok(summary)
     })();
@@ -190,13 +203,18 @@ pub(super) fn load_swapped(
 
 /// A work table of this import beside the target, of the target's definition, dropped by
 /// the undo if the run is interrupted: the new copy of `--swap` (`kind` "new"), the
-/// staging table of `-j` ("stage").
-pub(super) fn make_work_table(cx: &mut Ctx<'_>, kind: &str) -> anyhow::Result<TableName> {
+/// staging table of `-j` ("stage"). Made without the secondary keys that can be built
+/// after the rows (see [`defer`]): returned, to be added back before it is shown.
+pub(super) fn make_work_table(
+    cx: &mut Ctx<'_>,
+    kind: &str,
+) -> anyhow::Result<(TableName, Vec<defer::Key>)> {
     let t = &cx.info.name;
+    let deferred = defer::plan(cx.cfg, cx.conn, t)?;
     let work = work_table(cx.cfg, cx.conn, t, kind)?;
     cx.undo.table(&work);
-    create_work_table(cx.conn, &work, t)?;
-    Ok(work)
+    create_work_table(cx.conn, &work, t, &defer::drop_clauses(&deferred))?;
+    Ok((work, deferred))
 }
 
 /// The name of a work table of this import beside `t` (`T__qimport_KIND_ID`: the new copy
@@ -302,6 +320,7 @@ pub(super) fn create_work_table(
     conn: &mut Conn,
     work: &TableName,
     like: &TableName,
+    drops: &[String],
 ) -> anyhow::Result<()> {
     conn.query_drop(format!(
         "CREATE TABLE {} LIKE {}",
@@ -313,8 +332,9 @@ pub(super) fn create_work_table(
         Some(n) => format!(", AUTO_INCREMENT = {n}"),
         None => String::new(),
     };
+    let drops: String = drops.iter().flat_map(|d| [", ", d.as_str()]).collect();
     conn.query_drop(format!(
-        "ALTER TABLE {} COMMENT = {}{counter}",
+        "ALTER TABLE {} COMMENT = {}{counter}{drops}",
         work.quoted(),
         crate::sql::quote_string(&work_mark(&work.table))
     ))
@@ -352,11 +372,17 @@ pub(super) fn work_name(t: &TableName, tag: &str) -> TableName {
 /// foreign key of another table that this user could not see (see [`super::relations`])
 /// moved with the old table and keeps it from being dropped: the RENAME is then undone,
 /// and `t` is as it was.
+///
+/// `was_empty`: the rows of `t` are to stay (`-j` renames its staging table in only
+/// when `t` was empty); a row another session committed into `t` between that check and
+/// the RENAME is found in the old table, and the RENAME is undone: returns `false`, and
+/// the caller moves its rows in otherwise.
 pub(super) fn rename_into_place(
     conn: &mut Conn,
     t: &TableName,
     fresh: &TableName,
-) -> anyhow::Result<()> {
+    was_empty: bool,
+) -> anyhow::Result<bool> {
     let old = work_name(t, &format!("old_{}", conn.connection_id()));
     let rename = |a: &TableName, b: &TableName, c: &TableName, d: &TableName| {
         format!(
@@ -370,19 +396,29 @@ pub(super) fn rename_into_place(
     conn.query_drop(rename(t, &old, fresh, t))
         .map_err(db_error)
         .context("renaming the loaded table into place")?;
-    if let Err(e) = conn.query_drop(format!("DROP TABLE {}", old.quoted())) {
-        let why = db_error(e);
+    let back = |conn: &mut Conn, why: &str| {
         conn.query_drop(rename(t, fresh, &old, t))
             .map_err(db_error)
-            .with_context(|| {
-                format!("dropping the old table failed ({why:#}), and so did renaming it back")
-            })?;
+            .with_context(|| format!("{why}, and so did renaming it back"))
+    };
+    if was_empty {
+        let rows: Option<u8> = conn
+            .query_first(format!("SELECT 1 FROM {} LIMIT 1", old.quoted()))
+            .map_err(db_error)?;
+        if rows.is_some() {
+            back(conn, "rows came into the table during the load")?;
+            return Ok(false);
+        }
+    }
+    if let Err(e) = conn.query_drop(format!("DROP TABLE {}", old.quoted())) {
+        let why = db_error(e);
+        back(conn, &format!("dropping the old table failed ({why:#})"))?;
         bail!(
             "{why:#}: the old {t} could not be dropped (a foreign key of a table this user \
              cannot see refers to it?), so the swap was undone and {t} is as it was"
         );
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Before a work table is renamed into the place of `t`: it takes `t`'s own comment back

@@ -1,0 +1,236 @@
+//! Secondary indexes built once, after the rows, wherever the table is unseen until the
+//! load is done (`--swap`, `-j N`, `--schema`, `--dir`): the table users see afterwards is
+//! exactly the one they had, and a duplicate of a deferred unique key is said with its
+//! lines, the table unchanged. See: #29.
+
+use std::fmt::Write;
+
+use crate::util::db::TestDb;
+use crate::util::Workdir;
+
+/// Every kind of key a table can show: a unique key that may wait and a hash one that may
+/// not, a prefix, a DESC part, comments, IGNORED, an odd name, SPATIAL and FULLTEXT; and a
+/// child whose foreign key needs its first key.
+const TABLES: &str = "CREATE TABLE parent (id INT PRIMARY KEY);
+CREATE TABLE t (
+  id INT PRIMARY KEY,
+  email VARCHAR(100),
+  city VARCHAR(50),
+  signup DATE,
+  bio TEXT NOT NULL,
+  pt POINT NOT NULL,
+  UNIQUE KEY email (email) COMMENT 'one each',
+  UNIQUE KEY bio_u (bio) USING HASH,
+  SPATIAL KEY sp (pt),
+  KEY city_signup (city(10), signup DESC) IGNORED,
+  KEY `odd ``name` (signup) COMMENT 'a, b',
+  FULLTEXT KEY ft (bio));
+CREATE TABLE u (
+  id INT PRIMARY KEY,
+  email VARCHAR(100) NOT NULL,
+  city VARCHAR(50),
+  UNIQUE KEY email (email),
+  KEY city (city));
+CREATE TABLE child (
+  id INT PRIMARY KEY,
+  parent_id INT,
+  v INT,
+  KEY by_parent (parent_id),
+  KEY v_key (v),
+  CONSTRAINT fk FOREIGN KEY (parent_id) REFERENCES parent (id));
+INSERT INTO parent SELECT seq FROM seq_1_to_10;
+INSERT INTO t SELECT seq, CONCAT('u', seq, '@x.org'), ELT(1 + seq % 3, 'Oslo', 'Lima', NULL),
+  '2024-01-01' + INTERVAL seq DAY, CONCAT('bio ', seq), POINT(seq, -seq) FROM seq_1_to_300;
+INSERT INTO u SELECT seq, CONCAT('u', seq, '@x.org'), ELT(1 + seq % 2, 'Oslo', 'Lima') FROM seq_1_to_300;
+INSERT INTO child SELECT seq, 1 + seq % 10, seq FROM seq_1_to_300;";
+
+fn shown(db: &TestDb, table: &str) -> String {
+    let rows: Vec<(String, String)> = db.query(&format!("SHOW CREATE TABLE `{table}`"));
+    rows.into_iter().next().unwrap().1
+}
+
+/// The database of [`TABLES`], each table as qexport writes it, and SHOW CREATE TABLE of
+/// each.
+fn source(test: &str) -> (Workdir, TestDb, Vec<(&'static str, String)>) {
+    let db = TestDb::new(test);
+    db.exec(TABLES);
+    let wd = Workdir::new(test);
+    let mut shown_before = Vec::new();
+    for table in ["t", "u", "child"] {
+        let csv = wd
+            .cmd("qexport")
+            .args(["--url", &db.url, table])
+            .ok()
+            .stdout();
+        wd.create(&format!("{table}.csv"), csv);
+        shown_before.push((table, shown(&db, table)));
+    }
+    (wd, db, shown_before)
+}
+
+#[test]
+fn deferred_indexes_come_back_as_they_were() {
+    let (wd, db, before) = source("defer_same");
+    let sums: Vec<Option<u64>> = ["t", "u"].iter().map(|t| db.checksum(t)).collect();
+    let tu = [("t", 0), ("u", 1)];
+    let file = |t: &str| wd.path().join(format!("{t}.csv"));
+    // --swap, into a table with rows; -j 2, into an empty one. (t keeps its unique keys:
+    // the hash one comes last and must stay.)
+    for how in [["--swap"].as_slice(), ["-j", "2", "--truncate"].as_slice()] {
+        for (table, i) in tu {
+            let r = wd
+                .cmd("qimport")
+                .args(["--url", &db.url, "--progress"])
+                .args(how)
+                .arg(table)
+                .arg(file(table))
+                .ok();
+            if table == "t" && how[0] == "-j" {
+                // A unique key USING HASH deadlocks concurrent loads: one connection,
+                // into the table as it is.
+                r.stderr_has(&["has a unique key USING HASH", "over one connection"]);
+            } else {
+                r.stderr_has(&["building 2 indexes"]);
+            }
+            assert_eq!(shown(&db, table), before[i].1, "{how:?} {table}");
+            assert_eq!(db.checksum(table), sums[i], "{how:?} {table}");
+        }
+    }
+    // --mode upsert: a repeated key decides what happens to a row, so unique keys stay.
+    wd.cmd("qimport")
+        .args([
+            "--url",
+            &db.url,
+            "--progress",
+            "--swap",
+            "--mode",
+            "upsert",
+            "u",
+        ])
+        .arg(file("u"))
+        .ok()
+        .stderr_has(&["building 1 index"]);
+    assert_eq!(shown(&db, "u"), before[1].1);
+    // --no-defer-indexes: none built afterwards.
+    let r = wd
+        .cmd("qimport")
+        .args([
+            "--url",
+            &db.url,
+            "--progress",
+            "--swap",
+            "--no-defer-indexes",
+            "u",
+        ])
+        .arg(file("u"))
+        .ok();
+    assert!(!r.stderr().contains("building"), "{}", r.report());
+    // --schema: the table made from its definition.
+    for (table, i) in tu {
+        wd.create(&format!("{table}.sql"), format!("{};\n", before[i].1));
+        db.exec(&format!("DROP TABLE {table}"));
+        wd.cmd("qimport")
+            .args(["--url", &db.url, "--progress", "--schema"])
+            .arg(wd.path().join(format!("{table}.sql")))
+            .arg(table)
+            .arg(file(table))
+            .ok()
+            .stderr_has(&["building 2 indexes"]);
+        assert_eq!(shown(&db, table), before[i].1, "--schema {table}");
+        assert_eq!(db.checksum(table), sums[i], "--schema {table}");
+    }
+}
+
+#[test]
+fn a_restore_builds_its_indexes_after_the_rows() {
+    let (wd, db, before) = source("defer_restore");
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "--all", "-o"])
+        .arg(wd.path().join("bk"))
+        .ok();
+    let to = TestDb::new("defer_restore_to");
+    wd.cmd("qimport")
+        .args(["--url", &to.url, "--progress", "--dir"])
+        .arg(wd.path().join("bk"))
+        .ok()
+        .stderr_has(&["building 2 indexes", "building 1 index"]);
+    for (table, create) in &before {
+        assert_eq!(&shown(&to, table), create, "{table}");
+        assert_eq!(to.checksum(table), db.checksum(table), "{table}");
+    }
+}
+
+#[test]
+fn a_duplicate_met_by_the_deferred_build_is_said_with_its_lines() {
+    let db = TestDb::new("defer_dup");
+    db.exec(
+        "CREATE TABLE u (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL, city VARCHAR(50),
+           UNIQUE KEY email (email), KEY city (city));
+         INSERT INTO u VALUES (1, 'old@x.org', 'Oslo');",
+    );
+    let wd = Workdir::new("defer_dup");
+    let mut csv = String::from("id,email,city\n");
+    for i in 1..=50 {
+        let email = if i == 40 {
+            "a7@x.org".into()
+        } else {
+            format!("a{i}@x.org")
+        };
+        writeln!(csv, "{i},{email},Lima").unwrap();
+    }
+    let file = wd.create("u.csv", &csv);
+    let before = db.checksum("u");
+    for how in [["--swap"].as_slice(), ["-j", "2", "--truncate"].as_slice()] {
+        wd.cmd("qimport")
+            .args(["--url", &db.url])
+            .args(how)
+            .arg("u")
+            .arg(&file)
+            .fails(2)
+            .stderr_has(&[
+                "u.csv:41: duplicate key: email 'a7@x.org' (key email) is on line 8 too",
+                "u is unchanged",
+            ]);
+        assert_eq!(db.checksum("u"), before, "{how:?}");
+        assert_eq!(db.tables(), ["u"], "{how:?}: no work table left");
+    }
+    // With --schema, the table made is dropped again.
+    db.exec("DROP TABLE u");
+    let schema = wd.create(
+        "u.sql",
+        "CREATE TABLE u (id INT PRIMARY KEY, email VARCHAR(100) NOT NULL, UNIQUE KEY email (email), city VARCHAR(50));",
+    );
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--schema"])
+        .arg(&schema)
+        .arg("u")
+        .arg(&file)
+        .fails(2)
+        .stderr_has(&[
+            "u.csv:41: duplicate key: email 'a7@x.org' (key email) is on line 8 too",
+            "was dropped again",
+        ]);
+    assert!(db.tables().is_empty());
+}
+
+#[test]
+fn without_alter_the_load_keeps_its_indexes_and_says_so() {
+    let (wd, db, before) = source("defer_noalter");
+    let (user, url) = db.user("pw-defer");
+    db.exec(&format!(
+        "REVOKE ALTER ON `{}`.* FROM '{user}'@'%'; DROP TABLE u",
+        db.name
+    ));
+    let schema = wd.create("u.sql", format!("{};\n", before[1].1));
+    let r = wd
+        .cmd("qimport")
+        .args(["--url", &url, "--progress", "--schema"])
+        .arg(&schema)
+        .arg("u")
+        .arg(wd.path().join("u.csv"))
+        .ok()
+        .stderr_has(&["its indexes are built as the rows come (ALTER on it would"]);
+    assert!(!r.stderr().contains("building"), "{}", r.report());
+    assert_eq!(shown(&db, "u"), before[1].1);
+    assert_eq!(db.count("u"), 300);
+}
