@@ -1,4 +1,4 @@
-# Shared by the small benchmarks (scripts/bench-ledger.sh, scripts/bench-serve.sh);
+# Shared by the benchmarks (scripts/bench.sh, bench-ledger.sh, bench-serve.sh, bench-indexes.sh);
 # sourced, not run.
 
 # A server to measure against: QTOOLS_TEST_MYSQL_URL, or a private one in $1 (stopped
@@ -15,6 +15,21 @@ bench_server() {
     port=${hostport#*:}
 }
 sql() { mariadb --no-defaults -h "$host" -P "$port" -uroot "$@"; }
+
+# Wait until InnoDB has flushed its dirty pages and purged (at most 5 minutes): after a
+# bulk load it does so for a minute or more, on the same cores, and a command timed then
+# measures the flushing.
+bench_settle() {
+    sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
+    local i dirty hist
+    for i in $(seq 1 300); do
+        dirty=$(sql -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)
+        hist=$(sql -N -e "SELECT count FROM information_schema.INNODB_METRICS WHERE name = 'trx_rseg_history_len'")
+        [ "$dirty" -lt 50 ] && [ "$hist" -lt 100 ] && break
+        sleep 1
+    done
+    sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 90"
+}
 
 # Put TABLE (which starts with <!-- NAME:start --> and ends with <!-- NAME:end -->) in
 # place of the section between those markers in BENCHMARKS.md, or at its end under the

@@ -70,17 +70,11 @@ U="--url ${url}bench --ssl-mode DISABLED"
 T="--url ${url}bench --ssl-mode VERIFY_IDENTITY --ssl-ca $tls/ca.pem"
 # settle: after a bulk load InnoDB flushes dirty pages and purges for a minute or more,
 # on the same 2 cores the benchmark uses; timing during that measures the flushing.
+host=127.0.0.1
+. scripts/bench-lib.sh
 settle() {
     say "waiting for InnoDB to flush and purge (timing a busy server measures its flushing)"
-    "${my[@]}" -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
-    local i dirty hist
-    for i in $(seq 1 300); do
-        dirty=$("${my[@]}" -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | cut -f2)
-        hist=$("${my[@]}" -N -e "SELECT count FROM information_schema.INNODB_METRICS WHERE name = 'trx_rseg_history_len'")
-        [ "$dirty" -lt 50 ] && [ "$hist" -lt 100 ] && break
-        sleep 1
-    done
-    "${my[@]}" -e "SET GLOBAL innodb_max_dirty_pages_pct = 90"
+    bench_settle
 }
 
 say "generating and loading $rows users (seeded)"

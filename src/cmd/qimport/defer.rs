@@ -110,6 +110,9 @@ fn quoted_name(rest: &str) -> Option<String> {
     None
 }
 
+/// A foreign key, as (schema, table, constraint, side: 0 child, 1 parent).
+type Fk = (String, String, String, u8);
+
 /// What the table's keys are, beside their text.
 struct Facts {
     /// The keys whose index is a B-tree (not FULLTEXT, SPATIAL or HASH).
@@ -172,16 +175,18 @@ pub(super) fn plan(cfg: &Config, conn: &mut Conn, t: &TableName) -> anyhow::Resu
         return Ok(Vec::new());
     }
     let db = t.database.clone().unwrap_or_else(|| cfg.database.clone());
-    let engine: Option<Option<String>> = conn
+    // A system-versioned table takes no ALTER TABLE once it holds rows (unless the
+    // session says @@system_versioning_alter_history = KEEP, which would let the history
+    // be rewritten): its keys stay.
+    let engine: Option<(Option<String>, String)> = conn
         .exec_first(
-            "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            "SELECT ENGINE, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
             (&db, &t.table),
         )
         .map_err(db_error)?;
-    if !engine
-        .flatten()
-        .is_some_and(|e| e.eq_ignore_ascii_case("InnoDB"))
-    {
+    if !engine.is_some_and(|(e, kind)| {
+        e.is_some_and(|e| e.eq_ignore_ascii_case("InnoDB")) && kind == "BASE TABLE"
+    }) {
         return Ok(Vec::new());
     }
     let create: Option<(String, String)> = conn
@@ -208,21 +213,27 @@ pub(super) fn plan(cfg: &Config, conn: &mut Conn, t: &TableName) -> anyhow::Resu
             btree.push(index);
         }
     }
-    let fks: Vec<(String, String, String, String)> = conn
+    // Each foreign key's columns on this table's side: as the child, and as the parent
+    // (both, for a table that refers to itself).
+    let fks: Vec<(String, String, String, u8, String)> = conn
         .exec(
-            "SELECT CONSTRAINT_SCHEMA, CONSTRAINT_NAME, TABLE_NAME, \
-                    IF(TABLE_SCHEMA = ? AND TABLE_NAME = ?, COLUMN_NAME, REFERENCED_COLUMN_NAME) \
+            "SELECT CONSTRAINT_SCHEMA, CONSTRAINT_NAME, TABLE_NAME, 0, COLUMN_NAME, ORDINAL_POSITION \
              FROM information_schema.KEY_COLUMN_USAGE \
-             WHERE REFERENCED_TABLE_NAME IS NOT NULL \
-               AND ((TABLE_SCHEMA = ? AND TABLE_NAME = ?) \
-                 OR (REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?)) \
-             ORDER BY CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
-            (&db, &t.table, &db, &t.table, &db, &t.table),
+             WHERE REFERENCED_TABLE_NAME IS NOT NULL AND TABLE_SCHEMA = ? AND TABLE_NAME = ? \
+             UNION ALL \
+             SELECT CONSTRAINT_SCHEMA, CONSTRAINT_NAME, TABLE_NAME, 1, REFERENCED_COLUMN_NAME, ORDINAL_POSITION \
+             FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE REFERENCED_TABLE_SCHEMA = ? AND REFERENCED_TABLE_NAME = ? \
+             ORDER BY 1, 3, 2, 4, 6",
+            (&db, &t.table, &db, &t.table),
         )
-        .map_err(db_error)?;
-    let mut fk_columns: Vec<((String, String, String), Vec<String>)> = Vec::new();
-    for (schema, name, table, column) in fks {
-        let id = (schema, table, name);
+        .map_err(db_error)?
+        .into_iter()
+        .map(|(a, b, c, side, col, _): (String, String, String, u8, String, u64)| (a, b, c, side, col))
+        .collect();
+    let mut fk_columns: Vec<(Fk, Vec<String>)> = Vec::new();
+    for (schema, name, table, side, column) in fks {
+        let id = (schema, table, name, side);
         match fk_columns.last_mut() {
             Some((i, cols)) if *i == id => cols.push(column),
             _ => fk_columns.push((id, vec![column])),
@@ -237,6 +248,25 @@ pub(super) fn plan(cfg: &Config, conn: &mut Conn, t: &TableName) -> anyhow::Resu
             && shown.iter().any(|k| k.kind == Kind::Primary),
     };
     Ok(deferrable(&shown, &facts))
+}
+
+/// Whether a copy of `t` made by `CREATE TABLE ... LIKE` is the same table: `t` has no
+/// foreign key (on either side: the copy has none) and no key `USING HASH` (the copy may
+/// make one on short columns a B-tree).
+pub(super) fn copy_is_alike(conn: &mut Conn, t: &TableName) -> anyhow::Result<bool> {
+    let found: Option<u8> = conn
+        .exec_first(
+            "SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) \
+               AND TABLE_NAME = ? AND INDEX_TYPE = 'HASH' \
+             UNION ALL SELECT 1 FROM information_schema.KEY_COLUMN_USAGE \
+             WHERE REFERENCED_TABLE_NAME IS NOT NULL \
+               AND ((TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?) \
+                 OR (REFERENCED_TABLE_SCHEMA = COALESCE(?, DATABASE()) AND REFERENCED_TABLE_NAME = ?)) \
+             LIMIT 1",
+            (&t.database, &t.table, &t.database, &t.table, &t.database, &t.table),
+        )
+        .map_err(db_error)?;
+    Ok(found.is_none())
 }
 
 /// Whether `t` has a unique key `USING HASH` (a long unique key): InnoDB checks one with
@@ -271,25 +301,31 @@ pub(super) fn drop_from(
     if keys.is_empty() {
         return Ok(true);
     }
-    let sql = format!(
-        "ALTER TABLE {} {}",
-        t.quoted(),
-        drop_clauses(keys).join(", ")
-    );
-    match conn.query_drop(sql) {
+    altered(cfg, conn, t, &drop_clauses(keys).join(", "))
+        .with_context(|| format!("{t}: dropping its indexes before the load"))
+}
+
+/// Whether the user may alter `t`, a table this run made and that holds no row yet
+/// (asked by altering it in a way that changes nothing); says once when not.
+pub(super) fn may_alter(cfg: &Config, conn: &mut Conn, t: &TableName) -> anyhow::Result<bool> {
+    altered(cfg, conn, t, "FORCE")
+}
+
+/// `ALTER TABLE t CLAUSES`; `false`, said once, when the user lacks ALTER on `t`.
+fn altered(cfg: &Config, conn: &mut Conn, t: &TableName, clauses: &str) -> anyhow::Result<bool> {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    match conn.query_drop(format!("ALTER TABLE {} {clauses}", t.quoted())) {
         Ok(()) => Ok(true),
         // 1142: the user lacks ALTER on the table.
         Err(mysql::Error::MySqlError(m)) if m.code == 1142 => {
-            if !cfg.quiet {
+            if !cfg.quiet && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
                 eprintln!(
                     "qimport: note: {t}: its indexes are built as the rows come (ALTER on it would let them be built once, after the load)"
                 );
             }
             Ok(false)
         }
-        Err(e) => {
-            Err(db_error(e)).with_context(|| format!("{t}: dropping its indexes before the load"))
-        }
+        Err(e) => Err(db_error(e)),
     }
 }
 
@@ -323,11 +359,16 @@ pub(super) fn build(
     match conn.query_drop(sql) {
         Ok(()) => Ok(()),
         Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {
-            let d = Duplicate::of(Code::DupEntry, &m.message);
-            if let Some((d, key)) = d.and_then(|d| {
-                let key = keys.iter().find(|k| k.name == d.key)?;
-                Some((d, key))
-            }) {
+            // The key by its whole name, as the message gives it (a name may hold a dot).
+            let key = keys.iter().find(|k| {
+                m.message.contains(&format!("for key '{}'", k.name))
+                    || m.message.contains(&format!(".{}'", k.name))
+            });
+            if let (Some(d), Some(key)) = (Duplicate::of(Code::DupEntry, &m.message), key) {
+                let d = Duplicate {
+                    key: key.name.clone(),
+                    ..d
+                };
                 bail!("{} ({unchanged})", dups.say_of_key(&d, &key.columns));
             }
             Err(db_error(mysql::Error::MySqlError(m))).with_context(|| {

@@ -116,14 +116,53 @@ impl Explain<'_> {
         self.words(dup, &cols, more, place.as_ref())
     }
 
-    /// One duplicate of a key the table does not have yet (being added), whose columns
-    /// are `key`.
+    /// One duplicate of a key the table does not have yet, met as the key is built after
+    /// the rows (whose columns are `key`): the table held no row before, so both records
+    /// are in the inputs (or the second repeats the first's key, spelled otherwise).
     pub(super) fn say_of_key(&self, dup: &Duplicate, key: &[String]) -> String {
         let cols: Vec<ColumnInfo> = key
             .iter()
             .filter_map(|n| self.info.columns.iter().find(|c| &c.name == n).cloned())
             .collect();
-        let place = self.place(dup, &cols);
+        let located = |i: &Input| locate(self.cfg, self.info, dup, &cols, i);
+        let mut place = None;
+        for (n, input) in self.inputs.iter().enumerate() {
+            let Some(mut p) = located(input) else {
+                continue;
+            };
+            if p.before == Before::Table {
+                // Once in this input: the second is in a later one, or spelled otherwise.
+                p = match self.inputs[n + 1..].iter().find_map(located) {
+                    Some(second) => Place {
+                        before: Before::Input(p.file, p.line),
+                        ..second
+                    },
+                    None => Place {
+                        before: Before::Alike,
+                        ..p
+                    },
+                };
+            }
+            place = Some(p);
+            break;
+        }
+        if place.is_none() {
+            let names: Vec<&str> = self.inputs.iter().map(|i| i.name.as_str()).collect();
+            let from = if !self.name.is_empty() {
+                self.name.to_owned()
+            } else if names.is_empty() {
+                "the input".to_owned()
+            } else {
+                names.join(", ")
+            };
+            let cols: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
+            return format!(
+                "{from}: duplicate key: ({}) '{}' (key {}), found as the key was built after the rows, on lines this input cannot be read again to name (--no-defer-indexes --method insert names them); give --mode upsert|ignore|replace to keep one row per key",
+                cols.join(", "),
+                dup.entry,
+                dup.key
+            );
+        }
         self.words(dup, &cols, 0, place.as_ref())
     }
 

@@ -198,7 +198,8 @@ fn import(
     let mut summary = if parallel {
         parallel::run(&mut cx, inputs)?
     } else if swap && !cfg.dry_run {
-        load_swapped(&mut cx, p.method, inputs)?
+        let failed = format!("nothing was loaded: {} is unchanged", p.info.name);
+        load_swapped(&mut cx, p.method, inputs, "--swap", &failed)?
     } else if p.created && !cfg.dry_run {
         load_created(&mut cx, &p, inputs)?
     } else {
@@ -215,27 +216,21 @@ fn import(
     Ok(ExitCode::SUCCESS)
 }
 
-/// A load into the table this run just made (`--create`, `--schema`): made without its
-/// secondary keys, which are built once the rows are in (see [`defer`]); a failure drops
-/// the table again.
+/// A load into the table this run just made (`--create`, `--schema`): into a copy of it
+/// without its secondary keys, which are built once the rows are in, and which then takes
+/// its place (as `--swap` does: nobody sees the rows before their keys, and an interrupt
+/// leaves the copy to drop). A table whose copy would not be the same (a foreign key, a
+/// unique key `USING HASH` that `CREATE TABLE ... LIKE` makes a B-tree) is loaded as it is.
 fn load_created(cx: &mut Ctx<'_>, p: &Prepared, inputs: Vec<Input>) -> anyhow::Result<Summary> {
     let t = &p.info.name;
-    let mut deferred = defer::plan(cx.cfg, cx.conn, t)?;
-    if !defer::drop_from(cx.cfg, cx.conn, t, &deferred)? {
-        deferred.clear();
+    if defer::plan(cx.cfg, cx.conn, t)?.is_empty()
+        || !defer::copy_is_alike(cx.conn, t)?
+        || !defer::may_alter(cx.cfg, cx.conn, t)?
+    {
+        return plain::load(cx, p, inputs, &mut |_, _| Ok(()));
     }
-    let again: Vec<Input> = inputs.iter().filter_map(Input::again).collect();
-    let summary = plain::load(cx, p, inputs, &mut |_, _| Ok(()))?;
-    let dups = dups::Explain {
-        cfg: cx.cfg,
-        info: &p.info,
-        name: "",
-        inputs: &again,
-        earlier: &[],
-    };
-    let dropped = format!("nothing was loaded, and {t} was dropped again");
-    defer::build(cx.cfg, cx.conn, t, &deferred, &dups, &dropped)?;
-    Ok(summary)
+    let failed = format!("nothing was loaded, and {t} was dropped again");
+    load_swapped(cx, p.method, inputs, "the table made", &failed)
 }
 
 /// The summary line of a load or a dry run.

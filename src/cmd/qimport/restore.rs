@@ -427,8 +427,13 @@ fn load_tables(
         total += summary.rows;
     }
     conn.query_drop("COMMIT").map_err(db_error)?;
+    // The smallest tables first: a client killed during the builds leaves at most the
+    // largest table's own build running (the server finishes a statement whose client
+    // is gone), not every small table's keys unbuilt behind it.
+    deferred.sort_by_key(|(e, _)| e.rows);
     for (e, keys) in &deferred {
         let Some(file) = &e.file else { continue };
+        let _shown = cfg.progress.begin(&e.name, Total::Unknown);
         let info = TableInfo::load(conn, &cfg.database, &e.name)?;
         let dups = super::dups::Explain {
             cfg,

@@ -155,41 +155,47 @@ pub(super) fn prepare_table(
 }
 
 /// `--swap`: load into a new copy (its secondary indexes built after the rows), then swap
-/// it in with one atomic RENAME.
+/// it in with one atomic RENAME. `flag` names what asked for it in messages (`--swap`, or
+/// `--schema` for a table this run made, see [`super::load_created`]), and `failed`
+/// says what a failure leaves.
 pub(super) fn load_swapped(
     cx: &mut Ctx<'_>,
     method: Method,
     inputs: Vec<Input>,
+    flag: &str,
+    failed: &str,
 ) -> anyhow::Result<Summary> {
-    let (fresh, deferred) =
-        make_work_table(cx, "new").context("--swap: creating the new copy of the table")?;
+    let (fresh, deferred) = make_work_table(cx, "new")
+        .with_context(|| format!("{flag}: creating the new copy of the table"))?;
     let (cfg, info, undo) = (cx.cfg, cx.info, cx.undo);
     let conn = &mut *cx.conn;
     let t = &info.name;
     let again: Vec<Input> = inputs.iter().filter_map(Input::again).collect();
+    let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
+    let names = names.join(", ");
     let loaded = (|| {
         conn.query_drop("START TRANSACTION").map_err(db_error)?;
         let mut job = Job::new(cfg, conn, info, fresh.clone(), method)?;
+        failed.clone_into(&mut job.failed_note);
         let result = inputs.into_iter().try_for_each(|i| job.load_input(i));
         let summary = job.finish(result)?;
         if cfg.dry_run {
-            bail!("--dry-run with --swap: nothing to swap");
+            bail!("--dry-run with {flag}: nothing to swap");
         }
         conn.query_drop("COMMIT").map_err(db_error)?;
         let dups = super::dups::Explain {
             cfg,
             info,
-            name: "",
+            name: &names,
             inputs: &again,
             earlier: &[],
         };
-        let unchanged = format!("nothing was loaded: {t} is unchanged");
-        defer::build(cfg, conn, &fresh, &deferred, &dups, &unchanged)?;
+        defer::build(cfg, conn, &fresh, &deferred, &dups, failed)?;
         cfg.progress
             .phase("every row is in the new copy; swapping it in");
         unmark(conn, t, &fresh)?;
         undo.disarmed(|| rename_into_place(conn, t, &fresh, false))
-            .context("--swap")?;
+            .context(flag.to_owned())?;
         Ok(summary)
     })();
     match loaded {
