@@ -8,8 +8,8 @@ use std::fmt::Write;
 use crate::util::db::TestDb;
 use crate::util::Workdir;
 
-/// Every kind of key a table can show: a unique key that may wait and a hash one that may
-/// not, a prefix, a DESC part, comments, IGNORED, an odd name, SPATIAL and FULLTEXT; and a
+/// Every kind of key a table can show: a unique key that may wait and hash ones that may
+/// not (one on short columns, which `CREATE TABLE ... LIKE` makes a B-tree), a prefix, a DESC part, comments, IGNORED, an odd name, SPATIAL and FULLTEXT; and a
 /// child whose foreign key needs its first key.
 const TABLES: &str = "CREATE TABLE parent (id INT PRIMARY KEY);
 CREATE TABLE t (
@@ -21,6 +21,7 @@ CREATE TABLE t (
   pt POINT NOT NULL,
   UNIQUE KEY email (email) COMMENT 'one each',
   UNIQUE KEY bio_u (bio) USING HASH,
+  UNIQUE KEY short_hash (id, city) USING HASH,
   SPATIAL KEY sp (pt),
   KEY city_signup (city(10), signup DESC) IGNORED,
   KEY `odd ``name` (signup) COMMENT 'a, b',
@@ -240,6 +241,13 @@ fn without_alter_the_load_keeps_its_indexes_and_says_so() {
     assert!(!r.stderr().contains("building"), "{}", r.report());
     assert_eq!(shown(&db, "u"), before[1].1);
     assert_eq!(db.count("u"), 300);
+    // --swap needs ALTER on its copy: refused, and the copy is not left behind unmarked.
+    wd.cmd("qimport")
+        .args(["--url", &url, "--swap", "u"])
+        .arg(wd.path().join("u.csv"))
+        .fails(2)
+        .stderr_has(&["ALTER command denied"]);
+    assert_eq!(db.tables(), ["child", "parent", "t", "u"]);
 }
 
 // See: #29 (hostile review): a duplicate over two files names both; a table that refers

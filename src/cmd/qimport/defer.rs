@@ -282,6 +282,28 @@ pub(super) fn long_unique(conn: &mut Conn, t: &TableName) -> anyhow::Result<bool
     Ok(found.is_some())
 }
 
+/// The clauses that keep the keys `USING HASH` of `t` as they are through an `ALTER TABLE`
+/// (of `t`, or of a `CREATE TABLE ... LIKE` copy of it): each dropped and added again by
+/// its definition. MariaDB (seen on 10.11) makes a unique key `USING HASH` on short
+/// columns a B-tree in any `ALTER TABLE` of its table that does not name it, even one
+/// that only sets the comment, and in `LIKE` (see: #29, hostile review).
+pub(super) fn hash_keys_kept(conn: &mut Conn, t: &TableName) -> anyhow::Result<Vec<String>> {
+    let create: Option<(String, String)> = conn
+        .query_first(format!("SHOW CREATE TABLE {}", t.quoted()))
+        .map_err(db_error)?;
+    let keys = create.and_then(|(_, c)| shown_keys(&c)).unwrap_or_default();
+    Ok(keys
+        .iter()
+        .filter(|k| k.def.contains(" USING HASH"))
+        .flat_map(|k| {
+            [
+                format!("DROP INDEX {}", quote_ident(&k.name)),
+                format!("ADD {}", k.def),
+            ]
+        })
+        .collect())
+}
+
 /// The clauses of an `ALTER TABLE` that drop `keys`.
 pub(super) fn drop_clauses(keys: &[Key]) -> Vec<String> {
     keys.iter()
@@ -301,7 +323,9 @@ pub(super) fn drop_from(
     if keys.is_empty() {
         return Ok(true);
     }
-    altered(cfg, conn, t, &drop_clauses(keys).join(", "))
+    let mut clauses = drop_clauses(keys);
+    clauses.extend(hash_keys_kept(conn, t)?);
+    altered(cfg, conn, t, &clauses.join(", "))
         .with_context(|| format!("{t}: dropping its indexes before the load"))
 }
 
@@ -354,7 +378,8 @@ pub(super) fn build(
     }
     cfg.progress
         .phase(&format!("building {}", indexes(keys.len())));
-    let adds: Vec<String> = keys.iter().map(|k| format!("ADD {}", k.def)).collect();
+    let mut adds: Vec<String> = keys.iter().map(|k| format!("ADD {}", k.def)).collect();
+    adds.extend(hash_keys_kept(conn, t)?);
     let sql = format!("ALTER TABLE {} {}", t.quoted(), adds.join(", "));
     match conn.query_drop(sql) {
         Ok(()) => Ok(()),

@@ -321,7 +321,8 @@ fn work_mark(name: &str) -> String {
 /// Make `work` (a `CREATE TABLE ... LIKE` copy of a table) a work table: named and marked
 /// as qimport's own, and numbering new rows where the table would (`LIKE` starts its
 /// AUTO_INCREMENT counter at 1 again: the rows of a `--swap` would otherwise take the ids
-/// of rows long gone).
+/// of rows long gone), with its keys `USING HASH` as the table has them, and without the
+/// keys of `drops` (see [`defer`]).
 pub(super) fn create_work_table(
     conn: &mut Conn,
     work: &TableName,
@@ -334,17 +335,29 @@ pub(super) fn create_work_table(
         like.quoted()
     ))
     .map_err(db_error)?;
-    let counter = match auto_increment(conn, like)? {
-        Some(n) => format!(", AUTO_INCREMENT = {n}"),
-        None => String::new(),
-    };
-    let drops: String = drops.iter().flat_map(|d| [", ", d.as_str()]).collect();
-    conn.query_drop(format!(
-        "ALTER TABLE {} COMMENT = {}{counter}{drops}",
-        work.quoted(),
-        crate::sql::quote_string(&work_mark(&work.table))
-    ))
-    .map_err(db_error)
+    let marked = (|| {
+        let counter = match auto_increment(conn, like)? {
+            Some(n) => format!(", AUTO_INCREMENT = {n}"),
+            None => String::new(),
+        };
+        let back = defer::hash_keys_kept(conn, like)?;
+        let drops: String = drops
+            .iter()
+            .chain(&back)
+            .flat_map(|d| [", ", d.as_str()])
+            .collect();
+        conn.query_drop(format!(
+            "ALTER TABLE {} COMMENT = {}{counter}{drops}",
+            work.quoted(),
+            crate::sql::quote_string(&work_mark(&work.table))
+        ))
+        .map_err(db_error)
+    })();
+    if marked.is_err() {
+        // Unmarked, no later run would take it for a work table of its own: dropped now.
+        let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", work.quoted()));
+    }
+    marked
 }
 
 /// The AUTO_INCREMENT value the next row of `t` would take, as `SHOW CREATE TABLE` says
@@ -437,8 +450,12 @@ pub(super) fn unmark(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyho
             (t.database.clone().unwrap_or_default(), &t.table),
         )
         .map_err(db_error)?;
+    let hash: String = defer::hash_keys_kept(conn, fresh)?
+        .iter()
+        .flat_map(|c| [", ", c.as_str()])
+        .collect();
     conn.query_drop(format!(
-        "ALTER TABLE {} COMMENT = {}",
+        "ALTER TABLE {} COMMENT = {}{hash}",
         fresh.quoted(),
         crate::sql::quote_string(&comment.unwrap_or_default())
     ))
