@@ -12,7 +12,11 @@
 # between the indexes markers of BENCHMARKS.md.
 #
 #   scripts/bench-indexes.sh [ROWS] [ROUNDS]
-#   QTOOLS_DB_BUFFER_POOL=128M scripts/bench-indexes.sh 10000000 1   # indexes beyond the pool
+#   QTOOLS_DB_BUFFER_POOL=128M BENCH_ONLY=loads scripts/bench-indexes.sh 10000000 1
+#
+# The second: the loads alone (no restores or exports), with indexes far larger than the
+# buffer pool, into a section of its own. A run of other than 1,000,000 rows writes its
+# own section (indexes-ROWS), so the main table stays.
 #
 # Uses a private server (scripts/test-db.sh; QTOOLS_DB_BUFFER_POOL sets its buffer pool),
 # or QTOOLS_TEST_MYSQL_URL when set; the release build.
@@ -54,9 +58,11 @@ done | sql src
 src="--url ${base%/}/src --ssl-mode DISABLED"
 tgt="--url ${base%/}/tgt --ssl-mode DISABLED"
 "$bin/qexport" $src users >"$work/users.csv"
-"$bin/qexport" $src --all -o "$work/bk"
-mydumper -h "$host" -P "$port" -u root -B src -t 2 -r 100000 -o "$work/md"
-mariadb-dump --no-defaults -h "$host" -P "$port" -u root src >"$work/dump.sql"
+if [ "${BENCH_ONLY:-}" != loads ]; then
+    "$bin/qexport" $src --all -o "$work/bk"
+    mydumper -h "$host" -P "$port" -u root -B src -t 2 -r 100000 -o "$work/md"
+    mariadb-dump --no-defaults -h "$host" -P "$port" -u root src >"$work/dump.sql"
+fi
 # mariadb-import reads LOAD DATA's format: the TSV (avatar as hex, into a VARBINARY(32)).
 half=$(( (rows + 1) / 2 ))
 mkdir -p "$work/a" "$work/b"
@@ -69,7 +75,10 @@ bare="DROP TABLE IF EXISTS users; CREATE TABLE users LIKE src.users; ALTER TABLE
 fresh="DROP DATABASE IF EXISTS rst; CREATE DATABASE rst"
 myimp="mariadb-import --no-defaults -h $host -P $port -u root --local"
 cmds=()
-add() { cmds+=("$1"$'\x1f'"$2"$'\x1f'"$3"); }
+add() {
+    case "${BENCH_ONLY:-}:$1" in loads:restore:* | loads:export:*) return ;; esac
+    cmds+=("$1"$'\x1f'"$2"$'\x1f'"$3")
+}
 add "LOAD DATA LOCAL into the indexed table" "sql tgt -e '$indexed'" "load_into tgt users"
 add "LOAD DATA LOCAL + one ALTER TABLE (the floor)" "sql tgt -e '$bare'" \
     "load_into tgt users && sql tgt -e 'ALTER TABLE users $keys'"
@@ -106,7 +115,8 @@ done
 sql tgt -e "SHOW CREATE TABLE users\G" | grep -q "UNIQUE KEY \`email\`" ||
     { echo "the loaded table lost its keys" >&2; exit 2; }
 
-table=$(python3 - "$work/times.tsv" "$rows" "$rounds" "$(date -u +%F)" "$(myloader --version 2>&1 | head -1 | cut -d, -f1)" <<'PY'
+pool=$(sql -N -e "SELECT @@innodb_buffer_pool_size DIV 1048576")
+table=$(python3 - "$work/times.tsv" "$rows" "$rounds" "$(date -u +%F)" "$(myloader --version 2>&1 | head -1 | cut -d, -f1)" "$pool" "${BENCH_ONLY:-}" <<'PY'
 import statistics, sys
 path, rows, rounds, day = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 t = {}
@@ -119,13 +129,16 @@ def ratio(a, b):
     rs = sorted(t[b][r][0] / t[a][r][0] for r in t[a] if r in t[b])
     return f"{statistics.median(rs):.2f}x ({rs[0]:.2f}-{rs[-1]:.2f})"
 per_m = lambda name: med(name, 1) * 1e6 / rows
-print("<!-- indexes:start -->")
+pool, only = sys.argv[6], sys.argv[7]
+section = "indexes" if rows == 1000000 else f"indexes-{rows}"
+print(f"<!-- {section}:start -->")
 print(f"myloader is Debian's {sys.argv[5]}, which has no --innodb-optimize-keys (later releases have it)"
       "; it loads each table with its indexes.\n")
 print(f"{rows:,} rows of the bench table with three secondary keys (UNIQUE email, city, "
       f"created), loaded into an empty table; {rounds} interleaved rounds, each command on a "
-      f"settled server; `scripts/bench-indexes.sh {rows} {rounds}` ({day}). Client CPU is "
-      "user + sys of the command (GNU time), per million rows.\n")
+      f"settled server, InnoDB buffer pool {pool} MB; "
+      f"`{'BENCH_ONLY=loads ' if only else ''}scripts/bench-indexes.sh {rows} {rounds}` ({day}). "
+      "Client CPU is user + sys of the command (GNU time), per million rows.\n")
 print("| command | median wall | spread | client CPU per 1M rows |")
 print("| --- | --- | --- | --- |")
 for name in t:
@@ -142,9 +155,14 @@ for a, b, what in [
     ("export: qexport -j 2", "export: mydumper -t 2", "qexport -j 2 faster than mydumper -t 2 (goal 1x or more)"),
     ("export: qexport -j 2", "export: qexport -j 1", "qexport -j 2 faster than qexport -j 1 (goal 1.2x)"),
 ]:
-    print(f"- {what}: {ratio(a, b)}")
-print("<!-- indexes:end -->")
+    if a in t and b in t:
+        print(f"- {what}: {ratio(a, b)}")
+print(f"<!-- {section}:end -->")
 PY
 )
-write_section indexes "Loads into indexed tables, restores and the client's CPU" "$table"
+if [ "$rows" -eq 1000000 ]; then
+    write_section indexes "Loads into indexed tables, restores and the client's CPU" "$table"
+else
+    write_section "indexes-$rows" "Loads into indexed tables, $rows rows" "$table"
+fi
 echo "$table"

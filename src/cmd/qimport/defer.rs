@@ -123,6 +123,8 @@ struct Facts {
     columns: Vec<(String, Vec<String>)>,
     /// Unique keys may be deferred (the mode, and a primary key to cluster on).
     unique_ok: bool,
+    /// The AUTO_INCREMENT column, which must lead some key at every moment.
+    auto: Option<String>,
 }
 
 /// The keys of `shown` that are deferred (see the module doc), in their order.
@@ -145,7 +147,11 @@ fn deferrable(shown: &[Key], facts: &Facts) -> Vec<Key> {
             Kind::Unique => facts.unique_ok,
             _ => false,
         };
-        kind_ok && !fk && !cols.is_empty() && facts.btree.contains(&k.name)
+        let auto = facts
+            .auto
+            .as_ref()
+            .is_some_and(|a| cols.iter().any(|c| c.eq_ignore_ascii_case(a)));
+        kind_ok && !fk && !auto && !cols.is_empty() && facts.btree.contains(&k.name)
     };
     // The server orders SPATIAL keys among the plain ones, by position.
     let group = |k: Kind| if k == Kind::Spatial { Kind::Plain } else { k };
@@ -239,7 +245,15 @@ pub(super) fn plan(cfg: &Config, conn: &mut Conn, t: &TableName) -> anyhow::Resu
             _ => fk_columns.push((id, vec![column])),
         }
     }
+    let auto: Option<String> = conn
+        .exec_first(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? \
+             AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'",
+            (&db, &t.table),
+        )
+        .map_err(db_error)?;
     let facts = Facts {
+        auto,
         btree,
         fk_columns: fk_columns.into_iter().map(|(_, c)| c).collect(),
         columns,
@@ -269,8 +283,9 @@ pub(super) fn copy_is_alike(conn: &mut Conn, t: &TableName) -> anyhow::Result<bo
     Ok(found.is_none())
 }
 
-/// Whether `t` has a unique key `USING HASH` (a long unique key): InnoDB checks one with
-/// locks that deadlock when two sessions insert at once (see: #29).
+/// Whether `t` has a unique key `USING HASH` (a long unique key) or one `WITHOUT
+/// OVERLAPS`: InnoDB checks them with locks that deadlock when two sessions insert at once
+/// (see: #29).
 pub(super) fn long_unique(conn: &mut Conn, t: &TableName) -> anyhow::Result<bool> {
     let found: Option<u8> = conn
         .exec_first(
@@ -279,7 +294,16 @@ pub(super) fn long_unique(conn: &mut Conn, t: &TableName) -> anyhow::Result<bool
             (&t.database, &t.table),
         )
         .map_err(db_error)?;
-    Ok(found.is_some())
+    if found.is_some() {
+        return Ok(true);
+    }
+    let create: Option<(String, String)> = conn
+        .query_first(format!("SHOW CREATE TABLE {}", t.quoted()))
+        .map_err(db_error)?;
+    let keys = create.and_then(|(_, c)| shown_keys(&c)).unwrap_or_default();
+    Ok(keys
+        .iter()
+        .any(|k| k.kind == Kind::Unique && k.def.contains(" WITHOUT OVERLAPS)")))
 }
 
 /// The clauses that keep the keys `USING HASH` of `t` as they are through an `ALTER TABLE`
@@ -288,13 +312,25 @@ pub(super) fn long_unique(conn: &mut Conn, t: &TableName) -> anyhow::Result<bool
 /// columns a B-tree in any `ALTER TABLE` of its table that does not name it, even one
 /// that only sets the comment, and in `LIKE` (see: #29, hostile review).
 pub(super) fn hash_keys_kept(conn: &mut Conn, t: &TableName) -> anyhow::Result<Vec<String>> {
+    // By the index's type, not its words: InnoDB keeps a plain `KEY ... USING HASH` as a
+    // B-tree (and shows the words), and a comment may hold them.
+    let hashed: Vec<String> = conn
+        .exec(
+            "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS \
+             WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? AND INDEX_TYPE = 'HASH'",
+            (&t.database, &t.table),
+        )
+        .map_err(db_error)?;
+    if hashed.is_empty() {
+        return Ok(Vec::new());
+    }
     let create: Option<(String, String)> = conn
         .query_first(format!("SHOW CREATE TABLE {}", t.quoted()))
         .map_err(db_error)?;
     let keys = create.and_then(|(_, c)| shown_keys(&c)).unwrap_or_default();
     Ok(keys
         .iter()
-        .filter(|k| k.def.contains(" USING HASH"))
+        .filter(|k| hashed.contains(&k.name))
         .flat_map(|k| {
             [
                 format!("DROP INDEX {}", quote_ident(&k.name)),
@@ -385,10 +421,13 @@ pub(super) fn build(
         Ok(()) => Ok(()),
         Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {
             // The key by its whole name, as the message gives it (a name may hold a dot).
-            let key = keys.iter().find(|k| {
-                m.message.contains(&format!("for key '{}'", k.name))
-                    || m.message.contains(&format!(".{}'", k.name))
-            });
+            let key = keys
+                .iter()
+                .find(|k| m.message.contains(&format!("for key '{}'", k.name)))
+                .or_else(|| {
+                    keys.iter()
+                        .find(|k| m.message.contains(&format!(".{}'", k.name)))
+                });
             if let (Some(d), Some(key)) = (Duplicate::of(Code::DupEntry, &m.message), key) {
                 let d = Duplicate {
                     key: key.name.clone(),
@@ -439,6 +478,7 @@ mod tests {
                 cols("k3", &["c"]),
             ],
             unique_ok,
+            auto: None,
         }
     }
 
@@ -487,6 +527,7 @@ mod tests {
                 .map(|n| (n.to_owned(), vec![n.to_owned()]))
                 .to_vec(),
             unique_ok: true,
+            auto: None,
         };
         let names: Vec<String> = deferrable(&keys, &f).into_iter().map(|k| k.name).collect();
         assert_eq!(names, ["b"]);

@@ -72,6 +72,9 @@ pub(super) enum Before {
     /// Not in the table: on an earlier line of the input, under another spelling that the
     /// key's collation takes as the same (case, accents, trailing spaces).
     Alike,
+    /// A later record repeats this one's key under another spelling (found as a key was
+    /// built after the rows: the later record is the one the server refused).
+    Later,
     /// On this earlier line of the same input.
     Line(u64),
     /// Not known (the input could not be read again).
@@ -138,7 +141,7 @@ impl Explain<'_> {
                         ..second
                     },
                     None => Place {
-                        before: Before::Alike,
+                        before: Before::Later,
                         ..p
                     },
                 };
@@ -157,7 +160,7 @@ impl Explain<'_> {
             };
             let cols: Vec<&str> = cols.iter().map(|c| c.name.as_str()).collect();
             return format!(
-                "{from}: duplicate key: ({}) '{}' (key {}), found as the key was built after the rows, on lines this input cannot be read again to name (--no-defer-indexes --method insert names them); give --mode upsert|ignore|replace to keep one row per key",
+                "{from}: duplicate key: ({}) '{}' (key {}), found as the key was built after the rows, on lines qimport could not find again in the input (--no-defer-indexes --method insert names them); give --mode upsert|ignore|replace to keep one row per key",
                 cols.join(", "),
                 dup.entry,
                 dup.key
@@ -248,6 +251,10 @@ impl Explain<'_> {
                     Before::Line(e) => (format!(" is on line {e} too"), ""),
                     Before::Input(f, l) => (format!(" is in {f}:{l} too"), ""),
                     Before::Table => (format!(" is in {table} already"), truncate),
+                    Before::Later => (
+                        " is repeated by a later record, spelled otherwise (the key's collation takes case, accents or trailing spaces as the same)".to_owned(),
+                        "",
+                    ),
                     Before::Alike => (
                         " repeats an earlier record's key, spelled otherwise (the key's collation takes case, accents or trailing spaces as the same)".to_owned(),
                         "",

@@ -187,7 +187,7 @@ fn import(
     }
     if parallel && defer::long_unique(conn, &p.info.name)? {
         parallel = false;
-        eprintln!("qimport: --jobs: {} has a unique key USING HASH, whose checks deadlock when rows come over several connections at once: loading over one connection", p.info.name);
+        eprintln!("qimport: --jobs: {} has a unique key USING HASH or WITHOUT OVERLAPS, whose checks deadlock when rows come over several connections at once: loading over one connection", p.info.name);
     }
     let mut cx = Ctx {
         cfg,
@@ -220,12 +220,19 @@ fn import(
 /// without its secondary keys, which are built once the rows are in, and which then takes
 /// its place (as `--swap` does: nobody sees the rows before their keys, and an interrupt
 /// leaves the copy to drop). A table whose copy would not be the same (a foreign key, a
-/// unique key `USING HASH` that `CREATE TABLE ... LIKE` makes a B-tree) is loaded as it is.
+/// unique key `USING HASH` that `CREATE TABLE ... LIKE` makes a B-tree), or for a user who
+/// may not alter or drop it (the copy takes its place by a RENAME that drops it), is
+/// loaded as it is.
 fn load_created(cx: &mut Ctx<'_>, p: &Prepared, inputs: Vec<Input>) -> anyhow::Result<Summary> {
     let t = &p.info.name;
     if defer::plan(cx.cfg, cx.conn, t)?.is_empty()
         || !defer::copy_is_alike(cx.conn, t)?
         || !defer::may_alter(cx.cfg, cx.conn, t)?
+        || !crate::grants::database_privileges(
+            cx.conn,
+            t.database.as_ref().unwrap_or(&cx.cfg.database),
+        )?
+        .contains(&crate::grants::Privilege::Drop)
     {
         return plain::load(cx, p, inputs, &mut |_, _| Ok(()));
     }

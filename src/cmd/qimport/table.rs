@@ -394,8 +394,11 @@ pub(super) fn work_name(t: &TableName, tag: &str) -> TableName {
 ///
 /// `was_empty`: the rows of `t` are to stay (`-j` renames its staging table in only
 /// when `t` was empty); a row another session committed into `t` between that check and
-/// the RENAME is found in the old table, and the RENAME is undone: returns `false`, and
-/// the caller moves its rows in otherwise.
+/// the RENAME is found in the old table and copied into the new one. When such a row
+/// clashes with a loaded key, the RENAME is undone: returns `false`, and the caller moves
+/// its rows in otherwise (where the clash fails the load). A row written in the moment
+/// between the RENAME and its undoing is then lost with the staging table: the one case
+/// left (a concurrent writer of a key the load also has, into a table it found empty).
 pub(super) fn rename_into_place(
     conn: &mut Conn,
     t: &TableName,
@@ -424,7 +427,10 @@ pub(super) fn rename_into_place(
         let rows: Option<u8> = conn
             .query_first(format!("SELECT 1 FROM {} LIMIT 1", old.quoted()))
             .map_err(db_error)?;
-        if rows.is_some() {
+        // Rows another session committed before the RENAME: copied whole into the table
+        // now in place (a row written since is in it already). One that clashes with a
+        // loaded key fails the load as an INSERT ... SELECT would: the RENAME is undone.
+        if rows.is_some() && !moved_rows(conn, &old, t)? {
             back(conn, "rows came into the table during the load")?;
             return Ok(false);
         }
@@ -438,6 +444,41 @@ pub(super) fn rename_into_place(
         );
     }
     Ok(true)
+}
+
+/// Copy every row of `from` into `to` (tables of one definition), every stored column
+/// (invisible ones too);
+/// `false`, and nothing copied, when a row clashes with a key of `to`.
+fn moved_rows(conn: &mut Conn, from: &TableName, to: &TableName) -> anyhow::Result<bool> {
+    let cols: Vec<String> = conn
+        .exec(
+            "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? \
+             AND TABLE_NAME = ? AND IS_GENERATED = 'NEVER' ORDER BY ORDINAL_POSITION",
+            (from.database.clone().unwrap_or_default(), &from.table),
+        )
+        .map_err(db_error)?;
+    let list: Vec<String> = cols.iter().map(|c| crate::sql::quote_ident(c)).collect();
+    let list = list.join(", ");
+    conn.query_drop("START TRANSACTION").map_err(db_error)?;
+    let copied = conn.query_drop(format!(
+        "INSERT INTO {} ({list}) SELECT {list} FROM {}",
+        to.quoted(),
+        from.quoted()
+    ));
+    match copied {
+        Ok(()) => {
+            conn.query_drop("COMMIT").map_err(db_error)?;
+            Ok(true)
+        }
+        Err(mysql::Error::MySqlError(m)) if m.code == 1062 => {
+            conn.query_drop("ROLLBACK").map_err(db_error)?;
+            Ok(false)
+        }
+        Err(e) => {
+            let _ = conn.query_drop("ROLLBACK");
+            Err(db_error(e))
+        }
+    }
 }
 
 /// Before a work table is renamed into the place of `t`: it takes `t`'s own comment back
