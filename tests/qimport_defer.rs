@@ -299,18 +299,23 @@ fn tables_that_refer_to_themselves_or_keep_history_load_as_they_did() {
     for (table, create, csv) in tables {
         db.exec(create);
         let before = shown(&db, table);
-        db.exec(&format!("DROP TABLE {table}"));
-        let schema = wd.create(&format!("{table}.sql"), format!("{create};\n"));
         let file = wd.create(&format!("{table}.csv"), csv);
-        wd.cmd("qimport")
-            .args(["--url", &db.url, "--schema"])
-            .arg(&schema)
-            .arg(table)
-            .arg(&file)
-            .ok();
+        made_by_schema(&wd, &db, table, create, &file);
         assert_eq!(shown(&db, table), before, "{table}");
         assert_eq!(db.count(table), 2, "{table}");
     }
+}
+
+/// Drop `table` and load `file` into it again as `--schema` makes it from `create`.
+fn made_by_schema(wd: &Workdir, db: &TestDb, table: &str, create: &str, file: &std::path::Path) {
+    db.exec(&format!("DROP TABLE {table}"));
+    let schema = wd.create(&format!("{table}.sql"), format!("{create};\n"));
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--schema"])
+        .arg(&schema)
+        .arg(table)
+        .arg(file)
+        .ok();
 }
 
 // See: #29 (hostile review, round 2): a plain key USING HASH (a B-tree in InnoDB), an
@@ -347,14 +352,7 @@ fn odd_keys_load_as_they_did_by_every_path() {
                 "{table} {how:?}"
             );
         }
-        db.exec(&format!("DROP TABLE {table}"));
-        let schema = wd.create(&format!("{table}.sql"), format!("{create};\n"));
-        wd.cmd("qimport")
-            .args(["--url", &db.url, "--schema"])
-            .arg(&schema)
-            .arg(table)
-            .arg(&file)
-            .ok();
+        made_by_schema(&wd, &db, table, create, &file);
         assert_eq!(shown(&db, table), before, "{table} --schema");
     }
     db.exec("CREATE TABLE ci (id INT PRIMARY KEY, name VARCHAR(50) COLLATE utf8mb4_general_ci, UNIQUE KEY un (name))");

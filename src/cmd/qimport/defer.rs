@@ -93,6 +93,14 @@ fn shown_keys(create: &str) -> Option<Vec<Key>> {
     Some(keys)
 }
 
+/// The keys of `t`, from `SHOW CREATE TABLE`; none when a key line cannot be read.
+fn keys_of(conn: &mut Conn, t: &TableName) -> anyhow::Result<Vec<Key>> {
+    let create: Option<(String, String)> = conn
+        .query_first(format!("SHOW CREATE TABLE {}", t.quoted()))
+        .map_err(db_error)?;
+    Ok(create.and_then(|(_, c)| shown_keys(&c)).unwrap_or_default())
+}
+
 /// The name a line continues with: `` `a``b` (...`` is ``a`b``.
 fn quoted_name(rest: &str) -> Option<String> {
     let mut chars = rest.strip_prefix('`')?.chars().peekable();
@@ -195,12 +203,7 @@ pub(super) fn plan(cfg: &Config, conn: &mut Conn, t: &TableName) -> anyhow::Resu
     }) {
         return Ok(Vec::new());
     }
-    let create: Option<(String, String)> = conn
-        .query_first(format!("SHOW CREATE TABLE {}", t.quoted()))
-        .map_err(db_error)?;
-    let Some(shown) = create.and_then(|(_, c)| shown_keys(&c)) else {
-        return Ok(Vec::new());
-    };
+    let shown = keys_of(conn, t)?;
     let stats: Vec<(String, String, String)> = conn
         .exec(
             "SELECT INDEX_NAME, COLUMN_NAME, INDEX_TYPE FROM information_schema.STATISTICS \
@@ -297,10 +300,7 @@ pub(super) fn long_unique(conn: &mut Conn, t: &TableName) -> anyhow::Result<bool
     if found.is_some() {
         return Ok(true);
     }
-    let create: Option<(String, String)> = conn
-        .query_first(format!("SHOW CREATE TABLE {}", t.quoted()))
-        .map_err(db_error)?;
-    let keys = create.and_then(|(_, c)| shown_keys(&c)).unwrap_or_default();
+    let keys = keys_of(conn, t)?;
     Ok(keys
         .iter()
         .any(|k| k.kind == Kind::Unique && k.def.contains(" WITHOUT OVERLAPS)")))
@@ -324,10 +324,7 @@ pub(super) fn hash_keys_kept(conn: &mut Conn, t: &TableName) -> anyhow::Result<V
     if hashed.is_empty() {
         return Ok(Vec::new());
     }
-    let create: Option<(String, String)> = conn
-        .query_first(format!("SHOW CREATE TABLE {}", t.quoted()))
-        .map_err(db_error)?;
-    let keys = create.and_then(|(_, c)| shown_keys(&c)).unwrap_or_default();
+    let keys = keys_of(conn, t)?;
     Ok(keys
         .iter()
         .filter(|k| hashed.contains(&k.name))
