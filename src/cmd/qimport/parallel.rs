@@ -289,8 +289,6 @@ fn publish(
     let (cfg, info, undo) = (cx.cfg, cx.info, cx.undo);
     let conn = &mut *cx.conn;
     let t = &info.name;
-    cfg.progress
-        .phase("every row is in the staging table; moving them into place");
     let relations = super::relations::Relations::load(conn, t)?;
     // A RENAME would lose what only the old table has: its foreign keys and triggers (or
     // another's that this user cannot see), and a system-versioned table's history.
@@ -316,6 +314,9 @@ fn publish(
         if moved {
             return Ok(());
         }
+    } else {
+        cfg.progress
+            .phase("every row is in the staging table; moving them into place");
     }
     let cols: Vec<String> = cols.iter().cloned().collect();
     let l = load::column_list(&cols);
