@@ -280,6 +280,15 @@ fn the_two_lines_of_a_duplicate_may_be_in_two_files() {
             ]);
         assert_eq!(db.count("u"), 0);
     }
+    // One input from a pipe: its records might be either of the two, so none is named.
+    let r = wd
+        .cmd("qimport")
+        .args(["--url", &db.url, "--swap", "u", "-"])
+        .arg(&two)
+        .stdin("id,email\n1,a@x\n2,b@x\n")
+        .fails(2)
+        .stderr_has(&["found as the key was built after the rows"]);
+    assert!(!r.stderr().contains("two.csv:3"), "{}", r.report());
     // From a pipe, which cannot be read again: said so, with what is known.
     wd.cmd("qimport")
         .args(["--url", &db.url, "--swap", "u"])
@@ -362,4 +371,30 @@ fn odd_keys_load_as_they_did_by_every_path() {
         .arg(&file)
         .fails(2)
         .stderr_has(&["ci.csv:3: duplicate key: name 'Bob' (key un) is repeated by a later record, spelled otherwise"]);
+}
+
+// See: #29 (hostile review, round 3): without DROP, a work table could not be dropped:
+// --swap is refused before it makes one, -j loads over one connection.
+#[test]
+fn without_drop_no_work_table_is_made() {
+    let (wd, db, _) = source("defer_nodrop");
+    let (user, url) = db.user("pw-nodrop");
+    db.exec(&format!("REVOKE DROP ON `{}`.* FROM '{user}'@'%'", db.name));
+    let file = wd.path().join("u.csv");
+    wd.cmd("qimport")
+        .args(["--url", &url, "--swap", "u"])
+        .arg(&file)
+        .fails(2)
+        .stderr_has(&[
+            "may not drop tables in",
+            "grant DROP, or load without --swap and -j",
+        ]);
+    db.exec("DELETE FROM u");
+    wd.cmd("qimport")
+        .args(["--url", &url, "-j", "2", "u"])
+        .arg(&file)
+        .ok()
+        .stderr_has(&["loading over one connection"]);
+    assert_eq!(db.count("u"), 300);
+    assert_eq!(db.tables(), ["child", "parent", "t", "u"]);
 }

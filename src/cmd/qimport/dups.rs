@@ -93,6 +93,17 @@ pub(super) struct Explain<'a> {
     pub(super) earlier: &'a [Input],
 }
 
+/// The inputs a duplicate found after every row is in may be looked for in: all of them,
+/// or none when one cannot be read again (a pipe, a compressed file): its records might
+/// be either of the two, and the others alone would name the wrong ones.
+pub(super) fn all_or_none(again: Vec<Input>, inputs: usize) -> Vec<Input> {
+    if again.len() == inputs {
+        again
+    } else {
+        Vec::new()
+    }
+}
+
 impl Explain<'_> {
     /// The first of `messages` (a load's warnings) that is a duplicate key, said in one
     /// line; None when some message is another warning (those are said as they were).

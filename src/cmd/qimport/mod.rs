@@ -185,6 +185,10 @@ fn import(
     if cfg.jobs > 1 && !parallel {
         eprintln!("qimport: --jobs needs LOAD DATA and no --swap or --dry-run: loading over one connection");
     }
+    if parallel && !table::may_drop(cfg, conn, &p.info.name)? {
+        parallel = false;
+        eprintln!("qimport: --jobs: the user may not drop tables in this database, and the staging table must be dropped: loading over one connection");
+    }
     if parallel && defer::long_unique(conn, &p.info.name)? {
         parallel = false;
         eprintln!("qimport: --jobs: {} has a unique key USING HASH or WITHOUT OVERLAPS, whose checks deadlock when rows come over several connections at once: loading over one connection", p.info.name);

@@ -126,6 +126,8 @@ fn load_and_publish(
         again.extend(this);
     }
     let mut summary = job.finish(result)?;
+    // For a duplicate the deferred build meets (see `defer`).
+    let again = super::dups::all_or_none(again, names.len());
     let dups = super::dups::Explain {
         cfg,
         info,

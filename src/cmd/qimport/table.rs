@@ -170,7 +170,10 @@ pub(super) fn load_swapped(
     let (cfg, info, undo) = (cx.cfg, cx.info, cx.undo);
     let conn = &mut *cx.conn;
     let t = &info.name;
-    let again: Vec<Input> = inputs.iter().filter_map(Input::again).collect();
+    let again = super::dups::all_or_none(
+        inputs.iter().filter_map(Input::again).collect(),
+        inputs.len(),
+    );
     let names: Vec<&str> = inputs.iter().map(|i| i.name.as_str()).collect();
     let names = names.join(", ");
     let loaded = (|| {
@@ -207,6 +210,13 @@ pub(super) fn load_swapped(
     }
 }
 
+/// Whether the user may drop tables in `t`'s database (a work table's is what counts: a
+/// grant on `t` alone does not cover it; see: #29, hostile review).
+pub(super) fn may_drop(cfg: &Config, conn: &mut Conn, t: &TableName) -> anyhow::Result<bool> {
+    let db = t.database.as_deref().unwrap_or(&cfg.database);
+    Ok(crate::grants::database_privileges(conn, db)?.contains(&crate::grants::Privilege::Drop))
+}
+
 /// A work table of this import beside the target, of the target's definition, dropped by
 /// the undo if the run is interrupted: the new copy of `--swap` (`kind` "new"), the
 /// staging table of `-j` ("stage"). Made without the secondary keys that can be built
@@ -216,6 +226,12 @@ pub(super) fn make_work_table(
     kind: &str,
 ) -> anyhow::Result<(TableName, Vec<defer::Key>)> {
     let t = &cx.info.name;
+    if !may_drop(cx.cfg, cx.conn, t)? {
+        bail!(
+            "the user may not drop tables in {}: a work table could not be dropped once its rows are in (grant DROP, or load without --swap and -j)",
+            t.database.as_deref().unwrap_or(&cx.cfg.database)
+        );
+    }
     let deferred = defer::plan(cx.cfg, cx.conn, t)?;
     let work = work_table(cx.cfg, cx.conn, t, kind)?;
     cx.undo.table(&work);
