@@ -397,4 +397,13 @@ fn without_drop_no_work_table_is_made() {
         .stderr_has(&["loading over one connection"]);
     assert_eq!(db.count("u"), 300);
     assert_eq!(db.tables(), ["child", "parent", "t", "u"]);
+    // A table --schema made, which the load fails: it stays, and the message says so.
+    let schema = wd.create("w.sql", "CREATE TABLE w (id INT PRIMARY KEY);");
+    wd.cmd("qimport")
+        .args(["--url", &url, "--schema"])
+        .arg(&schema)
+        .arg("w")
+        .arg(wd.create("w.csv", "id\n1\nx\n"))
+        .fails(2)
+        .stderr_has(&["w stays, empty: the user may not drop it"]);
 }

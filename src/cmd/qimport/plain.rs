@@ -35,7 +35,14 @@ pub(super) fn load(
     let mut job = Job::new(cfg, conn, info, info.name.clone(), p.method)?;
     job.check_only = check_only;
     if p.created {
-        job.failed_note = format!("nothing was loaded, and {} was dropped again", info.name);
+        job.failed_note = if super::table::may_drop(cfg, job.conn, &info.name)? {
+            format!("nothing was loaded, and {} was dropped again", info.name)
+        } else {
+            format!(
+                "nothing was loaded; {} stays, empty: the user may not drop it",
+                info.name
+            )
+        };
         // Whatever its engine kept, the table this run made is dropped.
         job.rows_before = None;
     }
