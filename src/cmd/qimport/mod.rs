@@ -16,6 +16,7 @@
 //! ```
 
 mod args;
+mod backup_files;
 mod check;
 mod choices;
 mod create;
@@ -30,6 +31,7 @@ mod parallel;
 mod plain;
 mod relations;
 mod restore;
+mod restore_data;
 mod script;
 mod send;
 mod stubs;

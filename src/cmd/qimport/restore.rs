@@ -7,43 +7,26 @@
 //! transaction is rolled back and the tables created are dropped: the database is as
 //! before. (CREATE TABLE commits implicitly, hence the explicit drop.)
 
-use std::fs::File;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use mysql::prelude::Queryable;
 use mysql::Conn;
-use sha2::{Digest, Sha256};
 
 use super::args::Config;
+use super::backup_files::{backup_file, check_sha256, entries, Entry};
 use super::choices::Definer;
-use super::job::{choose_method, Job};
+use super::restore_data::load_tables;
 use super::script::Stmt;
 use super::undo::Undo;
-use qtools_csv::bytes::hex_encode;
 use qtools_csv::dialect::NullMarker;
 
 use crate::conn::db_error;
 use crate::error::plural;
-use crate::flavour::Server;
 use crate::grants::Privilege;
-use crate::input::{Input, Source};
 use crate::manifest::{DialectEntry, Manifest, ObjectEntry, ObjectKind, AFTER_DATA};
-use crate::progress::Total;
-use crate::schema::TableInfo;
 use crate::sql::{quote_ident, Lexing, TableName, Token};
-
-/// One table of the manifest, checked: a file comes with its row count and SHA-256.
-struct Entry {
-    name: String,
-    /// None: a table whose rows live elsewhere (MERGE, FEDERATED...): definition only.
-    file: Option<String>,
-    rows: u64,
-    sha256: String,
-    /// The file holds every version of a system-versioned table's rows.
-    history: bool,
-}
 
 pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Result<ExitCode> {
     let db = cfg.database.clone();
@@ -357,96 +340,6 @@ fn enable_events(
     Ok(())
 }
 
-/// Load every table's file in one transaction, each count checked; returns the rows.
-fn load_tables(
-    cfg: &Config,
-    conn: &mut Conn,
-    dir: &Path,
-    entries: &[Entry],
-) -> anyhow::Result<u64> {
-    let (method, _) = choose_method(cfg, conn)?;
-    if entries.iter().any(|e| e.history) {
-        // History rows keep their own row start and end (MariaDB 10.11 and later).
-        let history = Server::of(conn)?.history_insert()?;
-        conn.query_drop(history).map_err(db_error)?;
-    }
-    // Rows the source holds break no rule now: CHECK constraints are off as foreign keys
-    // are (a constraint added later, or rows inserted with the checks off), and dates
-    // follow the source's ALLOW_INVALID_DATES.
-    if let Some(off) = Server::of(conn)?.check_constraints_off() {
-        conn.query_drop(off).map_err(db_error)?;
-    }
-    if cfg.lenient.invalid_dates {
-        conn.query_drop(
-            "SET SESSION sql_mode = CONCAT(@@SESSION.sql_mode, ',ALLOW_INVALID_DATES')",
-        )
-        .map_err(db_error)?;
-    }
-    // Each table made without the secondary keys that can be built after its rows
-    // (see `defer`): they are, once every row is in.
-    let mut deferred = Vec::new();
-    for e in entries.iter().filter(|e| e.file.is_some()) {
-        let t = TableName {
-            database: Some(cfg.database.clone()),
-            table: e.name.clone(),
-        };
-        let keys = super::defer::plan(cfg, conn, &t)?;
-        if super::defer::drop_from(cfg, conn, &t, &keys)? && !keys.is_empty() {
-            deferred.push((e, keys));
-        }
-    }
-    conn.query_drop("START TRANSACTION").map_err(db_error)?;
-    let mut total = 0;
-    let files = entries.iter().filter(|e| e.file.is_some()).count();
-    for (i, e) in entries.iter().filter(|e| e.file.is_some()).enumerate() {
-        let Some(file) = &e.file else { continue };
-        let what = format!("{} (table {} of {files})", e.name, i + 1);
-        let _shown = cfg.progress.begin(&what, Total::Rows(e.rows));
-        let mut info = TableInfo::load(conn, &cfg.database, &e.name)?;
-        if let Some(engine) = info.rows_elsewhere() {
-            bail!(
-                "{file}: the table {} is a {engine} table, whose rows live elsewhere: a \
-                 backup holds none for it (the backup is damaged)",
-                e.name
-            );
-        }
-        if e.history {
-            info = info.with_history();
-        }
-        let input = open(dir, file)?;
-        let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
-        let r = job.load_input(input);
-        let summary = job.finish(r)?;
-        if summary.rows != e.rows {
-            bail!(
-                "{file}: {} loaded, the manifest says {}",
-                plural(summary.rows, "row"),
-                e.rows
-            );
-        }
-        total += summary.rows;
-    }
-    conn.query_drop("COMMIT").map_err(db_error)?;
-    // The smallest tables first: a client killed during the builds leaves at most the
-    // largest table's own build running (the server finishes a statement whose client
-    // is gone), not every small table's keys unbuilt behind it.
-    deferred.sort_by_key(|(e, _)| e.rows);
-    for (e, keys) in &deferred {
-        let Some(file) = &e.file else { continue };
-        let _shown = cfg.progress.begin(&e.name, Total::Unknown);
-        let info = TableInfo::load(conn, &cfg.database, &e.name)?;
-        let dups = super::dups::Explain {
-            cfg,
-            info: &info,
-            name: "",
-            inputs: &[open(dir, file)?],
-            earlier: &[],
-        };
-        super::defer::build(cfg, conn, &info.name, keys, &dups, "the restore is undone")?;
-    }
-    Ok(total)
-}
-
 /// A database that holds nothing yet takes the backup's default character set and
 /// collation (so that routines and views come back as they were); one that holds tables
 /// or other objects keeps its own, and qimport says so. Returns the statement that puts
@@ -698,21 +591,6 @@ fn drop_sql(kind: ObjectKind, db: &str, name: &str) -> String {
     )
 }
 
-fn check_sha256(path: &Path, want: &str) -> anyhow::Result<()> {
-    let mut hash = Sha256::new();
-    let mut f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    std::io::copy(&mut f, &mut hash).with_context(|| format!("reading {}", path.display()))?;
-    let mut got = Vec::new();
-    hex_encode(&hash.finalize(), &mut got);
-    if got != want.as_bytes() {
-        bail!(
-            "{}: SHA-256 differs from the manifest: the backup is damaged",
-            path.display()
-        );
-    }
-    Ok(())
-}
-
 /// Nothing changes before the backup is known to be whole and its tables and other
 /// objects are new.
 fn check_before(
@@ -795,71 +673,6 @@ fn apply_lenience(cfg: &mut Config) {
         invalid_dates: true,
         enum_error_value: true,
     };
-}
-
-fn entries(manifest: &Manifest) -> anyhow::Result<Vec<Entry>> {
-    manifest
-        .tables
-        .iter()
-        .map(|t| {
-            let (rows, sha256) = match &t.file {
-                None => (0, String::new()),
-                Some(f) => (
-                    t.rows
-                        .with_context(|| format!("manifest: {f} without a row count"))?,
-                    t.sha256
-                        .clone()
-                        .with_context(|| format!("manifest: {f} without a SHA-256"))?,
-                ),
-            };
-            Ok(Entry {
-                name: t.name.clone(),
-                file: t.file.clone(),
-                rows,
-                sha256,
-                history: t.history,
-            })
-        })
-        .collect()
-}
-
-/// Open a backup file, decompressing by its name.
-/// A file of the backup folder, by the name the manifest gives: a plain name in the
-/// folder (no `/`, no `..`), and a regular file there, not a link (which could lead
-/// anywhere), a FIFO or a device (which could never end). Checked before it is read.
-fn backup_file(dir: &Path, file: &str) -> anyhow::Result<std::path::PathBuf> {
-    if file.is_empty() || file.contains(['/', '\0']) || file.starts_with('.') {
-        bail!("manifest: {file:?} is not the name of a file in the backup folder (the backup is damaged)");
-    }
-    let path = dir.join(file);
-    let m = std::fs::symlink_metadata(&path).with_context(|| format!("{}", path.display()))?;
-    if !m.is_file() {
-        bail!(
-            "{}: not a regular file (a link, a FIFO or a device): a backup holds only its own files",
-            path.display()
-        );
-    }
-    Ok(path)
-}
-
-fn open(dir: &Path, file: &str) -> anyhow::Result<Input> {
-    let path = backup_file(dir, file)?;
-    let f = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    let ext = Path::new(file)
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let reader = if ext.as_deref() == Some("gz") {
-        Source::Stream(Box::new(flate2::read::MultiGzDecoder::new(f)))
-    } else if ext.as_deref() == Some("zst") {
-        Source::Stream(Box::new(zstd::stream::read::Decoder::new(f)?))
-    } else {
-        Source::File(f)
-    };
-    Ok(Input {
-        name: path.display().to_string(),
-        reader,
-        stream: false,
-    })
 }
 
 #[cfg(test)]
