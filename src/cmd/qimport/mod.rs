@@ -234,11 +234,7 @@ fn load_created(cx: &mut Ctx<'_>, p: &Prepared, inputs: Vec<Input>) -> anyhow::R
     if defer::plan(cx.cfg, cx.conn, t)?.is_empty()
         || !defer::copy_is_alike(cx.conn, t)?
         || !defer::may_alter(cx.cfg, cx.conn, t)?
-        || !crate::grants::database_privileges(
-            cx.conn,
-            t.database.as_ref().unwrap_or(&cx.cfg.database),
-        )?
-        .contains(&crate::grants::Privilege::Drop)
+        || !table::may_drop(cx.cfg, cx.conn, t)?
     {
         return plain::load(cx, p, inputs, &mut |_, _| Ok(()));
     }

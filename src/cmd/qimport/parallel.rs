@@ -304,11 +304,14 @@ fn publish(
     let truncate = cfg.old_rows == OldRows::Delete;
     // The indexes the staging table was made without are built only for a RENAME: an
     // INSERT ... SELECT reads it once, in key order, without them.
-    if renamable && (empty == Some(0) || truncate) {
+    let rename = renamable && (empty == Some(0) || truncate);
+    if rename {
         let unchanged = format!("nothing was loaded: {t} is unchanged");
         defer::build(cfg, conn, stage, deferred, dups, &unchanged)?;
-        cfg.progress
-            .phase("every row is in the staging table; moving them into place");
+    }
+    cfg.progress
+        .phase("every row is in the staging table; moving them into place");
+    if rename {
         unmark(conn, t, stage)?;
         let moved = undo
             .disarmed(|| rename_into_place(conn, t, stage, !truncate))
@@ -316,9 +319,6 @@ fn publish(
         if moved {
             return Ok(());
         }
-    } else {
-        cfg.progress
-            .phase("every row is in the staging table; moving them into place");
     }
     let cols: Vec<String> = cols.iter().cloned().collect();
     let l = load::column_list(&cols);

@@ -53,7 +53,7 @@ pub(super) fn load_tables(
         };
         let keys = super::defer::plan(cfg, conn, &t)?;
         if super::defer::drop_from(cfg, conn, &t, &keys)? && !keys.is_empty() {
-            deferred.push((e, keys));
+            deferred.push((e, keys, None));
         }
     }
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
@@ -74,6 +74,9 @@ pub(super) fn load_tables(
         if e.history {
             info = info.with_history();
         }
+        if let Some(d) = deferred.iter_mut().find(|d| std::ptr::eq(d.0, e)) {
+            d.2 = Some(info.clone());
+        }
         let input = open(dir, file)?;
         let mut job = Job::new(cfg, conn, &info, info.name.clone(), method)?;
         let r = job.load_input(input);
@@ -91,14 +94,15 @@ pub(super) fn load_tables(
     // The smallest tables first: a client killed during the builds leaves at most the
     // largest table's own build running (the server finishes a statement whose client
     // is gone), not every small table's keys unbuilt behind it.
-    deferred.sort_by_key(|(e, _)| e.rows);
-    for (e, keys) in &deferred {
-        let Some(file) = &e.file else { continue };
+    deferred.sort_by_key(|(e, _, _)| e.rows);
+    for (e, keys, info) in &deferred {
+        let (Some(file), Some(info)) = (&e.file, info) else {
+            continue;
+        };
         let _shown = cfg.progress.begin(&e.name, Total::Unknown);
-        let info = TableInfo::load(conn, &cfg.database, &e.name)?;
         let dups = super::dups::Explain {
             cfg,
-            info: &info,
+            info,
             name: "",
             inputs: &[open(dir, file)?],
             earlier: &[],

@@ -356,16 +356,13 @@ pub(super) fn create_work_table(
             Some(n) => format!(", AUTO_INCREMENT = {n}"),
             None => String::new(),
         };
-        let back = defer::hash_keys_kept(conn, like)?;
-        let drops: String = drops
-            .iter()
-            .chain(&back)
-            .flat_map(|d| [", ", d.as_str()])
-            .collect();
+        let mut more = drops.to_vec();
+        more.extend(defer::hash_keys_kept(conn, like)?);
         conn.query_drop(format!(
-            "ALTER TABLE {} COMMENT = {}{counter}{drops}",
+            "ALTER TABLE {} COMMENT = {}{counter}{}",
             work.quoted(),
-            crate::sql::quote_string(&work_mark(&work.table))
+            crate::sql::quote_string(&work_mark(&work.table)),
+            then(&more)
         ))
         .map_err(db_error)
     })();
@@ -374,6 +371,11 @@ pub(super) fn create_work_table(
         let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", work.quoted()));
     }
     marked
+}
+
+/// More clauses of an `ALTER TABLE` after its first: `, A, B`.
+fn then(clauses: &[String]) -> String {
+    clauses.iter().flat_map(|c| [", ", c.as_str()]).collect()
 }
 
 /// The AUTO_INCREMENT value the next row of `t` would take, as `SHOW CREATE TABLE` says
@@ -473,8 +475,7 @@ fn moved_rows(conn: &mut Conn, from: &TableName, to: &TableName) -> anyhow::Resu
             (from.database.clone().unwrap_or_default(), &from.table),
         )
         .map_err(db_error)?;
-    let list: Vec<String> = cols.iter().map(|c| crate::sql::quote_ident(c)).collect();
-    let list = list.join(", ");
+    let list = super::load::column_list(&cols);
     conn.query_drop("START TRANSACTION").map_err(db_error)?;
     let copied = conn.query_drop(format!(
         "INSERT INTO {} ({list}) SELECT {list} FROM {}",
@@ -486,7 +487,7 @@ fn moved_rows(conn: &mut Conn, from: &TableName, to: &TableName) -> anyhow::Resu
             conn.query_drop("COMMIT").map_err(db_error)?;
             Ok(true)
         }
-        Err(mysql::Error::MySqlError(m)) if m.code == 1062 => {
+        Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {
             conn.query_drop("ROLLBACK").map_err(db_error)?;
             Ok(false)
         }
@@ -507,10 +508,7 @@ pub(super) fn unmark(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyho
             (t.database.clone().unwrap_or_default(), &t.table),
         )
         .map_err(db_error)?;
-    let hash: String = defer::hash_keys_kept(conn, fresh)?
-        .iter()
-        .flat_map(|c| [", ", c.as_str()])
-        .collect();
+    let hash = then(&defer::hash_keys_kept(conn, fresh)?);
     conn.query_drop(format!(
         "ALTER TABLE {} COMMENT = {}{hash}",
         fresh.quoted(),
