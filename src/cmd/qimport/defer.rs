@@ -311,7 +311,7 @@ pub(super) fn long_unique(conn: &mut Conn, t: &TableName) -> anyhow::Result<bool
 /// its definition. MariaDB (seen on 10.11) makes a unique key `USING HASH` on short
 /// columns a B-tree in any `ALTER TABLE` of its table that does not name it, even one
 /// that only sets the comment, and in `LIKE` (see: #29, hostile review).
-pub(super) fn hash_keys_kept(conn: &mut Conn, t: &TableName) -> anyhow::Result<Vec<String>> {
+fn hash_keys_kept(conn: &mut Conn, t: &TableName) -> anyhow::Result<Vec<String>> {
     // By the index's type, not its words: InnoDB keeps a plain `KEY ... USING HASH` as a
     // B-tree (and shows the words), and a comment may hold them.
     let hashed: Vec<String> = conn
@@ -356,22 +356,39 @@ pub(super) fn drop_from(
     if keys.is_empty() {
         return Ok(true);
     }
-    let mut clauses = drop_clauses(keys);
-    clauses.extend(hash_keys_kept(conn, t)?);
-    altered(cfg, conn, t, &clauses.join(", "))
+    altered(cfg, conn, t, drop_clauses(keys))
         .with_context(|| format!("{t}: dropping its indexes before the load"))
 }
 
 /// Whether the user may alter `t`, a table this run made and that holds no row yet
 /// (asked by altering it in a way that changes nothing); says once when not.
 pub(super) fn may_alter(cfg: &Config, conn: &mut Conn, t: &TableName) -> anyhow::Result<bool> {
-    altered(cfg, conn, t, "FORCE")
+    altered(cfg, conn, t, vec!["FORCE".into()])
+}
+
+/// `ALTER TABLE t CLAUSES`, keeping the keys `USING HASH` that `like` (`t` itself, or the
+/// table `t` is a copy of) has as they are (see [`hash_keys_kept`]): every `ALTER TABLE`
+/// of a load is made here.
+pub(super) fn alter_sql(
+    conn: &mut Conn,
+    t: &TableName,
+    like: &TableName,
+    mut clauses: Vec<String>,
+) -> anyhow::Result<String> {
+    clauses.extend(hash_keys_kept(conn, like)?);
+    Ok(format!("ALTER TABLE {} {}", t.quoted(), clauses.join(", ")))
 }
 
 /// `ALTER TABLE t CLAUSES`; `false`, said once, when the user lacks ALTER on `t`.
-fn altered(cfg: &Config, conn: &mut Conn, t: &TableName, clauses: &str) -> anyhow::Result<bool> {
+fn altered(
+    cfg: &Config,
+    conn: &mut Conn,
+    t: &TableName,
+    clauses: Vec<String>,
+) -> anyhow::Result<bool> {
     static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    match conn.query_drop(format!("ALTER TABLE {} {clauses}", t.quoted())) {
+    let sql = alter_sql(conn, t, t, clauses)?;
+    match conn.query_drop(sql) {
         Ok(()) => Ok(true),
         // 1142: the user lacks ALTER on the table.
         Err(mysql::Error::MySqlError(m)) if m.code == 1142 => {
@@ -411,9 +428,8 @@ pub(super) fn build(
     }
     cfg.progress
         .phase(&format!("building {}", indexes(keys.len())));
-    let mut adds: Vec<String> = keys.iter().map(|k| format!("ADD {}", k.def)).collect();
-    adds.extend(hash_keys_kept(conn, t)?);
-    let sql = format!("ALTER TABLE {} {}", t.quoted(), adds.join(", "));
+    let adds = keys.iter().map(|k| format!("ADD {}", k.def)).collect();
+    let sql = alter_sql(conn, t, t, adds)?;
     match conn.query_drop(sql) {
         Ok(()) => Ok(()),
         Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {

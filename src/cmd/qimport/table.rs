@@ -352,30 +352,22 @@ pub(super) fn create_work_table(
     ))
     .map_err(db_error)?;
     let marked = (|| {
-        let counter = match auto_increment(conn, like)? {
-            Some(n) => format!(", AUTO_INCREMENT = {n}"),
-            None => String::new(),
-        };
-        let mut more = drops.to_vec();
-        more.extend(defer::hash_keys_kept(conn, like)?);
-        conn.query_drop(format!(
-            "ALTER TABLE {} COMMENT = {}{counter}{}",
-            work.quoted(),
-            crate::sql::quote_string(&work_mark(&work.table)),
-            then(&more)
-        ))
-        .map_err(db_error)
+        let mut clauses = vec![format!(
+            "COMMENT = {}",
+            crate::sql::quote_string(&work_mark(&work.table))
+        )];
+        if let Some(n) = auto_increment(conn, like)? {
+            clauses.push(format!("AUTO_INCREMENT = {n}"));
+        }
+        clauses.extend_from_slice(drops);
+        let sql = defer::alter_sql(conn, work, like, clauses)?;
+        conn.query_drop(sql).map_err(db_error)
     })();
     if marked.is_err() {
         // Unmarked, no later run would take it for a work table of its own: dropped now.
         let _ = conn.query_drop(format!("DROP TABLE IF EXISTS {}", work.quoted()));
     }
     marked
-}
-
-/// More clauses of an `ALTER TABLE` after its first: `, A, B`.
-fn then(clauses: &[String]) -> String {
-    clauses.iter().flat_map(|c| [", ", c.as_str()]).collect()
 }
 
 /// The AUTO_INCREMENT value the next row of `t` would take, as `SHOW CREATE TABLE` says
@@ -508,12 +500,12 @@ pub(super) fn unmark(conn: &mut Conn, t: &TableName, fresh: &TableName) -> anyho
             (t.database.clone().unwrap_or_default(), &t.table),
         )
         .map_err(db_error)?;
-    let hash = then(&defer::hash_keys_kept(conn, fresh)?);
-    conn.query_drop(format!(
-        "ALTER TABLE {} COMMENT = {}{hash}",
-        fresh.quoted(),
+    let comment = format!(
+        "COMMENT = {}",
         crate::sql::quote_string(&comment.unwrap_or_default())
-    ))
-    .map_err(db_error)
-    .context("giving the loaded table its comment")
+    );
+    let sql = defer::alter_sql(conn, fresh, fresh, vec![comment])?;
+    conn.query_drop(sql)
+        .map_err(db_error)
+        .context("giving the loaded table its comment")
 }
