@@ -30,7 +30,7 @@ pub const SESSION_INIT: &[&str] = &["SET NAMES utf8mb4", "SET time_zone = '+00:0
 const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
 
 /// The largest packet the client takes: 1 GiB, the protocol's maximum.
-const MAX_PACKET: usize = 1 << 30;
+pub(crate) const MAX_PACKET: usize = 1 << 30;
 
 /// Where and as whom to connect, fully resolved.
 #[derive(Clone, Default, PartialEq, Eq)]

@@ -23,6 +23,7 @@ mod qexport;
 mod qexport_output;
 mod qexport_parallel;
 mod qexport_readonly;
+mod qexport_wire;
 mod qgrep;
 mod qimport;
 mod qimport_create;

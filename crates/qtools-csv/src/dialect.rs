@@ -177,7 +177,19 @@ impl Dialect {
     /// quote or a line break, it is empty, or it equals the NULL marker.
     #[inline]
     pub fn write_value(&self, out: &mut Vec<u8>, value: &[u8]) {
-        if self.needs_quotes(value) {
+        self.write_value_with(out, value, self.has_special(value));
+    }
+
+    /// The bytes [`Dialect::write_value`] looks for: delimiter, quote, LF, CR.
+    pub fn specials(&self) -> [u8; 4] {
+        [self.delimiter, b'"', b'\n', b'\r']
+    }
+
+    /// [`Dialect::write_value`] when the caller has already looked for the
+    /// [`Dialect::specials`] in `value` (a whole row at once: see [`crate::scan::marks`]).
+    #[inline]
+    pub fn write_value_with(&self, out: &mut Vec<u8>, value: &[u8], special: bool) {
+        if special || self.must_quote(value) {
             out.reserve(value.len() + 2);
             out.push(b'"');
             let mut rest = value;
@@ -202,22 +214,27 @@ impl Dialect {
         }
     }
 
+    /// Whether `value` holds one of the [`Dialect::specials`].
     #[inline]
-    fn needs_quotes(&self, value: &[u8]) -> bool {
+    fn has_special(&self, value: &[u8]) -> bool {
         // Short fields (most of them) eight bytes at a time; memchr's vector set-up only
         // pays off on longer ones, where it makes two passes (it searches for at most
         // three bytes).
-        let special = if value.len() < 64 {
-            crate::bytes::has_any(value, [self.delimiter, b'"', b'\n', b'\r'])
+        if value.len() < 64 {
+            crate::bytes::has_any(value, self.specials())
         } else {
             memchr::memchr3(self.delimiter, b'"', b'\n', value).is_some()
                 || memchr::memchr(b'\r', value).is_some()
-        };
-        special
-            || value.is_empty()
+        }
+    }
+
+    /// Whether a value without specials is quoted all the same: it is empty, or it equals
+    /// the NULL marker, or it starts with a byte-order mark (at the start of a file a
+    /// reader would take it for the file's BOM and drop it: a column named "\u{FEFF}id").
+    #[inline]
+    fn must_quote(&self, value: &[u8]) -> bool {
+        value.is_empty()
             || matches!(&self.null, NullMarker::Text(m) if value == m.as_slice())
-            // A value that starts with a byte-order mark: at the start of a file a reader
-            // would take it for the file's BOM and drop it (a column named "\u{FEFF}id").
             || value.starts_with(b"\xEF\xBB\xBF")
     }
 

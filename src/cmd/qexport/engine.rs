@@ -19,11 +19,14 @@ use mysql::prelude::Queryable;
 use mysql::{Column, Conn, Row, Value};
 use qtools_csv::dialect::Dialect;
 use qtools_csv::reorder::Reorder;
+use qtools_csv::scan;
 
 use crate::conn::{db_error, ConnConfig};
 use crate::progress::Progress;
 use crate::schema::{bit_to_decimal, ValueKind};
 use crate::sql::TableName;
+
+use super::wire::{self, Wire};
 
 /// One query whose rows go, in order, to output number `out`.
 #[derive(Debug, Clone)]
@@ -43,7 +46,7 @@ pub trait Sinks {
     fn finish(&mut self, out: usize, rows: u64) -> anyhow::Result<()>;
 }
 
-fn kind(c: &Column) -> ValueKind {
+fn kind(ty: ColumnType, charset: u16) -> ValueKind {
     use ColumnType::{
         MYSQL_TYPE_BIT, MYSQL_TYPE_BLOB, MYSQL_TYPE_GEOMETRY, MYSQL_TYPE_LONG_BLOB,
         MYSQL_TYPE_MEDIUM_BLOB, MYSQL_TYPE_STRING, MYSQL_TYPE_TINY_BLOB, MYSQL_TYPE_VARCHAR,
@@ -51,7 +54,7 @@ fn kind(c: &Column) -> ValueKind {
     };
     /// The `binary` pseudo-charset; numbers and dates report it too, hence the type check.
     const BINARY_CHARSET: u16 = 63;
-    match c.column_type() {
+    match ty {
         MYSQL_TYPE_BIT => ValueKind::Bit,
         MYSQL_TYPE_STRING
         | MYSQL_TYPE_VAR_STRING
@@ -61,7 +64,7 @@ fn kind(c: &Column) -> ValueKind {
         | MYSQL_TYPE_MEDIUM_BLOB
         | MYSQL_TYPE_LONG_BLOB
         | MYSQL_TYPE_GEOMETRY
-            if c.character_set() == BINARY_CHARSET =>
+            if charset == BINARY_CHARSET =>
         {
             ValueKind::Binary
         }
@@ -74,45 +77,86 @@ struct RowFormat<'a> {
     kinds: Vec<ValueKind>,
     d: &'a Dialect,
     scratch: Vec<u8>,
+    /// The bytes of a row packet that make a value quoted (see [`scan::marks`]).
+    marks: Vec<u32>,
 }
 
 impl<'a> RowFormat<'a> {
-    fn new(cols: &[Column], d: &'a Dialect) -> Self {
+    fn new(kinds: Vec<ValueKind>, d: &'a Dialect) -> Self {
         RowFormat {
-            kinds: cols.iter().map(kind).collect(),
+            kinds,
             d,
             scratch: Vec::new(),
+            marks: Vec::new(),
         }
     }
 
-    fn header(&self, cols: &[Column], buf: &mut Vec<u8>) {
-        self.d
-            .write_record(buf, cols.iter().map(|c| Some(c.name_ref())));
+    fn header<'n>(&self, names: impl Iterator<Item = &'n [u8]>, buf: &mut Vec<u8>) {
+        self.d.write_record(buf, names.map(Some));
     }
 
+    /// One value of a column of kind `k`.
+    #[inline]
+    fn value(&mut self, k: ValueKind, b: &[u8], buf: &mut Vec<u8>) {
+        match k {
+            ValueKind::Text => self.d.write_value(buf, b),
+            ValueKind::Binary => {
+                self.scratch.clear();
+                self.d.binary.encode(b, &mut self.scratch);
+                self.d.write_value(buf, &self.scratch);
+            }
+            ValueKind::Bit => {
+                self.scratch.clear();
+                bit_to_decimal(b, &mut self.scratch);
+                self.d.write_value(buf, &self.scratch);
+            }
+        }
+    }
+
+    /// A row as the driver hands it.
     fn row(&mut self, row: &Row, buf: &mut Vec<u8>) -> anyhow::Result<()> {
-        for (i, k) in self.kinds.iter().enumerate() {
+        for i in 0..self.kinds.len() {
             if i > 0 {
                 buf.push(self.d.delimiter);
             }
             match row.as_ref(i) {
-                Some(Value::Bytes(b)) => match k {
-                    ValueKind::Text => self.d.write_value(buf, b),
-                    ValueKind::Binary => {
-                        self.scratch.clear();
-                        self.d.binary.encode(b, &mut self.scratch);
-                        self.d.write_value(buf, &self.scratch);
-                    }
-                    ValueKind::Bit => {
-                        self.scratch.clear();
-                        bit_to_decimal(b, &mut self.scratch);
-                        self.d.write_value(buf, &self.scratch);
-                    }
-                },
+                Some(Value::Bytes(b)) => self.value(self.kinds[i], b, buf),
                 Some(Value::NULL) | None => self.d.write_null(buf),
                 // The text protocol only sends bytes and NULL.
                 Some(other) => bail!("unexpected value from the text protocol: {other:?}"),
             }
+        }
+        buf.push(b'\n');
+        Ok(())
+    }
+
+    /// A row as its packet holds it (see [`Wire`]). The bytes that make a text value
+    /// quoted are looked for once in the whole packet, 64 at a time.
+    /// `room[..len]` is the packet (see [`Wire::next_row`]).
+    fn packet_row(&mut self, room: &[u8], len: usize, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        let p = &room[..len];
+        buf.reserve(p.len() + self.kinds.len() + 1);
+        scan::marks(room, len, self.d.specials(), &mut self.marks);
+        let mut rest = p;
+        for i in 0..self.kinds.len() {
+            if i > 0 {
+                buf.push(self.d.delimiter);
+            }
+            match wire::value(&mut rest)? {
+                Some(b) if self.kinds[i] == ValueKind::Text => {
+                    let end = p.len() - rest.len();
+                    let special = scan::marked(&self.marks, end - b.len(), end);
+                    self.d.write_value_with(buf, b, special);
+                }
+                Some(b) => self.value(self.kinds[i], b, buf),
+                None => self.d.write_null(buf),
+            }
+        }
+        if !rest.is_empty() {
+            bail!(
+                "the server sent a row with more values than its {} columns",
+                self.kinds.len()
+            );
         }
         buf.push(b'\n');
         Ok(())
@@ -122,38 +166,66 @@ impl<'a> RowFormat<'a> {
 const BLOCK: usize = 64 * 1024;
 
 /// Run one job, appending CSV to `buf`; `flush` is called whenever `buf` reaches
-/// `flush_at` bytes, with the rows it holds. Returns the number of rows.
+/// `flush_at` bytes, with the rows it holds. Returns the number of rows. The rows are read
+/// off `wire` when the connection has one (see [`Wire`]), else through the driver.
 fn run_job(
     conn: &mut Conn,
+    wire: Option<&mut Wire>,
     job: &Job,
     d: &Dialect,
     buf: &mut Vec<u8>,
     flush_at: usize,
     flush: &mut dyn FnMut(&mut Vec<u8>, u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
-    let mut result = conn
-        .query_iter(&job.sql)
-        .map_err(db_error)
-        .with_context(|| format!("reading {}", job.what))?;
-    let cols = result.columns().as_ref().to_vec();
-    if cols.is_empty() {
-        bail!("the query returned no result set (was it a SELECT?)");
-    }
-    let mut fmt = RowFormat::new(&cols, d);
-    if job.header && d.header {
-        fmt.header(&cols, buf);
-    }
+    let reading = || format!("reading {}", job.what);
+    let no_result = || anyhow!("the query returned no result set (was it a SELECT?)");
     let (mut rows, mut pending) = (0u64, 0u64);
-    for row in result.by_ref() {
-        let row = row
-            .map_err(db_error)
-            .with_context(|| format!("reading rows of {} from the server", job.what))?;
-        fmt.row(&row, buf)?;
+    let mut counted = |buf: &mut Vec<u8>| -> anyhow::Result<()> {
         rows += 1;
         pending += 1;
         if buf.len() >= flush_at {
             flush(buf, pending)?;
             pending = 0;
+        }
+        Ok(())
+    };
+    if let Some(w) = wire {
+        let cols = w.query(&job.sql).with_context(reading)?;
+        if cols.is_empty() {
+            return Err(no_result());
+        }
+        let mut fmt = RowFormat::new(cols.iter().map(|c| kind(c.ty, c.charset)).collect(), d);
+        if job.header && d.header {
+            fmt.header(cols.iter().map(|c| &c.name[..]), buf);
+        }
+        let rows_of = || format!("reading rows of {} from the server", job.what);
+        while let Some((room, len)) = w.next_row().with_context(rows_of)? {
+            fmt.packet_row(room, len, buf).with_context(rows_of)?;
+            counted(buf)?;
+        }
+    } else {
+        let mut result = conn
+            .query_iter(&job.sql)
+            .map_err(db_error)
+            .with_context(reading)?;
+        let cols = result.columns().as_ref().to_vec();
+        if cols.is_empty() {
+            return Err(no_result());
+        }
+        let kinds = cols
+            .iter()
+            .map(|c| kind(c.column_type(), c.character_set()))
+            .collect();
+        let mut fmt = RowFormat::new(kinds, d);
+        if job.header && d.header {
+            fmt.header(cols.iter().map(Column::name_ref), buf);
+        }
+        for row in result.by_ref() {
+            let row = row
+                .map_err(db_error)
+                .with_context(|| format!("reading rows of {} from the server", job.what))?;
+            fmt.row(&row, buf)?;
+            counted(buf)?;
         }
     }
     flush(buf, pending)?;
@@ -175,13 +247,22 @@ pub fn run_sequential(
 ) -> anyhow::Result<()> {
     let mut buf = Vec::with_capacity(BLOCK + 4096);
     let mut out_rows = 0;
+    let mut wire = Wire::open(conn)?;
     for (i, job) in jobs.iter().enumerate() {
-        out_rows += run_job(conn, job, d, &mut buf, BLOCK, &mut |b, rows| {
-            progress.add(rows, b.len() as u64);
-            sinks.write(job.out, b)?;
-            b.clear();
-            Ok(())
-        })?;
+        out_rows += run_job(
+            conn,
+            wire.as_mut(),
+            job,
+            d,
+            &mut buf,
+            BLOCK,
+            &mut |b, rows| {
+                progress.add(rows, b.len() as u64);
+                sinks.write(job.out, b)?;
+                b.clear();
+                Ok(())
+            },
+        )?;
         if last_of_out(jobs, i) {
             sinks.finish(job.out, out_rows)?;
             out_rows = 0;
@@ -302,6 +383,7 @@ fn worker(
     conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         .map_err(db_error)?;
     hold(&mut conn, p.hold)?;
+    let mut wire = Wire::open(&mut conn)?;
     if tx.send(Msg::Started).is_err() {
         return Ok(());
     }
@@ -322,6 +404,7 @@ fn worker(
         };
         let rows = run_job(
             &mut conn,
+            wire.as_mut(),
             &jobs[i],
             d,
             &mut bytes,
@@ -400,6 +483,7 @@ mod format_tests {
 
     // See: #15: one row as the text protocol hands it, formatted: text quoted where
     // needed, NULL unquoted, the empty string quoted, binary by --binary, BIT a number.
+    // #29: the same bytes from the row's packet as from the driver's `Row`.
     #[test]
     fn rows_are_formatted_losslessly() {
         let cols: std::sync::Arc<[Column]> = vec![
@@ -429,6 +513,7 @@ mod format_tests {
             cols.clone(),
         );
         let nulls = mysql_common::row::new_row(vec![Value::NULL; 5], cols.clone());
+        let packet = b"\x017\x07a,\"b\"\nc\x00\x02\x00\xff\x02\x02\xaa".to_vec();
         for (binary, want) in [
             (
                 BinaryEncoding::Hex,
@@ -443,13 +528,24 @@ mod format_tests {
                 binary,
                 ..Dialect::default()
             };
-            let mut fmt = RowFormat::new(&cols, &d);
+            let kinds = cols
+                .iter()
+                .map(|c| kind(c.column_type(), c.character_set()))
+                .collect();
+            let mut fmt = RowFormat::new(kinds, &d);
             let mut buf = Vec::new();
             fmt.row(&row, &mut buf).unwrap();
             fmt.row(&nulls, &mut buf).unwrap();
             assert_eq!(String::from_utf8_lossy(&buf), want);
+            let mut packets = Vec::new();
+            fmt.packet_row(&packet, packet.len(), &mut packets).unwrap();
+            fmt.packet_row(&[0xFB; 9], 5, &mut packets).unwrap();
+            assert_eq!(packets, buf);
+            for bad in [&packet[..packet.len() - 1], &[0xFB; 6][..], &[0xFB; 4]] {
+                assert!(fmt.packet_row(bad, bad.len(), &mut Vec::new()).is_err());
+            }
             let mut head = Vec::new();
-            fmt.header(&cols, &mut head);
+            fmt.header(cols.iter().map(Column::name_ref), &mut head);
             assert_eq!(head, b"id,s,e,b,f\n");
         }
     }

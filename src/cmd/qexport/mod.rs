@@ -31,6 +31,7 @@ mod plan;
 mod read;
 mod scope;
 mod serve;
+mod wire;
 
 use std::process::ExitCode;
 
