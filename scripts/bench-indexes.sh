@@ -13,10 +13,13 @@
 #
 #   scripts/bench-indexes.sh [ROWS] [ROUNDS]
 #   QTOOLS_DB_BUFFER_POOL=128M BENCH_ONLY=loads scripts/bench-indexes.sh 10000000 1
+#   BENCH_ONLY=exports scripts/bench-indexes.sh 1000000 7
 #
 # The second: the loads alone (no restores or exports), with indexes far larger than the
 # buffer pool, into a section of its own. A run of other than 1,000,000 rows writes its
-# own section (indexes-ROWS), so the main table stays.
+# own section (indexes-ROWS), so the main table stays. The third: the exports alone, with
+# qexport's rows also read through the driver (QTOOLS_ROW_DECODER=driver) for comparison,
+# into the section `exports` (`exports-ROWS`).
 #
 # Uses a private server (scripts/test-db.sh; QTOOLS_DB_BUFFER_POOL sets its buffer pool),
 # or QTOOLS_TEST_MYSQL_URL when set; the release build.
@@ -58,7 +61,7 @@ done | sql src
 src="--url ${base%/}/src --ssl-mode DISABLED"
 tgt="--url ${base%/}/tgt --ssl-mode DISABLED"
 "$bin/qexport" $src users >"$work/users.csv"
-if [ "${BENCH_ONLY:-}" != loads ]; then
+if [ -z "${BENCH_ONLY:-}" ]; then
     "$bin/qexport" $src --all -o "$work/bk"
     mydumper -h "$host" -P "$port" -u root -B src -t 2 -r 100000 -o "$work/md"
     mariadb-dump --no-defaults -h "$host" -P "$port" -u root src >"$work/dump.sql"
@@ -76,7 +79,11 @@ fresh="DROP DATABASE IF EXISTS rst; CREATE DATABASE rst"
 myimp="mariadb-import --no-defaults -h $host -P $port -u root --local"
 cmds=()
 add() {
-    case "${BENCH_ONLY:-}:$1" in loads:restore:* | loads:export:*) return ;; esac
+    case "${BENCH_ONLY:-}:$1" in
+        loads:restore:* | loads:export:*) return ;;
+        exports:export:*) ;;
+        exports:*) return ;;
+    esac
     cmds+=("$1"$'\x1f'"$2"$'\x1f'"$3")
 }
 add "LOAD DATA LOCAL into the indexed table" "sql tgt -e '$indexed'" "load_into tgt users"
@@ -95,6 +102,12 @@ add "restore: myloader -t 2" "sql -e '$fresh'" \
 add "restore: mariadb < mariadb-dump" "sql -e '$fresh'" "sql rst < $work/dump.sql"
 add "export: qexport -j 1" "true" "$bin/qexport $src users >/dev/null"
 add "export: qexport -j 2" "true" "$bin/qexport $src -j 2 users >/dev/null"
+if [ "${BENCH_ONLY:-}" = exports ]; then
+    add "export: qexport -j 1, rows through the driver" "true" \
+        "QTOOLS_ROW_DECODER=driver $bin/qexport $src users >/dev/null"
+    add "export: qexport -j 2, rows through the driver" "true" \
+        "QTOOLS_ROW_DECODER=driver $bin/qexport $src -j 2 users >/dev/null"
+fi
 add "export: mydumper -t 1" "rm -rf $work/out" \
     "mydumper -h $host -P $port -u root -B src -T users -t 1 -r 100000 -o $work/out"
 add "export: mydumper -t 2" "rm -rf $work/out" \
@@ -112,7 +125,8 @@ for round in $(seq 1 "$rounds"); do
         printf '%s\t%s\t%s\n' "$round" "$name" "$(tail -1 "$work/time.out")" >>"$work/times.tsv"
     done
 done
-sql tgt -e "SHOW CREATE TABLE users\G" | grep -q "UNIQUE KEY \`email\`" ||
+[ "${BENCH_ONLY:-}" = exports ] ||
+    sql tgt -e "SHOW CREATE TABLE users\G" | grep -q "UNIQUE KEY \`email\`" ||
     { echo "the loaded table lost its keys" >&2; exit 2; }
 
 pool=$(sql -N -e "SELECT @@innodb_buffer_pool_size DIV 1048576")
@@ -130,15 +144,22 @@ def ratio(a, b):
     return f"{statistics.median(rs):.2f}x ({rs[0]:.2f}-{rs[-1]:.2f})"
 per_m = lambda name: med(name, 1) * 1e6 / rows
 pool, only = sys.argv[6], sys.argv[7]
-section = "indexes" if rows == 1000000 else f"indexes-{rows}"
+base = "exports" if only == "exports" else "indexes"
+section = base if rows == 1000000 else f"{base}-{rows}"
 print(f"<!-- {section}:start -->")
-print(f"myloader is Debian's {sys.argv[5]}, which has no --innodb-optimize-keys (later releases have it)"
-      "; it loads each table with its indexes.\n")
-print(f"{rows:,} rows of the bench table with three secondary keys (UNIQUE email, city, "
-      f"created), loaded into an empty table; {rounds} interleaved rounds, each command on a "
-      f"settled server, InnoDB buffer pool {pool} MB; "
-      f"`{'BENCH_ONLY=loads ' if only else ''}scripts/bench-indexes.sh {rows} {rounds}` ({day}). "
-      "Client CPU is user + sys of the command (GNU time), per million rows.\n")
+if only == "exports":
+    print(f"{rows:,} rows of the bench table exported to /dev/null (qexport) or to a folder "
+          f"(mydumper); {rounds} interleaved rounds, each command on a settled server; "
+          f"`BENCH_ONLY=exports scripts/bench-indexes.sh {rows} {rounds}` ({day}). Client CPU "
+          "is user + sys of the command (GNU time), per million rows.\n")
+else:
+    print(f"myloader is Debian's {sys.argv[5]}, which has no --innodb-optimize-keys (later "
+          "releases have it); it loads each table with its indexes.\n")
+    print(f"{rows:,} rows of the bench table with three secondary keys (UNIQUE email, city, "
+          f"created), loaded into an empty table; {rounds} interleaved rounds, each command on a "
+          f"settled server, InnoDB buffer pool {pool} MB; "
+          f"`{'BENCH_ONLY=' + only + ' ' if only else ''}scripts/bench-indexes.sh {rows} {rounds}` ({day}). "
+          "Client CPU is user + sys of the command (GNU time), per million rows.\n")
 print("| command | median wall | spread | client CPU per 1M rows |")
 print("| --- | --- | --- | --- |")
 for name in t:
@@ -154,13 +175,18 @@ for a, b, what in [
     ("restore: qimport --dir", "restore: mariadb < mariadb-dump", "qimport --dir faster than mariadb < mariadb-dump"),
     ("export: qexport -j 2", "export: mydumper -t 2", "qexport -j 2 faster than mydumper -t 2 (goal 1x or more)"),
     ("export: qexport -j 2", "export: qexport -j 1", "qexport -j 2 faster than qexport -j 1 (goal 1.2x)"),
+    ("export: qexport -j 1", "export: qexport -j 1, rows through the driver", "qexport -j 1 off the wire faster than through the driver"),
+    ("export: qexport -j 2", "export: qexport -j 2, rows through the driver", "qexport -j 2 off the wire faster than through the driver"),
 ]:
     if a in t and b in t:
         print(f"- {what}: {ratio(a, b)}")
 print(f"<!-- {section}:end -->")
 PY
 )
-if [ "$rows" -eq 1000000 ]; then
+if [ "${BENCH_ONLY:-}" = exports ]; then
+    [ "$rows" -eq 1000000 ] && sec=exports || sec="exports-$rows"
+    write_section "$sec" "Exports: qexport against mydumper, and the client's CPU" "$table"
+elif [ "$rows" -eq 1000000 ]; then
     write_section indexes "Loads into indexed tables, restores and the client's CPU" "$table"
 else
     write_section "indexes-$rows" "Loads into indexed tables, $rows rows" "$table"

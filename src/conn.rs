@@ -329,6 +329,25 @@ impl ConnConfig {
         b
     }
 
+    /// Whether the connections [`ConnConfig::connect`] makes (once one is made) carry the
+    /// protocol's own bytes: not compressed, and not encrypted (a socket, `--ssl-mode
+    /// DISABLED`, or PREFERRED towards a server reached in plain text). What this client
+    /// asked for and got, not what a server says of itself: qexport then reads rows off
+    /// the socket (see `cmd/qexport/wire.rs`).
+    pub fn plain_bytes(&self) -> bool {
+        if self.compress {
+            return false;
+        }
+        if self.socket_path().is_some() || self.tls.mode == SslMode::Disabled {
+            return true;
+        }
+        let at = self.describe();
+        self.tls.mode == SslMode::Preferred
+            && PLAIN_ONLY
+                .lock()
+                .is_ok_and(|p| p.iter().any(|(a, _)| *a == at))
+    }
+
     /// Open a connection, with TLS as [`Tls`] says (over TCP; a socket needs none); errors
     /// say where we tried to connect and why, never the password.
     ///
@@ -336,9 +355,6 @@ impl ConnConfig {
     /// none (or no TLS we speak); the process remembers that server, so `-j N` workers
     /// ask once.
     pub fn connect(&self, extra_init: &[&str]) -> anyhow::Result<Conn> {
-        // Each server reached in plain text, and whether its TLS is one we cannot speak
-        // (rather than none at all).
-        static PLAIN_ONLY: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
         let at = self.describe();
         let known_plain = || {
             PLAIN_ONLY
@@ -411,6 +427,10 @@ impl ConnConfig {
         }
     }
 }
+
+/// Each server [`ConnConfig::connect`] reached in plain text under PREFERRED, and whether
+/// its TLS is one we cannot speak (rather than none at all).
+static PLAIN_ONLY: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
 
 /// A driver error as one readable line: `Access denied for user ... (ERROR 1045)` rather
 /// than the driver's `MySqlError { ERROR 1045 (28000): ... }`.

@@ -31,8 +31,34 @@ pub const EXIT_ERROR: u8 = 2;
 /// A run interrupted by a signal ends by that signal once its undos are done (see
 /// [`crate::interrupt`]), whatever it returned: an error it met because its own
 /// connections were ended is not reported.
+///
+/// A panic (a bug, ours or a dependency's: the driver panics on some malformed server
+/// answers) is one line too, `tool: internal error: ...`, with the failure mark and exit 2:
+/// never a stack trace, and never an output that a pipe reads as complete.
 pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> ExitCode {
-    let result = run();
+    let name = tool.to_owned();
+    std::panic::set_hook(Box::new(move |info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        crate::progress::clear();
+        eprintln!(
+            "{name}: internal error: {}{at} (a bug: please report it)",
+            one_line(&what)
+        );
+    }));
+    let Ok(result) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) else {
+        // Said by the hook; the data stream still needs its mark.
+        crate::out::mark_failure(tool, "internal error");
+        return ExitCode::from(EXIT_ERROR);
+    };
     if crate::interrupt::interrupted() {
         crate::interrupt::wait_for_the_end();
     }

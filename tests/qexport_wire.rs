@@ -65,6 +65,10 @@ fn the_wire_and_the_driver_write_the_same_bytes() {
     );
     assert!(text.contains(",\"\",0,0\n"));
     assert!(text.contains("\"two\nlines\r\n\""));
+    // A compressed connection is read by the driver (the client asked for it: no server
+    // is asked), with the same bytes.
+    let compressed = wd.cmd("qexport").args(["--url", &db.url, "-C", "t"]).ok();
+    assert!(compressed.stdout().into_bytes() == out, "-C differs");
     both_ways(&wd, &db, &["-j", "2", "t"]);
     both_ways(&wd, &db, &["-d", ";", "--binary", "base64", "t"]);
     both_ways(&wd, &db, &["-e", "SELECT s, n FROM t WHERE id < 200"]);

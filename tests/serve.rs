@@ -289,6 +289,12 @@ fn a_killed_query_cuts_the_transfer_and_sigterm_ends_with_zero() {
         !rest.ends_with(b"0\r\n\r\n"),
         "the transfer must not end as whole"
     );
+    // The last chunk is the failure mark, for a reader that does not check the transfer.
+    let end = String::from_utf8_lossy(&rest[rest.len().saturating_sub(200)..]).into_owned();
+    assert!(
+        end.ends_with("\"qexport: failed: the export stopped before the end\r\n"),
+        "{end:?}"
+    );
     // SIGTERM while another response runs (stalled): 0 once the grace is over.
     let (mut s2, _) = stalled(&server.addr, "/huge.csv", 1000);
     wait_for("the export's query", &|| find().is_some());

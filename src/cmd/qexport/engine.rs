@@ -237,9 +237,10 @@ fn last_of_out(jobs: &[Job], i: usize) -> bool {
     jobs.get(i + 1).is_none_or(|next| next.out != jobs[i].out)
 }
 
-/// Run every job on one connection, streaming.
+/// Run every job on one connection, streaming; `plain`: see [`Wire::open`].
 pub fn run_sequential(
     conn: &mut Conn,
+    plain: bool,
     jobs: &[Job],
     d: &Dialect,
     sinks: &mut dyn Sinks,
@@ -247,7 +248,7 @@ pub fn run_sequential(
 ) -> anyhow::Result<()> {
     let mut buf = Vec::with_capacity(BLOCK + 4096);
     let mut out_rows = 0;
-    let mut wire = Wire::open(conn)?;
+    let mut wire = Wire::open(conn, plain)?;
     for (i, job) in jobs.iter().enumerate() {
         out_rows += run_job(
             conn,
@@ -383,7 +384,7 @@ fn worker(
     conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
         .map_err(db_error)?;
     hold(&mut conn, p.hold)?;
-    let mut wire = Wire::open(&mut conn)?;
+    let mut wire = Wire::open(&conn, p.conn.plain_bytes())?;
     if tx.send(Msg::Started).is_err() {
         return Ok(());
     }

@@ -219,11 +219,24 @@ impl<W: Write> Body<W> {
         }
     }
 
-    /// The body stops here, without its end (nor a gzip ending).
-    pub(super) fn abandon(self) {
+    /// The body stops here, without its end (nor a gzip ending), after `mark` (the
+    /// failure mark that makes a CSV reader fail too, for a client that does not check
+    /// the transfer: `curl -s URL | qcount`). Returns the bytes of body sent.
+    pub(super) fn abandon(self, mark: &[u8]) -> u64 {
         match self {
-            Body::Plain(mut c) => c.dead = true,
-            Body::Gzip(mut g) => g.get_mut().dead = true,
+            Body::Plain(mut c) => {
+                let _ = c.write_all(mark).and_then(|()| c.flush());
+                c.dead = true;
+                c.bytes
+            }
+            Body::Gzip(mut g) => {
+                // A sync flush: the mark reaches the client, and the stream still lacks
+                // its ending.
+                let _ = g.write_all(mark).and_then(|()| g.flush());
+                let c = g.get_mut();
+                c.dead = true;
+                c.bytes
+            }
         }
     }
 

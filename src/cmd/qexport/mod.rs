@@ -99,8 +99,14 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
                 sql: sql.clone(),
                 header: true,
             }];
-            let done =
-                engine::run_sequential(&mut conn, &jobs, &cfg.dialect, &mut sink, &cfg.progress);
+            let done = engine::run_sequential(
+                &mut conn,
+                cfg.conn.plain_bytes(),
+                &jobs,
+                &cfg.dialect,
+                &mut sink,
+                &cfg.progress,
+            );
             sink.settle(done)?;
         }
         Mode::Table {

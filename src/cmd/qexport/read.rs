@@ -227,7 +227,8 @@ pub(super) fn execute(
                 e,
             ));
         }
-        engine::run_sequential(conn, jobs, &cfg.dialect, sinks, &cfg.progress)?;
+        let plain = cfg.conn.plain_bytes();
+        engine::run_sequential(conn, plain, jobs, &cfg.dialect, sinks, &cfg.progress)?;
     } else {
         if cfg.consistent {
             let list: Vec<String> = tables

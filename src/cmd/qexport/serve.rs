@@ -7,8 +7,10 @@
 //! (404); `?columns=` names columns of that table (checked against its definition, then
 //! quoted); `?limit=` is a number. `--max-clients` bounds the exports running at once
 //! (another request gets 503 with `Retry-After`); the socket's timeouts end a stalled
-//! client. A failure in the middle of a body ends the connection without the last chunk:
-//! the client sees a transfer cut short, never a short CSV that looks complete.
+//! client. A failure in the middle of a body ends the connection without the last chunk,
+//! after the failure mark (as qexport's stdout ends): the client sees a transfer cut
+//! short, and a CSV reader a last field that never closes, never a short CSV that looks
+//! complete.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -553,12 +555,15 @@ fn stream_table(
             Ok((200, sent))
         }
         // Dropped without its last chunk (nor, gzipped, its gzip ending): the client
-        // sees the transfer cut.
+        // sees the transfer cut, and a CSV reader the failure mark (what failed is said
+        // in the server's log only).
         Err(e) => {
-            if let Some(b) = sink.body.take() {
-                b.abandon();
-            }
-            Err((sink.sent, e))
+            let mark = crate::out::failure_mark("qexport", "the export stopped before the end");
+            let sent = sink
+                .body
+                .take()
+                .map_or(sink.sent, |b| b.abandon(mark.as_bytes()));
+            Err((sent, e))
         }
     }
 }

@@ -7,9 +7,9 @@
 //! same connection, and its answer is read into one reused buffer, each value written out
 //! from where it lies in the packet.
 //!
-//! Only on a connection whose bytes are the protocol's own ([`Wire::open`] asks the
-//! server: not TLS, not compressed); the driver's path serves the others, byte for byte
-//! the same output. Between two commands the driver holds nothing unread (the server says
+//! Only on a connection whose bytes are the protocol's own (not TLS, not compressed: what
+//! this client negotiated, see [`Wire::open`]); the driver's path serves the others, byte
+//! for byte the same output. Between two commands the driver holds nothing unread (the server says
 //! nothing unasked), so the connection stays the driver's for whatever comes after a
 //! query read here, unless reading failed: then the connection is dropped with the
 //! export.
@@ -24,7 +24,6 @@ use std::os::fd::{AsRawFd, BorrowedFd};
 
 use anyhow::{anyhow, bail};
 use mysql::consts::ColumnType;
-use mysql::prelude::Queryable;
 use mysql::Conn;
 
 use crate::conn::{db_error, MAX_PACKET};
@@ -68,22 +67,12 @@ pub struct Wire {
 }
 
 impl Wire {
-    /// The socket of `conn`, if the server says its bytes are plain protocol (no TLS, no
-    /// compression). `QTOOLS_ROW_DECODER=driver` keeps the driver's path (for the tests
-    /// that compare the two, and for the benchmark).
-    pub fn open(conn: &mut Conn) -> anyhow::Result<Option<Wire>> {
-        if std::env::var_os("QTOOLS_ROW_DECODER").is_some_and(|v| v == "driver") {
-            return Ok(None);
-        }
-        let status: Vec<(String, String)> = conn
-            .query("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_cipher', 'Compression')")
-            .map_err(db_error)?;
-        let plain = status.iter().all(|(k, v)| match k.as_str() {
-            "Ssl_cipher" => v.is_empty(),
-            "Compression" => !v.eq_ignore_ascii_case("ON"),
-            _ => true,
-        });
-        if !plain {
+    /// The socket of `conn` when `plain` (its bytes are the protocol's own: no TLS, no
+    /// compression, as [`crate::conn::ConnConfig::plain_bytes`] says from what this client
+    /// negotiated, never from what a server says). `QTOOLS_ROW_DECODER=driver` keeps the
+    /// driver's path (for the tests that compare the two, and for the benchmark).
+    pub fn open(conn: &Conn, plain: bool) -> anyhow::Result<Option<Wire>> {
+        if !plain || std::env::var_os("QTOOLS_ROW_DECODER").is_some_and(|v| v == "driver") {
             return Ok(None);
         }
         Ok(Some(Wire {
