@@ -59,6 +59,15 @@ impl BinaryEncoding {
         }
     }
 
+    /// Whether an encoded value may hold byte `b` (raw bytes may hold any).
+    fn may_hold(self, b: u8) -> bool {
+        match self {
+            BinaryEncoding::Hex => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+            BinaryEncoding::Base64 => b.is_ascii_alphanumeric() || b"+/=".contains(&b),
+            BinaryEncoding::Raw => true,
+        }
+    }
+
     /// Decode a field; the error says what is wrong.
     #[cfg(test)]
     fn decode(self, text: &[u8]) -> Result<Vec<u8>, String> {
@@ -180,6 +189,24 @@ impl Dialect {
         self.write_value_with(out, value, self.has_special(value));
     }
 
+    /// Append binary `bytes` as [`Dialect::binary`] encodes them, quoted when they have
+    /// to be, as [`Dialect::write_value`] would write the encoded text. Encoded in place:
+    /// hex and base64 hold no quote or line break, so only a delimiter of their alphabet,
+    /// an empty value or the NULL marker send the text through `scratch` to be quoted.
+    pub fn write_binary(&self, out: &mut Vec<u8>, bytes: &[u8], scratch: &mut Vec<u8>) {
+        let start = out.len();
+        self.binary.encode(bytes, out);
+        let v = &out[start..];
+        let special = self.binary.may_hold(self.delimiter) && self.has_special(v);
+        if !special && !self.must_quote(v) {
+            return;
+        }
+        scratch.clear();
+        scratch.extend_from_slice(v);
+        out.truncate(start);
+        self.write_value_with(out, scratch, special);
+    }
+
     /// The bytes [`Dialect::write_value`] looks for: delimiter, quote, LF, CR.
     pub fn specials(&self) -> [u8; 4] {
         [self.delimiter, b'"', b'\n', b'\r']
@@ -256,6 +283,37 @@ impl Dialect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // See: #29: binary values encoded in place are written as write_value writes their
+    // text: a delimiter of the alphabet, an empty value and the NULL marker quoted.
+    #[test]
+    fn binary_values_in_place_equal_their_text_written() {
+        let cases: [&[u8]; 5] = [b"", b"\x00\xff", b"\xab\xcd", b"\xfb\xff", b"abc"];
+        for binary in [
+            BinaryEncoding::Hex,
+            BinaryEncoding::Base64,
+            BinaryEncoding::Raw,
+        ] {
+            for delimiter in [b',', b'a', b'+', b'0'] {
+                for null in [NullMarker::Empty, NullMarker::Text(b"abcd".to_vec())] {
+                    let d = Dialect {
+                        binary,
+                        delimiter,
+                        null: null.clone(),
+                        ..Dialect::default()
+                    };
+                    for v in cases {
+                        let mut text = Vec::new();
+                        binary.encode(v, &mut text);
+                        let (mut want, mut got) = (b"x".to_vec(), b"x".to_vec());
+                        d.write_value(&mut want, &text);
+                        d.write_binary(&mut got, v, &mut Vec::new());
+                        assert_eq!(got, want, "{binary:?} {delimiter} {v:?}");
+                    }
+                }
+            }
+        }
+    }
 
     fn written(d: &Dialect, v: Option<&[u8]>) -> String {
         let mut out = Vec::new();

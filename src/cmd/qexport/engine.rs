@@ -100,11 +100,7 @@ impl<'a> RowFormat<'a> {
     fn value(&mut self, k: ValueKind, b: &[u8], buf: &mut Vec<u8>) {
         match k {
             ValueKind::Text => self.d.write_value(buf, b),
-            ValueKind::Binary => {
-                self.scratch.clear();
-                self.d.binary.encode(b, &mut self.scratch);
-                self.d.write_value(buf, &self.scratch);
-            }
+            ValueKind::Binary => self.d.write_binary(buf, b, &mut self.scratch),
             ValueKind::Bit => {
                 self.scratch.clear();
                 bit_to_decimal(b, &mut self.scratch);
