@@ -31,7 +31,7 @@ mod plan;
 mod read;
 mod scope;
 mod serve;
-mod wire;
+pub mod wire;
 
 use std::process::ExitCode;
 

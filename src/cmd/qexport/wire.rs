@@ -341,7 +341,7 @@ fn lenenc_str<'a>(rest: &mut &'a [u8]) -> anyhow::Result<&'a [u8]> {
 }
 
 /// A column definition (protocol 4.1): six strings, then twelve bytes after `0x0C`.
-fn column(p: &[u8]) -> anyhow::Result<ColumnDef> {
+pub fn column(p: &[u8]) -> anyhow::Result<ColumnDef> {
     let mut rest = p;
     let mut name = &[][..];
     for i in 0..6 {
