@@ -36,8 +36,14 @@ pub const EXIT_ERROR: u8 = 2;
 /// answers) is one line too, `tool: internal error: ...`, with the failure mark and exit 2:
 /// never a stack trace, and never an output that a pipe reads as complete.
 pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> ExitCode {
+    // The first panic is said; the others it brings (the other `-j` workers, the scope
+    // that joins them) add nothing.
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     let name = tool.to_owned();
     std::panic::set_hook(Box::new(move |info| {
+        if SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         let what = info
             .payload()
             .downcast_ref::<&str>()

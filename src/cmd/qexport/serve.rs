@@ -545,7 +545,17 @@ fn stream_table(
         cfg,
         session: conn.connection_id(),
     };
-    match super::export_into(cfg, &mut conn, &tq, &mut sink) {
+    // A panic (a bug; the driver panics on some malformed answers) is this request's
+    // failure: its body gets the mark and its place among the exports is given back.
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        super::export_into(cfg, &mut conn, &tq, &mut sink)
+    }));
+    let run = run.unwrap_or_else(|_| {
+        Err(anyhow::anyhow!(
+            "internal error (a panic; a bug: please report it)"
+        ))
+    });
+    match run {
         Ok(()) => {
             let sent = sink.sent;
             // A table whose export wrote nothing still ends its body.
