@@ -126,9 +126,8 @@ impl<'a> RowFormat<'a> {
         Ok(())
     }
 
-    /// A row as its packet holds it (see [`Wire`]). The bytes that make a text value
-    /// quoted are looked for once in the whole packet, 64 at a time.
-    /// `room[..len]` is the packet (see [`Wire::next_row`]).
+    /// A row as its packet holds it: `room[..len]` (see [`Wire::next_row`]). The bytes
+    /// that make a text value quoted are looked for once in the whole packet.
     fn packet_row(&mut self, room: &[u8], len: usize, buf: &mut Vec<u8>) -> anyhow::Result<()> {
         let p = &room[..len];
         buf.reserve(p.len() + self.kinds.len() + 1);
@@ -174,6 +173,7 @@ fn run_job(
     flush: &mut dyn FnMut(&mut Vec<u8>, u64) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
     let reading = || format!("reading {}", job.what);
+    let rows_of = || format!("reading rows of {} from the server", job.what);
     let no_result = || anyhow!("the query returned no result set (was it a SELECT?)");
     let (mut rows, mut pending) = (0u64, 0u64);
     let mut counted = |buf: &mut Vec<u8>| -> anyhow::Result<()> {
@@ -194,7 +194,6 @@ fn run_job(
         if job.header && d.header {
             fmt.header(cols.iter().map(|c| &c.name[..]), buf);
         }
-        let rows_of = || format!("reading rows of {} from the server", job.what);
         while let Some((room, len)) = w.next_row().with_context(rows_of)? {
             fmt.packet_row(room, len, buf).with_context(rows_of)?;
             counted(buf)?;
@@ -217,9 +216,7 @@ fn run_job(
             fmt.header(cols.iter().map(Column::name_ref), buf);
         }
         for row in result.by_ref() {
-            let row = row
-                .map_err(db_error)
-                .with_context(|| format!("reading rows of {} from the server", job.what))?;
+            let row = row.map_err(db_error).with_context(rows_of)?;
             fmt.row(&row, buf)?;
             counted(buf)?;
         }
