@@ -125,12 +125,13 @@ fn hex_decode_into(text: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     if t.len() % 2 != 0 {
         return Err("not valid hex (--binary hex): odd number of digits".into());
     }
-    out.reserve(t.len() / 2);
+    let start = out.len();
+    out.resize(start + t.len() / 2, 0);
     let mut bad = 0;
-    for p in t.chunks_exact(2) {
+    for (o, p) in out[start..].iter_mut().zip(t.chunks_exact(2)) {
         let (h, l) = (HEX[usize::from(p[0])], HEX[usize::from(p[1])]);
         bad |= h | l;
-        out.push(h << 4 | l);
+        *o = h << 4 | l;
     }
     // Digits are 0..=15; a non-digit is 0xFF and sets the high bits.
     if bad > 15 {

@@ -48,8 +48,8 @@ pub(super) struct Layout {
     /// For each CSV field, what becomes of it (None: ignored).
     pub(super) fields: Vec<Option<Field>>,
     pub(super) cols: Vec<ColumnInfo>,
-    /// Some field is decoded with --binary.
-    pub(super) binary: bool,
+    /// The fields decoded with --binary, by index.
+    pub(super) binary: Vec<usize>,
 }
 
 /// What becomes of one CSV field, decided once per input.
@@ -128,12 +128,17 @@ impl<'a> Checker<'a> {
                 },
             }
             let values = recycle(std::mem::take(&mut spare));
-            match Self::check_record(name, &rec, layout, d, values, &mut decoded) {
+            let survey = qtools_csv::bytes::survey(
+                qtools_csv::record::without_line_end(rec.raw()),
+                14,
+                b'\\',
+            );
+            match Self::check_record(name, &rec, layout, d, values, &mut decoded, survey.ascii) {
                 Ok(values) if self.errors.is_empty() || self.rejects.is_some() => {
                     emit(&Row {
                         values: &values,
-                        raw: rec.raw(),
                         line: rec.line(),
+                        plain: !survey.special,
                     })?;
                     spare = recycle(values);
                 }
@@ -147,7 +152,8 @@ impl<'a> Checker<'a> {
 
     /// The values of one record for the table's columns (None: NULL), each checked; in
     /// `values` (empty), a spare vector, and in `decoded`, the buffers binary values are
-    /// decoded into (one per column, reused from record to record).
+    /// decoded into (one per column, reused from record to record). `ascii`: the record's
+    /// bytes are all ASCII.
     pub(super) fn check_record<'r>(
         name: &str,
         rec: &'r Record,
@@ -155,6 +161,7 @@ impl<'a> Checker<'a> {
         d: &Dialect,
         mut values: Vec<Option<&'r [u8]>>,
         decoded: &'r mut Vec<Vec<u8>>,
+        ascii: bool,
     ) -> Result<Vec<Option<&'r [u8]>>, DataError> {
         if rec.len() != layout.fields.len() {
             return Err(DataError::new(
@@ -175,13 +182,13 @@ impl<'a> Checker<'a> {
         // Binary values are decoded first, so that the rest can borrow them; a value that
         // does not decode is reported in its turn below.
         let mut undecoded = None;
-        if layout.binary {
+        if !layout.binary.is_empty() {
             decoded.resize_with(layout.cols.len(), Vec::new);
-            for ((v, quoted), field) in rec.iter().zip(&layout.fields) {
-                let Some(f) = field.as_ref().filter(|f| f.binary) else {
+            for &i in &layout.binary {
+                let (Some(f), Some(v)) = (&layout.fields[i], rec.get(i)) else {
                     continue;
                 };
-                if !d.is_null(v, quoted) {
+                if !d.is_null(v, rec.quoted(i)) {
                     if let Err(e) = d.binary.decode_into(v, &mut decoded[f.col]) {
                         undecoded.get_or_insert((f.col, e));
                     }
@@ -211,7 +218,9 @@ impl<'a> Checker<'a> {
             } else {
                 v
             };
-            f.check.check(value).map_err(bad)?;
+            f.check
+                .check_known(value, ascii && !f.binary)
+                .map_err(bad)?;
             values[f.col] = Some(value);
         }
         Ok(values)
@@ -343,7 +352,9 @@ pub(super) fn layout(
             })
         })
         .collect::<Vec<_>>();
-    let binary = fields.iter().flatten().any(|f| f.binary);
+    let binary = (0..fields.len())
+        .filter(|&i| fields[i].as_ref().is_some_and(|f| f.binary))
+        .collect();
     Ok(Layout {
         fields,
         cols,

@@ -121,9 +121,11 @@ pub enum Definer {
 }
 
 /// One checked record, as the loaders take it: its values for the table's columns (None:
-/// NULL), its raw bytes and its line.
+/// NULL), its line, and whether its values need escaping.
 pub struct Row<'a> {
     pub values: &'a [Option<&'a [u8]>],
-    pub raw: &'a [u8],
     pub line: u64,
+    /// No byte of the raw record (but its line end) is one LOAD DATA's format escapes:
+    /// its values that are bytes of it need no escaping.
+    pub plain: bool,
 }

@@ -21,8 +21,9 @@ use super::args::Config;
 use super::check::{layout, Checker, CsvReader, Layout};
 use super::choices::{Method, Mode, OldRows};
 use super::dups;
+use super::encode::Encoder;
 use super::insert::Inserter;
-use super::load::{self, Encoder, Lines, Loaded};
+use super::load::{self, Lines, Loaded};
 use super::undo::Undo;
 
 /// The method that will run, and why (for the summary line).

@@ -20,11 +20,10 @@ use anyhow::{anyhow, bail, Context};
 use mysql::prelude::Queryable;
 use mysql::{Conn, LocalInfileHandler};
 
-use super::choices::{Mode, Row};
+use super::choices::Mode;
 use crate::conn::db_error;
 use crate::dberror::{Code, Warning};
-use crate::schema::ValueKind;
-use crate::schema::{ColumnInfo, SqlType};
+use crate::schema::{ColumnInfo, SqlType, ValueKind};
 use crate::sql::{quote_ident, TableName};
 
 /// `` `a`, `b` `` for column names.
@@ -80,105 +79,6 @@ impl Lines {
         let (r, l) = *self.marks.get(i.checked_sub(1)?)?;
         Some(l + (row - r))
     }
-}
-
-/// The canonical LOAD DATA encoding of one record. `plain` says no value holds a byte to
-/// escape, except perhaps those `verbatim` marks false (decoded binary values).
-pub fn encode_record(values: &[Option<&[u8]>], plain: bool, verbatim: &[bool], out: &mut Vec<u8>) {
-    for (i, (v, &verbatim)) in values.iter().zip(verbatim).enumerate() {
-        if i > 0 {
-            out.push(b'\t');
-        }
-        match v {
-            None => out.extend_from_slice(b"\\N"),
-            Some(v) if plain && verbatim => out.extend_from_slice(v),
-            Some(v) => push_escaped(v, out),
-        }
-    }
-    out.push(b'\n');
-}
-
-/// Does a word hold a byte LOAD DATA's format escapes? Any byte below 14 (all of
-/// `\0 \t \n \r` and a few rarer control bytes, which the escaping loop then copies as they
-/// are) or a backslash. The classic "has a byte less than n" test: as a yes or no (not as
-/// the position of the byte) it is exact, and cheaper than the scan's exact zero-byte test.
-fn special(word: [u8; 8]) -> bool {
-    special_bits(u64::from_le_bytes(word)) != 0
-}
-
-fn special_bits(x: u64) -> u64 {
-    use qtools_csv::bytes::LO;
-    let less = |x: u64, n: u64| x.wrapping_sub(LO * n) & !x & (LO << 7);
-    less(x, 14) | less(x ^ (LO * u64::from(b'\\')), 1)
-}
-
-/// Might any byte of `v` need escaping? Sixteen bytes at a time; the last bytes are the
-/// value's last eight, read again, or for a shorter value its bytes padded with spaces.
-fn any_special(v: &[u8]) -> bool {
-    let mut rest = v;
-    while let Some((pair, tail)) = rest.split_first_chunk::<16>() {
-        let (a, b) = pair.split_at(8);
-        let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-        if special_bits(word(a)) | special_bits(word(b)) != 0 {
-            return true;
-        }
-        rest = tail;
-    }
-    if let Some((word, tail)) = rest.split_first_chunk::<8>() {
-        if special(*word) {
-            return true;
-        }
-        rest = tail;
-    }
-    tail_special(v, rest)
-}
-
-/// The test of `rest`, fewer than eight bytes at the end of `v` after words that passed.
-fn tail_special(v: &[u8], rest: &[u8]) -> bool {
-    match v.last_chunk::<8>() {
-        _ if rest.is_empty() => false,
-        Some(last) => special(*last),
-        None => {
-            let mut word = [b' '; 8];
-            word[..v.len()].copy_from_slice(v);
-            special(word)
-        }
-    }
-}
-
-/// Append one value, escaped, checking and copying eight bytes at a time (one pass: a check
-/// then a copy of each value made encoding 17% of `qimport -j 2`'s CPU).
-fn push_escaped(v: &[u8], out: &mut Vec<u8>) {
-    let mut rest = v;
-    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
-        if special(*word) {
-            break;
-        }
-        out.extend_from_slice(word);
-        rest = tail;
-    }
-    // What is left: fewer than eight bytes, or the rest from the first word with a
-    // special byte.
-    if rest.len() < 8 && !tail_special(v, rest) {
-        out.extend_from_slice(rest);
-        return;
-    }
-    // The runs between escaped bytes go in whole.
-    let mut from = 0;
-    for (i, &b) in rest.iter().enumerate() {
-        let e = match b {
-            b'\\' => b'\\',
-            b'\t' => b't',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            0 => b'0',
-            _ => continue,
-        };
-        out.extend_from_slice(&rest[from..i]);
-        out.extend_from_slice(&[b'\\', e]);
-        from = i + 1;
-    }
-    out.extend_from_slice(&rest[from..]);
 }
 
 /// The LOAD DATA statement for `cols` into `table`.
@@ -405,52 +305,6 @@ pub fn total<'a>(parts: impl IntoIterator<Item = &'a Loaded>) -> Loaded {
     t
 }
 
-/// A block sender for [`load_stream`]'s producer: encodes records, sends 256 KiB blocks.
-pub struct Encoder<'a> {
-    buf: Vec<u8>,
-    send: &'a mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>,
-    /// For each column, whether its values are bytes of the raw record (not decoded).
-    verbatim: Vec<bool>,
-}
-
-impl<'a> Encoder<'a> {
-    pub fn new(
-        send: &'a mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>,
-        cols: &[ColumnInfo],
-    ) -> Self {
-        Encoder {
-            buf: Vec::with_capacity(300 * 1024),
-            send,
-            verbatim: cols
-                .iter()
-                .map(|c| c.ty.value_kind() != ValueKind::Binary)
-                .collect(),
-        }
-    }
-
-    /// Encode one record. Its values, decoded binary ones aside, are bytes of its raw
-    /// record, so one test of the raw record (less its line end) tells whether any needs
-    /// escaping: most records need none, and their values are then copied as they are.
-    /// (Measured with callgrind on a load: encoding took 23% of qimport's instructions with
-    /// a test of each value, 19% with this.)
-    pub fn row(&mut self, row: &Row<'_>) -> anyhow::Result<()> {
-        let plain = !any_special(qtools_csv::record::without_line_end(row.raw));
-        encode_record(row.values, plain, &self.verbatim, &mut self.buf);
-        if self.buf.len() >= 256 * 1024 {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    pub fn flush(&mut self) -> anyhow::Result<()> {
-        if !self.buf.is_empty() {
-            let block = std::mem::replace(&mut self.buf, Vec::with_capacity(300 * 1024));
-            (self.send)(block)?;
-        }
-        Ok(())
-    }
-}
-
 /// The check a LOAD DATA result must pass for `sent` records in `mode`.
 pub fn verify(loaded: &Loaded, sent: u64, mode: Mode, lines: &Lines) -> anyhow::Result<()> {
     let explain = || {
@@ -498,98 +352,6 @@ pub fn verify(loaded: &Loaded, sent: u64, mode: Mode, lines: &Lines) -> anyhow::
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_encoding() {
-        let mut out = Vec::new();
-        let values = [
-            Some(&b"a\tb\\c\nd\re\0"[..]),
-            Some(&[0, 255]),
-            None,
-            Some(b"5"),
-        ];
-        encode_record(&values, false, &[true, false, true, true], &mut out);
-        assert_eq!(out, b"a\\tb\\\\c\\nd\\re\\0\t\\0\xff\t\\N\t5\n");
-        // A plain record's text values are copied; a decoded value is still escaped.
-        out.clear();
-        let values = [Some(&b"ab"[..]), Some(b"\t\\"), None];
-        encode_record(&values, true, &[true, false, true], &mut out);
-        assert_eq!(out, b"ab\t\\t\\\\\t\\N\n");
-    }
-
-    #[test]
-    fn the_record_test_finds_every_byte_to_escape_and_no_other() {
-        // Fillers next to the limits, where a borrow could make a false alarm.
-        for fill in [b'a', 14, b'\\' + 1, b'\\' - 1, 0x80, 0xff] {
-            for len in 0..40 {
-                assert!(!any_special(&vec![fill; len]));
-                for at in 0..len {
-                    for b in 0..=255u8 {
-                        let mut v = vec![fill; len];
-                        v[at] = b;
-                        let want = b < 14 || b == b'\\';
-                        assert_eq!(any_special(&v), want, "{b} at {at} of {len} in {fill}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn a_record_is_plain_unless_a_byte_in_it_needs_escaping() {
-        let mut sent = Vec::new();
-        let mut send = |b: Vec<u8>| {
-            sent.extend_from_slice(&b);
-            Ok(())
-        };
-        let col = |t: &str| ColumnInfo::typed("c", t, t);
-        let mut enc = Encoder::new(&mut send, &[col("text"), col("text")]);
-        for (raw, values) in [
-            (&b"a,b\r\n"[..], [Some(&b"a"[..]), Some(b"b")]),
-            (b"\"x\ty\",z\n", [Some(b"x\ty"), Some(b"z")]),
-            (b"\"p\\\",q", [Some(b"p\\"), Some(b"q")]),
-        ] {
-            enc.row(&Row {
-                values: &values,
-                raw,
-                line: 1,
-            })
-            .unwrap();
-        }
-        enc.flush().unwrap();
-        assert_eq!(sent, b"a\tb\nx\\ty\tz\np\\\\\tq\n");
-    }
-
-    #[test]
-    fn every_escaped_byte_is_escaped_at_any_position() {
-        let escaped = |v: &[u8]| {
-            let mut out = Vec::new();
-            push_escaped(v, &mut out);
-            out
-        };
-        for len in 0..20 {
-            for at in 0..len {
-                for (b, e) in [
-                    (0u8, b'0'),
-                    (b'\t', b't'),
-                    (b'\n', b'n'),
-                    (b'\r', b'r'),
-                    (b'\\', b'\\'),
-                ] {
-                    let mut v = vec![b'a'; len];
-                    v[at] = b;
-                    let mut want = vec![b'a'; len + 1];
-                    want[at] = b'\\';
-                    want[at + 1] = e;
-                    assert_eq!(escaped(&v), want, "{b} at {at} of {len}");
-                }
-            }
-            assert_eq!(escaped(&vec![b'a'; len]), vec![b'a'; len]);
-            assert_eq!(escaped(&vec![0xff; len]), vec![0xff; len]);
-        }
-        let text = "Zoë é 漢字 \x01\x0b".as_bytes();
-        assert_eq!(escaped(text), text);
-    }
 
     #[test]
     fn load_statement() {

@@ -23,6 +23,7 @@ mod create;
 mod defer;
 mod dry;
 mod dups;
+mod encode;
 mod insert;
 mod job;
 mod ledger;

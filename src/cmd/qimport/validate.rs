@@ -202,8 +202,33 @@ impl Check {
     }
 
     /// Check one non-NULL value (binary values already decoded).
-    #[allow(clippy::too_many_lines)] // one arm per kind of column reads best as one match
     pub fn check(&self, v: &[u8]) -> Result<(), String> {
+        self.check_known(v, false)
+    }
+
+    /// [`Check::check`], told whether `v` is known to be ASCII already (a loader surveys
+    /// each record's bytes once: see `qtools_csv::bytes::survey`). The commonest answer,
+    /// ASCII text or bytes within the column's length, is given here, small enough to
+    /// inline; the rest in [`Check::check_all`] (measured: the large match's entry and
+    /// exit alone cost a quarter of its instructions for such values).
+    #[inline]
+    pub fn check_known(&self, v: &[u8], known_ascii: bool) -> Result<(), String> {
+        let fits = |max: &Option<u64>| max.is_none_or(|m| v.len() as u64 <= m);
+        match self {
+            Check::Text {
+                max_chars,
+                max_bytes,
+                ..
+            } if (known_ascii || v.is_ascii()) && fits(max_chars) && fits(max_bytes) => Ok(()),
+            Check::Binary { max_bytes } if fits(max_bytes) => Ok(()),
+            _ => self.check_all(v, known_ascii),
+        }
+    }
+
+    /// Every check (see [`Check::check_known`]).
+    #[allow(clippy::too_many_lines)] // one arm per kind of column reads best as one match
+    #[inline(never)]
+    fn check_all(&self, v: &[u8], known_ascii: bool) -> Result<(), String> {
         match self {
             Check::Int { min, max } => {
                 let n = parse_int(v).ok_or("not an integer")?;
@@ -242,7 +267,7 @@ impl Check {
             } => {
                 // ASCII (most values) is valid in every charset and has one character
                 // per byte: no decoding needed.
-                let ascii = v.is_ascii();
+                let ascii = known_ascii || v.is_ascii();
                 let s = if ascii {
                     ""
                 } else {
@@ -394,19 +419,14 @@ fn check_decimal(v: &[u8], int_digits: u64, scale: u64, unsigned: bool) -> Resul
         .strip_prefix(b"-")
         .or_else(|| v.strip_prefix(b"+"))
         .unwrap_or(v);
-    // One pass: digits, at most one point.
-    let mut point = None;
-    for (i, &b) in body.iter().enumerate() {
-        if b == b'.' && point.is_none() {
-            point = Some(i);
-        } else if !b.is_ascii_digit() {
-            return Err("not a decimal number".into());
-        }
-    }
-    let (int, frac) = match point {
+    // Digits, at most one point.
+    let (int, frac) = match body.iter().position(|&b| b == b'.') {
         Some(p) => (&body[..p], &body[p + 1..]),
         None => (body, &b""[..]),
     };
+    if !(int.iter().all(u8::is_ascii_digit) && frac.iter().all(u8::is_ascii_digit)) {
+        return Err("not a decimal number".into());
+    }
     if int.is_empty() && frac.is_empty() {
         return Err("not a decimal number".into());
     }
@@ -440,34 +460,25 @@ fn num(v: &[u8]) -> Option<u32> {
 
 /// `any_day`: `ALLOW_INVALID_DATES` (a day from 1 to 31 whatever the month).
 fn check_date(v: &[u8], any_day: bool) -> Result<(), &'static str> {
-    if v.len() != 10 || v[4] != b'-' || v[7] != b'-' {
+    let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = v else {
+        return Err("wrong format");
+    };
+    if ![y1, y2, y3, y4, m1, m2, d1, d2]
+        .iter()
+        .all(u8::is_ascii_digit)
+    {
         return Err("wrong format");
     }
-    let (y, m, d) = (
-        num(&v[..4]).ok_or("wrong format")?,
-        num(&v[5..7]).ok_or("wrong format")?,
-        num(&v[8..]).ok_or("wrong format")?,
-    );
+    let two = |a: u8, b: u8| u32::from(a - b'0') * 10 + u32::from(b - b'0');
+    let (y, m, d) = (two(y1, y2) * 100 + two(y3, y4), two(m1, m2), two(d1, d2));
     if m > 12 || d > 31 {
         return Err("no such month or day");
     }
     if m > 0 && d > 0 && !any_day {
+        const DAYS: [u32; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
         let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        let days = [
-            31,
-            if leap { 29 } else { 28 },
-            31,
-            30,
-            31,
-            30,
-            31,
-            31,
-            30,
-            31,
-            30,
-            31,
-        ];
-        if d > days[(m - 1) as usize] {
+        let days = DAYS[(m - 1) as usize] + u32::from(m == 2 && leap);
+        if d > days {
             return Err("no such day in that month");
         }
     }
@@ -516,6 +527,21 @@ fn check_clock(v: &[u8], fsp: usize, hours_max: u32) -> Result<(), String> {
 }
 
 fn check_datetime(v: &[u8], fsp: usize, timestamp: bool, any_day: bool) -> Result<(), String> {
+    // The usual `YYYY-MM-DD HH:MM:SS` of a DATETIME, decided at once (a valid date, then
+    // a time of at most 23:59:59), with no closure or error text set up.
+    if let [date @ .., b' ', h1, h2, b':', m1, m2, b':', s1, s2] = v {
+        if !timestamp && date.len() == 10 && check_date(date, any_day).is_ok() {
+            let two = |a: u8, b: u8| {
+                let (a, b) = (a.wrapping_sub(b'0'), b.wrapping_sub(b'0'));
+                (a < 10 && b < 10).then_some(a * 10 + b)
+            };
+            if let (Some(h), Some(m), Some(s)) = (two(*h1, *h2), two(*m1, *m2), two(*s1, *s2)) {
+                if h < 24 && m < 60 && s < 60 {
+                    return Ok(());
+                }
+            }
+        }
+    }
     let what = if timestamp { "TIMESTAMP" } else { "DATETIME" };
     let err = |e: &str| format!("not a valid {what} (YYYY-MM-DD HH:MM:SS[.ffffff]): {e}");
     if v.len() < 10 {
