@@ -518,6 +518,30 @@ pub struct ConnArgs {
     #[arg(long)]
     pub print_defaults: bool,
 
+    /// Seconds to wait for a connection to be made [default: 30]
+    ///
+    /// As the mysql client's --connect-timeout (and the option file key `connect-timeout`).
+    /// Example: qexport --connect-timeout 5 -h db1 users
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<u64>,
+
+    /// Seconds the server may send nothing while the tool waits on it [default: 3600]
+    ///
+    /// A network that stalls (a proxy or firewall that stops forwarding but keeps the
+    /// connection) then ends the run with an error instead of a wait forever; a peer that
+    /// is gone is found sooner by TCP keepalives (within about two minutes). 0 waits
+    /// forever. A deferred index build waits as long as it takes. Keep it above
+    /// --lock-wait-timeout. Example: --read-timeout 600
+    #[arg(long, value_name = "SECONDS")]
+    pub read_timeout: Option<u64>,
+
+    /// Seconds a write to the server may stay blocked [default: 3600]
+    ///
+    /// A server that stops reading (a stalled network, a server frozen) ends the run with
+    /// an error. 0 waits forever.
+    #[arg(long, value_name = "SECONDS")]
+    pub write_timeout: Option<u64>,
+
     /// Compress the protocol, as the mysql client's --compress (for slow links)
     ///
     /// zlib on every packet both ways: it saves bytes on a slow or metered link and costs

@@ -15,6 +15,7 @@ use crate::dberror::{Code, ServerError};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use mysql::{Conn, OptsBuilder};
@@ -45,6 +46,71 @@ pub struct ConnConfig {
     pub compress: bool,
     /// TLS on TCP connections (`--ssl-mode` and the rest).
     pub tls: Tls,
+    /// How long to wait on the network.
+    pub timeouts: Timeouts,
+}
+
+/// How long a connection waits on the network (`--connect-timeout`, `--read-timeout`,
+/// `--write-timeout`); `None`: for ever.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub read: Option<Duration>,
+    pub write: Option<Duration>,
+}
+
+impl Default for Timeouts {
+    /// Long enough for any healthy wait the tools know of (a lock held by another
+    /// session, a slow sort before the first row); short enough that a cron job on a
+    /// stalled network ends within the hour, with an error.
+    fn default() -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(30),
+            read: Some(Duration::from_secs(3600)),
+            write: Some(Duration::from_secs(3600)),
+        }
+    }
+}
+
+/// A copy of the connection's socket descriptor (the same socket: what one reads, the
+/// other does not see again; a socket option set on one is set on both).
+#[allow(unsafe_code)]
+pub(crate) fn socket_of(conn: &Conn) -> anyhow::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::{AsRawFd, BorrowedFd};
+    // SAFETY: the descriptor is the driver's open socket, and `conn` is borrowed for as
+    // long as this borrow lives: it is only duplicated, at once.
+    let fd = unsafe { BorrowedFd::borrow_raw(conn.as_raw_fd()) };
+    Ok(fd.try_clone_to_owned()?)
+}
+
+/// While it lives, reads on a connection wait for ever, whatever `--read-timeout` says
+/// (keepalives still find a peer that is gone): for a statement that may rightly send
+/// nothing for longer, a deferred index build. The timeout is set again on drop.
+pub struct Patient {
+    /// The socket, for its socket-level options only (`SO_RCVTIMEO` is the same call on
+    /// a TCP or a Unix socket).
+    sock: std::net::TcpStream,
+    was: Option<Duration>,
+}
+
+impl Patient {
+    pub fn new(conn: &Conn) -> anyhow::Result<Patient> {
+        let sock = std::net::TcpStream::from(socket_of(conn)?);
+        let was = sock.read_timeout()?;
+        sock.set_read_timeout(None)?;
+        Ok(Patient { sock, was })
+    }
+}
+
+impl Drop for Patient {
+    fn drop(&mut self) {
+        let _ = self.sock.set_read_timeout(self.was);
+    }
+}
+
+/// Seconds from a flag or option, 0 meaning for ever.
+fn seconds(s: u64) -> Option<Duration> {
+    (s > 0).then(|| Duration::from_secs(s))
 }
 
 impl fmt::Debug for ConnConfig {
@@ -58,6 +124,7 @@ impl fmt::Debug for ConnConfig {
             .field("database", &self.database)
             .field("compress", &self.compress)
             .field("tls", &self.tls)
+            .field("timeouts", &self.timeouts)
             .finish()
     }
 }
@@ -73,6 +140,9 @@ struct Layer {
     database: Option<String>,
     compress: Option<bool>,
     tls: TlsLayer,
+    connect_timeout: Option<String>,
+    read_timeout: Option<String>,
+    write_timeout: Option<String>,
 }
 
 impl Layer {
@@ -88,7 +158,10 @@ impl Layer {
             compress: get("compress")
                 .map(|v| optfile::boolean("compress", &v))
                 .transpose()?,
-            tls: TlsLayer::from_options(get)?,
+            tls: TlsLayer::from_options(&get)?,
+            connect_timeout: get("connect-timeout"),
+            read_timeout: get("read-timeout"),
+            write_timeout: get("write-timeout"),
         })
     }
 }
@@ -197,6 +270,7 @@ impl ConnConfig {
             database: None,
             compress: None,
             tls: TlsLayer::default(),
+            ..Layer::default()
         }];
         if !args.no_defaults {
             let groups = option_groups(tool);
@@ -238,6 +312,9 @@ impl ConnConfig {
             database: args.database.clone(),
             compress: args.compress.then_some(true),
             tls: args.tls_layer(),
+            connect_timeout: args.connect_timeout.map(|s| s.to_string()),
+            read_timeout: args.read_timeout.map(|s| s.to_string()),
+            write_timeout: args.write_timeout.map(|s| s.to_string()),
         });
 
         let mut cfg = ConnConfig::default();
@@ -256,6 +333,20 @@ impl ConnConfig {
             cfg.socket = l.socket.or(cfg.socket);
             cfg.database = l.database.or(cfg.database);
             cfg.compress = l.compress.unwrap_or(cfg.compress);
+            let secs = |name: &str, v: &str| {
+                v.trim().parse::<u64>().with_context(|| {
+                    format!("invalid {name} {v:?}: give a number of seconds (0: for ever)")
+                })
+            };
+            if let Some(v) = l.connect_timeout {
+                cfg.timeouts.connect = Duration::from_secs(secs("connect-timeout", &v)?.max(1));
+            }
+            if let Some(v) = l.read_timeout {
+                cfg.timeouts.read = seconds(secs("read-timeout", &v)?);
+            }
+            if let Some(v) = l.write_timeout {
+                cfg.timeouts.write = seconds(secs("write-timeout", &v)?);
+            }
             tls.push(l.tls);
         }
         cfg.tls = Tls::resolve(tls);
@@ -318,6 +409,15 @@ impl ConnConfig {
         if self.compress {
             b = b.compress(Some(mysql::Compression::default()));
         }
+        // A peer that is gone (a host down, a connection dropped by a firewall) is found
+        // by keepalives within about two minutes, whatever the read timeout.
+        b = b
+            .read_timeout(self.timeouts.read)
+            .write_timeout(self.timeouts.write)
+            .tcp_connect_timeout(Some(self.timeouts.connect))
+            .tcp_keepalive_time_ms(Some(60_000))
+            .tcp_keepalive_probe_interval_secs(Some(10))
+            .tcp_keepalive_probe_count(Some(6));
         if let Some(s) = self.socket_path() {
             b = b.socket(Some(s));
         } else {
@@ -436,6 +536,16 @@ static PLAIN_ONLY: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
 /// than the driver's `MySqlError { ERROR 1045 (28000): ... }`.
 pub fn db_error(e: mysql::Error) -> anyhow::Error {
     if let Some(io) = went_away(&e) {
+        if matches!(
+            io.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ) {
+            return anyhow::anyhow!(
+                "the network stalled: nothing came from the server within --read-timeout, or \
+                 it took nothing within --write-timeout (0 waits for ever; see \
+                 docs/connections.md)"
+            );
+        }
         return anyhow::anyhow!("lost the connection to the server ({io})");
     }
     match e {
@@ -455,14 +565,21 @@ pub fn db_error(e: mysql::Error) -> anyhow::Error {
 /// error: ... }`, however deep the driver wrapped it (our LOCAL INFILE handler's writes
 /// come back as an I/O error around a driver error around an I/O error).
 fn went_away<'e>(mut e: &'e (dyn std::error::Error + 'static)) -> Option<&'e std::io::Error> {
-    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, UnexpectedEof};
+    use std::io::ErrorKind::{
+        BrokenPipe, ConnectionAborted, ConnectionReset, TimedOut, UnexpectedEof, WouldBlock,
+    };
     for _ in 0..8 {
         if let Some(io) = e.downcast_ref::<std::io::Error>() {
             // The driver's own words for a packet cut short by a server that died (the
             // driver's, not the server's: no language setting changes them).
             if matches!(
                 io.kind(),
-                BrokenPipe | ConnectionReset | ConnectionAborted | UnexpectedEof
+                BrokenPipe
+                    | ConnectionReset
+                    | ConnectionAborted
+                    | UnexpectedEof
+                    | WouldBlock
+                    | TimedOut
             ) || io.to_string().contains("bytes remaining on stream")
             {
                 return Some(io);

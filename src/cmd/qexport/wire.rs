@@ -20,7 +20,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd};
 
 use anyhow::{anyhow, bail};
 use mysql::consts::ColumnType;
@@ -76,7 +75,7 @@ impl Wire {
             return Ok(None);
         }
         Ok(Some(Wire {
-            sock: File::from(socket_of(conn)?),
+            sock: File::from(crate::conn::socket_of(conn)?),
             buf: vec![0; 256 * 1024],
             start: 0,
             end: 0,
@@ -277,16 +276,6 @@ impl Wire {
         }
         Ok(())
     }
-}
-
-/// A copy of the connection's socket descriptor (the same socket: what one reads, the
-/// other does not see again).
-#[allow(unsafe_code)]
-fn socket_of(conn: &Conn) -> anyhow::Result<std::os::fd::OwnedFd> {
-    // SAFETY: the descriptor is the driver's open socket, and `conn` is borrowed for as
-    // long as this borrow lives: it is only duplicated, at once.
-    let fd = unsafe { BorrowedFd::borrow_raw(conn.as_raw_fd()) };
-    Ok(fd.try_clone_to_owned()?)
 }
 
 fn malformed(what: &str) -> String {

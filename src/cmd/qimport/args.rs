@@ -489,6 +489,9 @@ impl Config {
             progress: Progress::new("qimport", Show::choose(args.quiet, args.progress, false)),
             session: vec![
                 SESSION_SQL_MODE.to_owned(),
+                // The server waits on us as long as our input pauses (a pipe from a
+                // slow producer): its default 30 s would fail the load.
+                "SET SESSION net_read_timeout = 86400".to_owned(),
                 format!("SET SESSION lock_wait_timeout = {}", args.lock_wait_timeout),
                 // A row another transaction holds: InnoDB's own wait (50 s by default).
                 format!(

@@ -430,7 +430,11 @@ pub(super) fn build(
         .phase(&format!("building {}", indexes(keys.len())));
     let adds = keys.iter().map(|k| format!("ADD {}", k.def)).collect();
     let sql = alter_sql(conn, t, t, adds)?;
-    match conn.query_drop(sql) {
+    // The build sends nothing until it ends, however long that takes.
+    let patient = crate::conn::Patient::new(conn)?;
+    let built = conn.query_drop(sql);
+    drop(patient);
+    match built {
         Ok(()) => Ok(()),
         Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {
             // The key by its whole name, as the message gives it (a name may hold a dot).
