@@ -108,6 +108,18 @@ impl Drop for Patient {
     }
 }
 
+/// The refusal of a server's request for a local file this client did not offer
+/// (`LOAD DATA LOCAL INFILE` asked of a client that sent some other statement: what a
+/// hostile or impersonated server does to read `/etc/passwd` or `~/.my.cnf`). Nothing of
+/// the file is sent.
+pub fn refused_file(name: &[u8]) -> std::io::Error {
+    std::io::Error::other(format!(
+        "the server asked for the local file '{}', which this client did not offer: \
+         refused, nothing was sent (is this the server you meant?)",
+        String::from_utf8_lossy(name)
+    ))
+}
+
 /// Seconds from a flag or option, 0 meaning for ever.
 fn seconds(s: u64) -> Option<Duration> {
     (s > 0).then(|| Duration::from_secs(s))
@@ -409,6 +421,12 @@ impl ConnConfig {
         if self.compress {
             b = b.compress(Some(mysql::Compression::default()));
         }
+        // A request for a local file, on a statement that offered none, is refused
+        // (the driver would otherwise answer it with an empty file and carry on as if the
+        // query had given no rows). qimport offers its own stream on its LOAD DATA.
+        b = b.local_infile_handler(Some(mysql::LocalInfileHandler::new(|name, _| {
+            Err(refused_file(name))
+        })));
         // A peer that is gone (a host down, a connection dropped by a firewall) is found
         // by keepalives within about two minutes, whatever the read timeout.
         b = b

@@ -34,12 +34,14 @@
 //!
 //! Public is only what another crate uses: [`cmd`] (each tool's `main` for the binaries;
 //! qimport's value checks for the `validate` fuzz target, with [`schema`]), and [`cli`],
-//! [`conn`] and [`tls`] for the integration tests of option files.
-#![deny(unsafe_code)] // allowed in one place: borrowing the driver's socket (cmd/qexport/wire.rs)
+//! [`conn`] and [`tls`] for the integration tests of option files; `columns` and `optfile`
+//! are public but hidden, for their fuzz targets (fuzz/).
+#![deny(unsafe_code)] // allowed in one place: borrowing the driver's socket (conn.rs, socket_of)
 
 pub mod cli;
 pub mod cmd;
-mod columns;
+#[doc(hidden)] // for the `columns` fuzz target
+pub mod columns;
 pub mod conn;
 mod dberror;
 mod docs;
@@ -50,7 +52,8 @@ mod grants;
 mod input;
 mod interrupt;
 mod manifest;
-mod optfile;
+#[doc(hidden)] // for the `optfile` fuzz target
+pub mod optfile;
 mod out;
 mod progress;
 mod reading;

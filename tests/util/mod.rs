@@ -4,6 +4,7 @@
 
 pub mod backup;
 pub mod db;
+pub mod fake;
 pub mod proxy;
 pub mod server;
 pub mod setup;

@@ -140,11 +140,7 @@ impl Wire {
                 return Ok(Vec::new());
             }
             Some(0xFF) => return Err(server_error(p)),
-            Some(0xFB) => bail!(
-                "the server asked for the local file '{}' in answer to a query; an export \
-                 sends no files: nothing was sent (is this the server you meant?)",
-                String::from_utf8_lossy(&p[1..])
-            ),
+            Some(0xFB) => bail!(crate::conn::refused_file(&p[1..])),
             _ => {}
         }
         let mut rest = p;

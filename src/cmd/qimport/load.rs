@@ -240,9 +240,7 @@ fn load_named<T>(
         let expected = expected.clone();
         conn.set_local_infile_handler(Some(LocalInfileHandler::new(move |name, w| {
             if name != expected.as_bytes() {
-                return Err(std::io::Error::other(
-                    "the server asked for a file that qimport did not offer",
-                ));
+                return Err(crate::conn::refused_file(name));
             }
             loop {
                 // The lock is held only while waiting for a block, not while sending it.
