@@ -21,7 +21,7 @@ fn objects_the_user_cannot_read_are_said() {
          CREATE PROCEDURE p() SELECT 1;
          CREATE EVENT e ON SCHEDULE AT '2030-01-01 00:00:00' DO SELECT 1;",
     );
-    let (user, _) = db.user("pw");
+    let (user, _) = db.user("pw-backup-privileges");
     let mut c = db.conn();
     c.query_drop(format!("REVOKE ALL ON `{}`.* FROM '{user}'@'%'", db.name))
         .unwrap();
@@ -31,7 +31,10 @@ fn objects_the_user_cannot_read_are_said() {
     ))
     .unwrap();
     let (host, port) = db.host_port();
-    let url = format!("mysql://{user}:pw@{host}:{port}/{}", db.name);
+    let url = format!(
+        "mysql://{user}:pw-backup-privileges@{host}:{port}/{}",
+        db.name
+    );
     wd.cmd("qexport")
         .args(["--url", &url, "--all", "-o", "bk"])
         .fails(2)
@@ -115,8 +118,9 @@ impl<'d> User<'d> {
     fn new(db: &'d TestDb, tag: &str, grants: &[String]) -> User<'d> {
         let name = format!("qt_{tag}_{}", std::process::id());
         db.exec(&format!(
-            "DROP USER IF EXISTS '{name}'@'%';\nCREATE USER '{name}'@'%' IDENTIFIED BY 'pw';"
+            "DROP USER IF EXISTS '{name}'@'%';\nCREATE USER '{name}'@'%' IDENTIFIED BY 'pw-privileges';"
         ));
+        crate::util::secret("pw-privileges");
         for g in grants {
             db.exec(&format!(
                 "{};",
@@ -129,7 +133,10 @@ impl<'d> User<'d> {
     /// The URL of `target` as this user.
     fn url(&self, target: &TestDb) -> String {
         let (host, port) = target.host_port();
-        format!("mysql://{}:pw@{host}:{port}/{}", self.name, target.name)
+        format!(
+            "mysql://{}:pw-privileges@{host}:{port}/{}",
+            self.name, target.name
+        )
     }
 }
 

@@ -277,6 +277,7 @@ fn the_default_user_is_the_login_name() {
 fn password_never_appears_in_errors() {
     let wd = Workdir::new("qexport_password");
     let db = TestDb::new("qexport_password");
+    crate::util::secret("S3cretPw");
     let (host, port) = db.host_port();
     let port = port.to_string();
     let r = wd

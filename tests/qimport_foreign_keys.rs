@@ -70,7 +70,7 @@ fn hidden_child(test: &str) -> (Workdir, TestDb, TestDb, String) {
          INSERT INTO child VALUES (10, 'a'), (20, 'b');",
         db.name
     ));
-    let (_, url) = db.user("pw");
+    let (_, url) = db.user("pw-foreign-keys");
     (wd, db, other, url)
 }
 

@@ -104,3 +104,13 @@ fn a_broken_server_is_one_line() {
         }
     }
 }
+
+// See: #30: every run of the suite is watched for the test passwords (util::secret: the
+// passwords of TestDb::user and the ones tests pass by hand); the watch itself works.
+#[test]
+#[should_panic(expected = "a test password shows in the output")]
+fn the_password_watch_catches_a_password_in_an_output() {
+    let wd = Workdir::new("rel_watch");
+    crate::util::secret("watched-Pa55word");
+    wd.sh("echo watched-Pa55word >&2").run();
+}

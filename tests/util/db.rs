@@ -123,6 +123,7 @@ impl TestDb {
     /// A user of its own with `password` and every privilege on this database alone
     /// (dropped with the server): its name and its URL to this database.
     pub fn user(&self, password: &str) -> (String, String) {
+        super::secret(password);
         let user =
             format!("u{}", &self.name[self.name.len().saturating_sub(10)..]).replace('_', "");
         let mut c = self.conn();

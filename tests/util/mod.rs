@@ -99,6 +99,29 @@ fn isolate(c: &mut Command, dir: &Path) {
     }
 }
 
+/// The passwords the tests give the tools: no tool's output (stdout or stderr, of any
+/// run of the suite) may show one (#30).
+static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Watch for `password` in every output from now on (one of at least 6 characters: a
+/// shorter one could be data).
+pub fn secret(password: &str) {
+    assert!(
+        password.len() >= 6,
+        "a test password of 6 characters or more"
+    );
+    let mut s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
+    if !s.iter().any(|p| p == password) {
+        s.push(password.to_owned());
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
 /// A command under test, with a failure message that shows everything.
 pub struct TestCmd {
     cmd: Command,
@@ -205,7 +228,16 @@ impl TestCmd {
             });
         }
         let out = child.wait_with_output().expect("waiting for the command");
-        Run { desc, out }
+        let run = Run { desc, out };
+        let secrets = SECRETS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        for secret in &secrets {
+            assert!(
+                !contains(&run.out.stdout, secret) && !contains(&run.out.stderr, secret),
+                "a test password shows in the output\n{}",
+                run.report()
+            );
+        }
+        run
     }
 
     /// Run and expect exit status 0.
