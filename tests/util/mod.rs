@@ -110,7 +110,9 @@ pub fn secret(password: &str) {
         password.len() >= 6,
         "a test password of 6 characters or more"
     );
-    let mut s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
+    let mut s = SECRETS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if !s.iter().any(|p| p == password) {
         s.push(password.to_owned());
     }
@@ -229,7 +231,10 @@ impl TestCmd {
         }
         let out = child.wait_with_output().expect("waiting for the command");
         let run = Run { desc, out };
-        let secrets = SECRETS.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let secrets = SECRETS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         for secret in &secrets {
             assert!(
                 !contains(&run.out.stdout, secret) && !contains(&run.out.stderr, secret),
