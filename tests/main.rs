@@ -43,6 +43,7 @@ mod restore_isolation;
 mod restore_script;
 mod roundtrip;
 mod serve;
+mod server_crash;
 mod terminal;
 mod tls;
 mod translated;

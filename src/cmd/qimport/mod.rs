@@ -105,7 +105,7 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let created = matches!(made, Made::Created);
     let result = import(cfg, &mut conn, &full, inputs, &undo, made);
     if created && result.is_err() {
-        undo::drop_tables(&cfg.conn, &mut conn, std::slice::from_ref(&full));
+        undo::drop_tables(&cfg.conn, &mut conn, std::slice::from_ref(&full), false);
     }
     result
 }

@@ -42,7 +42,7 @@ pub fn run(cx: &mut Ctx<'_>, inputs: Vec<Input>) -> anyhow::Result<Summary> {
         make_work_table(cx, "stage").context("--jobs: creating the staging table")?;
     let result = load_and_publish(cx, &stage, &deferred, inputs);
     // Gone already after a RENAME; after an INSERT ... SELECT or a failure, dropped here.
-    super::undo::drop_tables(&cx.cfg.conn, cx.conn, std::slice::from_ref(&stage));
+    super::undo::drop_tables(&cx.cfg.conn, cx.conn, std::slice::from_ref(&stage), true);
     result
 }
 

@@ -274,7 +274,7 @@ fn take_back(
     if super::undo::drop_on(conn, drops, &[]).is_err() {
         super::undo::drop_anew(&cfg.conn, &[], drops, &[]);
     }
-    super::undo::drop_tables(&cfg.conn, conn, created);
+    super::undo::drop_tables(&cfg.conn, conn, created, false);
     if let Some(before) = defaults {
         // On a new connection when this one is lost (the error may be that).
         if conn.query_drop(before).is_err() {

@@ -204,7 +204,7 @@ pub(super) fn load_swapped(
     match loaded {
         Ok(s) => Ok(s),
         Err(e) => {
-            undo::drop_tables(&cfg.conn, conn, std::slice::from_ref(&fresh));
+            undo::drop_tables(&cfg.conn, conn, std::slice::from_ref(&fresh), true);
             Err(e)
         }
     }

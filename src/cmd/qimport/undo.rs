@@ -119,10 +119,14 @@ impl Undo {
 /// After a failed import, drop the tables it made (newest last in `tables`): on `conn`,
 /// or, when that fails (the error may be a lost connection), on a new connection. If both
 /// fail, say so: a work table is dropped by the next import of its table anyway, a table
-/// a restore made is not.
-pub(super) fn drop_tables(cfg: &ConnConfig, conn: &mut Conn, tables: &[TableName]) {
+/// a restore made is not. `work`: the tables are work tables, and a server that cannot
+/// be reached at all (it died: the failure said so already) needs no second line.
+pub(super) fn drop_tables(cfg: &ConnConfig, conn: &mut Conn, tables: &[TableName], work: bool) {
     let _ = conn.query_drop("ROLLBACK");
     if drop_on(conn, &[], tables).is_err() {
+        if work && cfg.connect(&[]).is_err() {
+            return;
+        }
         drop_anew(cfg, &[], &[], tables);
     }
 }
