@@ -60,6 +60,13 @@ pub fn main_with(tool: &str, run: impl FnOnce() -> anyhow::Result<ExitCode>) -> 
             one_line(&what)
         );
     }));
+    // Past a file-size limit (`ulimit -f`), a write fails with EFBIG and is said as any
+    // write error, its temporary file removed: by default SIGXFSZ would kill the process
+    // where it stands, leaving the file behind.
+    let _ = signal_hook::flag::register(
+        signal_hook::consts::SIGXFSZ,
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    );
     let Ok(result) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) else {
         // Said by the hook; the data stream still needs its mark.
         crate::out::mark_failure(tool, "internal error");

@@ -327,6 +327,19 @@ impl Output {
         }
     }
 
+    /// Write out what is buffered (a compressed stream is flushed, not finished): a full
+    /// disk shows here, before the work this output goes with is published.
+    pub fn flush(&mut self) -> anyhow::Result<()> {
+        match &mut self.sink {
+            Sink::Stdout(w) => exit_on_broken_pipe(w.flush()).context("writing to stdout"),
+            Sink::Direct { w, path } => exit_on_broken_pipe(w.flush())
+                .with_context(|| format!("writing {}", path.display())),
+            Sink::File { w, path, .. } => w
+                .flush()
+                .with_context(|| format!("writing {}", path.display())),
+        }
+    }
+
     /// The run failed: a file is dropped (its temporary file removed); a stream (stdout
     /// or a FIFO, but not a terminal) gets the failure mark (see [`failure_mark`]) after
     /// the whole records written before it, so that a strict reader down the pipe

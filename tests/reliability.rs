@@ -2,6 +2,8 @@
 //! pipe is an error, said in one line, exit 2; a closed pipe ends quietly (tested in
 //! pipes.rs).
 
+use std::fmt::Write as _;
+
 use crate::util::fake::{Answer, Fake};
 use crate::util::{setup, Run, Workdir};
 
@@ -113,4 +115,52 @@ fn the_password_watch_catches_a_password_in_an_output() {
     let wd = Workdir::new("rel_watch");
     crate::util::secret("watched-Pa55word");
     wd.sh("echo watched-Pa55word >&2").run();
+}
+
+// See: #30: a disk that fills (a file-size limit, `ulimit -f`, which fails writes as a full
+// disk does, once SIGXFSZ is not let kill the process): `-o FILE`, `--all -o DIR` and
+// `--rejects FILE` fail with one line naming the file, leave no file or temporary file,
+// and a load with rejects it could not keep changes nothing.
+#[test]
+fn a_full_disk_leaves_no_file_and_no_half_load() {
+    let wd = Workdir::new("rel_fsize");
+    let db = crate::util::db::TestDb::new("rel_fsize");
+    db.exec(
+        "CREATE TABLE t (id INT PRIMARY KEY, s VARCHAR(100));
+         INSERT INTO t SELECT seq, REPEAT('x', 90) FROM seq_1_to_3000;
+         CREATE TABLE u (id INT PRIMARY KEY, n INT);
+         INSERT INTO u VALUES (0, 0)",
+    );
+    for (args, left) in [
+        (
+            format!("qexport --url '{}' -o out.csv t", db.url),
+            "out.csv",
+        ),
+        (format!("qexport --url '{}' --all -o bk", db.url), "bk"),
+    ] {
+        let run = wd.sh(&format!("ulimit -f 50; {args}")).run();
+        let err = one_line_error(&run);
+        assert!(err.contains("File too large"), "{}", run.report());
+        let names: Vec<String> = std::fs::read_dir(wd.path())
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.contains(left) || n.contains(".tmp"))
+            .collect();
+        assert!(names.is_empty(), "{args}: left {names:?}");
+    }
+    let mut input = String::from("id,n\n");
+    for i in 1..=2000 {
+        let n = if i % 2 == 0 { "bad-number" } else { "1" };
+        writeln!(input, "{i},{n}").unwrap();
+    }
+    wd.create("in.csv", &input);
+    let run = wd
+        .sh(&format!(
+            "ulimit -f 4; qimport --url '{}' --rejects rej.csv u in.csv",
+            db.url
+        ))
+        .run();
+    let err = one_line_error(&run);
+    assert!(err.contains("rej.csv"), "{}", run.report());
+    assert_eq!(db.count("u"), 1);
 }

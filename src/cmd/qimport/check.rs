@@ -147,6 +147,11 @@ impl<'a> Checker<'a> {
             }
         }
         self.progress.add(rows, bytes);
+        // The rejects on disk before the load can be published: a disk that fills fails
+        // the load rather than losing the tail of its rejects.
+        if let Some(r) = &mut self.rejects {
+            r.flush()?;
+        }
         Ok(())
     }
 
