@@ -190,7 +190,7 @@ impl Options {
 /// the client does.
 pub fn read(path: &Path, groups: &[&str]) -> anyhow::Result<Options> {
     let mut options = Options::default();
-    collect_options(path, groups, &mut options, 0)?;
+    collect_options(path, groups, &mut options, &mut Vec::new())?;
     Ok(options)
 }
 
@@ -203,12 +203,24 @@ fn group_header(line: &str) -> Option<String> {
     Some(inner[..end].trim_end().to_ascii_lowercase())
 }
 
+/// The options of `path` into `options`; `reading` holds the files whose `!include`
+/// lines led here.
+///
+/// A file among them is not read again: an `!include` loop ends there. The client has no
+/// such check, only its depth limit; but a file that includes itself twice is read
+/// 2^depth times that way, ten times 10^depth (a hang), for nothing: a loop only reads
+/// again what is being read.
 fn collect_options(
     path: &Path,
     groups: &[&str],
     options: &mut Options,
-    depth: u32,
+    reading: &mut Vec<PathBuf>,
 ) -> anyhow::Result<()> {
+    let depth = reading.len();
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    if reading.contains(&canonical) {
+        return Ok(());
+    }
     let text = match std::fs::read(path) {
         Ok(t) => String::from_utf8_lossy(&t).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -216,6 +228,7 @@ fn collect_options(
         Err(_) if depth > 0 || path.starts_with("/etc") => return Ok(()),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
+    reading.push(canonical);
     // None before the first group header.
     let mut in_group: Option<bool> = None;
     for (n, line) in text.lines().enumerate() {
@@ -241,14 +254,14 @@ fn collect_options(
                 files.retain(|f| f.extension().is_some_and(|e| e == "cnf"));
                 files.sort();
                 for f in files {
-                    collect_options(&f, groups, options, depth + 1)?;
+                    collect_options(&f, groups, options, reading)?;
                 }
             }
             continue;
         }
         if let Some(rest) = line.strip_prefix("!include") {
             if depth < 8 {
-                collect_options(Path::new(rest.trim()), groups, options, depth + 1)?;
+                collect_options(Path::new(rest.trim()), groups, options, reading)?;
             }
             continue;
         }
@@ -272,6 +285,7 @@ fn collect_options(
         };
         options.entries.push((key.to_owned(), value));
     }
+    reading.pop();
     Ok(())
 }
 
@@ -399,5 +413,32 @@ mod tests {
         assert_eq!(group_header("[ client ]").as_deref(), Some(" client"));
         assert!(boolean("ssl", "yes").is_err());
         assert!(boolean("ssl", "ON").unwrap() && !boolean("ssl", "off").unwrap());
+    }
+
+    // See: #30: a file that includes itself ten times (10^8 readings within the depth
+    // limit) or its includer, directly or by its folder, is read once on each path.
+    #[test]
+    fn include_loops_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.cnf"), dir.path().join("b.cnf"));
+        let text = format!(
+            "[client]\nuser=a\n{}!include {}/./b.cnf\nhost=h\n",
+            format!("!include {}\n", a.display()).repeat(10),
+            dir.path().display()
+        );
+        std::fs::write(&a, text).unwrap();
+        let b_text = format!(
+            "[client]\n!include {}\n!includedir {}\nport=1\n",
+            a.display(),
+            dir.path().display()
+        );
+        std::fs::write(&b, b_text).unwrap();
+        let args = |f: &Path| read(f, &["client"]).unwrap().as_arguments();
+        assert_eq!(args(&a), ["--user=a", "--port=1", "--host=h"]);
+        // Not a loop: b.cnf includes a.cnf twice, by its name and by its folder.
+        assert_eq!(
+            args(&b),
+            ["--user=a", "--host=h", "--user=a", "--host=h", "--port=1"]
+        );
     }
 }

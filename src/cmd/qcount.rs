@@ -491,6 +491,32 @@ fn merge(cfg: &Config, input: Input, merged: &mut Merged) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// `merge` over `parts`, each one input named `part0`, `part1`, ...
+fn merge_all(cfg: &Config, parts: &[&[u8]], stream: bool) -> anyhow::Result<Merged> {
+    let mut merged = Merged::default();
+    for (i, p) in parts.iter().enumerate() {
+        let input = Input {
+            name: format!("part{i}"),
+            reader: crate::input::Source::Stream(Box::new(std::io::Cursor::new(p.to_vec()))),
+            stream,
+        };
+        merge(cfg, input, &mut merged)?;
+    }
+    Ok(merged)
+}
+
+/// `qcount --merge FLAGS` over `parts` read as pipes (`stream`) or files: for the fuzz
+/// target (fuzz/fuzz_targets/merge.rs), which the private `Merged` cannot reach.
+#[doc(hidden)]
+pub fn merge_parts(flags: &[&str], parts: &[&[u8]], stream: bool) -> anyhow::Result<()> {
+    let args = Args::try_parse_from(
+        ["qcount", "--merge"]
+            .into_iter()
+            .chain(flags.iter().copied()),
+    )?;
+    merge_all(&Config::from_args(args)?, parts, stream).map(drop)
+}
+
 /// A sum past u64: an error, never a count that wrapped around.
 const OVERFLOW: &str = "the counts add up past 18446744073709551615";
 
@@ -513,18 +539,8 @@ mod tests {
 
     fn merged(parts: &[&str]) -> anyhow::Result<Merged> {
         let cfg = Config::from_args(Args::parse_from(["qcount", "--merge"]))?;
-        let mut m = Merged::default();
-        for (i, p) in parts.iter().enumerate() {
-            let input = Input {
-                name: format!("part{i}"),
-                reader: crate::input::Source::Stream(Box::new(std::io::Cursor::new(
-                    p.as_bytes().to_vec(),
-                ))),
-                stream: false,
-            };
-            merge(&cfg, input, &mut m)?;
-        }
-        Ok(m)
+        let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
+        merge_all(&cfg, &parts, false)
     }
 
     fn count(m: &Merged, key: &[Option<&[u8]>]) -> Option<u64> {
