@@ -9,6 +9,7 @@ mod backup_objects;
 mod backup_privileges;
 mod backup_values;
 mod conn;
+mod consistency;
 mod csv_parallel;
 mod docs;
 mod first_hour;
