@@ -14,6 +14,7 @@ mod csv_parallel;
 mod docs;
 mod first_hour;
 mod help;
+mod hosts;
 mod inputs;
 mod ledger;
 mod messages;
