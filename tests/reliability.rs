@@ -164,3 +164,84 @@ fn a_full_disk_leaves_no_file_and_no_half_load() {
     assert!(err.contains("rej.csv"), "{}", run.report());
     assert_eq!(db.count("u"), 1);
 }
+
+// See: #30: identifiers from a CSV header, --columns, a table name and --where are quoted
+// or refused, never run: a header field "a`; DROP TABLE h; --" is a column that does not
+// exist (or, with --create, a column of exactly that name); the table stays.
+#[test]
+fn hostile_identifiers_are_names_not_statements() {
+    let wd = Workdir::new("rel_idents");
+    let db = crate::util::db::TestDb::new("rel_idents");
+    db.exec("CREATE TABLE h (id INT PRIMARY KEY, a INT); INSERT INTO h VALUES (1, 1)");
+    let evil = "a`; DROP TABLE h; --";
+    for (tool, args, stdin) in [
+        ("qimport", vec!["h"], format!("id,{evil}\n2,2\n")),
+        (
+            "qimport",
+            vec!["-n", "--columns", &format!("id,{evil}"), "h"],
+            "2,2\n".into(),
+        ),
+        ("qexport", vec![&format!("h{evil}")[..]], String::new()),
+        (
+            "qexport",
+            vec!["--where", "1=1; DROP TABLE h", "h"],
+            String::new(),
+        ),
+        (
+            "qexport",
+            vec!["--columns", &format!("id,{evil}"), "h"],
+            String::new(),
+        ),
+    ] {
+        let run = wd
+            .cmd(tool)
+            .args(["--url", &db.url])
+            .args(&args)
+            .stdin(&stdin)
+            .run();
+        one_line_error(&run);
+    }
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "--create", "h2"])
+        .stdin(format!("id,{evil}\n1,2\n"))
+        .ok();
+    wd.cmd("qexport")
+        .args(["--url", &db.url, "h2"])
+        .ok()
+        .stdout_is(&format!("id,{evil}\n1,2\n"));
+    assert_eq!(db.count("h"), 1);
+}
+
+// See: #30: option files with odd content: no line end after the last line, binary
+// bytes, an `!include` of itself: read as the mysql client reads them (the odd lines are
+// no option of ours), and the loop ends.
+#[test]
+fn odd_option_files_are_read_or_refused_in_one_line() {
+    let wd = Workdir::new("rel_optfiles");
+    let db = crate::util::db::TestDb::new("rel_optfiles");
+    let (host, port) = db.host_port();
+    let base = format!("[client]\nhost={host}\nuser=root\nport={port}");
+    let looped = wd.path().join("loop.cnf");
+    for (name, text) in [
+        ("nonl.cnf", base.clone().into_bytes()),
+        (
+            "binary.cnf",
+            format!("{base}\n\u{1}=\u{2}\n")
+                .into_bytes()
+                .into_iter()
+                .chain(*b"\xff\xfe\x00junk\n")
+                .collect(),
+        ),
+        (
+            "loop.cnf",
+            format!("{base}\n!include {}\n", looped.display()).into_bytes(),
+        ),
+    ] {
+        let file = wd.create(name, text);
+        wd.cmd("qexport")
+            .arg(format!("--defaults-file={}", file.display()))
+            .args(["-e", "SELECT 1"])
+            .ok()
+            .stdout_is("1\n1\n");
+    }
+}
