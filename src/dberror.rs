@@ -20,6 +20,8 @@ pub enum Code {
     RowSizeTooLarge,
     /// 1205: a lock wait ran out (`lock_wait_timeout`, `innodb_lock_wait_timeout`).
     LockWaitTimeout,
+    /// 1213: InnoDB chose this transaction to end a deadlock (and rolled it back).
+    Deadlock,
     /// 1227: the statement needs a privilege the user lacks (SUPER, PROCESS, ...).
     SpecificAccessDenied,
     /// 1264: a number out of its column's range.
@@ -37,13 +39,14 @@ pub enum Code {
 }
 
 impl Code {
-    const KNOWN: [(u16, Code); 12] = [
+    const KNOWN: [(u16, Code); 13] = [
         (1044, Code::DbAccessDenied),
         (1045, Code::AccessDenied),
         (1062, Code::DupEntry),
         (1064, Code::ParseError),
         (1118, Code::RowSizeTooLarge),
         (1205, Code::LockWaitTimeout),
+        (1213, Code::Deadlock),
         (1227, Code::SpecificAccessDenied),
         (1264, Code::OutOfRange),
         (1265, Code::DataTruncated),

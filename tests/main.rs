@@ -17,6 +17,7 @@ mod help;
 mod hosts;
 mod inputs;
 mod ledger;
+mod load_concurrent;
 mod messages;
 mod network;
 mod pipes;

@@ -98,6 +98,19 @@ impl Summary {
     }
 }
 
+/// A load that InnoDB rolled back to end a deadlock with another session (its whole
+/// message): the table is unchanged, and a load of files may be tried again.
+#[derive(Debug)]
+pub(super) struct LostDeadlock(String);
+
+impl std::fmt::Display for LostDeadlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LostDeadlock {}
+
 /// What every step of one table's load works with: the run's choices, its main session,
 /// the table, and what Ctrl-C or SIGTERM undoes (see: #26).
 pub(super) struct Ctx<'a> {
@@ -285,7 +298,11 @@ impl<'a> Job<'a> {
         let into = if mode == Mode::Upsert {
             // The loaded columns with their types but none of the table's keys (a file may
             // repeat a key), numbered in input order so that the merge applies them in
-            // that order: the later record wins, as with --method insert.
+            // that order: the later record wins, as with --method insert. (One a failed
+            // try of this session left is dropped first.)
+            self.conn
+                .query_drop(format!("DROP TEMPORARY TABLE IF EXISTS {}", stage.quoted()))
+                .map_err(db_error)?;
             self.conn
                 .query_drop(format!(
                     "CREATE TEMPORARY TABLE {} ({UPSERT_SEQ} BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY) \
@@ -486,7 +503,11 @@ impl<'a> Job<'a> {
         }
         if let Err(e) = result {
             let unchanged = self.after_failure();
-            return Err(anyhow!("{e:#} ({unchanged})"));
+            let said = format!("{e:#} ({unchanged})");
+            if crate::dberror::ServerError::is(&e, crate::dberror::Code::Deadlock) {
+                return Err(anyhow::Error::new(LostDeadlock(said)));
+            }
+            return Err(anyhow!(said));
         }
         let errors = std::mem::take(&mut self.checker.errors);
         if let Some(last) = errors.last() {

@@ -59,6 +59,10 @@ use job::{choose_method, Ctx, Summary};
 use table::{load_swapped, prepare_table, Made};
 use undo::Undo;
 
+/// How many times a load of files is tried when it loses a deadlock to another session
+/// (InnoDB rolls the loser back whole): concurrent upserts with overlapping keys do.
+const DEADLOCK_TRIES: u32 = 3;
+
 pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     let mut conn = cfg.connect()?;
     // What Ctrl-C or SIGTERM undoes: the tables this run makes, its sessions' work.
@@ -103,7 +107,30 @@ pub fn run(cfg: &Config) -> anyhow::Result<ExitCode> {
     }
     let (inputs, made) = prepare_table(cfg, &mut conn, &full, &undo)?;
     let created = matches!(made, Made::Created);
-    let result = import(cfg, &mut conn, &full, inputs, &undo, made);
+    // Copies of the inputs to read again should the load lose a deadlock (files only:
+    // a stream cannot be read twice).
+    let mut again: Option<Vec<Input>> = inputs.iter().map(Input::again).collect();
+    let mut result = import(cfg, &mut conn, &full, inputs, &undo, made);
+    for attempt in 2..=DEADLOCK_TRIES {
+        let lost = result
+            .as_ref()
+            .err()
+            .is_some_and(anyhow::Error::is::<job::LostDeadlock>);
+        let Some(inputs) = again.take().filter(|_| lost && !created) else {
+            break;
+        };
+        again = inputs.iter().map(Input::again).collect();
+        if !cfg.quiet {
+            eprintln!(
+                "qimport: {full}: the load lost a deadlock to another session and was rolled back; loading again ({attempt} of {DEADLOCK_TRIES})"
+            );
+        }
+        // Apart from the other session, by a pause of this process's own length.
+        std::thread::sleep(std::time::Duration::from_millis(
+            50 * u64::from(attempt) + u64::from(std::process::id() % 97),
+        ));
+        result = import(cfg, &mut conn, &full, inputs, &undo, Made::Existing);
+    }
     if created && result.is_err() {
         undo::drop_tables(&cfg.conn, &mut conn, std::slice::from_ref(&full), false);
     }
