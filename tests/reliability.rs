@@ -85,12 +85,18 @@ fn a_server_that_asks_for_a_file_gets_nothing() {
 }
 
 // See: #30: a broken server (a column definition cut short, a row with more values than
-// columns, a value announced longer than it is across a 16 MiB packet): one line, exit 2,
+// columns, a value announced longer than it is across a 16 MiB packet, no result set at
+// all for a query): one line, exit 2,
 // no panic, and never a complete-looking CSV. (Through the driver, the path of TLS and
 // -C connections, a row's values past its columns are not seen: RELIABILITY.md.)
 #[test]
 fn a_broken_server_is_one_line() {
-    for answer in [Answer::Malformed, Answer::MoreValues, Answer::Oversized] {
+    for answer in [
+        Answer::Malformed,
+        Answer::MoreValues,
+        Answer::Oversized,
+        Answer::NoColumns,
+    ] {
         let runs = against(answer, "qexport", &["-e", "SELECT 1"], "");
         for (i, (run, _)) in runs.iter().enumerate() {
             if i == 1 && matches!(answer, Answer::MoreValues) {

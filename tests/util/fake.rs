@@ -20,6 +20,8 @@ pub enum Answer {
     MoreValues,
     /// A row packet of 16 MiB - 1 bytes whose value goes on past the next packet's end.
     Oversized,
+    /// No result set at all (an OK packet: a column count of zero).
+    NoColumns,
 }
 
 pub struct Fake {
@@ -194,6 +196,7 @@ fn session(mut s: TcpStream, answer: &Answer, file_bytes: &AtomicUsize) -> std::
                 }
                 send(&mut s, &mut seq, OK)?;
             }
+            Answer::NoColumns => send(&mut s, &mut seq, OK)?,
             Answer::Malformed => {
                 send(&mut s, &mut seq, &[1])?;
                 send(&mut s, &mut seq, &[3, b'd', b'e'])?;
