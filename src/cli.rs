@@ -530,7 +530,8 @@ pub struct ConnArgs {
     /// A network that stalls (a proxy or firewall that stops forwarding but keeps the
     /// connection) then ends the run with an error instead of a wait forever; a peer that
     /// is gone is found sooner by TCP keepalives (within about two minutes). 0 waits
-    /// forever. A deferred index build waits as long as it takes. Keep it above
+    /// forever. A deferred index build and the move of staged rows (-j, --mode upsert)
+    /// wait as long as they take. Keep it above
     /// --lock-wait-timeout. Example: --read-timeout 600
     #[arg(long, value_name = "SECONDS")]
     pub read_timeout: Option<u64>,

@@ -54,7 +54,7 @@ pub struct ConnConfig {
 /// `--write-timeout`); `None`: for ever.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
-    pub connect: Duration,
+    pub connect: Option<Duration>,
     pub read: Option<Duration>,
     pub write: Option<Duration>,
 }
@@ -65,7 +65,7 @@ impl Default for Timeouts {
     /// stalled network ends within the hour, with an error.
     fn default() -> Timeouts {
         Timeouts {
-            connect: Duration::from_secs(30),
+            connect: Some(Duration::from_secs(30)),
             read: Some(Duration::from_secs(3600)),
             write: Some(Duration::from_secs(3600)),
         }
@@ -351,7 +351,7 @@ impl ConnConfig {
                 })
             };
             if let Some(v) = l.connect_timeout {
-                cfg.timeouts.connect = Duration::from_secs(secs("connect-timeout", &v)?.max(1));
+                cfg.timeouts.connect = seconds(secs("connect-timeout", &v)?);
             }
             if let Some(v) = l.read_timeout {
                 cfg.timeouts.read = seconds(secs("read-timeout", &v)?);
@@ -432,7 +432,7 @@ impl ConnConfig {
         b = b
             .read_timeout(self.timeouts.read)
             .write_timeout(self.timeouts.write)
-            .tcp_connect_timeout(Some(self.timeouts.connect))
+            .tcp_connect_timeout(self.timeouts.connect)
             .tcp_keepalive_time_ms(Some(60_000))
             .tcp_keepalive_probe_interval_secs(Some(10))
             .tcp_keepalive_probe_count(Some(6));

@@ -380,8 +380,11 @@ impl<'a> Job<'a> {
                 &cols,
                 &format!("SELECT {l} FROM {} ORDER BY {UPSERT_SEQ}", stage.quoted()),
             );
-            self.conn
-                .query_drop(sql)
+            // The merge sends nothing until it ends, however long that takes.
+            let patient = crate::conn::Patient::new(self.conn)?;
+            let merged = self.conn.query_drop(sql);
+            drop(patient);
+            merged
                 .map_err(db_error)
                 .context("upsert: merging the staged rows")?;
             self.conn

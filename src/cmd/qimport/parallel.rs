@@ -335,7 +335,12 @@ fn publish(
             conn.query_drop(format!("DELETE FROM {}", t.quoted()))
                 .map_err(db_error)?;
         }
-        match conn.query_drop(&sql) {
+        // The move sends nothing until it ends, however long that takes (as the
+        // deferred index build).
+        let patient = crate::conn::Patient::new(conn)?;
+        let moved = conn.query_drop(&sql);
+        drop(patient);
+        match moved {
             Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {
                 if let Some(d) = super::dups::Duplicate::of(Code::DupEntry, &m.message) {
                     bail!(
