@@ -539,7 +539,7 @@ pub struct ConnArgs {
     /// Seconds a write to the server may stay blocked [default: 3600]
     ///
     /// A server that stops reading (a stalled network, a server frozen) ends the run with
-    /// an error. 0 waits forever.
+    /// an error. 0 waits forever. Example: --write-timeout 600
     #[arg(long, value_name = "SECONDS")]
     pub write_timeout: Option<u64>,
 

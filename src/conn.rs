@@ -83,29 +83,20 @@ pub(crate) fn socket_of(conn: &Conn) -> anyhow::Result<std::os::fd::OwnedFd> {
     Ok(fd.try_clone_to_owned()?)
 }
 
-/// While it lives, reads on a connection wait for ever, whatever `--read-timeout` says
-/// (keepalives still find a peer that is gone): for a statement that may rightly send
-/// nothing for longer, a deferred index build. The timeout is set again on drop.
-pub struct Patient {
-    /// The socket, for its socket-level options only (`SO_RCVTIMEO` is the same call on
-    /// a TCP or a Unix socket).
-    sock: std::net::TcpStream,
-    was: Option<Duration>,
-}
-
-impl Patient {
-    pub fn new(conn: &Conn) -> anyhow::Result<Patient> {
-        let sock = std::net::TcpStream::from(socket_of(conn)?);
-        let was = sock.read_timeout()?;
-        sock.set_read_timeout(None)?;
-        Ok(Patient { sock, was })
-    }
-}
-
-impl Drop for Patient {
-    fn drop(&mut self) {
-        let _ = self.sock.set_read_timeout(self.was);
-    }
+/// Run `sql`, a statement that may rightly send nothing for longer than `--read-timeout`
+/// (a deferred index build, the move of staged rows into a table): its reads wait for
+/// ever (keepalives still find a peer that is gone), and the timeout is set again after.
+/// The outer error is the socket's; the inner one the statement's.
+pub fn query_patiently(conn: &mut Conn, sql: &str) -> anyhow::Result<mysql::Result<()>> {
+    use mysql::prelude::Queryable as _;
+    // The socket, for its socket-level options only (`SO_RCVTIMEO` is the same call on a
+    // TCP or a Unix socket).
+    let sock = std::net::TcpStream::from(socket_of(conn)?);
+    let was = sock.read_timeout()?;
+    sock.set_read_timeout(None)?;
+    let ran = conn.query_drop(sql);
+    let _ = sock.set_read_timeout(was);
+    Ok(ran)
 }
 
 /// The refusal of a server's request for a local file this client did not offer

@@ -147,9 +147,8 @@ fn a_full_disk_leaves_no_file_and_no_half_load() {
         let run = wd.sh(&format!("ulimit -f 50; {args}")).run();
         let err = one_line_error(&run);
         assert!(err.contains("File too large"), "{}", run.report());
-        let names: Vec<String> = std::fs::read_dir(wd.path())
-            .unwrap()
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        let names: Vec<String> = crate::util::names(wd.path())
+            .into_iter()
             .filter(|n| n.contains(left) || n.contains(".tmp"))
             .collect();
         assert!(names.is_empty(), "{args}: left {names:?}");

@@ -46,21 +46,21 @@ fn crash_and_restart(server: PrivateServer) -> PrivateServer {
     PrivateServer::start(&dir, "").unwrap()
 }
 
-/// Wait for `child` to end, at most 60 s: its exit code and stderr.
-fn ended(mut child: std::process::Child) -> (Option<i32>, String) {
+/// Wait for `child` to end, at most 60 s, and expect exit 2 with one line on stderr
+/// (`what` says which run, in a failure).
+fn failed_in_one_line(mut child: std::process::Child, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while child.try_wait().unwrap().is_none() {
         assert!(
             Instant::now() < deadline,
-            "the tool still runs 60 s after the crash"
+            "{what}: the tool still runs 60 s after the crash"
         );
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().unwrap();
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{what}: {err}");
 }
 
 fn checksum(server: &PrivateServer) -> Vec<(String, Option<u64>)> {
@@ -144,9 +144,7 @@ fn a_server_killed_mid_run_loses_nothing() {
         // from its next block).
         let _ = stdin.write_all(rows.as_bytes().split_at(rows.len() / 2).1);
         drop(stdin);
-        let (code, err) = ended(child);
-        assert_eq!(code, Some(2), "{flags:?}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{flags:?}: {err}");
+        failed_in_one_line(child, &format!("{flags:?}"));
         // The table as it was, whatever the killed run left beside it.
         assert_eq!(checksum(&server)[..1], before[..], "{flags:?}");
         // The next run (which drops what a killed run left) loads: the table as it was
@@ -196,12 +194,9 @@ fn backup_killed(wd: &Workdir, mut server: PrivateServer) -> PrivateServer {
     // The gate stays locked: it dies with the server.
     server = crash_and_restart(server);
     drop(gate);
-    let (code, err) = ended(child);
-    assert_eq!(code, Some(2), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    let left: Vec<String> = std::fs::read_dir(wd.path())
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+    failed_in_one_line(child, "");
+    let left: Vec<String> = crate::util::names(wd.path())
+        .into_iter()
         .filter(|n| n.contains("bk"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
@@ -245,12 +240,9 @@ fn export_killed(wd: &Workdir, mut server: PrivateServer) -> PrivateServer {
         std::thread::sleep(Duration::from_millis(10));
     }
     server = crash_and_restart(server);
-    let (code, err) = ended(child);
-    assert_eq!(code, Some(2), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    let left: Vec<String> = std::fs::read_dir(wd.path())
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+    failed_in_one_line(child, "");
+    let left: Vec<String> = crate::util::names(wd.path())
+        .into_iter()
         .filter(|n| n.starts_with("out") || n.contains(".tmp"))
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");

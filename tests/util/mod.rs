@@ -99,6 +99,14 @@ fn isolate(c: &mut Command, dir: &Path) {
     }
 }
 
+/// The names of the entries of `dir` (what a run left there).
+pub fn names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect()
+}
+
 /// The passwords the tests give the tools: no tool's output (stdout or stderr, of any
 /// run of the suite) may show one (#30).
 static SECRETS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());

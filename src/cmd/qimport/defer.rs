@@ -431,10 +431,7 @@ pub(super) fn build(
     let adds = keys.iter().map(|k| format!("ADD {}", k.def)).collect();
     let sql = alter_sql(conn, t, t, adds)?;
     // The build sends nothing until it ends, however long that takes.
-    let patient = crate::conn::Patient::new(conn)?;
-    let built = conn.query_drop(sql);
-    drop(patient);
-    match built {
+    match crate::conn::query_patiently(conn, &sql)? {
         Ok(()) => Ok(()),
         Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {
             // The key by its whole name, as the message gives it (a name may hold a dot).

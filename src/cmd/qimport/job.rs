@@ -381,10 +381,7 @@ impl<'a> Job<'a> {
                 &format!("SELECT {l} FROM {} ORDER BY {UPSERT_SEQ}", stage.quoted()),
             );
             // The merge sends nothing until it ends, however long that takes.
-            let patient = crate::conn::Patient::new(self.conn)?;
-            let merged = self.conn.query_drop(sql);
-            drop(patient);
-            merged
+            crate::conn::query_patiently(self.conn, &sql)?
                 .map_err(db_error)
                 .context("upsert: merging the staged rows")?;
             self.conn

@@ -337,10 +337,7 @@ fn publish(
         }
         // The move sends nothing until it ends, however long that takes (as the
         // deferred index build).
-        let patient = crate::conn::Patient::new(conn)?;
-        let moved = conn.query_drop(&sql);
-        drop(patient);
-        match moved {
+        match crate::conn::query_patiently(conn, &sql)? {
             Err(mysql::Error::MySqlError(m)) if Code::of(m.code) == Code::DupEntry => {
                 if let Some(d) = super::dups::Duplicate::of(Code::DupEntry, &m.message) {
                     bail!(
