@@ -7,8 +7,12 @@
 use crate::util::db::TestDb;
 use crate::util::Workdir;
 
-/// ssh's options and the host skipped, the rest joined and run by a shell, as sshd does.
+/// ssh's options and the host skipped, the rest joined and run by a shell, as sshd does;
+/// and `SHELL` set as sshd sets it (the login shell): GNU parallel's remote worker runs the
+/// job with `$SHELL`, and without it runs nothing and still exits 0 (as CI, whose
+/// environment has no `SHELL`, showed).
 const FAKE_SSH: &str = r#"#!/bin/bash
+export SHELL=/bin/bash
 while [[ ${1:-} == -* ]]; do
     case $1 in
         -[bcDEeFIiJLlmOopQRSWw]) shift 2 ;;

@@ -278,9 +278,28 @@ impl Run {
         String::from_utf8_lossy(&self.out.stderr).into_owned()
     }
 
-    /// Assert stdout equals `want`.
+    /// Assert stdout equals `want`; on a difference, say first where (a short message, so
+    /// that a CI log that keeps only the ends of the output still shows it).
     pub fn stdout_is(self, want: &str) -> Run {
-        assert_eq!(self.stdout(), want, "{}", self.report());
+        let got = self.stdout();
+        if got != want {
+            let (g, w): (Vec<&str>, Vec<&str>) = (got.lines().collect(), want.lines().collect());
+            let at = g.iter().zip(&w).take_while(|(a, b)| a == b).count();
+            panic!(
+                "stdout differs at line {} of {} (want {} lines, {} bytes; got {} bytes)\n\
+                 got:  {:?}\nwant: {:?}\ncommand: {}\nstatus: {:?}\n--- stderr ---\n{}",
+                at + 1,
+                g.len(),
+                w.len(),
+                want.len(),
+                got.len(),
+                g.get(at),
+                w.get(at),
+                self.desc,
+                self.out.status,
+                self.stderr()
+            );
+        }
         self
     }
 
