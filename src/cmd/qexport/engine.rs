@@ -21,7 +21,7 @@ use qtools_csv::dialect::Dialect;
 use qtools_csv::reorder::Reorder;
 use qtools_csv::scan;
 
-use crate::conn::{db_error, ConnConfig};
+use crate::conn::{db_error, ConnConfig, Session};
 use crate::progress::Progress;
 use crate::schema::{bit_to_decimal, ValueKind};
 use crate::sql::TableName;
@@ -199,9 +199,10 @@ fn run_job(
             counted(buf)?;
         }
     } else {
+        let session = Session::of(conn)?;
         let mut result = conn
             .query_iter(&job.sql)
-            .map_err(db_error)
+            .map_err(|e| session.db_error(e))
             .with_context(reading)?;
         let cols = result.columns().as_ref().to_vec();
         if cols.is_empty() {
@@ -216,7 +217,7 @@ fn run_job(
             fmt.header(cols.iter().map(Column::name_ref), buf);
         }
         for row in result.by_ref() {
-            let row = row.map_err(db_error).with_context(rows_of)?;
+            let row = row.map_err(|e| session.db_error(e)).with_context(rows_of)?;
             fmt.row(&row, buf)?;
             counted(buf)?;
         }

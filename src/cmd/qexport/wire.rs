@@ -25,7 +25,7 @@ use anyhow::{anyhow, bail};
 use mysql::consts::ColumnType;
 use mysql::Conn;
 
-use crate::conn::{db_error, MAX_PACKET};
+use crate::conn::{db_error, Session, MAX_PACKET};
 
 /// A payload of this length continues in the next packet.
 const FULL: usize = 0xFF_FFFF;
@@ -53,6 +53,8 @@ enum At {
 /// The connection's socket, read through a buffer of our own.
 pub struct Wire {
     sock: File,
+    /// The session, to end when the network stalls.
+    session: Session,
     buf: Vec<u8>,
     /// Unparsed bytes are `buf[start..end]`.
     start: usize,
@@ -76,6 +78,7 @@ impl Wire {
         }
         Ok(Some(Wire {
             sock: File::from(crate::conn::socket_of(conn)?),
+            session: Session::of(conn)?,
             buf: vec![0; 256 * 1024],
             start: 0,
             end: 0,
@@ -197,7 +200,7 @@ impl Wire {
         }
         self.sock
             .write_all(&out)
-            .map_err(|e| db_error(mysql::Error::IoError(e)))
+            .map_err(|e| self.session.db_error(mysql::Error::IoError(e)))
     }
 
     fn payload(&self) -> &[u8] {
@@ -263,11 +266,11 @@ impl Wire {
             match self.sock.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     let e = io::Error::new(io::ErrorKind::UnexpectedEof, "server disconnected");
-                    return Err(db_error(mysql::Error::IoError(e)));
+                    return Err(self.session.db_error(mysql::Error::IoError(e)));
                 }
                 Ok(k) => self.end += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(db_error(mysql::Error::IoError(e))),
+                Err(e) => return Err(self.session.db_error(mysql::Error::IoError(e))),
             }
         }
         Ok(())

@@ -7,7 +7,7 @@ use mysql::{Conn, Value};
 
 use super::choices::Mode;
 use super::load::insert_sql;
-use crate::conn::db_error;
+use crate::conn::{db_error, db_error_on};
 use crate::dberror::{Code, Warning};
 use crate::schema::ColumnInfo;
 use crate::schema::ValueKind;
@@ -140,6 +140,18 @@ impl<'c> Inserter<'c> {
                 if self.mode == Mode::Ignore {
                     self.skipped += (rows as u64).saturating_sub(self.conn.affected_rows());
                 }
+            }
+            // The network, not the rows: nothing to locate (and on a stalled network
+            // each retry would wait out the timeouts again).
+            Err(e) if !matches!(e, mysql::Error::MySqlError(_)) => {
+                let msg = format!("{:#}", db_error_on(self.conn, e));
+                return Err(Refused {
+                    code: None,
+                    line: self.lines.first().copied().unwrap_or(0),
+                    column: None,
+                    value: None,
+                    message: msg,
+                });
             }
             Err(e) => {
                 let msg = format!("{:#}", db_error(e));

@@ -21,7 +21,7 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, LocalInfileHandler};
 
 use super::choices::Mode;
-use crate::conn::db_error;
+use crate::conn::db_error_on;
 use crate::dberror::{Code, Warning};
 use crate::schema::{ColumnInfo, SqlType, ValueKind};
 use crate::sql::{quote_ident, TableName};
@@ -263,7 +263,7 @@ fn load_named<T>(
                 let sql = sql_for(name);
                 let (queue, running) = (Arc::clone(&queue), Arc::clone(&running));
                 s.spawn(move || {
-                    let r = conn.query_drop(&sql).map_err(db_error);
+                    let r = conn.query_drop(&sql).map_err(|e| db_error_on(conn, e));
                     if running.fetch_sub(1, Ordering::AcqRel) == 1 {
                         drop(queue.lock().ok().and_then(|mut q| q.take()));
                     }

@@ -24,6 +24,10 @@ use crate::cli::ConnArgs;
 use crate::optfile;
 use crate::tls::{SslMode, Tls, TlsLayer};
 
+mod net;
+pub(crate) use net::socket_of;
+pub use net::{db_error, db_error_on, query_patiently, Session, Timeouts};
+
 /// Statements every connection runs first: UTC session time zone (TIMESTAMP values then
 /// never move) and utf8mb4 everywhere.
 pub const SESSION_INIT: &[&str] = &["SET NAMES utf8mb4", "SET time_zone = '+00:00'"];
@@ -48,55 +52,6 @@ pub struct ConnConfig {
     pub tls: Tls,
     /// How long to wait on the network.
     pub timeouts: Timeouts,
-}
-
-/// How long a connection waits on the network (`--connect-timeout`, `--read-timeout`,
-/// `--write-timeout`); `None`: for ever.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
-    pub connect: Option<Duration>,
-    pub read: Option<Duration>,
-    pub write: Option<Duration>,
-}
-
-impl Default for Timeouts {
-    /// Long enough for any healthy wait the tools know of (a lock held by another
-    /// session, a slow sort before the first row); short enough that a cron job on a
-    /// stalled network ends within the hour, with an error.
-    fn default() -> Timeouts {
-        Timeouts {
-            connect: Some(Duration::from_secs(30)),
-            read: Some(Duration::from_secs(3600)),
-            write: Some(Duration::from_secs(3600)),
-        }
-    }
-}
-
-/// A copy of the connection's socket descriptor (the same socket: what one reads, the
-/// other does not see again; a socket option set on one is set on both).
-#[allow(unsafe_code)]
-pub(crate) fn socket_of(conn: &Conn) -> anyhow::Result<std::os::fd::OwnedFd> {
-    use std::os::fd::{AsRawFd, BorrowedFd};
-    // SAFETY: the descriptor is the driver's open socket, and `conn` is borrowed for as
-    // long as this borrow lives: it is only duplicated, at once.
-    let fd = unsafe { BorrowedFd::borrow_raw(conn.as_raw_fd()) };
-    Ok(fd.try_clone_to_owned()?)
-}
-
-/// Run `sql`, a statement that may rightly send nothing for longer than `--read-timeout`
-/// (a deferred index build, the move of staged rows into a table): its reads wait for
-/// ever (keepalives still find a peer that is gone), and the timeout is set again after.
-/// The outer error is the socket's; the inner one the statement's.
-pub fn query_patiently(conn: &mut Conn, sql: &str) -> anyhow::Result<mysql::Result<()>> {
-    use mysql::prelude::Queryable as _;
-    // The socket, for its socket-level options only (`SO_RCVTIMEO` is the same call on a
-    // TCP or a Unix socket).
-    let sock = std::net::TcpStream::from(socket_of(conn)?);
-    let was = sock.read_timeout()?;
-    sock.set_read_timeout(None)?;
-    let ran = conn.query_drop(sql);
-    let _ = sock.set_read_timeout(was);
-    Ok(ran)
 }
 
 /// The refusal of a server's request for a local file this client did not offer
@@ -420,9 +375,13 @@ impl ConnConfig {
         })));
         // A peer that is gone (a host down, a connection dropped by a firewall) is found
         // by keepalives within about two minutes, whatever the read timeout.
+        // While connecting, reads and writes wait no longer than --connect-timeout
+        // (a server that accepts and then says nothing); [`Timeouts::apply`] sets the
+        // socket to the real ones once connected.
+        let (read, write) = self.timeouts.while_connecting();
         b = b
-            .read_timeout(self.timeouts.read)
-            .write_timeout(self.timeouts.write)
+            .read_timeout(read)
+            .write_timeout(write)
             .tcp_connect_timeout(self.timeouts.connect)
             .tcp_keepalive_time_ms(Some(60_000))
             .tcp_keepalive_probe_interval_secs(Some(10))
@@ -435,6 +394,7 @@ impl ConnConfig {
                 .tcp_port(self.port.unwrap_or(3306))
                 .ssl_opts(ssl);
         }
+        net::remember_login(&b);
         b
     }
 
@@ -512,8 +472,11 @@ impl ConnConfig {
             }
             other => other,
         };
-        conn.map_err(|e| self.connect_error(e, plain))
-            .with_context(|| format!("connecting to {at}"))
+        let conn = conn
+            .map_err(|e| self.connect_error(e, plain))
+            .with_context(|| format!("connecting to {at}"))?;
+        self.timeouts.apply(&conn)?;
+        Ok(conn)
     }
 
     /// A failed connection's error: a TLS failure by its cause; a refusal of a plain TCP
@@ -521,6 +484,12 @@ impl ConnConfig {
     /// since an account or server that requires it says only "Access denied".
     fn connect_error(&self, e: mysql::Error, plain: Option<&str>) -> anyhow::Error {
         let host = self.tcp_host().to_owned();
+        if net::stalled(&e) {
+            return anyhow::anyhow!(
+                "the server took the connection but did not answer within --connect-timeout \
+                 (is it overloaded, or is this port not a MySQL server's?)"
+            );
+        }
         if let Some(why) = crate::tls::explain(&e, &self.tls, &host) {
             return anyhow::anyhow!(why);
         }
@@ -540,70 +509,6 @@ impl ConnConfig {
 /// Each server [`ConnConfig::connect`] reached in plain text under PREFERRED, and whether
 /// its TLS is one we cannot speak (rather than none at all).
 static PLAIN_ONLY: Mutex<Vec<(String, bool)>> = Mutex::new(Vec::new());
-
-/// A driver error as one readable line: `Access denied for user ... (ERROR 1045)` rather
-/// than the driver's `MySqlError { ERROR 1045 (28000): ... }`.
-pub fn db_error(e: mysql::Error) -> anyhow::Error {
-    if let Some(io) = went_away(&e) {
-        if matches!(
-            io.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ) {
-            return anyhow::anyhow!(
-                "the network stalled: nothing came from the server within --read-timeout, or \
-                 it took nothing within --write-timeout (0 waits for ever; see \
-                 docs/connections.md)"
-            );
-        }
-        return anyhow::anyhow!("lost the connection to the server ({io})");
-    }
-    match e {
-        // Kept as a type a caller can match by its code (see dberror.rs).
-        mysql::Error::MySqlError(m) => anyhow::Error::new(crate::dberror::ServerError::from(m)),
-        mysql::Error::IoError(io) => anyhow::Error::new(io),
-        // Their own words, without the driver's `DriverError { ... }` around them.
-        mysql::Error::DriverError(d) => anyhow::anyhow!("{d}"),
-        mysql::Error::CodecError(c) => anyhow::anyhow!("{c}"),
-        mysql::Error::UrlError(u) => anyhow::anyhow!("{u}"),
-        other => anyhow::anyhow!("{other}"),
-    }
-}
-
-/// The socket error in `e`, if it says the server went away (a killed session, a restart,
-/// the network): such an error reads as words, not as the driver's `CodecError { IO
-/// error: ... }`, however deep the driver wrapped it (our LOCAL INFILE handler's writes
-/// come back as an I/O error around a driver error around an I/O error).
-fn went_away<'e>(mut e: &'e (dyn std::error::Error + 'static)) -> Option<&'e std::io::Error> {
-    use std::io::ErrorKind::{
-        BrokenPipe, ConnectionAborted, ConnectionReset, TimedOut, UnexpectedEof, WouldBlock,
-    };
-    for _ in 0..8 {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            // The driver's own words for a packet cut short by a server that died (the
-            // driver's, not the server's: no language setting changes them).
-            if matches!(
-                io.kind(),
-                BrokenPipe
-                    | ConnectionReset
-                    | ConnectionAborted
-                    | UnexpectedEof
-                    | WouldBlock
-                    | TimedOut
-            ) || io.to_string().contains("bytes remaining on stream")
-            {
-                return Some(io);
-            }
-            e = io.get_ref()?;
-            continue;
-        }
-        e = match e.downcast_ref::<mysql::Error>() {
-            Some(mysql::Error::IoError(io)) => io,
-            Some(mysql::Error::CodecError(c)) => c,
-            _ => e.source()?,
-        };
-    }
-    None
-}
 
 /// `mysql://user:pass@host:port/db?socket=/path&compress=true`; errors never quote the URL.
 fn parse_url(s: &str) -> anyhow::Result<Layer> {
@@ -730,23 +635,6 @@ fn percent_decode(s: &str) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_server_gone_away_reads_as_words_however_deep() {
-        use std::io::{Error, ErrorKind};
-        let pipe = || mysql::Error::IoError(Error::from(ErrorKind::BrokenPipe));
-        let lost = |e: mysql::Error| db_error(e).to_string();
-        assert!(lost(pipe()).starts_with("lost the connection to the server ("));
-        // Our LOCAL INFILE handler's write error, as the driver hands it back.
-        let wrapped = mysql::Error::IoError(Error::other(pipe()));
-        assert!(lost(wrapped).starts_with("lost the connection to the server ("));
-        // Other socket errors stay as they are.
-        let refused = mysql::Error::IoError(Error::from(ErrorKind::ConnectionRefused));
-        assert!(!lost(refused).contains("lost the connection"));
-        // See: #14: the driver's own errors read as words, not as Rust debug text.
-        let driver = mysql::Error::DriverError(mysql::DriverError::ConnectTimeout);
-        assert!(!lost(driver).contains("DriverError"));
-    }
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let m: std::collections::HashMap<String, String> = pairs
