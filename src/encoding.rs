@@ -21,6 +21,11 @@ pub enum Encoding {
     /// UTF-16, little-endian unless a byte-order mark says otherwise
     #[value(name = "utf-16", alias = "utf16")]
     Utf16,
+    /// Bytes read as they are, with no byte-order mark looked for: what qimport reads
+    /// headerless CSV as under `--binary raw`, whose first value may start with any bytes
+    /// (not a flag's value).
+    #[value(skip)]
+    Bytes,
 }
 
 /// A reader that converts `src` from `encoding` to UTF-8. A sequence the encoding cannot
@@ -66,7 +71,7 @@ impl<R: Read> Decoded<R> {
             }
             let raw = &self.raw[..self.raw_len];
             let used = match self.encoding {
-                Encoding::Utf8 => {
+                Encoding::Utf8 | Encoding::Bytes => {
                     self.out.extend_from_slice(raw);
                     raw.len()
                 }

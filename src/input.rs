@@ -202,20 +202,38 @@ fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
         stream: cut_off_means_killed,
     } = input;
     let ctx = || format!("reading {name}");
+    // UTF-8 (the default) that starts with a UTF-16 byte-order mark is UTF-16.
+    let bom_of = |head: &[u8]| encoding == Encoding::Utf8 && utf16_bom(head);
+    // Raw bytes (see [`Encoding::Bytes`]) may start with gzip's or zstd's magic (a
+    // compressed BLOB as the first value): there, only a file's name says it is packed.
+    let packed_by = |head: &[u8]| {
+        if encoding == Encoding::Bytes {
+            let ext = std::path::Path::new(&name).extension();
+            match ext.and_then(|e| e.to_str()).map(str::to_ascii_lowercase) {
+                Some(e) if e == "gz" => Some(Packed::Gzip),
+                Some(e) if e == "zst" => Some(Packed::Zstd),
+                _ => None,
+            }
+        } else {
+            packed(head)
+        }
+    };
     let (kind, stream, bom): (Option<Packed>, Box<dyn Read + Send>, bool) = match reader {
         Source::File(f) => {
             let mut head = [0u8; 4];
             let at = std::io::Seek::stream_position(&mut &f).with_context(ctx)?;
             let n = read_at_least(&f, &mut head, at).with_context(ctx)?;
-            match packed(&head[..n]) {
-                None if encoding == Encoding::Utf8 && !utf16_bom(&head[..n]) => {
+            match packed_by(&head[..n]) {
+                None if matches!(encoding, Encoding::Utf8 | Encoding::Bytes)
+                    && !bom_of(&head[..n]) =>
+                {
                     return Ok(Input {
                         name,
                         reader: Source::File(f),
                         stream: cut_off_means_killed,
                     })
                 }
-                kind => (kind, Box::new(f), utf16_bom(&head[..n])),
+                kind => (kind, Box::new(f), bom_of(&head[..n])),
             }
         }
         Source::Stream(r) if name == "stdin" && std::io::stdin().is_terminal() => {
@@ -235,7 +253,7 @@ fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
                 }
                 head.extend_from_slice(&b[..n]);
             }
-            let (kind, bom) = (packed(&head), utf16_bom(&head));
+            let (kind, bom) = (packed_by(&head), bom_of(&head));
             (kind, Box::new(std::io::Cursor::new(head).chain(r)), bom)
         }
         other @ Source::Region(_) => {
@@ -253,7 +271,7 @@ fn decompressed(input: Input, encoding: Encoding) -> anyhow::Result<Input> {
     };
     let encoding = if bom { Encoding::Utf16 } else { encoding };
     let reader: Box<dyn Read + Send> = match encoding {
-        Encoding::Utf8 => reader,
+        Encoding::Utf8 | Encoding::Bytes => reader,
         e => Box::new(crate::encoding::Decoded::new(reader, e)),
     };
     Ok(Input {

@@ -223,7 +223,9 @@ pub struct ColumnInfo {
     /// `CHARACTER_SET_NAME` and `COLLATION_NAME` of text columns.
     pub charset: Option<String>,
     pub collation: Option<String>,
-    /// `CHARACTER_MAXIMUM_LENGTH`: characters for CHAR/VARCHAR, bytes for TEXT and binary.
+    /// Characters for CHAR/VARCHAR (`CHARACTER_MAXIMUM_LENGTH`), bytes for binary and
+    /// for TEXT (`CHARACTER_OCTET_LENGTH`: the maximum length of a TEXT column in utf16 is
+    /// 127, its characters of two bytes at least, and its limit 255 bytes).
     pub max_length: Option<u64>,
     /// `NUMERIC_PRECISION`, `NUMERIC_SCALE` (DECIMAL, BIT width) and `DATETIME_PRECISION`.
     pub precision: Option<u64>,
@@ -373,7 +375,8 @@ impl TableInfo {
         let rows: Vec<mysql::Row> = conn
             .exec(
                 "SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IS_NULLABLE, \
-                 CHARACTER_SET_NAME, COLLATION_NAME, CHARACTER_MAXIMUM_LENGTH, \
+                 CHARACTER_SET_NAME, COLLATION_NAME, \
+                 IF(DATA_TYPE LIKE '%text', CHARACTER_OCTET_LENGTH, CHARACTER_MAXIMUM_LENGTH), \
                  NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, EXTRA, \
                  COLUMN_DEFAULT IS NOT NULL \
                  FROM information_schema.COLUMNS \

@@ -1,5 +1,7 @@
 //! Inputs people actually have (#16): compressed CSV, as qexport writes it.
 
+use std::fmt::Write as _;
+
 use crate::util::db::TestDb;
 use crate::util::Workdir;
 
@@ -135,4 +137,49 @@ fn a_broken_compressed_input_is_named() {
             .fails(2)
             .stderr_has(&["reading cut.csv.gz: "]);
     }
+}
+
+// See: #30: headerless raw bytes start with a value, and a value may start with any bytes:
+// FF FE is not a UTF-16 byte-order mark there, nor 1F 8B gzip's magic (a compressed BLOB
+// as the first value), from a file or a pipe; a file named .gz is still unpacked.
+#[test]
+fn raw_values_that_look_like_a_mark_or_magic_load_as_they_are() {
+    let wd = Workdir::new("inputs_raw_magic");
+    let db = TestDb::new("inputs_raw_magic");
+    db.exec("CREATE TABLE b (v VARBINARY(10) PRIMARY KEY, n INT)");
+    let rows: &[&[u8]] = &[
+        b"\xff\xfeA",
+        b"\x1f\x8b\x08\x00",
+        b"\xfe\xffB",
+        b"(\xb5/\xfd",
+    ];
+    let mut want: Vec<String> = Vec::new();
+    for (i, v) in rows.iter().enumerate() {
+        let mut csv = v.to_vec();
+        csv.extend_from_slice(format!(",{i}\n").as_bytes());
+        want.push(v.iter().fold(String::new(), |mut h, b| {
+            let _ = write!(h, "{b:02X}");
+            h
+        }));
+        let file = wd.create(&format!("r{i}.csv"), &csv);
+        wd.cmd("qimport")
+            .args(["--url", &db.url, "-n", "--binary", "raw", "b"])
+            .arg(&file)
+            .ok();
+        // The same bytes through a pipe (the table emptied first).
+        db.exec(&format!("DELETE FROM b WHERE n = {i}"));
+        wd.cmd("qimport")
+            .args(["--url", &db.url, "-n", "--binary", "raw", "b"])
+            .stdin(&csv)
+            .ok();
+    }
+    let got: Vec<String> = db.query("SELECT HEX(v) FROM b ORDER BY n");
+    assert_eq!(got, want);
+    db.exec("DELETE FROM b");
+    let file = wd.create("all.csv.gz", gz(b"\x1f\x8b\x08\x00,7\n"));
+    wd.cmd("qimport")
+        .args(["--url", &db.url, "-n", "--binary", "raw", "b"])
+        .arg(&file)
+        .ok();
+    assert_eq!(db.query::<String>("SELECT HEX(v) FROM b"), ["1F8B0800"]);
 }

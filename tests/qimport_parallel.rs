@@ -180,3 +180,34 @@ fn j2_refuses_what_j1_refuses_in_the_same_words() {
         );
     }
 }
+
+// See: #30: a lone CR inside quoted fields is a line end, for -j 2's cut of the file as
+// for one connection: an error names the same line either way.
+#[test]
+fn lone_cr_in_quotes_counts_as_a_line_with_jobs_too() {
+    let db = TestDb::new("parallel_lone_cr");
+    let wd = Workdir::new("parallel_lone_cr");
+    db.exec("CREATE TABLE c (id INT PRIMARY KEY, s VARCHAR(20))");
+    let mut csv = String::from("id,s\n");
+    for i in 1..20_000 {
+        let id = if i == 15_000 {
+            "x".to_owned()
+        } else {
+            i.to_string()
+        };
+        let _ = write!(csv, "{id},\"a\rb\"\n");
+    }
+    wd.create("in.csv", &csv);
+    let said: Vec<String> = ["1", "2"]
+        .iter()
+        .map(|j| {
+            wd.cmd("qimport")
+                .args(["--url", &db.url, "-j", j, "c", "in.csv"])
+                .fails(2)
+                .stderr()
+        })
+        .collect();
+    assert!(said[0].contains("in.csv:30000:"), "{}", said[0]);
+    assert_eq!(said[0], said[1]);
+    assert_eq!(db.count("c"), 0);
+}

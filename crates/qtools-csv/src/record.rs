@@ -625,7 +625,7 @@ pub fn without_line_end(raw: &[u8]) -> &[u8] {
 }
 
 /// Line ends in `raw`, counting CRLF once and a lone CR as one (as the parser does).
-fn count_line_ends(raw: &[u8]) -> u64 {
+pub fn count_line_ends(raw: &[u8]) -> u64 {
     // The common case first: no line end but the record's own terminator.
     let body = without_line_end(raw);
     if memchr::memchr2(b'\n', b'\r', body).is_none() {

@@ -42,9 +42,19 @@ pub fn split_at_records(
         let Some(scanned) = crate::scan::scan(&buf, delim, near.then_some(&mut ends)) else {
             return Ok(None);
         };
+        // The scan counts line feeds; a lone CR inside quotes is a line end too, as the
+        // parser counts them (a block never ends with a lone CR, nor in a CRLF).
+        let has_cr = memchr::memchr(b'\r', &buf).is_some();
+        let lines_in = |b: &[u8]| {
+            if has_cr {
+                crate::record::count_line_ends(b)
+            } else {
+                memchr::memchr_iter(b'\n', b).count() as u64
+            }
+        };
         for &e in &ends {
             if at + e as u64 >= target && at + (e as u64) < end {
-                let lines = memchr::memchr_iter(b'\n', &buf[..e]).count() as u64;
+                let lines = lines_in(&buf[..e]);
                 cuts.push((at + e as u64, line + lines));
                 match targets.next() {
                     Some(t) => target = t.max(at + e as u64 + 1),
@@ -53,7 +63,11 @@ pub fn split_at_records(
             }
         }
         at += buf.len() as u64;
-        line += scanned.lines;
+        line += if has_cr {
+            lines_in(&buf)
+        } else {
+            scanned.lines
+        };
     }
 }
 
@@ -83,6 +97,19 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(cuts, vec![(0, 2), (8, 4)]);
+        // See: #30: a lone CR inside quotes is a line, as the parser counts it.
+        let cr: Vec<u8> = (0..100)
+            .flat_map(|i| format!("{i},\"a\rb\"\r\n").into_bytes())
+            .collect();
+        let cuts = split_at_records(&cr, (0, cr.len() as u64), 2, 3, b',')
+            .unwrap()
+            .unwrap();
+        for &(at, line) in &cuts[1..] {
+            let records = cr[..at as usize].ends_with(b"\"\r\n");
+            assert!(records, "{at}");
+            let before = memchr::memchr_iter(b'\n', &cr[..at as usize]).count() as u64;
+            assert_eq!(line, 2 + 2 * before);
+        }
         // A bare quote: parity is no guide, no cuts.
         let bad = b"1,a\"b\n2,c\n3,d\n".to_vec();
         assert_eq!(split_at_records(&bad, (0, 15), 1, 2, b',').unwrap(), None);

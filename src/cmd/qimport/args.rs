@@ -5,10 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{Parser, ValueEnum};
-use qtools_csv::dialect::Dialect;
+use qtools_csv::dialect::{BinaryEncoding, Dialect};
 
 use crate::cli::ServerCsvArgs;
 use crate::conn::ConnConfig;
+use crate::encoding::Encoding;
 use crate::progress::{Progress, Show};
 use crate::sql::TableName;
 
@@ -465,11 +466,13 @@ impl Config {
             (true, None) => Origin::Create,
             (false, None) => Origin::Exists,
         };
+        let dialect = args.common.dialect()?;
+        let encoding = encoding_of(args.input.encoding, &dialect);
         Ok(Config {
             target,
             database,
             files: args.files,
-            dialect: args.common.dialect()?,
+            dialect,
             conn,
             method: args.method,
             mode: args.mode,
@@ -501,7 +504,18 @@ impl Config {
             ],
             lenient: validate::Lenience::default(),
             definer: args.definer,
-            encoding: args.input.encoding,
+            encoding,
         })
+    }
+}
+
+/// How the input is read: headerless raw bytes start with a value, which may start with
+/// any bytes, so no byte-order mark is looked for (with a header, FF FE is UTF-16's).
+fn encoding_of(asked: Encoding, dialect: &Dialect) -> Encoding {
+    match asked {
+        Encoding::Utf8 if !dialect.header && dialect.binary == BinaryEncoding::Raw => {
+            Encoding::Bytes
+        }
+        e => e,
     }
 }

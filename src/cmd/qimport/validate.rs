@@ -99,13 +99,51 @@ impl Check {
     }
 }
 
+/// A column's character set, as far as the checks need it: which characters it holds, and
+/// how many bytes a value takes in it (a TEXT column's limit is in bytes of its own
+/// character set, not of the UTF-8 the CSV holds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Charset {
+    /// utf8mb4.
     Unicode,
     /// utf8mb3: no characters beyond U+FFFF.
     Bmp,
     Latin1,
     Ascii,
+    /// utf16, utf16le: two bytes a character, four beyond U+FFFF.
+    Utf16,
+    /// ucs2: two bytes a character, none beyond U+FFFF.
+    Ucs2,
+    /// utf32: four bytes a character.
+    Utf32,
+    /// gbk, big5, sjis and the other East Asian sets: one byte for ASCII, at least two
+    /// for the rest (the exact count needs the set's tables: the server judges beyond
+    /// that lower bound, so that no value that fits is refused).
+    MultiByte,
+    /// cp1251, latin2 and the other single-byte sets (which characters they hold, the
+    /// server judges), and any set not known here (one byte a character at least).
+    Other,
+}
+
+impl Charset {
+    /// Whether an ASCII value takes one byte a character.
+    #[inline]
+    fn ascii_is_one_byte(self) -> bool {
+        !matches!(self, Charset::Utf16 | Charset::Ucs2 | Charset::Utf32)
+    }
+
+    /// The bytes `s` takes in this set (at least: see [`Charset::MultiByte`]).
+    fn bytes(self, s: &str) -> u64 {
+        let n = |f: fn(char) -> u64| s.chars().map(f).sum::<u64>();
+        match self {
+            Charset::Unicode | Charset::Bmp => s.len() as u64,
+            Charset::Latin1 | Charset::Ascii | Charset::Other => n(|_| 1),
+            Charset::Utf16 => n(|c| if u32::from(c) > 0xFFFF { 4 } else { 2 }),
+            Charset::Ucs2 => n(|_| 2),
+            Charset::Utf32 => n(|_| 4),
+            Charset::MultiByte => n(|c| if c.is_ascii() { 1 } else { 2 }),
+        }
+    }
 }
 
 /// cp1252 characters of 0x80-0x9F, which MySQL's latin1 holds besides U+0000-U+00FF.
@@ -160,7 +198,7 @@ impl Check {
             SqlType::Text => {
                 let cs = charset(c);
                 // The limit is in bytes of the column's character set.
-                if matches!(cs, Charset::Latin1 | Charset::Ascii) {
+                if matches!(cs, Charset::Latin1 | Charset::Ascii | Charset::Other) {
                     Check::Text {
                         max_chars: c.max_length,
                         max_bytes: None,
@@ -218,8 +256,14 @@ impl Check {
             Check::Text {
                 max_chars,
                 max_bytes,
-                ..
-            } if (known_ascii || v.is_ascii()) && fits(max_chars) && fits(max_bytes) => Ok(()),
+                charset,
+            } if (known_ascii || v.is_ascii())
+                && fits(max_chars)
+                && fits(max_bytes)
+                && charset.ascii_is_one_byte() =>
+            {
+                Ok(())
+            }
             Check::Binary { max_bytes } if fits(max_bytes) => Ok(()),
             _ => self.check_all(v, known_ascii),
         }
@@ -284,8 +328,15 @@ impl Check {
                     }
                 }
                 if let Some(m) = max_bytes {
-                    if v.len() as u64 > *m {
-                        return Err(format!("{} bytes, longer than the column's {m}", v.len()));
+                    let n = if !ascii {
+                        charset.bytes(s)
+                    } else if charset.ascii_is_one_byte() {
+                        v.len() as u64
+                    } else {
+                        charset.bytes(std::str::from_utf8(v).unwrap_or_default())
+                    };
+                    if n > *m {
+                        return Err(format!("{n} bytes, longer than the column's {m}"));
                     }
                 }
             }
@@ -347,17 +398,28 @@ impl Check {
 
 fn charset(c: &ColumnInfo) -> Charset {
     match c.charset.as_deref() {
+        None | Some("utf8mb4") => Charset::Unicode,
         Some("latin1") => Charset::Latin1,
         Some("ascii") => Charset::Ascii,
         Some("utf8mb3" | "utf8") => Charset::Bmp,
-        _ => Charset::Unicode,
+        Some("utf16" | "utf16le") => Charset::Utf16,
+        Some("ucs2") => Charset::Ucs2,
+        Some("utf32") => Charset::Utf32,
+        Some(
+            "big5" | "ujis" | "sjis" | "euckr" | "gb2312" | "gbk" | "cp932" | "eucjpms" | "gb18030",
+        ) => Charset::MultiByte,
+        Some(_) => Charset::Other,
     }
 }
 
 fn check_charset(s: &str, cs: Charset) -> Result<(), String> {
     let bad = match cs {
-        Charset::Unicode => None,
-        Charset::Bmp => s.chars().find(|c| u32::from(*c) > 0xFFFF),
+        Charset::Unicode
+        | Charset::Utf16
+        | Charset::Utf32
+        | Charset::MultiByte
+        | Charset::Other => None,
+        Charset::Bmp | Charset::Ucs2 => s.chars().find(|c| u32::from(*c) > 0xFFFF),
         Charset::Latin1 => s
             .chars()
             .find(|c| u32::from(*c) > 0xFF && !CP1252_EXTRA.contains(*c)),
@@ -654,6 +716,27 @@ mod tests {
             ..col("tinytext", "tinytext")
         });
         assert!(ok(&t, "abcd") && !ok(&t, "éé é"));
+        // See: #30: a TEXT column's limit is in bytes of its own character set.
+        let text = |cs: &str, max: u64| {
+            Check::for_column(&ColumnInfo {
+                max_length: Some(max),
+                charset: Some(cs.into()),
+                ..col("tinytext", "tinytext")
+            })
+        };
+        let kanji = "漢".repeat(100); // 300 bytes of UTF-8
+        assert!(ok(&text("utf16", 255), &kanji) && !ok(&text("utf16", 255), &"漢".repeat(128)));
+        assert!(ok(&text("ucs2", 255), &kanji) && !ok(&text("ucs2", 255), "😀"));
+        assert!(
+            !ok(&text("utf16", 255), &"a".repeat(128)),
+            "ASCII takes two bytes"
+        );
+        assert!(ok(&text("utf16", 255), &"a".repeat(127)));
+        assert!(ok(&text("utf16", 8), "😀😀") && !ok(&text("utf16", 8), "😀😀a"));
+        assert!(ok(&text("utf32", 8), "ab") && !ok(&text("utf32", 8), "abc"));
+        assert!(ok(&text("cp1251", 255), &"ж".repeat(255)));
+        assert!(!ok(&text("cp1251", 255), &"ж".repeat(256)));
+        assert!(ok(&text("gbk", 255), &kanji) && !ok(&text("gbk", 255), &"漢".repeat(128)));
     }
 
     #[test]
