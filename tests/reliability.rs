@@ -168,6 +168,33 @@ fn a_full_disk_leaves_no_file_and_no_half_load() {
     let err = one_line_error(&run);
     assert!(err.contains("rej.csv"), "{}", run.report());
     assert_eq!(db.count("u"), 1);
+    // The same on a real full filesystem: a small tmpfs, mounted in a mount namespace of
+    // an unprivileged user namespace (no root needed), listed before it goes.
+    for (size, args) in [
+        ("64k", format!("qexport --url '{}' -o out.csv t", db.url)),
+        ("64k", format!("qexport --url '{}' --all -o bk", db.url)),
+        (
+            "8k",
+            format!("qimport --url '{}' --rejects rej.csv u ../in.csv", db.url),
+        ),
+    ] {
+        let run = wd
+            .sh(&format!(
+                "mkdir -p full && unshare --user --map-root-user --mount bash -c \
+                 'mount -t tmpfs -o size={size} tmpfs full && cd full && \
+                 {{ {args}; }} 2>&1 >/dev/null; echo \"rc=$?\"; ls -A'",
+                args = args.replace('\'', "'\\''")
+            ))
+            .ok();
+        let out = run.stdout();
+        let mut lines = out.lines();
+        let err = lines.next().unwrap_or_default();
+        assert!(err.contains("No space left on device"), "{args}: {out}");
+        assert_eq!(lines.next(), Some("rc=2"), "{args}: {out}");
+        let left: Vec<&str> = lines.collect();
+        assert!(left.is_empty(), "{args}: left {left:?}");
+    }
+    assert_eq!(db.count("u"), 1);
 }
 
 // See: #30: identifiers from a CSV header, --columns, a table name and --where are quoted

@@ -98,7 +98,8 @@ fn rows_pending(server: &PrivateServer) -> bool {
 }
 
 // See: #30: mariadbd killed while a load streams in (plain, -j 2, --swap), while an
-// export writes -o FILE and while a backup (--all -o DIR) runs: the tool says so in one line and exits 2; after recovery the
+// export writes -o FILE, while a backup (--all -o DIR) runs and while a restore (--dir)
+// loads: the tool says so in one line and exits 2; after recovery the
 // database is exactly as before (every table's checksum, no work table kept by the next
 // run), no file stands under the final name, and the next run succeeds.
 #[test]
@@ -171,6 +172,69 @@ fn a_server_killed_mid_run_loses_nothing() {
     let server = export_killed(&wd, server);
     let server = backup_killed(&wd, server);
     assert_eq!(checksum(&server)[..1], before[..]);
+    restore_killed(&wd, server);
+}
+
+/// A restore (`--dir`), killed while its rows stream in: one line, exit 2; after recovery
+/// the next restore into the same database drops what the killed one made (said once)
+/// and restores the backup whole.
+fn restore_killed(wd: &Workdir, mut server: PrivateServer) -> PrivateServer {
+    let mut admin = server.admin();
+    for sql in [
+        "CREATE DATABASE crash_src",
+        "CREATE TABLE crash_src.big (id INT PRIMARY KEY, s VARCHAR(50), KEY (s))",
+        "INSERT INTO crash_src.big SELECT seq, CONCAT('s', seq) FROM crash_src.seq_1_to_300000",
+        "CREATE VIEW crash_src.v AS SELECT COUNT(*) AS n FROM crash_src.big",
+        "CREATE DATABASE crash_dst",
+    ] {
+        admin.query_drop(sql).unwrap();
+    }
+    drop(admin);
+    wd.cmd("qexport")
+        .args(["-q", "--url", &format!("{}crash_src", server.url)])
+        .args(["--all", "-o", "rbk"])
+        .ok();
+    let child = wd
+        .cmd("qimport")
+        .args(["-q", "--url", &format!("{}crash_dst", server.url)])
+        .args(["--dir", "rbk"])
+        .spawn();
+    wait_for("the restore's rows to reach the server", &|| {
+        let mut c = server.admin();
+        c.query_drop("SET SESSION TRANSACTION ISOLATION LEVEL READ UNCOMMITTED")
+            .unwrap();
+        c.query_first::<u64, _>("SELECT COUNT(*) FROM crash_dst.big")
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+            > 1_000
+    });
+    server = crash_and_restart(server);
+    failed_in_one_line(child, "--dir");
+    let run = wd
+        .cmd("qimport")
+        .args(["--url", &format!("{}crash_dst", server.url)])
+        .args(["--dir", "rbk"])
+        .ok();
+    let err = run.stderr();
+    assert!(
+        err.contains("dropped what a restore into crash_dst that was killed left: 1 table"),
+        "{err}"
+    );
+    let mut c = server.admin();
+    let sum = |c: &mut mysql::Conn, db: &str| -> Option<(String, Option<u64>)> {
+        c.query_first(format!("CHECKSUM TABLE {db}.big")).unwrap()
+    };
+    assert_eq!(
+        sum(&mut c, "crash_src").unwrap().1,
+        sum(&mut c, "crash_dst").unwrap().1
+    );
+    let tables: Vec<String> = c
+        .query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'crash_dst' ORDER BY 1")
+        .unwrap();
+    assert_eq!(tables, ["big", "v"]);
+    drop(c);
+    server
 }
 
 /// A backup (`--all -o bk`), killed while it waits at a table another session holds

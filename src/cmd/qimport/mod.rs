@@ -33,6 +33,7 @@ mod plain;
 mod relations;
 mod restore;
 mod restore_data;
+mod restore_undo;
 mod script;
 mod send;
 mod stubs;

@@ -18,6 +18,7 @@ use super::args::Config;
 use super::backup_files::{backup_file, check_sha256, entries, Entry};
 use super::choices::Definer;
 use super::restore_data::load_tables;
+use super::restore_undo::{self, drop_sql, take_back, Mark};
 use super::script::Stmt;
 use super::undo::Undo;
 use qtools_csv::dialect::NullMarker;
@@ -30,11 +31,7 @@ use crate::sql::{quote_ident, Lexing, TableName, Token};
 
 pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Result<ExitCode> {
     let db = cfg.database.clone();
-    let mpath = backup_file(dir, "manifest.json")?;
-    let manifest = Manifest::parse(
-        &std::fs::read(&mpath).with_context(|| format!("reading {}", mpath.display()))?,
-    )
-    .with_context(|| mpath.display().to_string())?;
+    let manifest = read_manifest(dir)?;
     let mut cfg = cfg.clone();
     apply_dialect(&mut cfg, &manifest.dialect)?;
     apply_lenience(&mut cfg);
@@ -43,6 +40,8 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     let schema_path = backup_file(dir, "schema.sql")?;
     let schema = std::fs::read_to_string(&schema_path)
         .with_context(|| format!("reading {}", schema_path.display()))?;
+    // What a restore into this database that was killed left (see restore_undo.rs).
+    restore_undo::sweep(conn, &db, cfg.quiet)?;
     check_before(conn, &db, dir, &entries, objects)?;
     check_privileges(conn, &db, objects)?;
     if let Some(want) = &manifest.schema_sha256 {
@@ -60,7 +59,10 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     if let Some(before) = &defaults {
         undo.object(before.clone());
     }
-    let mut created = Vec::new();
+    // Made once the defaults are adopted (they are adopted only by an empty database).
+    // Dropped last of all it made (the undo and the take-back drop newest first).
+    let mark = Mark::put(conn, &db, undo)?;
+    let mut created = vec![mark.table.clone()];
     let result = (|| {
         conn.query_drop("SET SESSION foreign_key_checks = 0")
             .map_err(db_error)?;
@@ -69,22 +71,41 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
         }
         // The tables and sequences first; routines and views once the data is in, so
         // that nothing the backup defines can run while its tables are made and loaded.
-        make_tables(conn, &db, &borrowed(&before), &judged, undo, &mut created)?;
+        make_tables(
+            conn,
+            &db,
+            &borrowed(&before),
+            &judged,
+            (undo, &mark),
+            &mut created,
+        )?;
         // The objects came with settings of their own (sql_mode, time zone, character
         // set): back to the import's, in which the data was written.
         own_settings(conn)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
+        let routines = judged[..before.len()]
+            .iter()
+            .filter(|j| runs_after_the_data(j));
+        mark.note_all(conn, routines)?;
         super::stubs::make(conn, &db, &borrowed(&before), &judged, &own_settings)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
         // The part after the data was read from the session's own settings: from them
         // it runs (the routines' settings are not the triggers').
         own_settings(conn)?;
+        mark.note_all(conn, &judged[before.len()..])?;
         let disabled = make_after(conn, &borrowed(&after), &judged[before.len()..])?;
         undo.disarmed(|| anyhow::Ok((total, disabled)))
     })();
     let _ = conn.query_drop("SET SESSION foreign_key_checks = 1");
     match result {
         Ok((total, disabled)) => {
+            mark.stand(conn).with_context(|| {
+                format!(
+                    "restoring {} failed at its last step (the next qimport --dir into {db} \
+                     drops what this one made)",
+                    dir.display()
+                )
+            })?;
             // The restore stands: the events it made disabled come as the backup holds
             // them (a scheduler may run one at once, which is what the backup asks).
             enable_events(conn, &borrowed(&after), &disabled).with_context(|| {
@@ -101,29 +122,30 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             definers_exist(conn, &[borrowed(&before), borrowed(&after)].concat());
             let gone = events_as_made(conn, &db, objects, &disabled)?;
             if !cfg.quiet {
-                let made = objects.len() - gone;
-                let others = if made == 0 {
-                    String::new()
-                } else {
-                    format!(" and {}", plural(made as u64, "other object"))
-                };
+                let made = restore_undo::tables_and_others(entries.len(), objects.len() - gone);
+                let rows = plural(total, "row");
                 eprintln!(
-                    "qimport: {db}: {}{others}, {} restored from {}",
-                    plural(entries.len() as u64, "table"),
-                    plural(total, "row"),
+                    "qimport: {db}: {made}, {rows} restored from {}",
                     dir.display()
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            take_back(&cfg, conn, &drops, &created, defaults.as_deref());
+            let left = take_back(&cfg, conn, &drops, &created, defaults.as_deref());
             Err(e.context(format!(
-                "restoring {} (nothing was restored)",
+                "restoring {} (nothing was restored{left})",
                 dir.display()
             )))
         }
     }
+}
+
+/// The backup's `manifest.json`, read.
+fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
+    let path = backup_file(dir, "manifest.json")?;
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    Manifest::parse(&bytes).with_context(|| path.display().to_string())
 }
 
 /// Say how the server made the backup's events, where it did not make them as they were
@@ -176,7 +198,7 @@ fn make_tables(
     db: &str,
     before: &[(&str, Lexing)],
     judged: &[Stmt],
-    undo: &Undo,
+    (undo, mark): (&Undo, &Mark),
     created: &mut Vec<TableName>,
 ) -> anyhow::Result<()> {
     for ((stmt, lexing), judged) in before.iter().zip(judged) {
@@ -184,6 +206,7 @@ fn make_tables(
             continue;
         }
         let run = |conn: &mut Conn| {
+            mark.note(conn, judged)?;
             super::send::run_one(conn, stmt, *lexing).with_context(|| creating(judged, stmt))
         };
         if let Stmt::Table(table) = judged {
@@ -249,7 +272,7 @@ fn say_what_it_lacks(cfg: &Config, dir: &Path, manifest: &Manifest) {
 
 /// The import session's own settings (character set, time zone, sql_mode), whatever
 /// schema.sql set.
-fn own_settings(conn: &mut Conn) -> anyhow::Result<()> {
+pub(super) fn own_settings(conn: &mut Conn) -> anyhow::Result<()> {
     for init in crate::conn::SESSION_INIT
         .iter()
         .chain(&[super::args::SESSION_SQL_MODE])
@@ -257,35 +280,6 @@ fn own_settings(conn: &mut Conn) -> anyhow::Result<()> {
         conn.query_drop(init).map_err(db_error)?;
     }
     Ok(())
-}
-
-/// Take back a failed restore: drop what it made (`drops`, then `created`) and put the
-/// database's defaults back (`defaults`), under the session's own settings (the names are
-/// UTF-8, whatever character set schema.sql set).
-fn take_back(
-    cfg: &Config,
-    conn: &mut Conn,
-    drops: &[String],
-    created: &[TableName],
-    defaults: Option<&str>,
-) {
-    let _ = conn.query_drop("ROLLBACK");
-    let _ = own_settings(conn);
-    if super::undo::drop_on(conn, drops, &[]).is_err() {
-        super::undo::drop_anew(&cfg.conn, &[], drops, &[]);
-    }
-    super::undo::drop_tables(&cfg.conn, conn, created, false);
-    if let Some(before) = defaults {
-        // On a new connection when this one is lost (the error may be that).
-        if conn.query_drop(before).is_err() {
-            match cfg.conn.connect(&[]) {
-                Ok(mut c) => {
-                    let _ = c.query_drop(before);
-                }
-                Err(e) => eprintln!("qimport: could not put the database's defaults back: {e:#}"),
-            }
-        }
-    }
 }
 
 /// Create the triggers and events. An event the backup holds enabled is made disabled: a
@@ -577,18 +571,6 @@ pub(super) fn first_line(stmt: &str) -> &str {
     line.char_indices()
         .nth(80)
         .map_or(line, |(i, _)| &line[..i])
-}
-
-/// The statement that drops a view, routine, trigger, event or sequence of the backup.
-/// The drop of an object a restore made, in its database: `DROP FUNCTION f` without it
-/// would drop a library function (a UDF) of that name, server-wide.
-fn drop_sql(kind: ObjectKind, db: &str, name: &str) -> String {
-    format!(
-        "DROP {} IF EXISTS {}.{}",
-        kind.word(),
-        quote_ident(db),
-        quote_ident(name)
-    )
 }
 
 /// Nothing changes before the backup is known to be whole and its tables and other

@@ -251,14 +251,7 @@ pub(super) fn work_table(
     t: &TableName,
     kind: &str,
 ) -> anyhow::Result<TableName> {
-    let lock = |id: &str| format!("qimport_work_{id}");
-    let mine = lock(&conn.connection_id().to_string());
-    let held: Option<Option<i64>> = conn
-        .exec_first("SELECT GET_LOCK(?, 0)", (&mine,))
-        .map_err(db_error)?;
-    if held != Some(Some(1)) {
-        bail!("could not take the server lock {mine}");
-    }
+    hold_work_lock(conn)?;
     let db = t.database.clone().unwrap_or_default();
     let prefix = work_name(t, "").table;
     // LIKE's wildcards in the name, taken literally.
@@ -297,10 +290,7 @@ pub(super) fn work_table(
         if !(["stage", "new", "old"].contains(&kind) && id) {
             continue;
         }
-        let free: Option<Option<i64>> = conn
-            .exec_first("SELECT IS_FREE_LOCK(?)", (lock(owner),))
-            .map_err(db_error)?;
-        if free == Some(Some(1)) {
+        if owner_gone(conn, owner)? {
             let stale = TableName {
                 database: t.database.clone(),
                 table: name,
@@ -318,6 +308,29 @@ pub(super) fn work_table(
     Ok(work_name(t, &format!("{kind}_{}", conn.connection_id())))
 }
 
+/// Take the server lock `qimport_work_ID` (ID: the connection's), held for as long as the
+/// connection lives: the server frees it when the client dies, even by SIGKILL, or when
+/// the server itself does.
+pub(super) fn hold_work_lock(conn: &mut Conn) -> anyhow::Result<()> {
+    let mine = format!("qimport_work_{}", conn.connection_id());
+    let held: Option<Option<i64>> = conn
+        .exec_first("SELECT GET_LOCK(?, 0)", (&mine,))
+        .map_err(db_error)?;
+    if held != Some(Some(1)) {
+        bail!("could not take the server lock {mine}");
+    }
+    Ok(())
+}
+
+/// Whether the import of connection `id` (digits, as the server writes a connection id)
+/// is gone: its lock `qimport_work_ID` is free.
+pub(super) fn owner_gone(conn: &mut Conn, id: &str) -> anyhow::Result<bool> {
+    let free: Option<Option<i64>> = conn
+        .exec_first("SELECT IS_FREE_LOCK(?)", (format!("qimport_work_{id}"),))
+        .map_err(db_error)?;
+    Ok(free == Some(Some(1)))
+}
+
 /// The comment that marks a table as a work table of qimport (set once the copy is made,
 /// and put back to the original's before the copy is renamed into place).
 ///
@@ -330,7 +343,7 @@ pub(super) const WORK_MARK: (&str, &str) = (
 );
 
 /// The mark of the work table `name`.
-fn work_mark(name: &str) -> String {
+pub(super) fn work_mark(name: &str) -> String {
     format!("{}{name}{}", WORK_MARK.0, WORK_MARK.1)
 }
 
