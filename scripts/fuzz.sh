@@ -7,12 +7,12 @@
 # Exit status 1 when a target crashed, hung (an input over 10 s) or did not run.
 #
 # The toolchain is stable: RUSTC_BOOTSTRAP=1 lets cargo-fuzz's -Z flags through.
-# Usage: scripts/fuzz.sh [SECONDS]
+# Usage: scripts/fuzz.sh [SECONDS [TARGET...]]   (every target when none is named)
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 seconds=${1:-180}
 if ! [[ $seconds =~ ^[1-9][0-9]*$ ]]; then
-    echo "usage: scripts/fuzz.sh [SECONDS]   (seconds per target, default 180)" >&2
+    echo "usage: scripts/fuzz.sh [SECONDS [TARGET...]]   (seconds per target, default 180; every target when none is named)" >&2
     exit 2
 fi
 cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
@@ -24,7 +24,10 @@ cargo fuzz build
 
 summary=()
 failed=0
-for target in $(cargo fuzz list); do
+shift || true
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || mapfile -t targets < <(cargo fuzz list)
+for target in "${targets[@]}"; do
     corpus="$work/corpus/$target"
     mkdir -p "$corpus"
     if [[ -d corpus/$target ]]; then
