@@ -163,7 +163,7 @@ pub fn open_all(files: &[PathBuf], encoding: Encoding) -> anyhow::Result<Vec<Inp
                     reader: if regular {
                         Source::File(f)
                     } else {
-                        Source::Stream(Box::new(f))
+                        Source::Stream(Box::new(crate::waiting::Stoppable(f)))
                     },
                     stream: !regular,
                 },
@@ -311,7 +311,10 @@ fn stdin() -> Input {
     Input {
         name: "stdin".to_owned(),
         stream: file.is_none(),
-        reader: file.map_or_else(|| Source::Stream(Box::new(std::io::stdin())), Source::File),
+        reader: file.map_or_else(
+            || Source::Stream(Box::new(crate::waiting::Stoppable(std::io::stdin()))),
+            Source::File,
+        ),
     }
 }
 

@@ -61,3 +61,4 @@ pub mod schema;
 mod shard;
 mod sql;
 pub mod tls;
+mod waiting;

@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context};
@@ -230,6 +230,7 @@ fn load_named<T>(
     produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> anyhow::Result<()>) -> anyhow::Result<T>,
 ) -> anyhow::Result<(T, Vec<Loaded>)> {
     let n = conns.len();
+    crate::waiting::resume();
     let (tx, rx) = sync_channel::<Vec<u8>>((4 * n).max(8));
     // The queue's receiving end, dropped by the last connection to finish, so that the
     // producer gets an error instead of waiting when no server reads any more.
@@ -238,20 +239,30 @@ fn load_named<T>(
     for (conn, expected) in conns.iter_mut().zip(names) {
         let queue = Arc::clone(&queue);
         let expected = expected.clone();
+        let sock = crate::conn::socket_of(conn)?;
         conn.set_local_infile_handler(Some(LocalInfileHandler::new(move |name, w| {
             if name != expected.as_bytes() {
                 return Err(crate::conn::refused_file(name));
             }
             loop {
                 // The lock is held only while waiting for a block, not while sending it.
-                let next = queue
-                    .lock()
-                    .ok()
-                    .and_then(|q| q.as_ref().and_then(|rx| rx.recv().ok()));
-                let Some(block) = next else {
-                    return Ok(());
-                };
-                std::io::Write::write_all(w, &block)?;
+                let next = queue.lock().ok().and_then(|q| {
+                    q.as_ref()
+                        .map(|rx| rx.recv_timeout(std::time::Duration::from_millis(250)))
+                });
+                match next {
+                    Some(Ok(block)) => std::io::Write::write_all(w, &block)?,
+                    // No block yet (the input pauses): the server may have gone meanwhile.
+                    Some(Err(RecvTimeoutError::Timeout)) => {
+                        if crate::waiting::peer_gone(std::os::fd::AsFd::as_fd(&sock)) {
+                            return Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionReset,
+                                "the server closed the connection while the load waited for its input",
+                            ));
+                        }
+                    }
+                    None | Some(Err(RecvTimeoutError::Disconnected)) => return Ok(()),
+                }
             }
         })));
     }
@@ -264,6 +275,10 @@ fn load_named<T>(
                 let (queue, running) = (Arc::clone(&queue), Arc::clone(&running));
                 s.spawn(move || {
                     let r = conn.query_drop(&sql).map_err(|e| db_error_on(conn, e));
+                    if r.is_err() {
+                        // The input a pipe would still bring is not wanted any more.
+                        crate::waiting::stop();
+                    }
                     if running.fetch_sub(1, Ordering::AcqRel) == 1 {
                         drop(queue.lock().ok().and_then(|mut q| q.take()));
                     }
