@@ -574,13 +574,26 @@ fn find_key(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Vec<String
     Ok(Vec::new())
 }
 
-/// The base tables of a database, by name.
+/// The comment that marks a table as a work table of qimport (set once the copy is made,
+/// and put back to the original's before the copy is renamed into place).
+///
+/// The mark names the table itself (`qimport work table T__qimport_stage_42: ...`): a table
+/// of yours that got it by accident (a `CREATE TABLE ... LIKE` copy of a work table, or a
+/// rename) carries another table's name in it, and is never taken for a work table.
+pub const WORK_MARK: (&str, &str) = (
+    "qimport work table ",
+    ": dropped by the next import if left behind",
+);
+
+/// The base tables of a database, by name; not qimport's work tables (a killed import's
+/// staging table or a killed restore's mark, which the next import drops: no one's data).
 pub fn list_tables(conn: &mut Conn, db: &str) -> anyhow::Result<Vec<String>> {
     conn.exec(
         "SELECT TABLE_NAME FROM information_schema.TABLES \
          WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') \
+           AND BINARY TABLE_COMMENT <> BINARY CONCAT(?, TABLE_NAME, ?) \
          ORDER BY TABLE_NAME",
-        (db,),
+        (db, WORK_MARK.0, WORK_MARK.1),
     )
     .map_err(db_error)
     .with_context(|| format!("listing the tables of {db}"))

@@ -173,3 +173,32 @@ fn interrupted_restore_drops_the_tables_it_made() {
     );
     assert_ne!(cs, ["latin1"], "{err}");
 }
+
+// See: #30: qimport's work tables (a killed import's staging table, a killed restore's
+// mark), which the next import drops, are no one's data: a backup leaves them out, so
+// that a restore of it never brings a mark that a later restore would act on.
+#[test]
+fn a_backup_leaves_out_what_killed_imports_left() {
+    let wd = Workdir::new("backup_no_work_tables");
+    let db = TestDb::new("backup_no_work_tables");
+    db.exec(
+        "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);
+         CREATE TABLE t__qimport_stage_99 (id INT PRIMARY KEY)
+           COMMENT 'qimport work table t__qimport_stage_99: dropped by the next import if left behind';
+         CREATE TABLE __qimport_restore_98 (kind VARCHAR(16), name VARCHAR(64))
+           COMMENT 'qimport work table __qimport_restore_98: dropped by the next import if left behind';
+         INSERT INTO __qimport_restore_98 VALUES ('TABLE', 't');
+         CREATE TABLE looks_like (id INT) COMMENT 'qimport work table t__qimport_stage_99: dropped by the next import if left behind';",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &db.url, "--all", "-o", "bk"])
+        .ok();
+    let m = crate::util::manifest(&wd.path().join("bk"));
+    let tables: Vec<&str> = m["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tables, ["looks_like", "t"]);
+}

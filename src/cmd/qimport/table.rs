@@ -12,6 +12,7 @@ use crate::conn::db_error;
 use crate::dberror::{Code, ServerError};
 use crate::input::{open_all, Input, Source};
 use crate::schema::TableInfo;
+pub(super) use crate::schema::WORK_MARK;
 use crate::sql::TableName;
 
 use super::args::Config;
@@ -330,17 +331,6 @@ pub(super) fn owner_gone(conn: &mut Conn, id: &str) -> anyhow::Result<bool> {
         .map_err(db_error)?;
     Ok(free == Some(Some(1)))
 }
-
-/// The comment that marks a table as a work table of qimport (set once the copy is made,
-/// and put back to the original's before the copy is renamed into place).
-///
-/// The mark names the table itself (`qimport work table T__qimport_stage_42: ...`): a table
-/// of yours that got it by accident (a `CREATE TABLE ... LIKE` copy of a work table, or a
-/// rename) carries another table's name in it, and is never taken for a work table.
-pub(super) const WORK_MARK: (&str, &str) = (
-    "qimport work table ",
-    ": dropped by the next import if left behind",
-);
 
 /// The mark of the work table `name`.
 pub(super) fn work_mark(name: &str) -> String {
