@@ -207,3 +207,31 @@ fn a_users_table_named_like_a_work_table_is_never_dropped() {
         assert_eq!(db.count(t), 0, "{t}");
     }
 }
+
+// See: #30 (hostile review): the server numbers connections from 1 again after a restart,
+// so a work table a killed run left may carry the id of the next run's own connection;
+// that run has made none yet, and drops it as it drops the others.
+#[test]
+fn a_left_over_work_table_with_this_runs_own_id_is_dropped() {
+    use mysql::prelude::Queryable as _;
+    let wd = Workdir::new("swap_own_id");
+    let db = TestDb::new("swap_own_id");
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1)");
+    let mut c = db.conn();
+    let id: u64 = c.query_first("SELECT CONNECTION_ID()").unwrap().unwrap();
+    // The ids the next connections will likely take.
+    for n in id + 1..id + 40 {
+        let name = format!("t__qimport_new_{n}");
+        c.query_drop(format!(
+            "CREATE TABLE `{name}` (id INT PRIMARY KEY) COMMENT 'qimport work table {name}: dropped by the next import if left behind'"
+        ))
+        .unwrap();
+    }
+    drop(c);
+    wd.cmd("qimport")
+        .args(["-q", "--url", &db.url, "--swap", "t"])
+        .stdin("id\n2\n")
+        .ok();
+    assert_eq!(db.tables(), ["t"]);
+    assert_eq!(db.query::<u64>("SELECT id FROM t"), [2]);
+}

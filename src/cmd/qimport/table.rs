@@ -291,7 +291,9 @@ pub(super) fn work_table(
         if !(["stage", "new", "old"].contains(&kind) && id) {
             continue;
         }
-        if owner_gone(conn, owner)? {
+        // One of this connection's own id is stale too: this run has made none yet, and
+        // the server numbers connections from 1 again after a restart.
+        if owner == conn.connection_id().to_string() || owner_gone(conn, owner)? {
             let stale = TableName {
                 database: t.database.clone(),
                 table: name,
