@@ -202,3 +202,103 @@ fn a_backup_leaves_out_what_killed_imports_left() {
         .collect();
     assert_eq!(tables, ["looks_like", "t"]);
 }
+
+/// A backup (in `wd`/bk) of a database with a table `big` of 200,000 rows, a table `t` and
+/// a procedure `p`.
+fn backup_with_a_procedure(wd: &Workdir, test: &str) {
+    let src = TestDb::new(test);
+    src.exec(
+        "CREATE TABLE big (id INT PRIMARY KEY, s VARCHAR(40));
+         INSERT INTO big SELECT seq, REPEAT('x', 30) FROM seq_1_to_200000;
+         CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);
+         CREATE PROCEDURE p() SELECT 'backup version';",
+    );
+    wd.cmd("qexport")
+        .args(["-q", "--url", &src.url, "--all", "-o", "bk"])
+        .ok();
+}
+
+/// Start a restore of `wd`/bk into `target` and wait until it loads (its mark and tables
+/// made).
+fn restore_until_it_loads(wd: &Workdir, target: &TestDb) -> std::process::Child {
+    let child = wd
+        .cmd("qimport")
+        .args(["-q", "--url", &target.url, "--dir", "bk"])
+        .spawn();
+    wait_for("the restore to load", &|| target.tables().len() == 3);
+    child
+}
+
+// See: #30 (hostile review): a failed restore drops only what it made: a procedure of the
+// backup's name that someone else made meanwhile (so that the restore fails on it) stays.
+#[test]
+fn a_failed_restore_drops_only_what_it_made() {
+    let wd = Workdir::new("restore_only_its_own");
+    backup_with_a_procedure(&wd, "restore_only_its_own");
+    let target = TestDb::new("restore_only_its_own_r");
+    let child = restore_until_it_loads(&wd, &target);
+    target.exec("CREATE PROCEDURE p() SELECT 'USER'");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(target.tables(), Vec::<String>::new());
+    let body: Vec<String> = target.query(&format!(
+        "SELECT ROUTINE_DEFINITION FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '{}'",
+        target.name
+    ));
+    assert_eq!(body, ["SELECT 'USER'"]);
+}
+
+// See: #30 (hostile review): what a killed restore left is dropped by the next restore
+// only where it stands in that restore's way and is still what the killed one made: a
+// table made again since (by the user, with data) stays, and so does a table that a
+// forged mark names but the backup does not hold.
+#[test]
+fn a_killed_restores_mark_drops_only_what_it_made() {
+    use mysql::prelude::Queryable as _;
+    let wd = Workdir::new("restore_mark_rules");
+    backup_with_a_procedure(&wd, "restore_mark_rules");
+    let target = TestDb::new("restore_mark_rules_r");
+    let mut child = restore_until_it_loads(&wd, &target);
+    child.kill().unwrap();
+    let _ = child.wait();
+    // The killed session's lock goes with its connection.
+    wait_for("the killed restore's session to end", &|| {
+        target.query::<u64>(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'LOAD DATA%'",
+        ) == [0]
+    });
+    // The user makes `t` again, with data, a second later (creation times have seconds),
+    // and a forged mark names a table of theirs that the backup does not hold.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let mut c = target.conn();
+    for sql in [
+        "DROP TABLE t",
+        "CREATE TABLE t (id INT PRIMARY KEY, precious VARCHAR(20))",
+        "INSERT INTO t VALUES (1, 'user data')",
+        "CREATE TABLE important (id INT); INSERT INTO important VALUES (42)",
+        "CREATE TABLE __qimport_restore_999999 (kind VARCHAR(16), name VARCHAR(64), created VARCHAR(32)) \
+         COMMENT 'qimport work table __qimport_restore_999999: dropped by the next import if left behind'",
+        "INSERT INTO __qimport_restore_999999 VALUES ('TABLE', 'important', NULL)",
+    ] {
+        c.query_drop(sql).unwrap();
+    }
+    let run = wd
+        .cmd("qimport")
+        .args(["--url", &target.url, "--dir", "bk"])
+        .fails(2);
+    // `big` was the killed restore's own: dropped; `t` is the user's: kept, and in the
+    // way of the restore, which says so.
+    run.stderr_has(&[
+        "dropped what a restore into",
+        "left: 1 table",
+        "table ",
+        "t exists",
+    ]);
+    assert_eq!(
+        c.query::<String, _>("SELECT precious FROM t").unwrap(),
+        ["user data"]
+    );
+    assert_eq!(c.query::<u64, _>("SELECT * FROM important").unwrap(), [42]);
+    assert!(!target.tables().contains(&"big".to_owned()));
+}

@@ -18,7 +18,7 @@ use super::args::Config;
 use super::backup_files::{backup_file, check_sha256, entries, Entry};
 use super::choices::Definer;
 use super::restore_data::load_tables;
-use super::restore_undo::{self, drop_sql, take_back, Mark};
+use super::restore_undo::{self, take_back, Making, Mark, Wanted};
 use super::script::Stmt;
 use super::undo::Undo;
 use qtools_csv::dialect::NullMarker;
@@ -40,8 +40,16 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     let schema_path = backup_file(dir, "schema.sql")?;
     let schema = std::fs::read_to_string(&schema_path)
         .with_context(|| format!("reading {}", schema_path.display()))?;
-    // What a restore into this database that was killed left (see restore_undo.rs).
-    restore_undo::sweep(conn, &db, cfg.quiet)?;
+    // What a restore into this database that was killed left in this one's way (see
+    // restore_undo.rs).
+    let wanted = Wanted {
+        tables: entries.iter().map(|e| e.name.as_str()).collect(),
+        objects: objects
+            .iter()
+            .map(|o| (o.kind.word(), o.name.as_str()))
+            .collect(),
+    };
+    restore_undo::sweep(conn, &db, &wanted, cfg.quiet)?;
     check_before(conn, &db, dir, &entries, objects)?;
     check_privileges(conn, &db, objects)?;
     if let Some(want) = &manifest.schema_sha256 {
@@ -50,10 +58,6 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     let (before, after) = read_schema(&schema, &schema_path, &manifest, &db, cfg.definer)?;
     let judged = super::script::judge(&borrowed(&before), &borrowed(&after), &manifest, &db)?;
     say_what_it_lacks(&cfg, dir, &manifest);
-    let drops: Vec<String> = objects
-        .iter()
-        .map(|o| drop_sql(o.kind, &db, &o.name))
-        .collect();
     let defaults = adopt_defaults(conn, &db, &manifest, cfg.quiet)?;
     // Undone last (the undo runs its statements newest first): the defaults put back.
     if let Some(before) = &defaults {
@@ -62,38 +66,27 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
     // Made once the defaults are adopted (they are adopted only by an empty database).
     // Dropped last of all it made (the undo and the take-back drop newest first).
     let mark = Mark::put(conn, &db, undo)?;
-    let mut created = vec![mark.table.clone()];
+    let making = Making {
+        undo,
+        mark: &mark,
+        db: &db,
+    };
     let result = (|| {
         conn.query_drop("SET SESSION foreign_key_checks = 0")
             .map_err(db_error)?;
-        for d in &drops {
-            undo.object(d.clone());
-        }
         // The tables and sequences first; routines and views once the data is in, so
         // that nothing the backup defines can run while its tables are made and loaded.
-        make_tables(
-            conn,
-            &db,
-            &borrowed(&before),
-            &judged,
-            (undo, &mark),
-            &mut created,
-        )?;
+        make_tables(conn, &db, &borrowed(&before), &judged, &making)?;
         // The objects came with settings of their own (sql_mode, time zone, character
         // set): back to the import's, in which the data was written.
         own_settings(conn)?;
         let total = load_tables(&cfg, conn, dir, &entries)?;
-        let routines = judged[..before.len()]
-            .iter()
-            .filter(|j| runs_after_the_data(j));
-        mark.note_all(conn, routines)?;
-        super::stubs::make(conn, &db, &borrowed(&before), &judged, &own_settings)?;
+        super::stubs::make(conn, &borrowed(&before), &judged, &making, &own_settings)?;
         // Triggers and events, once the data is in; a failure still undoes everything.
         // The part after the data was read from the session's own settings: from them
         // it runs (the routines' settings are not the triggers').
         own_settings(conn)?;
-        mark.note_all(conn, &judged[before.len()..])?;
-        let disabled = make_after(conn, &borrowed(&after), &judged[before.len()..])?;
+        let disabled = make_after(conn, &borrowed(&after), &judged[before.len()..], &making)?;
         undo.disarmed(|| anyhow::Ok((total, disabled)))
     })();
     let _ = conn.query_drop("SET SESSION foreign_key_checks = 1");
@@ -132,7 +125,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            let left = take_back(&cfg, conn, &drops, &created, defaults.as_deref());
+            let left = take_back(&cfg, conn, undo);
             Err(e.context(format!(
                 "restoring {} (nothing was restored{left})",
                 dir.display()
@@ -198,24 +191,20 @@ fn make_tables(
     db: &str,
     before: &[(&str, Lexing)],
     judged: &[Stmt],
-    (undo, mark): (&Undo, &Mark),
-    created: &mut Vec<TableName>,
+    making: &Making<'_>,
 ) -> anyhow::Result<()> {
     for ((stmt, lexing), judged) in before.iter().zip(judged) {
         if runs_after_the_data(judged) {
             continue;
         }
-        let run = |conn: &mut Conn| {
-            mark.note(conn, judged)?;
+        making.make(conn, judged, |conn| {
             super::send::run_one(conn, stmt, *lexing).with_context(|| creating(judged, stmt))
-        };
+        })?;
         if let Stmt::Table(table) = judged {
             let t = TableName {
                 database: Some(db.to_owned()),
                 table: table.clone(),
             };
-            undo.made_table(&t, || run(conn))?;
-            created.push(t.clone());
             // A definition makes no rows (a CREATE ... SELECT would have). (A MERGE table
             // whose tables are not made yet cannot be read: it holds none either.)
             let rows: Result<Option<u8>, _> =
@@ -223,8 +212,6 @@ fn make_tables(
             if matches!(rows, Ok(Some(_))) {
                 bail!("schema.sql: the CREATE TABLE of {table} made rows: it is no table definition (the backup is damaged)");
             }
-        } else {
-            run(conn)?;
         }
     }
     Ok(())
@@ -290,6 +277,7 @@ fn make_after(
     conn: &mut Conn,
     after: &[(&str, Lexing)],
     judged: &[Stmt],
+    making: &Making<'_>,
 ) -> anyhow::Result<Vec<(usize, String)>> {
     let mut disabled = Vec::new();
     for (i, (&(stmt, lexing), judged)) in after.iter().zip(judged).enumerate() {
@@ -300,7 +288,9 @@ fn make_after(
             _ => None,
         };
         let sent = off.as_ref().map_or(stmt, |(d, _)| d.as_str());
-        super::send::run_one(conn, sent, lexing).with_context(|| creating(judged, stmt))?;
+        making.make(conn, judged, |conn| {
+            super::send::run_one(conn, sent, lexing).with_context(|| creating(judged, stmt))
+        })?;
         if let Some((_, name)) = off {
             disabled.push((i, name.clone()));
         }
@@ -655,19 +645,4 @@ fn apply_lenience(cfg: &mut Config) {
         invalid_dates: true,
         enum_error_value: true,
     };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // See: #23 (hostile review, round 5): a drop names its database (unqualified, DROP
-    // FUNCTION drops a library function of that name, server-wide).
-    #[test]
-    fn drops_name_their_database() {
-        assert_eq!(
-            drop_sql(ObjectKind::Function, "d`b", "f"),
-            "DROP FUNCTION IF EXISTS `d``b`.`f`"
-        );
-    }
 }

@@ -3,12 +3,17 @@
 //! from the mark the restore keeps there, so that its tables are not left in the way.
 //!
 //! The mark is a work table `__qimport_restore_ID` (ID: the restoring connection's),
-//! marked as qimport's by its comment, whose rows name each table and object the restore
-//! makes, noted just before it is made: the statement that makes it (DDL) commits the
-//! note with it. The restoring connection holds the server lock `qimport_work_ID`. The
-//! next restore into the database finds a mark whose lock is free (its restore is gone),
-//! drops what it names and the mark, and goes on. A restore that ends, well or not, drops
-//! its own mark.
+//! marked as qimport's by its comment. Each table or object the restore makes is noted
+//! in it once made (a table with its creation time), committed at once, in the same step
+//! as its registration for the undo of a signal ([`Making`]). The restoring connection
+//! holds the server lock `qimport_work_ID`. The next restore into the database finds a
+//! mark whose lock is free (its restore is gone) and drops what it names, but only what
+//! stands in its own way and is still what the dead restore made: a table or object of
+//! the backup it restores, a table with the creation time noted (a table made again since,
+//! by anyone, is kept). The rest stays noted, for a later restore of that backup. A mark
+//! is no proof of who wrote it: that rule bounds what a forged one can do to what the
+//! restore would have refused to replace (docs/backups.md). A restore that ends, well or
+//! not, drops its own mark.
 
 use mysql::prelude::Queryable;
 use mysql::Conn;
@@ -50,8 +55,8 @@ impl Mark {
         };
         undo.made_table(&table, || {
             conn.query_drop(format!(
-                "CREATE TABLE {} (kind VARCHAR(16) NOT NULL, name VARCHAR(64) NOT NULL) \
-                 CHARACTER SET utf8mb4 COMMENT = {}",
+                "CREATE TABLE {} (kind VARCHAR(16) NOT NULL, name VARCHAR(64) NOT NULL, \
+                 created VARCHAR(32)) CHARACTER SET utf8mb4 COMMENT = {}",
                 table.quoted(),
                 quote_string(&work_mark(&table.table))
             ))
@@ -60,28 +65,25 @@ impl Mark {
         Ok(Mark { table })
     }
 
-    /// Note that the restore is about to make what `judged` makes (a table or an object;
-    /// anything else is no note). The DDL that follows commits the note.
-    pub fn note(&self, conn: &mut Conn, judged: &Stmt) -> anyhow::Result<()> {
-        let (kind, name) = match judged {
-            Stmt::Table(name) => ("TABLE", name),
-            Stmt::Object(kind, name) => (kind.word(), name),
-            _ => return Ok(()),
+    /// Note that the restore made `name`, a table (with its creation time) or an object
+    /// of `kind`, and commit the note (no data is pending then: the DDL that made it
+    /// committed what was).
+    fn note(&self, conn: &mut Conn, kind: &str, name: &str) -> anyhow::Result<()> {
+        let created: Option<String> = if kind == "TABLE" {
+            created(conn, self.db(), name)?
+        } else {
+            None
         };
         conn.exec_drop(
-            format!("INSERT INTO {} VALUES (?, ?)", self.table.quoted()),
-            (kind, name),
+            format!("INSERT INTO {} VALUES (?, ?, ?)", self.table.quoted()),
+            (kind, name, created),
         )
+        .and_then(|()| conn.query_drop("COMMIT"))
         .map_err(db_error)
     }
 
-    /// [`Mark::note`] each of `judged` (the objects of a step that makes several).
-    pub fn note_all<'s>(
-        &self,
-        conn: &mut Conn,
-        judged: impl IntoIterator<Item = &'s Stmt>,
-    ) -> anyhow::Result<()> {
-        judged.into_iter().try_for_each(|j| self.note(conn, j))
+    fn db(&self) -> &str {
+        self.table.database.as_deref().unwrap_or_default()
     }
 
     /// The restore is done: its mark goes. It stands from this drop on; until it, a
@@ -92,10 +94,74 @@ impl Mark {
     }
 }
 
-/// Drop what restores into `db` that are gone left behind: each mark whose restore's lock
-/// is free, what it names, and the mark; said unless `quiet`. A mark whose restore still
-/// runs is left alone (the check that follows then finds its tables in the way).
-pub(super) fn sweep(conn: &mut Conn, db: &str, quiet: bool) -> anyhow::Result<()> {
+/// What a restore makes, each registered for the undo of a signal and noted in the mark
+/// as it is made.
+pub(super) struct Making<'a> {
+    pub undo: &'a Undo,
+    pub mark: &'a Mark,
+    pub db: &'a str,
+}
+
+impl Making<'_> {
+    /// Run `make`, the statement that makes what `judged` says (a table, an object, or
+    /// nothing to take back: a setting), and record what it made.
+    pub fn make(
+        &self,
+        conn: &mut Conn,
+        judged: &Stmt,
+        make: impl FnOnce(&mut Conn) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        match judged {
+            Stmt::Table(name) => {
+                let t = TableName {
+                    database: Some(self.db.to_owned()),
+                    table: name.clone(),
+                };
+                self.undo.made_table(&t, || {
+                    make(conn)?;
+                    self.mark.note(conn, "TABLE", name)
+                })
+            }
+            Stmt::Object(kind, name) => {
+                self.undo.made_object(drop_sql(*kind, self.db, name), || {
+                    make(conn)?;
+                    self.mark.note(conn, kind.word(), name)
+                })
+            }
+            _ => make(conn),
+        }
+    }
+}
+
+/// A table's creation time, as information_schema says (`None` for an engine that keeps
+/// none).
+fn created(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Option<String>> {
+    let t: Option<Option<String>> = conn
+        .exec_first(
+            "SELECT CAST(CREATE_TIME AS CHAR) FROM information_schema.TABLES \
+             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            (db, table),
+        )
+        .map_err(db_error)?;
+    Ok(t.flatten())
+}
+
+/// What the restore about to run would make: the tables and the other objects (by their
+/// SQL word) of its backup.
+pub(super) struct Wanted<'a> {
+    pub tables: Vec<&'a str>,
+    pub objects: Vec<(&'static str, &'a str)>,
+}
+
+/// Drop what restores into `db` that are gone left in the way of this one (`wanted`): see
+/// the module's comment. Said unless `quiet`. A mark whose restore still runs is left
+/// alone (the check that follows then finds its tables in the way).
+pub(super) fn sweep(
+    conn: &mut Conn,
+    db: &str,
+    wanted: &Wanted<'_>,
+    quiet: bool,
+) -> anyhow::Result<()> {
     let marks: Vec<String> = conn
         .exec(
             "SELECT TABLE_NAME FROM information_schema.TABLES \
@@ -117,27 +183,49 @@ pub(super) fn sweep(conn: &mut Conn, db: &str, quiet: bool) -> anyhow::Result<()
             database: Some(db.to_owned()),
             table: name,
         };
-        let rows: Vec<(String, String)> = conn
-            .query(format!("SELECT kind, name FROM {}", mark.quoted()))
+        let rows: Vec<(String, String, Option<String>)> = conn
+            .query(format!("SELECT kind, name, created FROM {}", mark.quoted()))
             .map_err(db_error)?;
-        // The mark first: dropped last (tables go newest first).
-        let mut tables = vec![mark];
-        let mut objects = Vec::new();
-        for (kind, name) in rows {
+        let (mut tables, mut objects, mut done) = (Vec::new(), Vec::new(), Vec::new());
+        for (kind, name, made) in rows {
+            let ours = if kind == "TABLE" {
+                wanted.tables.contains(&name.as_str()) && created(conn, db, &name)? == made
+            } else {
+                wanted.objects.contains(&(kind.as_str(), name.as_str()))
+            };
+            if !ours {
+                continue;
+            }
             if kind == "TABLE" {
                 tables.push(TableName {
                     database: Some(db.to_owned()),
-                    table: name,
+                    table: name.clone(),
                 });
             } else if let Some(k) = KINDS.iter().find(|k| k.word() == kind) {
                 objects.push(drop_sql(*k, db, &name));
             }
+            done.push((kind, name));
         }
         drop_on(conn, &objects, &tables).map_err(db_error)?;
-        if !quiet {
+        for (kind, name) in &done {
+            conn.exec_drop(
+                format!("DELETE FROM {} WHERE kind = ? AND name = ?", mark.quoted()),
+                (kind, name),
+            )
+            .and_then(|()| conn.query_drop("COMMIT"))
+            .map_err(db_error)?;
+        }
+        let left: Option<u64> = conn
+            .query_first(format!("SELECT COUNT(*) FROM {}", mark.quoted()))
+            .map_err(db_error)?;
+        if left == Some(0) {
+            conn.query_drop(format!("DROP TABLE {}", mark.quoted()))
+                .map_err(db_error)?;
+        }
+        if !quiet && !done.is_empty() {
             eprintln!(
                 "qimport: dropped what a restore into {db} that was killed left: {}",
-                tables_and_others(tables.len() - 1, objects.len())
+                tables_and_others(tables.len(), objects.len())
             );
         }
     }
@@ -166,20 +254,15 @@ pub(super) fn drop_sql(kind: ObjectKind, db: &str, name: &str) -> String {
     )
 }
 
-/// Take back a failed restore: drop what it made (`drops`, then `created`) and put the
-/// database's defaults back (`defaults`), under the session's own settings (the names are
+/// Take back a failed restore: drop what it made and put the database's defaults back
+/// (all `undo` holds, newest first), under the session's own settings (the names are
 /// UTF-8, whatever character set schema.sql set). Returns what to add to the error: when
 /// the server cannot be reached, that the next restore drops what this one made.
-pub(super) fn take_back(
-    cfg: &Config,
-    conn: &mut Conn,
-    drops: &[String],
-    created: &[TableName],
-    defaults: Option<&str>,
-) -> String {
+pub(super) fn take_back(cfg: &Config, conn: &mut Conn, undo: &Undo) -> String {
+    let (objects, tables) = undo.take();
     let _ = conn.query_drop("ROLLBACK");
     let _ = super::restore::own_settings(conn);
-    if drop_on(conn, drops, created).is_err() {
+    if drop_on(conn, &objects, &tables).is_err() {
         // A server that cannot be reached (it died: the failure says so) needs no second
         // line: the next restore into the database drops what the mark names.
         if cfg.conn.connect(&[]).is_err() {
@@ -188,18 +271,22 @@ pub(super) fn take_back(
                 cfg.database
             );
         }
-        super::undo::drop_anew(&cfg.conn, &[], drops, created);
-    }
-    if let Some(before) = defaults {
-        // On a new connection when this one is lost (the error may be that).
-        if conn.query_drop(before).is_err() {
-            match cfg.conn.connect(&[]) {
-                Ok(mut c) => {
-                    let _ = c.query_drop(before);
-                }
-                Err(e) => eprintln!("qimport: could not put the database's defaults back: {e:#}"),
-            }
-        }
+        super::undo::drop_anew(&cfg.conn, &[], &objects, &tables);
     }
     String::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // See: #23 (hostile review, round 5): a drop names its database (unqualified, DROP
+    // FUNCTION drops a library function of that name, server-wide).
+    #[test]
+    fn drops_name_their_database() {
+        assert_eq!(
+            drop_sql(ObjectKind::Function, "d`b", "f"),
+            "DROP FUNCTION IF EXISTS `d``b`.`f`"
+        );
+    }
 }

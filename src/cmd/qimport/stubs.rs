@@ -9,6 +9,7 @@ use anyhow::Context;
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
+use super::restore_undo::Making;
 use super::script::Stmt;
 use crate::conn::db_error;
 use crate::manifest::ObjectKind;
@@ -19,11 +20,12 @@ use crate::sql::{quote_ident, Lexing};
 /// own back, from which the part was read.
 pub(super) fn make(
     conn: &mut Conn,
-    db: &str,
     before: &[(&str, Lexing)],
     judged: &[Stmt],
+    making: &Making<'_>,
     reset: &dyn Fn(&mut Conn) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    let db = making.db;
     let is = |j: &Stmt, kinds: &[ObjectKind]| matches!(j, Stmt::Object(k, _) if kinds.contains(k));
     let functions: Vec<&str> = judged
         .iter()
@@ -36,8 +38,8 @@ pub(super) fn make(
     // The routines, as they are.
     replay(
         conn,
-        before,
-        judged,
+        (before, judged),
+        making,
         reset,
         &[ObjectKind::Function, ObjectKind::Procedure],
     )?;
@@ -57,7 +59,7 @@ pub(super) fn make(
             .map_err(db_error)
             .with_context(|| format!("making a stand-in for the function {f}"))?;
     }
-    replay(conn, before, judged, reset, &[ObjectKind::View])?;
+    replay(conn, (before, judged), making, reset, &[ObjectKind::View])?;
     if stubbed {
         for f in &functions {
             conn.query_drop(format!(
@@ -67,7 +69,13 @@ pub(super) fn make(
             ))
             .map_err(db_error)?;
         }
-        replay(conn, before, judged, reset, &[ObjectKind::Function])?;
+        replay(
+            conn,
+            (before, judged),
+            making,
+            reset,
+            &[ObjectKind::Function],
+        )?;
     }
     Ok(())
 }
@@ -76,8 +84,8 @@ pub(super) fn make(
 /// session's own settings.
 fn replay(
     conn: &mut Conn,
-    before: &[(&str, Lexing)],
-    judged: &[Stmt],
+    (before, judged): (&[(&str, Lexing)], &[Stmt]),
+    making: &Making<'_>,
     reset: &dyn Fn(&mut Conn) -> anyhow::Result<()>,
     kinds: &[ObjectKind],
 ) -> anyhow::Result<()> {
@@ -89,8 +97,10 @@ fn replay(
             _ => false,
         };
         if wanted {
-            super::send::run_one(conn, stmt, *lexing)
-                .with_context(|| super::restore::creating(judged, stmt))?;
+            making.make(conn, judged, |conn| {
+                super::send::run_one(conn, stmt, *lexing)
+                    .with_context(|| super::restore::creating(judged, stmt))
+            })?;
         }
     }
     Ok(())

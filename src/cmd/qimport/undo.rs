@@ -72,9 +72,29 @@ impl Undo {
         Ok(made)
     }
 
-    /// A view, routine or event a restore made, by the statement that drops it.
-    pub fn object(&self, drop_sql: String) {
-        self.state().objects.push(drop_sql);
+    /// A statement that undoes what a restore did (the database's defaults put back).
+    pub fn object(&self, undo_sql: String) {
+        self.state().objects.push(undo_sql);
+    }
+
+    /// Make an object (a view, routine, trigger, event or sequence of a restore) with
+    /// `make` and register `drop_sql`, its drop, in one step, as [`Undo::made_table`].
+    pub fn made_object<T>(
+        &self,
+        drop_sql: String,
+        make: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mut st = self.state();
+        let made = make()?;
+        st.objects.push(drop_sql);
+        Ok(made)
+    }
+
+    /// Take back what is registered, for a failed run to undo itself (the statements and
+    /// the tables, oldest first), and disarm.
+    pub fn take(&self) -> (Vec<String>, Vec<TableName>) {
+        let st = std::mem::take(&mut *self.state());
+        (st.objects, st.tables)
     }
 
     /// Run `step` (a `COMMIT` or `RENAME` that publishes the import) with the undo taken
