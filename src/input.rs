@@ -307,28 +307,24 @@ fn stdin() -> Input {
             "{tool}: reading CSV from the terminal; end it with Ctrl-D (or give a file, or < file)"
         );
     }
-    let file = stdin_file();
+    // Its descriptor, read as a file: a regular file stays one (for the block engine); a
+    // pipe is read unbuffered, so that what the wait for it sees ready is all there is
+    // (`std::io::stdin()` would hold bytes in a buffer of its own that no wait sees).
+    let (stream, reader) = match stdin_fd() {
+        Some(f) if f.metadata().is_ok_and(|m| m.is_file()) => (false, Source::File(f)),
+        Some(f) => (true, Source::Stream(Box::new(crate::waiting::Stoppable(f)))),
+        None => (true, Source::Stream(Box::new(std::io::stdin()))),
+    };
     Input {
         name: "stdin".to_owned(),
-        stream: file.is_none(),
-        reader: file.map_or_else(
-            || Source::Stream(Box::new(crate::waiting::Stoppable(std::io::stdin()))),
-            Source::File,
-        ),
+        stream,
+        reader,
     }
 }
 
-/// Stdin as a [`File`] (a duplicate of its descriptor, sharing its offset) when it is
-/// redirected from a regular file.
-#[cfg(unix)]
-fn stdin_file() -> Option<File> {
+/// Stdin as a [`File`]: a duplicate of its descriptor, sharing its offset.
+fn stdin_fd() -> Option<File> {
     use std::os::fd::AsFd;
     let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
-    let f = File::from(fd);
-    f.metadata().ok()?.is_file().then_some(f)
-}
-
-#[cfg(not(unix))]
-fn stdin_file() -> Option<File> {
-    None
+    Some(File::from(fd))
 }
