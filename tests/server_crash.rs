@@ -210,10 +210,15 @@ fn restore_killed(wd: &Workdir, mut server: PrivateServer) -> PrivateServer {
     });
     server = crash_and_restart(server);
     failed_in_one_line(child, "--dir");
+    // The next restore names what the killed one left, and drops it when told.
+    let url = format!("{}crash_dst", server.url);
+    wd.cmd("qimport")
+        .args(["--url", &url, "--dir", "rbk"])
+        .fails(2)
+        .stderr_has(&["was cut short and left the table `big`"]);
     let run = wd
         .cmd("qimport")
-        .args(["--url", &format!("{}crash_dst", server.url)])
-        .args(["--dir", "rbk"])
+        .args(["--url", &url, "--dir", "rbk", "--drop-leftovers"])
         .ok();
     let err = run.stderr();
     assert!(

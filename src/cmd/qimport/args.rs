@@ -178,6 +178,16 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "WHO", requires = "dir", default_value_t = Definer::Keep, hide_default_value = true)]
     pub(super) definer: Definer,
 
+    /// With --dir: drop what a restore into this database that was killed left, then restore
+    ///
+    /// A restore cut short where nothing could take it back (the server died, or qimport
+    /// was killed with SIGKILL) leaves what it made, named in its mark (a table
+    /// `__qimport_restore_ID`). The next restore refuses and names them; look, then run it
+    /// again with this flag: it drops those that its own backup holds. Example:
+    /// qimport --dir backup/mon --drop-leftovers
+    #[arg(long, requires = "dir")]
+    pub(super) drop_leftovers: bool,
+
     /// Names for the fields, in order (for a file without a header, with -n)
     ///
     /// Example: -n --columns id,name,email
@@ -278,6 +288,8 @@ pub struct Config {
     /// What a restore accepts beyond a plain import (none for a plain import).
     pub(super) lenient: validate::Lenience,
     pub(super) definer: Definer,
+    /// With --dir: drop what a killed restore into the database left (its mark names).
+    pub(super) drop_leftovers: bool,
 }
 
 /// Session settings for loading: strict (bad values are errors, not warnings), an explicit
@@ -467,11 +479,12 @@ impl Config {
             (false, None) => Origin::Exists,
         };
         let dialect = args.common.dialect()?;
-        let encoding = encoding_of(args.input.encoding, &dialect);
         Ok(Config {
             target,
             database,
             files: args.files,
+            // Before `dialect` moves.
+            encoding: encoding_of(args.input.encoding, &dialect),
             dialect,
             conn,
             method: args.method,
@@ -504,7 +517,7 @@ impl Config {
             ],
             lenient: validate::Lenience::default(),
             definer: args.definer,
-            encoding,
+            drop_leftovers: args.drop_leftovers,
         })
     }
 }

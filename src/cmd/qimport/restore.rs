@@ -49,7 +49,7 @@ pub fn run(cfg: &Config, conn: &mut Conn, dir: &Path, undo: &Undo) -> anyhow::Re
             .map(|o| (o.kind.word(), o.name.as_str()))
             .collect(),
     };
-    restore_undo::sweep(conn, &db, &wanted, cfg.quiet)?;
+    restore_undo::sweep(conn, &db, &wanted, (cfg.drop_leftovers, cfg.quiet))?;
     check_before(conn, &db, dir, &entries, objects)?;
     check_privileges(conn, &db, objects)?;
     if let Some(want) = &manifest.schema_sha256 {

@@ -4,17 +4,17 @@
 //!
 //! The mark is a work table `__qimport_restore_ID` (ID: the restoring connection's),
 //! marked as qimport's by its comment. Each table or object the restore makes is noted
-//! in it once made (a table with its creation time), committed at once, in the same step
-//! as its registration for the undo of a signal ([`Making`]). The restoring connection
-//! holds the server lock `qimport_work_ID`. The next restore into the database finds a
-//! mark whose lock is free (its restore is gone) and drops what it names, but only what
-//! stands in its own way and is still what the dead restore made: a table or object of
-//! the backup it restores, a table with the creation time noted (a table made again since,
-//! by anyone, is kept). The rest stays noted, for a later restore of that backup. A mark
-//! is no proof of who wrote it: that rule bounds what a forged one can do to what the
-//! restore would have refused to replace (docs/backups.md). A restore that ends, well or
-//! not, drops its own mark.
+//! in it just before it is made, committed at once; it is registered for the undo of a
+//! signal once made ([`Making`]). The restoring connection holds the server lock
+//! `qimport_work_ID`. The next restore into the database finds a mark whose lock is free
+//! (its restore is gone). A mark proves nothing of who wrote it (anyone who may create
+//! tables there can), nor is a table it names still the one the dead restore made (it
+//! may have been made again since, with someone's data): so the next restore names what
+//! the mark names and refuses, and drops those of its own backup only when told to
+//! (`--drop-leftovers`). A mark that names nothing that stands is dropped. A restore that
+//! ends, well or not, drops its own mark.
 
+use anyhow::bail;
 use mysql::prelude::Queryable;
 use mysql::Conn;
 
@@ -55,8 +55,8 @@ impl Mark {
         };
         undo.made_table(&table, || {
             conn.query_drop(format!(
-                "CREATE TABLE {} (kind VARCHAR(16) NOT NULL, name VARCHAR(64) NOT NULL, \
-                 created VARCHAR(32)) CHARACTER SET utf8mb4 COMMENT = {}",
+                "CREATE TABLE {} (kind VARCHAR(16) NOT NULL, name VARCHAR(64) NOT NULL) \
+                 CHARACTER SET utf8mb4 COMMENT = {}",
                 table.quoted(),
                 quote_string(&work_mark(&table.table))
             ))
@@ -65,25 +65,17 @@ impl Mark {
         Ok(Mark { table })
     }
 
-    /// Note that the restore made `name`, a table (with its creation time) or an object
-    /// of `kind`, and commit the note (no data is pending then: the DDL that made it
-    /// committed what was).
+    /// Note that the restore is about to make `name`, a table or an object of `kind`, and
+    /// commit the note (no data is pending then: the DDL that made the last thing committed
+    /// what was). Before, not after: a restore killed in between names a thing it did not
+    /// make (the next restore names it to the user, who decides), never the reverse.
     fn note(&self, conn: &mut Conn, kind: &str, name: &str) -> anyhow::Result<()> {
-        let created: Option<String> = if kind == "TABLE" {
-            created(conn, self.db(), name)?
-        } else {
-            None
-        };
         conn.exec_drop(
-            format!("INSERT INTO {} VALUES (?, ?, ?)", self.table.quoted()),
-            (kind, name, created),
+            format!("INSERT INTO {} VALUES (?, ?)", self.table.quoted()),
+            (kind, name),
         )
         .and_then(|()| conn.query_drop("COMMIT"))
         .map_err(db_error)
-    }
-
-    fn db(&self) -> &str {
-        self.table.database.as_deref().unwrap_or_default()
     }
 
     /// The restore is done: its mark goes. It stands from this drop on; until it, a
@@ -117,33 +109,17 @@ impl Making<'_> {
                     database: Some(self.db.to_owned()),
                     table: name.clone(),
                 };
-                self.undo.made_table(&t, || {
-                    make(conn)?;
-                    self.mark.note(conn, "TABLE", name)
-                })
+                self.mark.note(conn, "TABLE", name)?;
+                self.undo.made_table(&t, || make(conn))
             }
             Stmt::Object(kind, name) => {
-                self.undo.made_object(drop_sql(*kind, self.db, name), || {
-                    make(conn)?;
-                    self.mark.note(conn, kind.word(), name)
-                })
+                self.mark.note(conn, kind.word(), name)?;
+                self.undo
+                    .made_object(drop_sql(*kind, self.db, name), || make(conn))
             }
             _ => make(conn),
         }
     }
-}
-
-/// A table's creation time, as information_schema says (`None` for an engine that keeps
-/// none).
-fn created(conn: &mut Conn, db: &str, table: &str) -> anyhow::Result<Option<String>> {
-    let t: Option<Option<String>> = conn
-        .exec_first(
-            "SELECT CAST(CREATE_TIME AS CHAR) FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-            (db, table),
-        )
-        .map_err(db_error)?;
-    Ok(t.flatten())
 }
 
 /// What the restore about to run would make: the tables and the other objects (by their
@@ -153,14 +129,15 @@ pub(super) struct Wanted<'a> {
     pub objects: Vec<(&'static str, &'a str)>,
 }
 
-/// Drop what restores into `db` that are gone left in the way of this one (`wanted`): see
-/// the module's comment. Said unless `quiet`. A mark whose restore still runs is left
-/// alone (the check that follows then finds its tables in the way).
+/// What restores into `db` that are gone left (see the module's comment): refused, naming
+/// it, unless `drop` (`--drop-leftovers`): then what `wanted` holds of it is dropped (and
+/// said unless `quiet`), and the rest named and kept. A mark whose restore still runs (or
+/// is still being rolled back by the server) is refused too: one restore at a time.
 pub(super) fn sweep(
     conn: &mut Conn,
     db: &str,
     wanted: &Wanted<'_>,
-    quiet: bool,
+    (drop, quiet): (bool, bool),
 ) -> anyhow::Result<()> {
     let marks: Vec<String> = conn
         .exec(
@@ -171,65 +148,106 @@ pub(super) fn sweep(
         )
         .map_err(db_error)?;
     for name in marks {
-        let Some(id) = name.strip_prefix(PREFIX) else {
+        let Some(id) = name.strip_prefix(PREFIX).map(str::to_owned) else {
             continue;
         };
         let id_like =
             !id.is_empty() && !id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit());
-        if !id_like || !owner_gone(conn, id)? {
+        if !id_like {
             continue;
         }
         let mark = TableName {
             database: Some(db.to_owned()),
             table: name,
         };
-        let rows: Vec<(String, String, Option<String>)> = conn
-            .query(format!("SELECT kind, name, created FROM {}", mark.quoted()))
+        if !owner_gone(conn, &id)? {
+            bail!(
+                "a restore into {db} is running, or is still being rolled back (its mark is {}): \
+                 wait for it to end, then run again",
+                mark.quoted()
+            );
+        }
+        let rows: Vec<(String, String)> = conn
+            .query(format!("SELECT kind, name FROM {}", mark.quoted()))
             .map_err(db_error)?;
-        let (mut tables, mut objects, mut done) = (Vec::new(), Vec::new(), Vec::new());
-        for (kind, name, made) in rows {
+        let mut standing = Vec::new();
+        for (kind, name) in rows {
+            if !standing.contains(&(kind.clone(), name.clone())) && stands(conn, db, &kind, &name)?
+            {
+                standing.push((kind, name));
+            }
+        }
+        if !standing.is_empty() && !drop {
+            let named: Vec<String> = standing.iter().map(|(k, n)| described(k, n)).collect();
+            bail!(
+                "a restore into {db} was cut short and left {} (named in its mark {}): look at \
+                 them, then run again with --drop-leftovers to drop those this backup holds and \
+                 restore, or drop them and the mark yourself",
+                named.join(", "),
+                mark.quoted()
+            );
+        }
+        let (mut tables, mut objects, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+        for (kind, name) in standing {
             let ours = if kind == "TABLE" {
-                wanted.tables.contains(&name.as_str()) && created(conn, db, &name)? == made
+                wanted.tables.contains(&name.as_str())
             } else {
                 wanted.objects.contains(&(kind.as_str(), name.as_str()))
             };
-            if !ours {
-                continue;
-            }
-            if kind == "TABLE" {
-                tables.push(TableName {
+            match KINDS.iter().find(|k| k.word() == kind) {
+                _ if !ours => kept.push(described(&kind, &name)),
+                _ if kind == "TABLE" => tables.push(TableName {
                     database: Some(db.to_owned()),
-                    table: name.clone(),
-                });
-            } else if let Some(k) = KINDS.iter().find(|k| k.word() == kind) {
-                objects.push(drop_sql(*k, db, &name));
+                    table: name,
+                }),
+                Some(k) => objects.push(drop_sql(*k, db, &name)),
+                None => kept.push(described(&kind, &name)),
             }
-            done.push((kind, name));
         }
+        // The mark first: dropped last (tables go newest first).
+        let (n_tables, n_objects) = (tables.len(), objects.len());
+        tables.insert(0, mark);
         drop_on(conn, &objects, &tables).map_err(db_error)?;
-        for (kind, name) in &done {
-            conn.exec_drop(
-                format!("DELETE FROM {} WHERE kind = ? AND name = ?", mark.quoted()),
-                (kind, name),
-            )
-            .and_then(|()| conn.query_drop("COMMIT"))
-            .map_err(db_error)?;
-        }
-        let left: Option<u64> = conn
-            .query_first(format!("SELECT COUNT(*) FROM {}", mark.quoted()))
-            .map_err(db_error)?;
-        if left == Some(0) {
-            conn.query_drop(format!("DROP TABLE {}", mark.quoted()))
-                .map_err(db_error)?;
-        }
-        if !quiet && !done.is_empty() {
+        if !quiet && n_tables + n_objects > 0 {
             eprintln!(
                 "qimport: dropped what a restore into {db} that was killed left: {}",
-                tables_and_others(tables.len(), objects.len())
+                tables_and_others(n_tables, n_objects)
+            );
+        }
+        if !quiet && !kept.is_empty() {
+            eprintln!(
+                "qimport: kept what it also left that this backup does not hold: {}",
+                kept.join(", ")
             );
         }
     }
     Ok(())
+}
+
+/// `the table t`, `the procedure p`.
+fn described(kind: &str, name: &str) -> String {
+    format!("the {} {}", kind.to_ascii_lowercase(), quote_ident(name))
+}
+
+/// Whether the table or object `name` of `kind` (a mark's words) stands in `db`.
+fn stands(conn: &mut Conn, db: &str, kind: &str, name: &str) -> anyhow::Result<bool> {
+    let sql = match kind {
+        "TABLE" | "VIEW" | "SEQUENCE" => {
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?"
+        }
+        "FUNCTION" | "PROCEDURE" => {
+            "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ?"
+        }
+        "TRIGGER" => {
+            "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?"
+        }
+        "EVENT" => {
+            "SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?"
+        }
+        _ => return Ok(false),
+    };
+    let n: Option<u64> = conn.exec_first(sql, (db, name)).map_err(db_error)?;
+    Ok(n.unwrap_or(0) > 0)
 }
 
 /// `3 tables` or `3 tables and 2 other objects`.
