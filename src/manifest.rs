@@ -147,6 +147,20 @@ impl ObjectKind {
         }
     }
 
+    /// The kind whose SQL word is `word` (see [`ObjectKind::word`]).
+    pub fn of_word(word: &str) -> Option<ObjectKind> {
+        [
+            ObjectKind::Sequence,
+            ObjectKind::Function,
+            ObjectKind::Procedure,
+            ObjectKind::View,
+            ObjectKind::Trigger,
+            ObjectKind::Event,
+        ]
+        .into_iter()
+        .find(|k| k.word() == word)
+    }
+
     /// Created once the data is loaded.
     pub fn after_data(self) -> bool {
         matches!(self, ObjectKind::Trigger | ObjectKind::Event)

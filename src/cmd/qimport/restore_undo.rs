@@ -29,16 +29,6 @@ use crate::sql::{quote_ident, quote_string, TableName};
 
 const PREFIX: &str = "__qimport_restore_";
 
-/// The kinds a mark's row may name, by their SQL word (`TABLE` for a table).
-const KINDS: [ObjectKind; 6] = [
-    ObjectKind::Sequence,
-    ObjectKind::Function,
-    ObjectKind::Procedure,
-    ObjectKind::View,
-    ObjectKind::Trigger,
-    ObjectKind::Event,
-];
-
 /// The mark of a running restore.
 pub(super) struct Mark {
     pub table: TableName,
@@ -194,14 +184,15 @@ pub(super) fn sweep(
             } else {
                 wanted.objects.contains(&(kind.as_str(), name.as_str()))
             };
-            match KINDS.iter().find(|k| k.word() == kind) {
-                _ if !ours => kept.push(described(&kind, &name)),
-                _ if kind == "TABLE" => tables.push(TableName {
+            if !ours {
+                kept.push(described(&kind, &name));
+            } else if kind == "TABLE" {
+                tables.push(TableName {
                     database: Some(db.to_owned()),
                     table: name,
-                }),
-                Some(k) => objects.push(drop_sql(*k, db, &name)),
-                None => kept.push(described(&kind, &name)),
+                });
+            } else if let Some(k) = ObjectKind::of_word(&kind) {
+                objects.push(drop_sql(k, db, &name));
             }
         }
         // The mark first: dropped last (tables go newest first).
